@@ -1,0 +1,3 @@
+"""monitor: a terminal news-and-market monitor."""
+
+__version__ = "0.1.0"

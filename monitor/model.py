@@ -1,0 +1,342 @@
+"""Plain data shared by every layer: quotes, headlines, source health, alerts, events.
+
+Nothing here does I/O or imports a UI toolkit.  Every datetime is timezone-aware (UTC
+unless stated).  Objects travel: source -> model object -> store -> engine -> event ->
+(CLI printer | Textual message) -> widget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """The one status vocabulary used in JSON output, the app and logs."""
+
+    PENDING = "pending"  # not polled yet
+    OK = "ok"
+    STALE = "stale"
+    RATE_LIMITED = "rate_limited"
+    BACKOFF = "backoff"
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    NOT_MODIFIED = "not_modified"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    NO_DATA = "no_data"
+    MARKET_CLOSED = "market_closed"
+    SUSPECT = "suspect"
+    GONE = "gone"
+    DISABLED = "disabled"
+    ERROR = "error"
+
+
+#: Statuses under which a quote's numbers are usable for display (perhaps marked).
+DISPLAYABLE = frozenset({Status.OK, Status.STALE, Status.MARKET_CLOSED, Status.SUSPECT})
+
+
+class MarketState(StrEnum):
+    PRE = "pre"
+    REGULAR = "regular"
+    POST = "post"
+    CLOSED = "closed"
+
+
+def _finite(x: float | None) -> float | None:
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One symbol's quote as known at ``as_of`` (the data's own timestamp).
+
+    ``open``/``high``/``low``/``volume`` are the day's values so far.  Prices are in
+    ``currency`` as the exchange quotes them (``GBp`` = pence; see ``price_in_major``).
+    """
+
+    symbol: str
+    price: float | None = None
+    prev_close: float | None = None
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    volume: float | None = None
+    currency: str | None = None
+    market_state: MarketState | None = None
+    as_of: datetime | None = None
+    status: Status = Status.OK
+    error: str | None = None
+    name: str | None = None
+    shares_outstanding: float | None = None
+    #: recent prices of the day (oldest first) for sparklines; may be empty
+    intraday: tuple[float, ...] = ()
+
+    @property
+    def change(self) -> float | None:
+        p, c = _finite(self.price), _finite(self.prev_close)
+        if p is None or c is None:
+            return None
+        return p - c
+
+    @property
+    def change_pct(self) -> float | None:
+        p, c = _finite(self.price), _finite(self.prev_close)
+        if p is None or c is None or c == 0:
+            return None
+        return (p / c - 1.0) * 100.0
+
+    @property
+    def open_pct(self) -> float | None:
+        p, o = _finite(self.price), _finite(self.open)
+        if p is None or o is None or o == 0:
+            return None
+        return (p / o - 1.0) * 100.0
+
+    @property
+    def drawdown_pct(self) -> float | None:
+        """Fall from the day's high, in percent (positive when below the high)."""
+        p, h = _finite(self.price), _finite(self.high)
+        if p is None or h is None or h == 0:
+            return None
+        return max(0.0, (1.0 - p / max(h, p)) * 100.0)
+
+    @property
+    def usable(self) -> bool:
+        return self.status in DISPLAYABLE and _finite(self.price) is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "quote",
+            "symbol": self.symbol,
+            "price": _finite(self.price),
+            "open": _finite(self.open),
+            "prev_close": _finite(self.prev_close),
+            "change": _round(self.change),
+            "change_pct": _round(self.change_pct),
+            "high": _finite(self.high),
+            "low": _finite(self.low),
+            "volume": _finite(self.volume),
+            "currency": self.currency,
+            "market_state": self.market_state.value if self.market_state else None,
+            "as_of": iso(self.as_of),
+            "status": self.status.value,
+            "error": self.error,
+        }
+
+
+def _round(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def iso(t: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a ``Z``-free ``+00:00`` offset, or None."""
+    if t is None:
+        return None
+    from datetime import UTC
+
+    return t.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBar:
+    """One session of daily history (for volume_x, streaks, 'largest drop since')."""
+
+    day: date
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float
+    volume: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteBatch:
+    """All quotes of one poll (or all recorded rows sharing one ``time``).
+
+    Rules are evaluated once per batch, never on a half-updated watchlist.
+    """
+
+    time: datetime
+    quotes: dict[str, Quote]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One feed entry after parsing and sanitizing: all text is plain and safe."""
+
+    feed: str  # the configured feed's name
+    source: str  # the outlet (entry source, or the feed's title)
+    title: str
+    link: str | None  # http(s) only, else None
+    guid: str | None
+    summary: str
+    published: datetime  # aware UTC; first-seen when missing/unparseable; clamped to now
+    date_known: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    source: str
+    link: str | None
+    published: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "link": self.link, "published": iso(self.published)}
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """A story as shown: its first-seen entry plus every outlet that carried it."""
+
+    story: str  # stable id shared by the same story across outlets
+    title: str
+    link: str | None
+    source: str
+    feed: str
+    published: datetime
+    first_seen: datetime
+    summary: str = ""
+    matched: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
+    outlets: tuple[Outlet, ...] = ()
+    new: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "headline",
+            "title": self.title,
+            "link": self.link,
+            "source": self.source,
+            "feed": self.feed,
+            "published": iso(self.published),
+            "matched": list(self.matched),
+            "symbols": list(self.symbols),
+            "story": self.story,
+            "outlets": [o.to_json() for o in self.outlets],
+            "new": self.new,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """Health of one source: a feed (by its configured name) or the quote source."""
+
+    name: str
+    kind: str  # "feed" | "quotes"
+    status: Status
+    error: str | None = None
+    next_try: datetime | None = None
+    last_ok: datetime | None = None
+    last_poll: datetime | None = None
+    detail: str | None = None  # e.g. the new URL after a permanent redirect
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "source",
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status.value,
+            "error": self.error,
+            "next_try": iso(self.next_try),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A fired rule, as logged, printed, notified and stored."""
+
+    rule: str
+    time: datetime  # the data time that triggered it
+    message: str
+    severity: str = "warning"  # "info" | "warning" | "critical"
+    symbol: str | None = None
+    symbols: tuple[str, ...] = ()
+    value: float | None = None
+    threshold: float | None = None
+    level: int | None = None  # escalation tier (0-based) when the rule has levels
+    context: dict[str, Any] = field(default_factory=dict)
+    headlines: tuple[dict[str, Any], ...] = ()
+    notify: tuple[str, ...] = ()
+    id: int | None = None
+    acknowledged: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "alert",
+            "rule": self.rule,
+            "symbol": self.symbol,
+            "symbols": list(self.symbols),
+            "time": iso(self.time),
+            "value": _round(self.value),
+            "threshold": self.threshold,
+            "level": self.level,
+            "severity": self.severity,
+            "message": self.message,
+            "context": self.context,
+            "headlines": list(self.headlines),
+        }
+
+
+# ---- engine events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlinesEvent:
+    headlines: tuple[Headline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuotesEvent:
+    batch: QuoteBatch
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEvent:
+    status: SourceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    alert: Alert
+
+
+@dataclass(frozen=True, slots=True)
+class RulesEvent:
+    """The live state of every rule (armed, fired, cooling down, not evaluated: why)."""
+
+    states: tuple[Any, ...]  # tuple[monitor.rules.RuleState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeEvent:
+    """Something a person should read once (desktop notifications unavailable, ...)."""
+
+    message: str
+    severity: str = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayEndedEvent:
+    """A recorded source has delivered its last row."""
+
+    time: datetime
+
+
+Event = (
+    HeadlinesEvent
+    | QuotesEvent
+    | SourceEvent
+    | AlertEvent
+    | RulesEvent
+    | NoticeEvent
+    | ReplayEndedEvent
+)
