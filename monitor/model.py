@@ -286,6 +286,32 @@ class Alert:
         }
 
 
+class RuleStatus(StrEnum):
+    ARMED = "armed"
+    FIRED = "fired"  # condition holds and has fired; waits to be false again (re-arm)
+    COOLING = "cooling"  # re-armed but inside its cooldown
+    SNOOZED = "snoozed"
+    MUTED = "muted"
+    NOT_EVALUATED = "not_evaluated"  # see ``why``
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """A rule's live state, as the Alerts pane and ``monitor check`` show it."""
+
+    name: str
+    when: str
+    status: RuleStatus
+    severity: str = "warning"
+    value: float | None = None  # current value of the rule's main measure
+    threshold: float | None = None  # the threshold (current tier when levels are set)
+    why: str | None = None  # why not evaluated ("NVDA: stale quote", ...)
+    fired_at: datetime | None = None
+    until: datetime | None = None  # snoozed/cooling until
+    level: int | None = None  # highest tier fired so far (levels)
+
+
 # ---- engine events -------------------------------------------------------------------
 
 
