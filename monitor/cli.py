@@ -1,0 +1,106 @@
+"""Command line: `monitor` (the app), check, once, run --headless, demo, replay.
+
+Kept light at import time: the app paints its first frame before the engine, pydantic,
+httpx, APScheduler or yfinance are imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+EXIT_FATAL = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="monitor",
+        description="A terminal news-and-market monitor. With no command, opens the app.",
+    )
+    p.add_argument("--config", metavar="PATH", help="watchlist file (default: search order)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("check", help="validate the watchlist file and summarize it")
+    c.add_argument("--config", metavar="PATH", dest="sub_config")
+
+    o = sub.add_parser("once", help="poll everything once, print, exit")
+    o.add_argument("--config", metavar="PATH", dest="sub_config")
+    o.add_argument("--json", action="store_true", help="one JSON object per line")
+    o.add_argument("--all", action="store_true", help="also headlines that do not match")
+    o.add_argument("--at", metavar="TIME", help="recorded source: the moment to show")
+
+    r = sub.add_parser("run", help="keep polling and print changes until Ctrl-C")
+    r.add_argument("--config", metavar="PATH", dest="sub_config")
+    r.add_argument("--headless", action="store_true", help="print instead of the app")
+    r.add_argument("--json", action="store_true", help="one JSON object per line")
+    r.add_argument("--all", action="store_true", help="also headlines that do not match")
+
+    sub.add_parser("demo", help="the app on a bundled replay of the January 2025 DeepSeek shock")
+
+    rp = sub.add_parser("replay", help="run the rules over recorded quotes (and feeds)")
+    rp.add_argument("quotes", metavar="QUOTES.csv")
+    rp.add_argument("--news", metavar="FEED.xml", action="append", default=[])
+    rp.add_argument("--config", metavar="PATH", dest="sub_config")
+    rp.add_argument("--history", metavar="FILE", help="daily closes CSV for context")
+    rp.add_argument("--json", action="store_true")
+    rp.add_argument("--notify", action="store_true", help="really send notifications")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from monitor import __version__
+
+        print(f"monitor {__version__}")
+        return EXIT_OK
+    config_arg = getattr(args, "sub_config", None) or args.config
+    command = args.command
+    if command is None or (command == "run" and not args.headless):
+        return _run_app(config_arg)
+    if command == "demo":
+        return _run_app(None, demo=True)
+    from monitor import commands
+
+    try:
+        if command == "check":
+            return commands.check(config_arg)
+        if command == "once":
+            return commands.once(config_arg, as_json=args.json, show_all=args.all, at=args.at)
+        if command == "run":
+            return commands.run_headless(config_arg, as_json=args.json, show_all=args.all)
+        if command == "replay":
+            return commands.replay(
+                Path(args.quotes),
+                news=[Path(n) for n in args.news],
+                config_arg=config_arg,
+                history=Path(args.history) if args.history else None,
+                as_json=args.json,
+                notify=args.notify,
+            )
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(command)
+
+
+def _run_app(config_arg: str | None, *, demo: bool = False) -> int:
+    from monitor.ui.app import MonitorApp
+
+    async def factory() -> Any:
+        from monitor import commands
+
+        return await commands.make_engine_for_app(config_arg, demo=demo)
+
+    app = MonitorApp(factory, title="monitor demo" if demo else "monitor")
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

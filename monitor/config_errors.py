@@ -1,0 +1,392 @@
+"""Turning TOML and schema errors into one clear line a person can act on.
+
+``ConfigError`` is the only exception the loader lets out.  Its text names the file,
+the line (found by scanning the text: tomllib gives no positions for values), the key
+path in the file's own notation and what is wrong, e.g.::
+
+    config/watchlist.toml:14: [[news.feeds]] #2 .url: feed URL must be http(s), got 'ftp://x'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import typing
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+Loc = tuple[str | int, ...]
+
+MAX_REPORTED = 3
+
+
+class ConfigError(Exception):
+    """A config problem, already worded for the person editing the file."""
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None):
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        where = f"{path}:{line}: " if path is not None and line else f"{path}: " if path else ""
+        super().__init__(where + message)
+
+
+class LocatedError(ValueError):
+    """Raised inside validators when the problem sits below the validated object.
+
+    ``loc`` is relative to the object being validated (``()`` for the object itself), so
+    a root-level cross-check can point at ``("news", "feeds", 2, "name")``.
+    """
+
+    def __init__(self, message: str, loc: Loc = ()):
+        super().__init__(message)
+        self.message = message
+        self.loc = loc
+
+
+class ExpressionError(LocatedError):
+    """A query or rule that does not parse, shown with a caret under the column."""
+
+    def __init__(
+        self, message: str, text: str, position: int | None, hint: str | None = None,
+        loc: Loc = (),
+    ):
+        super().__init__(message, loc)
+        self.text, self.position, self.hint = text, position, hint
+
+    def render(self) -> str:
+        if self.position is None:
+            return self.message + (f"\n    hint: {self.hint}" if self.hint else "")
+        column = self.position + 1
+        caret = "    " + " " * self.position + "^"
+        hint = f"  hint: {self.hint}" if self.hint else ""
+        one_line = self.text.replace("\n", " ")
+        return f"{self.message} at column {column}\n    {one_line}\n{caret}{hint}"
+
+
+# ---- TOML syntax ---------------------------------------------------------------------
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def toml_error(err: tomllib.TOMLDecodeError, text: str, path: Path | str) -> ConfigError:
+    """Reword tomllib's message ("... (at line 3, column 10)") with the line shown."""
+    message = str(err)
+    found = _TOML_POSITION.search(message)
+    if not found:
+        message = message.replace(" (at end of document)", "")
+        return ConfigError(f"TOML syntax error: {message} (at end of file)", path=path)
+    line, column = int(found.group(1)), int(found.group(2))
+    message = message[: found.start()]
+    if message.startswith("Cannot overwrite a value") or message.startswith("Cannot declare"):
+        message += " (a key or table is defined twice)"
+    source_lines = text.splitlines()
+    shown = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+    caret = "    " + " " * (column - 1) + "^"
+    return ConfigError(
+        f"TOML syntax error: {message} at column {column}\n    {shown}\n{caret}",
+        path=path, line=line,
+    )
+
+
+# ---- where a key path sits in the text -----------------------------------------------
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _read_key(text: str, pos: int) -> tuple[list[str], int] | None:
+    """Read a (dotted, perhaps quoted) TOML key at ``pos``; return parts and end."""
+    parts: list[str] = []
+    while True:
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+        if pos < len(text) and text[pos] in "\"'":
+            quote = text[pos]
+            end = text.find(quote, pos + 1)
+            while quote == '"' and end > 0 and text[end - 1] == "\\":
+                end = text.find(quote, end + 1)
+            if end < 0:
+                return None
+            raw = text[pos + 1 : end]
+            parts.append(raw.encode().decode("unicode_escape") if quote == '"' else raw)
+            pos = end + 1
+        else:
+            bare = _BARE_KEY.match(text, pos)
+            if not bare:
+                return None
+            parts.append(bare.group())
+            pos = bare.end()
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+        if pos < len(text) and text[pos] == ".":
+            pos += 1
+            continue
+        return parts, pos
+
+
+def _bracket_depth(value: str) -> int:
+    """Net ``[``/``{`` opened by a value, ignoring brackets inside strings and comments."""
+    depth, quote = 0, ""
+    for char in value:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            break
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+    return depth
+
+
+def key_lines(text: str) -> dict[Loc, int]:
+    """Map each key path (``("news", "feeds", 1, "url")``) to its 1-based line.
+
+    Good enough for hand-written files: tracks ``[table]`` and ``[[array]]`` headers
+    (with the occurrence index of each array) and ``key =`` lines, skipping the insides
+    of multi-line arrays and strings.
+    """
+    lines: dict[Loc, int] = {}
+    arrays: dict[Loc, int] = {}
+    table: Loc = ()
+    depth, in_string = 0, ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string:
+            if line.count(in_string) % 2:
+                in_string = ""
+            continue
+        if depth > 0:
+            depth += _bracket_depth(line)
+            continue
+        stripped = line.strip()
+        if stripped.startswith("["):
+            table = _header(stripped, arrays, lines, number) or table
+            continue
+        found = _read_key(line, 0)
+        if not found or found[1] >= len(line) or line[found[1]] != "=":
+            continue
+        parts, end = found
+        path = table + tuple(parts)
+        for cut in range(len(table) + 1, len(path) + 1):
+            lines.setdefault(path[:cut], number)
+        value = line[end + 1 :]
+        for quote in ('"""', "'''"):
+            if value.count(quote) % 2:
+                in_string = quote
+        depth = max(0, _bracket_depth(value))
+    return lines
+
+
+def _header(stripped: str, arrays: dict[Loc, int], lines: dict[Loc, int], number: int) -> Loc:
+    is_array = stripped.startswith("[[")
+    found = _read_key(stripped, 2 if is_array else 1)
+    if not found:
+        return ()
+    parts, end = found
+    closing = "]]" if is_array else "]"
+    if not stripped[end:].startswith(closing):
+        return ()
+    path: Loc = ()
+    for part in parts:
+        path += (part,)
+        if path in arrays and (not is_array or len(path) < len(parts)):
+            path += (arrays[path],)  # [alerts.x] after [[alerts]] belongs to the last one
+        lines.setdefault(path, number)
+    if is_array:
+        index = arrays[path] = arrays.get(path, -1) + 1
+        path += (index,)
+        lines[path] = number
+    return path
+
+
+def line_of(lines: Mapping[Loc, int], loc: Loc) -> int | None:
+    """The line of ``loc``, else of its nearest enclosing key or table."""
+    loc = tuple(part for part in loc if part != "[key]")
+    for cut in range(len(loc), 0, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None
+
+
+# ---- describing a location -----------------------------------------------------------
+
+
+def _key(part: str) -> str:
+    return part if _BARE_KEY.fullmatch(part) else '"' + part.replace('"', '\\"') + '"'
+
+
+def describe(loc: Loc, raw: Any) -> str:
+    """``("alerts", 0, "when")`` -> ``[[alerts]] "SOX selloff" .when`` using the raw data."""
+    table: list[str] = []
+    node, index = raw, 0
+    while index < len(loc) and isinstance(node, dict) and isinstance(node.get(loc[index]), dict):
+        table.append(str(loc[index]))
+        node = node[loc[index]]
+        index += 1
+    header = ".".join(_key(part) for part in table)
+    header = f"[{header}]" if header else ""
+    item = _array_item(node, loc[index : index + 2])
+    if item is not None:
+        table.append(str(loc[index]))
+        header = "[[" + ".".join(_key(part) for part in table) + "]]"
+        header += _item_label(tuple(table), int(loc[index + 1]), item)
+        index += 2
+    elif not table and loc and isinstance(loc[0], str):  # every top-level key is a table
+        header, index = f"[{_key(loc[0])}]", 1
+    rest = _key_path(loc[index:])
+    return " ".join(part for part in (header, rest) if part)
+
+
+def _array_item(node: Any, pair: Loc) -> dict[str, Any] | None:
+    """The table at ``node[key][i]`` when ``pair`` is ``(key, i)`` into an array of tables."""
+    if len(pair) < 2 or not isinstance(node, dict) or not isinstance(pair[1], int):
+        return None
+    items = node.get(pair[0])
+    if isinstance(items, list) and pair[1] < len(items) and isinstance(items[pair[1]], dict):
+        return items[pair[1]]
+    return None
+
+
+def _item_label(table: Loc, position: int, item: dict[str, Any]) -> str:
+    name = item.get("name")
+    if table == ("alerts",) and isinstance(name, str) and name.strip():
+        return f' "{name}"'
+    return f" #{position + 1}"
+
+
+def _key_path(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        text += f" #{part + 1}" if isinstance(part, int) else f".{_key(part)}"
+    return text.strip()
+
+
+# ---- schema errors -------------------------------------------------------------------
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names of the model reached by following ``loc`` from ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return []
+        current = _inner_model(fields[part].annotation)
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside ``X | None`` or ``list[X]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown_key(model: type[BaseModel], loc: Loc, raw: Any) -> str:
+    parent, key = loc[:-1], str(loc[-1])
+    where = describe(parent, raw)
+    choices = _fields_at(model, parent)
+    hint = _did_you_mean(key, choices)
+    if not parent:
+        home = [name for name in choices if key in _fields_at(model, (name,))]
+        hint = hint or (f" (it belongs under [{home[0]}])" if home else "")
+        return f"unknown top-level key '{key}'{hint}; expected one of {', '.join(choices)}"
+    return f"{where} unknown key '{key}'{hint}"
+
+
+_TYPE_WORDS = {
+    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
+    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+    "datetime_type": "a date-time with offset", "datetime_parsing": "a date-time with offset",
+    "datetime_from_date_parsing": "a date-time with offset",
+}
+
+
+def _value_message(error: Mapping[str, Any]) -> tuple[str, Loc, ExpressionError | None]:
+    """The message of one pydantic error, any extra loc, and an expression to render."""
+    kind, given = error["type"], error.get("input")
+    if kind == "value_error":
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ExpressionError):
+            return cause.render(), cause.loc, cause
+        if isinstance(cause, LocatedError):
+            return cause.message, cause.loc, None
+        return str(cause) if cause else error["msg"], (), None
+    if kind in _TYPE_WORDS:
+        hint = ""
+        if kind == "list_type" and isinstance(given, dict):  # BRK.B = [...] is a dotted key
+            hint = ' (quote a key holding a dot: "BRK.B" = [...])'
+        return f"expected {_TYPE_WORDS[kind]}, got {_show(given)}{hint}", (), None
+    if kind in ("too_short", "string_too_short"):
+        return f"must not be empty, got {_show(given)}", (), None
+    if kind == "missing":
+        return "", (), None  # worded by the caller, which knows the key
+    if kind == "timezone_aware":
+        return f"needs a UTC offset (e.g. 2025-01-27T09:30:00-05:00), got {_show(given)}", (), None
+    message = str(error["msg"]).replace("Input should", "should")
+    message = message.replace("List should", "should").replace("String should", "should")
+    return f"{message}, got {_show(given)}", (), None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return repr(value)
+
+
+def _problem(model: type[BaseModel], error: Mapping[str, Any], raw: Any) -> tuple[Loc, str]:
+    loc: Loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        return loc, _unknown_key(model, loc, raw)
+    if error["type"] == "missing":
+        return loc, f"{describe(loc[:-1], raw)} missing key '{loc[-1]}'".strip()
+    message, extra, _ = _value_message(error)
+    loc += extra
+    where = describe(loc, raw)
+    return loc, f"{where}: {message}" if where else message
+
+
+def schema_error(
+    err: ValidationError, model: type[BaseModel], raw: Any, text: str, path: Path | str
+) -> ConfigError:
+    """One ConfigError for up to MAX_REPORTED schema problems, in file order."""
+    lines = key_lines(text)
+    problems = []
+    for error in err.errors():
+        loc, message = _problem(model, error, raw)
+        problems.append((line_of(lines, loc) or 0, message))
+    problems.sort(key=lambda problem: problem[0])
+    first_line = problems[0][0] or None
+    texts = [problems[0][1]]
+    for line, message in problems[1:MAX_REPORTED]:
+        texts.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+    if len(problems) > MAX_REPORTED:
+        texts.append(f"(and {len(problems) - MAX_REPORTED} more)")
+    return ConfigError("\n".join(texts), path=path, line=first_line)

@@ -1,0 +1,52 @@
+"""The ingest step between parsing and the store: topic match and symbol links.
+
+Pure: given parsed entries, decide which query terms each one matches and which
+watchlist symbols it mentions.  The engine runs it off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from monitor.model import Entry
+from monitor.news.match import Query, parse_query
+from monitor.news.symbols import SymbolLinker
+
+Matched = tuple[Entry, tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass
+class Ingest:
+    """Matches entries against their feed's query and links them to symbols."""
+
+    default_query: Query
+    feed_queries: Mapping[str, Query]
+    linker: SymbolLinker
+
+    @classmethod
+    def build(
+        cls,
+        query: str,
+        feed_queries: Mapping[str, str | None],
+        aliases: Mapping[str, Sequence[str]],
+        symbols: Sequence[str],
+    ) -> Ingest:
+        return cls(
+            default_query=parse_query(query),
+            feed_queries={name: parse_query(q) for name, q in feed_queries.items() if q},
+            linker=SymbolLinker(aliases, symbols),
+        )
+
+    def query_for(self, feed: str) -> Query:
+        return self.feed_queries.get(feed, self.default_query)
+
+    def process(self, entries: Sequence[Entry]) -> list[Matched]:
+        out: list[Matched] = []
+        for entry in entries:
+            query = self.query_for(entry.feed)
+            text = f"{entry.title}\n{entry.summary}" if entry.summary else entry.title
+            matched = query.match(text)
+            symbols = self.linker.link(text)
+            out.append((entry, matched, symbols))
+        return out

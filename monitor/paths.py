@@ -1,0 +1,23 @@
+"""Where monitor keeps its files (platformdirs): data, cache, user config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+APP = "monitor"
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP, appauthor=False))
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP, appauthor=False))
+
+
+def default_database() -> Path:
+    return data_dir() / "monitor.db"

@@ -1,0 +1,455 @@
+"""Live quotes from Yahoo Finance through yfinance, one chart request per symbol.
+
+Why this shape (yfinance 1.7, see STACK-FACTS):
+- There is no batch chart endpoint: ``yf.download()`` makes one request per symbol anyway
+  and hides per-symbol errors in a module global.  So each symbol gets its own
+  ``Ticker.history(period="1d", interval="5m", prepost=True)`` in a bounded thread pool;
+  that one chart request gives price, previous close, day range, volume, time (the
+  chart ``meta``) and the day's 5-minute bars for the sparkline.
+- yfinance and pandas are imported lazily (``import yfinance`` costs ~0.5 s).
+- yfinance only raises per-symbol errors when ``yf.config.debug.hide_exceptions`` is
+  False (``raise_errors=`` is deprecated), so this module sets it: the process owns
+  yfinance.  Its data layer is a process-wide singleton: the session given here is the
+  session of every yfinance caller in the process.
+- yfinance itself retries any 4xx answer once after switching cookie strategy and
+  fetching a fresh crumb: an expired crumb (401 Invalid Crumb) costs one silent retry.
+  A 429 that persists on that retry raises ``YFRateLimitError``; then this source backs
+  off (exponential, with jitter) and answers BACKOFF without any request until
+  ``next_try``.
+- The ticker's time zone is seeded into yfinance's tz cache from the session table (and
+  corrected from the chart's ``exchangeTimezoneName``): otherwise every cold symbol
+  costs an extra chart request, and an unknown symbol a quoteSummary lookup.  The tz
+  only matters to yfinance for start/end requests, which this module does not make.
+
+Prices are kept in the currency Yahoo quotes them in: ``GBp`` (pence) stays ``GBp``.
+``prev_close`` is the chart's ``previousClose`` (sent on one-day intraday charts), else
+``chartPreviousClose``, which for ``range=1d`` is the same previous session's close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import threading
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from monitor.clock import Clock
+from monitor.model import DailyBar, MarketState, Quote, QuoteBatch, SourceStatus, Status
+from monitor.quotes import sessions
+
+T = TypeVar("T")
+Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, vol
+
+#: |change| beyond this on an index means a broken previous close, not a crash.
+INDEX_MAX_MOVE = 0.60
+_USABLE = (Status.OK, Status.MARKET_CLOSED, Status.SUSPECT)
+_setup_lock = threading.Lock()
+_tz_cache_lock = threading.Lock()
+
+
+# ---- backoff --------------------------------------------------------------------------
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter: base, 2×base, 4×base ... up to cap seconds."""
+
+    base: float = 60.0
+    cap: float = 1800.0
+    rng: random.Random = field(default_factory=random.Random)
+    failures: int = 0
+    next_try: datetime | None = None
+
+    def fail(self, now: datetime) -> datetime:
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
+        # Jitter spreads the retries of many monitors hitting the same 429 wave.
+        delay *= 0.75 + 0.5 * self.rng.random()
+        self.next_try = now + timedelta(seconds=delay)
+        return self.next_try
+
+    def waiting(self, now: datetime) -> bool:
+        return self.next_try is not None and now < self.next_try
+
+    def succeed(self) -> None:
+        self.failures = 0
+        self.next_try = None
+
+
+# ---- pure conversion of chart answers -------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _utc(value: Any) -> datetime | None:
+    """Epoch seconds or an aware datetime (pandas Timestamp included) -> aware UTC."""
+    if isinstance(value, datetime):
+        # fromtimestamp also turns a pandas Timestamp into a plain datetime
+        return datetime.fromtimestamp(value.timestamp(), UTC) if value.tzinfo else None
+    seconds = _num(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+
+
+def _period(meta: Mapping[str, Any], part: str) -> tuple[datetime, datetime] | None:
+    try:
+        span = meta["currentTradingPeriod"][part]
+        start, end = _utc(span["start"]), _utc(span["end"])
+    except (KeyError, TypeError):
+        return None
+    return (start, end) if start and end else None
+
+
+def yahoo_market_state(meta: Mapping[str, Any], now: datetime) -> MarketState | None:
+    """The state Yahoo's ``currentTradingPeriod`` implies at ``now`` (None if absent)."""
+    regular = _period(meta, "regular")
+    if regular is None:
+        return None
+    if regular[0] <= now <= regular[1]:
+        return MarketState.REGULAR
+    for part, state in (("pre", MarketState.PRE), ("post", MarketState.POST)):
+        span = _period(meta, part)
+        if span and span[0] <= now < span[1] and span[0] != span[1]:
+            return state
+    return MarketState.CLOSED
+
+
+def _day_open(meta: Mapping[str, Any], bars: Sequence[Bar]) -> float | None:
+    regular = _period(meta, "regular")
+    for t, open_, *_ in bars:
+        if regular is None or regular[0] <= t <= regular[1]:
+            if _num(open_) is not None:
+                return _num(open_)
+    return _num(meta.get("regularMarketOpen"))
+
+
+def _previous_close(meta: Mapping[str, Any]) -> float | None:
+    prev = _num(meta.get("previousClose"))
+    return prev if prev is not None else _num(meta.get("chartPreviousClose"))
+
+
+def suspect_reason(symbol: str, meta: Mapping[str, Any], price: float,
+                   prev: float | None) -> str | None:
+    """Why a quote's numbers cannot be trusted, or None (Yahoo's ^VIX/^RUT zero closes)."""
+    if prev is None:
+        return "previous close missing"
+    if prev < 1e-6:
+        return f"previous close {prev:g} is not a price"
+    if price <= 0:
+        return f"price {price:g} is not a price"
+    is_index = symbol.startswith("^") or meta.get("instrumentType") == "INDEX"
+    move = abs(price / prev - 1.0)
+    if is_index and move > INDEX_MAX_MOVE:
+        return f"index move of {move:.0%} against previous close {prev:g} is implausible"
+    return None
+
+
+def quote_from_chart(symbol: str, meta: Mapping[str, Any], bars: Sequence[Bar],
+                     now: datetime) -> Quote:
+    """A Quote from one chart answer: ``meta`` plus the day's bars (may be empty)."""
+    price = _num(meta.get("regularMarketPrice"))
+    prev = _previous_close(meta)
+    state = yahoo_market_state(meta, now) or sessions.market_state(symbol, now)
+    status, error = Status.OK, None
+    if price is None:
+        status, error = Status.NO_DATA, "no price in Yahoo's answer"
+    elif not bars:
+        if state is MarketState.REGULAR:
+            status, error = Status.NO_DATA, "no bars while the market is open"
+        else:
+            status = Status.MARKET_CLOSED
+    if price is not None and (reason := suspect_reason(symbol, meta, price, prev)):
+        status, error = Status.SUSPECT, reason
+        if prev is not None and prev < 1e-6:
+            prev = None
+    return Quote(
+        symbol=symbol,
+        price=price,
+        prev_close=prev,
+        open=_day_open(meta, bars),
+        high=_num(meta.get("regularMarketDayHigh")),
+        low=_num(meta.get("regularMarketDayLow")),
+        volume=_num(meta.get("regularMarketVolume")),
+        currency=meta.get("currency"),
+        market_state=state,
+        as_of=_utc(meta.get("regularMarketTime")),
+        status=status,
+        error=error,
+        name=meta.get("longName") or meta.get("shortName"),
+        intraday=tuple(c for *_, c, _v in bars if _num(c) is not None),
+    )
+
+
+def failure_status(exc: BaseException) -> Status:
+    """The status of a symbol whose chart request raised ``exc`` (no usable meta)."""
+    kind = type(exc).__name__
+    if kind == "YFRateLimitError":
+        return Status.RATE_LIMITED
+    if kind in ("YFTzMissingError", "YFTickerMissingError"):
+        return Status.UNKNOWN_SYMBOL
+    if kind == "YFPricesMissingError":
+        # Yahoo explains a missing symbol ("No data found, symbol may be delisted");
+        # an answer without a chart at all (e.g. a second 401) is an error instead.
+        return Status.UNKNOWN_SYMBOL if getattr(exc, "yahoo_reason", None) else Status.ERROR
+    if "Timeout" in kind or isinstance(exc, TimeoutError):
+        return Status.TIMEOUT
+    if isinstance(exc, OSError):  # curl_cffi and requests errors are OSErrors
+        return Status.UNREACHABLE
+    return Status.ERROR
+
+
+def _rows(frame: Any) -> list[Bar]:
+    """DataFrame rows (Datetime index, Open/High/Low/Close/Volume) -> plain tuples."""
+    out: list[Bar] = []
+    for t, o, h, lo, c, v in zip(frame.index, frame["Open"], frame["High"], frame["Low"],
+                                 frame["Close"], frame["Volume"], strict=True):
+        out.append((datetime.fromtimestamp(t.timestamp(), UTC), o, h, lo, c, v))
+    return out
+
+
+def _period_for(days: int) -> str:
+    for limit, period in ((5, "5d"), (28, "1mo"), (89, "3mo"), (180, "6mo"), (365, "1y"),
+                          (730, "2y"), (1826, "5y"), (3652, "10y")):
+        if days <= limit:
+            return period
+    return "max"
+
+
+# ---- the source -----------------------------------------------------------------------
+
+
+class YahooQuotes:
+    """QuoteSource over yfinance's chart API (see the module docstring)."""
+
+    name = "yfinance"
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        cache_dir: Path,
+        session: Any = None,
+        concurrency: int = 8,
+        quotes_every: float = 30,
+        timeout: float = 10,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._clock = clock
+        self._cache_dir = Path(cache_dir)
+        self._session = session
+        self._own_session = session is None
+        self._concurrency = max(1, concurrency)
+        self._timeout = timeout
+        self._backoff = backoff or Backoff(base=max(60.0, 2 * quotes_every))
+        self._pool: ThreadPoolExecutor | None = None
+        self._tickers: dict[str, Any] = {}
+        self._history: dict[str, tuple[date, int, list[DailyBar]]] = {}
+        self._status = SourceStatus(self.name, "quotes", Status.PENDING)
+        self._poll_lock = asyncio.Lock()
+        self._yf: Any = None
+
+    # ---- protocol ----------------------------------------------------------------
+
+    async def fetch(self, symbols: Sequence[str]) -> QuoteBatch:
+        wanted = list(dict.fromkeys(symbols))
+        async with self._poll_lock:
+            started = self._clock.now()
+            if self._backoff.waiting(started):
+                return QuoteBatch(started, {s: self._backing_off(s) for s in wanted})
+            quotes = await self._in_threads([self._poll_one(s) for s in wanted])
+            now = self._clock.now()
+            self._record_poll(quotes, now)
+            return QuoteBatch(now, {q.symbol: q for q in quotes})
+
+    async def history(self, symbol: str, days: int = 400) -> list[DailyBar]:
+        market = sessions.market_for(symbol)
+        now = self._clock.now()
+        today = now.astimezone(market.tz).date()
+        cached = self._history.get(symbol)
+        if cached is None or cached[0] != today or cached[1] < days:
+            if self._backoff.waiting(now):
+                return []
+            bars = (await self._in_threads([lambda: self._daily_bars(symbol, days)]))[0]
+            if bars is None:
+                return []
+            cached = (today, days, bars)
+            self._history[symbol] = cached
+        first = today - timedelta(days=days)
+        return [b for b in cached[2] if first <= b.day < today]
+
+    def source_status(self) -> SourceStatus:
+        return self._status
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        if self._own_session and self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # ---- threads -----------------------------------------------------------------
+
+    async def _in_threads(self, calls: list[Callable[[], T]]) -> list[T]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="yahoo")
+        loop = asyncio.get_running_loop()
+        return list(await asyncio.gather(*(loop.run_in_executor(self._pool, c)
+                                           for c in calls)))
+
+    def _setup(self) -> Any:
+        """Import and configure yfinance once per source (runs in a worker thread)."""
+        with _setup_lock:
+            if self._yf is None:
+                import yfinance as yf
+
+                (self._cache_dir / "yfinance").mkdir(parents=True, exist_ok=True)
+                # One location for yfinance's tz, cookie and ISIN caches (never ~/.cache).
+                yf.set_tz_cache_location(str(self._cache_dir / "yfinance"))
+                yf.config.debug.hide_exceptions = False
+                # pandas deprecation chatter from inside yfinance is not for our users.
+                warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
+                if self._session is None:
+                    from curl_cffi import requests as curl_requests
+
+                    self._session = curl_requests.Session(impersonate="chrome")
+                self._yf = yf
+        return self._yf
+
+    def _ticker(self, symbol: str, *, fresh: bool = False) -> Any:
+        yf = self._setup()
+        if not fresh and symbol in self._tickers:
+            return self._tickers[symbol]
+        from yfinance import cache
+
+        # The tz cache is one SQLite file: concurrent writers get "database is locked".
+        with _tz_cache_lock:
+            tz_cache = cache.get_tz_cache()
+            if tz_cache.lookup(symbol) is None:
+                tz_cache.store(symbol, sessions.market_for(symbol).tz.key)
+        ticker = yf.Ticker(symbol, session=self._session)
+        if not fresh:
+            self._tickers[symbol] = ticker
+        return ticker
+
+    # ---- one symbol (worker thread) ----------------------------------------------
+
+    def _poll_one(self, symbol: str) -> Callable[[], Quote]:
+        return lambda: self._quote(symbol)
+
+    def _quote(self, symbol: str) -> Quote:
+        try:
+            ticker = self._ticker(symbol)
+            frame = ticker.history(period="1d", interval="5m", prepost=True,
+                                   auto_adjust=False, actions=False, timeout=self._timeout)
+            meta = _read_meta(ticker)
+            quote = quote_from_chart(symbol, meta, _rows(frame), self._clock.now())
+        except Exception as exc:  # noqa: BLE001 - every failure becomes the symbol's status
+            return self._failed(symbol, exc)
+        self._learn_tz(symbol, meta)
+        return quote
+
+    def _failed(self, symbol: str, exc: Exception) -> Quote:
+        status = failure_status(exc)
+        if type(exc).__name__ == "YFPricesMissingError":
+            # The chart came back without bars: a valid meta means a closed day.
+            meta = _read_meta(self._tickers.get(symbol))
+            if meta.get("exchangeTimezoneName") and meta.get("regularMarketPrice") is not None:
+                return quote_from_chart(symbol, meta, [], self._clock.now())
+        return Quote(symbol=symbol, status=status, error=_describe(status, exc))
+
+    def _learn_tz(self, symbol: str, meta: Mapping[str, Any]) -> None:
+        tz = meta.get("exchangeTimezoneName")
+        if isinstance(tz, str) and tz != sessions.market_for(symbol).tz.key:
+            from yfinance import cache
+
+            with _tz_cache_lock:
+                cache.get_tz_cache().store(symbol, tz)
+
+    def _daily_bars(self, symbol: str, days: int) -> list[DailyBar] | None:
+        try:
+            ticker = self._ticker(symbol, fresh=True)
+            frame = ticker.history(period=_period_for(days + 7), interval="1d",
+                                   auto_adjust=False, actions=False, timeout=self._timeout)
+        except Exception as exc:  # noqa: BLE001 - history is best effort: [] on failure
+            if failure_status(exc) is Status.RATE_LIMITED:
+                self._backoff.fail(self._clock.now())
+            return None
+        return _daily(frame)
+
+    # ---- bookkeeping -------------------------------------------------------------
+
+    def _backing_off(self, symbol: str) -> Quote:
+        next_try = self._backoff.next_try
+        when = next_try.isoformat(timespec="seconds") if next_try else "later"
+        return Quote(symbol=symbol, status=Status.BACKOFF,
+                     error=f"Yahoo rate limit: backing off until {when}")
+
+    def _record_poll(self, quotes: list[Quote], now: datetime) -> None:
+        last_ok = self._status.last_ok
+        if any(q.status is Status.RATE_LIMITED for q in quotes):
+            next_try = self._backoff.fail(now)
+            self._status = SourceStatus(
+                self.name, "quotes", Status.RATE_LIMITED,
+                error="Yahoo answered 429 Too Many Requests", next_try=next_try,
+                last_ok=last_ok, last_poll=now)
+            return
+        failed = [q for q in quotes if q.status not in _USABLE]
+        if len(failed) < len(quotes) or not quotes:
+            self._backoff.succeed()
+            detail = ", ".join(f"{q.symbol}: {q.status.value}" for q in failed) or None
+            self._status = SourceStatus(self.name, "quotes", Status.OK, last_ok=now,
+                                        last_poll=now, detail=detail)
+            return
+        statuses = {q.status for q in failed}
+        status = statuses.pop() if len(statuses) == 1 else Status.ERROR
+        self._status = SourceStatus(self.name, "quotes", status, error=failed[0].error,
+                                    last_ok=last_ok, last_poll=now)
+
+
+def _read_meta(ticker: Any) -> dict[str, Any]:
+    """The chart meta of the ticker's last request.
+
+    Reads keys one by one: ``tradingPeriods`` is lazy in yfinance and reading it (or
+    ``dict(...)`` of the whole mapping) would fire another request.
+    """
+    if ticker is None:
+        return {}
+    try:
+        meta = ticker.history_metadata
+    except Exception:  # noqa: BLE001 - no meta is an answer too
+        return {}
+    keys = ("currency", "instrumentType", "exchangeTimezoneName", "regularMarketPrice",
+            "previousClose", "chartPreviousClose", "regularMarketDayHigh",
+            "regularMarketDayLow", "regularMarketVolume", "regularMarketTime",
+            "regularMarketOpen", "currentTradingPeriod", "longName", "shortName")
+    return {k: meta.get(k) for k in keys if k in meta.keys()}
+
+
+def _daily(frame: Any) -> list[DailyBar]:
+    bars = []
+    for t, o, h, lo, c, v in zip(frame.index, frame["Open"], frame["High"], frame["Low"],
+                                 frame["Close"], frame["Volume"], strict=True):
+        close = _num(c)
+        if close is not None:
+            bars.append(DailyBar(t.date(), _num(o), _num(h), _num(lo), close, _num(v)))
+    return bars
+
+
+def _describe(status: Status, exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if status is Status.UNKNOWN_SYMBOL:
+        return f"unknown symbol: {text}"
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,306 @@
+"""What an alert says: one line of message, and the context that explains it.
+
+The message states the rule's measure, its value against the threshold and the data's
+time in the exchange's own zone, e.g.::
+
+    ^SOX day% -9.15% ≤ -5% (4853.24, prev close 5341.94) at 2025-01-27 16:00 EST
+
+The context (JSON-ready, every key optional — only what the data allows):
+
+- ``market_value_change``: change × shares outstanding ("NVDA lost $589B of market value");
+- ``largest_since``: for ``day%`` rules, "largest one-day drop since 2020-03-18" = the last
+  session before the alert's trading day with a larger move the same way, from the
+  snapshot's daily history (never a later session); "... on record in history" if none;
+- ``limit_up_streak``: consecutive limit-up sessions including today, for limit rules;
+- ``headlines``: up to 3 recent headlines, the likely why: those the rule matched, then
+  those linked to the alert's symbols, then other topic matches of the last 24 hours
+  (the runner moves them to ``Alert.headlines``);
+- ``level`` / ``levels``: the tier fired, when the rule has levels;
+- ``data_time``: ISO time of the data the message quotes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from monitor.model import DailyBar, Headline, Quote, iso
+from monitor.quotes import limits, sessions
+from monitor.rules.evaluate import Outcome, Snapshot
+from monitor.rules.language import (
+    OP_SIGNS,
+    PERCENT_METRICS,
+    AllOf,
+    AnyOf,
+    Basket,
+    Comparison,
+    Crosses,
+    Limit,
+    Metric,
+    News,
+    compare,
+)
+
+if TYPE_CHECKING:
+    from monitor.rules.runner import RuleSpec
+
+#: how far back headlines count as the likely why of a market alert
+HEADLINE_LOOKBACK = timedelta(hours=24)
+MAX_HEADLINES = 3
+
+
+def describe(outcome: Outcome, spec: RuleSpec, snap: Snapshot) -> tuple[str, dict[str, Any]]:
+    """The alert's message and context for an outcome that holds."""
+    data_time = _data_time(outcome, snap)
+    zone_symbol = outcome.symbol or next(iter(outcome.symbols), None)
+    message = f"{_say(outcome, snap)} at {_clock(data_time, zone_symbol)}"
+    context: dict[str, Any] = {"data_time": iso(data_time)}
+    if spec.levels and outcome.threshold in spec.levels:
+        tier = spec.levels.index(outcome.threshold)
+        context["level"], context["levels"] = tier, list(spec.levels)
+        message += f" (level {tier + 1} of {len(spec.levels)})"
+    main = _main(outcome)
+    if main is not None and main.symbol is not None:
+        _market_context(main, snap, context)
+    context["headlines"] = [headline_dict(h) for h in related_headlines(outcome, snap)]
+    return message, context
+
+
+def _main(outcome: Outcome) -> Outcome | None:
+    """The outcome of the first market part (the rule's main measure)."""
+    if outcome.parts:
+        for part in outcome.parts:
+            found = _main(part)
+            if found is not None:
+                return found
+        return None
+    return None if isinstance(outcome.node, News) else outcome
+
+
+# ---- the message ---------------------------------------------------------------------
+
+
+def _say(outcome: Outcome, snap: Snapshot) -> str:
+    node = outcome.node
+    if isinstance(node, AllOf | AnyOf):
+        joiner = " and " if isinstance(node, AllOf) else " or "
+        held = [p for p in outcome.parts if p.holds] or list(outcome.parts)
+        return joiner.join(_say(p, snap) for p in held)
+    if isinstance(node, Comparison):
+        return _say_comparison(outcome, node, snap)
+    if isinstance(node, Crosses):
+        way = "upward" if (outcome.previous or 0) < node.level else "downward"
+        return (f"{node.symbol} crossed {_num(node.level)} {way} "
+                f"({_price(outcome.previous)} → {_price(outcome.value)})")
+    if isinstance(node, Limit):
+        return _say_limit(outcome, node, snap)
+    if isinstance(node, Basket):
+        return _say_basket(outcome, node)
+    if isinstance(node, News):
+        return _say_news(outcome, node)
+    return "condition holds"
+
+
+def _say_comparison(outcome: Outcome, node: Comparison, snap: Snapshot) -> str:
+    sign, threshold = OP_SIGNS[node.op], outcome.threshold
+    m = node.measure
+    if isinstance(m, Metric):
+        pct = "%" if m.metric in PERCENT_METRICS else ""
+        head = f"{m} {_value(outcome.value, m.metric)} {sign} {_num(threshold)}{pct}"
+        detail = _detail(m.metric, snap.quotes.get(m.symbol))
+        return f"{head} ({detail})" if detail else head
+    left = snap.quotes.get(m.left.symbol)
+    right = snap.quotes.get(m.right.symbol)
+    detail = (f"{m.left.symbol} {_metric_text(m.left.metric, left)}, "
+              f"{m.right.symbol} {_metric_text(m.right.metric, right)}")
+    return f"{m} {_value(outcome.value, 'diff')} {sign} {_num(threshold)} ({detail})"
+
+
+def _detail(metric: str, quote: Quote | None) -> str:
+    if quote is None:
+        return ""
+    price = _price(quote.price)
+    if metric in ("day%", "change"):
+        return f"{price}, prev close {_price(quote.prev_close)}"
+    if metric == "open%":
+        return f"{price}, open {_price(quote.open)}"
+    if metric == "drawdown%":
+        return f"{price}, day high {_price(quote.high)}"
+    if metric == "volume_x":
+        return f"volume {_big(quote.volume)}"
+    pct = quote.change_pct
+    return f"day {pct:+.2f}%" if pct is not None else ""
+
+
+def _metric_text(metric: str, quote: Quote | None) -> str:
+    if quote is None:
+        return "?"
+    value = {"price": quote.price, "day%": quote.change_pct, "open%": quote.open_pct,
+             "drawdown%": quote.drawdown_pct, "change": quote.change}.get(metric)
+    return _value(value, metric) if value is not None else metric
+
+
+def _say_limit(outcome: Outcome, node: Limit, snap: Snapshot) -> str:
+    quote = snap.quotes.get(node.symbol)
+    pct = quote.change_pct if quote else None
+    moved = f"{pct:+.2f}%, " if pct is not None else ""
+    prev = _price(quote.prev_close) if quote else "?"
+    return (f"{node.symbol} at limit {node.direction} {_price(outcome.value)} "
+            f"({moved}prev close {prev})")
+
+
+def _say_basket(outcome: Outcome, node: Basket) -> str:
+    need = f"{node.need} of" if node.need is not None else "all of"
+    pct = "%" if node.metric in PERCENT_METRICS else ""
+    held = sorted(
+        ((s, v) for s, v in outcome.members if v is not None
+         and compare(v, node.op, outcome.threshold or node.threshold)),
+        key=lambda sv: sv[1], reverse=node.op in (">=", ">"),
+    )
+    listed = ", ".join(f"{s} {_value(v, node.metric)}" for s, v in held)
+    return (f"{need} [{', '.join(node.symbols)}] {node.metric} {OP_SIGNS[node.op]} "
+            f"{_num(outcome.threshold)}{pct}: {listed}")
+
+
+def _say_news(outcome: Outcome, node: News) -> str:
+    n = len(outcome.headlines)
+    stories = "story" if n == 1 else "stories"
+    text = f'news "{node.query_text}": {n} {stories} within {_duration(node.window)}'
+    if outcome.headlines:
+        latest = outcome.headlines[0]
+        text += f', latest "{latest.title}" ({latest.source})'
+    return text
+
+
+# ---- formatting ----------------------------------------------------------------------
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def _price(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "?"
+    return f"{x:.2f}" if abs(x) >= 10 else f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def _value(x: float | None, metric: str) -> str:
+    if x is None:
+        return "?"
+    if metric in PERCENT_METRICS:
+        return f"{x:.2f}%"
+    if metric == "volume_x":
+        return f"{x:.1f}x"
+    if metric == "price":
+        return _price(x)
+    return f"{x:.2f}"
+
+
+def _big(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "?"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= size:
+            return f"{x / size:.{0 if abs(x) >= 100 * size else 1}f}{suffix}"
+    return f"{x:.0f}"
+
+
+def _duration(seconds: float) -> str:
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _data_time(outcome: Outcome, snap: Snapshot) -> datetime:
+    times = [q.as_of for s in outcome.symbols if (q := snap.quotes.get(s)) and q.as_of]
+    return max(times) if times else snap.now
+
+
+def _clock(t: datetime, symbol: str | None) -> str:
+    """The time in the exchange's zone (UTC for news-only rules)."""
+    zone = sessions.market_for(symbol).tz if symbol else UTC
+    return t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+# ---- context -------------------------------------------------------------------------
+
+
+def _market_context(main: Outcome, snap: Snapshot, context: dict[str, Any]) -> None:
+    symbol = main.symbol
+    assert symbol is not None
+    quote = snap.quotes.get(symbol)
+    node = main.node
+    if quote is not None and not isinstance(node, Basket):
+        text = market_value_change(quote)
+        if text:
+            context["market_value_change"] = text
+    if (isinstance(node, Comparison) and isinstance(node.measure, Metric)
+            and node.measure.metric == "day%" and main.value is not None):
+        text = largest_since(symbol, main.value, snap.history.get(symbol, ()), snap.now)
+        if text:
+            context["largest_since"] = text
+    if isinstance(node, Limit) and quote is not None:
+        today = sessions.trading_day(symbol, snap.now)
+        bars = [b for b in snap.history.get(symbol, ()) if b.day < today]
+        context["limit_up_streak"] = limits.limit_up_streak(bars, symbol, quote.name, quote)
+
+
+def market_value_change(quote: Quote) -> str | None:
+    """"NVDA lost $589B of market value", from the day change × shares outstanding."""
+    change, shares = quote.change, quote.shares_outstanding
+    if change is None or shares is None or not math.isfinite(shares) or shares <= 0:
+        return None
+    amount = change * shares
+    verb = "lost" if amount < 0 else "gained"
+    money = f"${_big(abs(amount))}" if quote.currency in (None, "USD") else \
+        f"{_big(abs(amount))} {quote.currency}"
+    return f"{quote.symbol} {verb} {money} of market value"
+
+
+def largest_since(
+    symbol: str, move_pct: float, bars: Sequence[DailyBar], now: datetime
+) -> str | None:
+    """"largest one-day drop since 2020-03-18": the last earlier session with a larger
+    move the same way, using only sessions before the trading day of ``now``."""
+    today = sessions.trading_day(symbol, now)
+    past = sorted((b for b in bars if b.day < today), key=lambda b: b.day)
+    if len(past) < 2 or move_pct == 0:
+        return None
+    kind = "drop" if move_pct < 0 else "gain"
+    for before, bar in zip(reversed(past[:-1]), reversed(past[1:]), strict=True):
+        if not before.close or before.close <= 0:
+            continue
+        move = (bar.close / before.close - 1.0) * 100.0
+        if (move_pct < 0 and move < move_pct) or (move_pct > 0 and move > move_pct):
+            return f"largest one-day {kind} since {bar.day.isoformat()}"
+    return f"largest one-day {kind} on record in history (since {past[0].day.isoformat()})"
+
+
+def related_headlines(outcome: Outcome, snap: Snapshot) -> list[Headline]:
+    """Up to 3: those the rule matched, then linked to its symbols, then topic matches."""
+    since = snap.now - HEADLINE_LOOKBACK
+    recent = sorted(
+        (h for h in snap.headlines if since <= h.first_seen <= snap.now),
+        key=lambda h: h.first_seen, reverse=True,
+    )
+    symbols = set(outcome.symbols)
+    linked = [h for h in recent if symbols & set(h.symbols)]
+    topical = [h for h in recent if h.matched]
+    chosen: dict[str, Headline] = {}
+    for h in [*outcome.headlines, *linked, *topical]:
+        chosen.setdefault(h.story, h)
+        if len(chosen) == MAX_HEADLINES:
+            break
+    return list(chosen.values())
+
+
+def headline_dict(h: Headline) -> dict[str, Any]:
+    """A headline as an Alert carries it."""
+    return {"title": h.title, "source": h.source, "link": h.link,
+            "published": iso(h.published), "story": h.story}

@@ -1,0 +1,103 @@
+"""The status bar: source health, last poll, notifications, config file, mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.widgets import Static
+
+from monitor.model import SourceStatus, Status
+from monitor.ui.widgets.format import STATUS_WORDS, clock_time
+
+#: The demo recording is of US markets: show its clock as the exchange saw it.
+REPLAY_ZONE = ZoneInfo("America/New_York")
+HEALTHY = {Status.OK, Status.NOT_MODIFIED, Status.PENDING, Status.MARKET_CLOSED}
+
+
+def source_health(source: SourceStatus, now: datetime, tz: tzinfo | None) -> Text:
+    """'Reuters: backing off until 10:15:00', 'quotes: rate-limited, retry in 42s', …"""
+    status = source.status
+    if status == Status.RATE_LIMITED and source.next_try is not None:
+        wait = max(0, int((source.next_try - now).total_seconds()))
+        words = f"rate-limited, retry in {wait}s"
+    elif status == Status.BACKOFF and source.next_try is not None:
+        words = f"backing off until {clock_time(source.next_try, tz)}"
+    elif status in (Status.ERROR, Status.UNREACHABLE, Status.TIMEOUT) and source.error:
+        words = f"{STATUS_WORDS.get(status, status.value)}: {source.error}"
+    else:
+        words = STATUS_WORDS.get(status, status.value)
+    if status == Status.OK:
+        words = "ok"
+    style = "green" if status in HEALTHY else "bold yellow"
+    mark = "" if status in HEALTHY else "⚠ "
+    return Text.assemble((f"{mark}{source.name}: ", style), (words, style))
+
+
+class StatusBar(Static):
+    """Two lines, rebuilt from plain state once a second (cheap: a few Text objects)."""
+
+    def __init__(self) -> None:
+        super().__init__(id="status-bar")
+        self.sources: dict[str, SourceStatus] = {}
+        self.desktop: tuple[bool | None, str] = (None, "")
+        self.config_path: Path | None = None
+        self.config_source = ""
+        self.config_error: str | None = None
+        self.paused = False
+        self.replay = False
+        self.now = datetime.now(UTC)
+        self.tz: tzinfo | None = None
+        self.message = "starting…"
+
+    def set_source(self, source: SourceStatus) -> None:
+        self.sources[source.name] = source
+
+    def render_status(self) -> None:
+        text = Text("\n").join([self._first_line(), self._second_line()])
+        text.no_wrap, text.overflow = True, "ellipsis"
+        self.update(text)
+
+    def _first_line(self) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.replay:
+            t = self.now.astimezone(REPLAY_ZONE)
+            line.append(f" DEMO — replay {t:%Y-%m-%d %H:%M:%S %Z} ", style="bold reverse magenta")
+        else:
+            line.append(f"{self.now.astimezone(self.tz):%H:%M:%S %Z}", style="bold")
+        line.append(" ")
+        if self.paused:
+            line.append(" PAUSED ", style="bold reverse yellow")
+            line.append(" ")
+        if not self.sources:
+            line.append(self.message, style="dim")
+            return line
+        feeds = [s for s in self.sources.values() if s.kind == "feed"]
+        healthy = [s for s in feeds if s.status in HEALTHY]
+        if feeds:
+            line.append(f"feeds {len(healthy)}/{len(feeds)} ok", style="green" if
+                        len(healthy) == len(feeds) else "bold yellow")  # fmt: skip
+        for source in self.sources.values():
+            if source.kind != "feed" or source.status not in HEALTHY:
+                line.append(" · ", style="dim")
+                line.append_text(source_health(source, self.now, self.tz))
+        return line
+
+    def _second_line(self) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis", style="dim")
+        polls = [s.last_poll for s in self.sources.values() if s.last_poll is not None]
+        line.append(f"last poll {clock_time(max(polls), self.tz) if polls else '—'}")
+        available, words = self.desktop
+        mark = {True: "on", False: "off", None: "checking"}[available]
+        line.append(f" · desktop notifications {mark}")
+        if words and available is not True:
+            line.append(f" ({words})")
+        if self.config_error:
+            line.append(" · ", style="dim")
+            line.append(f"⚠ config not reloaded: {self.config_error}", style="bold red")
+        elif self.config_path is not None:
+            source = f" ({self.config_source})" if self.config_source else ""
+            line.append(f" · config {self.config_path}{source}")
+        return line

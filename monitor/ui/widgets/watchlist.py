@@ -1,0 +1,296 @@
+"""The watchlist pane: one row per symbol, grouped as in the file, cheap to update.
+
+A batch of quotes rewrites only the cells whose text changed (DataTable.update_cell);
+the rows are rebuilt only when the structure changes (groups, collapse, sort order,
+width).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from monitor.model import Quote, QuoteBatch
+from monitor.ui.widgets.panes import Pane
+from monitor.ui.widgets.quote_cells import cell_key, quote_cells
+
+#: (column key, header, width) in display order
+COLUMNS = [
+    ("symbol", "symbol", 10),
+    ("last", "last", 10),
+    ("change", "chg", 9),
+    ("pct", "chg %", 9),
+    ("spark", "today", 10),
+    ("range", "day range", 19),
+    ("volume", "vol", 6),
+    ("state", "mkt", 6),
+    ("age", "age", 11),
+    ("note", "", 12),
+]
+#: Column sets from the fullest down: the widest one that fits the pane is used.
+TIERS = [
+    {"symbol", "last", "change", "pct", "spark", "range", "volume", "state", "age"},
+    {"symbol", "last", "pct", "spark", "volume", "state", "age"},
+    {"symbol", "last", "pct", "spark", "state", "age"},
+]
+#: suffixes of exchanges with daily price limits (the badge column is shown for them)
+LIMIT_SUFFIXES = (".SS", ".SZ", ".BJ")
+SHORT_BADGE_WIDTH = 5
+SORTS = ("file", "change", "symbol")
+SORT_NAMES = {"file": "file order", "change": "change %", "symbol": "symbol"}
+FLASH_SECONDS = 60.0
+HEADER_PREFIX = "\x00group:"  # row keys of group headers cannot clash with a symbol
+
+
+def row_key(group: str, symbol: str) -> str:
+    return f"{group}\x1f{symbol}"
+
+
+class WatchlistPane(Pane):
+    BINDINGS = [
+        Binding("enter", "open_symbol", "Chart", id="symbol_detail", show=False),
+        Binding("s", "cycle_sort", "Sort", id="cycle_sort"),
+        Binding("c", "toggle_group", "Collapse", id="toggle_group"),
+        Binding("g", "next_group", "Group", id="next_group"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="watchlist", title="Watchlist")
+        self.groups: dict[str, list[str]] = {}
+        self.quotes: dict[str, Quote] = {}
+        self.collapsed: set[str] = set()
+        self.group_view: str | None = None  # show one group only, or all
+        self.sort_mode = "file"
+        self.rows: list[str] = []  # row keys as displayed
+        self._shown: dict[str, dict[str, tuple[Any, ...]]] = {}  # what each cell shows
+        self._flash: dict[str, float] = {}  # symbol -> monotonic expiry
+        self._columns: list[str] = []
+        self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
+        self._loaded = False
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield DataTable(id="watchlist-table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    def on_resize(self) -> None:
+        if self._layout() != (self._columns, self._short_badge):
+            self.rebuild()
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#watchlist-table", DataTable)
+
+    # ---- data in ------------------------------------------------------------------
+
+    def set_groups(self, groups: Mapping[str, list[str]]) -> None:
+        self._loaded = True
+        self.groups = {name: list(symbols) for name, symbols in groups.items()}
+        self.collapsed &= set(self.groups)
+        if self.group_view not in self.groups:
+            self.group_view = None
+        self.rebuild()
+
+    def apply_quotes(self, quotes: Mapping[str, Quote]) -> None:
+        self.quotes.update(quotes)
+        if self._desired_rows() != self.rows:
+            self.rebuild()  # the sort order moved (change % sort)
+        else:
+            self._update_rows(set(quotes))
+
+    def apply_batch(self, batch: QuoteBatch) -> None:
+        self.apply_quotes(batch.quotes)
+
+    def tick(self) -> None:
+        """Ages move on and flashes expire: rewrite the cells that changed."""
+        now = time.monotonic()
+        for symbol in [s for s, until in self._flash.items() if until <= now]:
+            del self._flash[symbol]
+        self._update_rows(None)
+
+    def flash(self, symbol: str, seconds: float = FLASH_SECONDS) -> None:
+        """Highlight a symbol's row(s) for a while (an alert fired on it)."""
+        self._flash[symbol] = time.monotonic() + seconds
+        self._update_rows({symbol})
+
+    # ---- structure ----------------------------------------------------------------
+
+    def _widths(self, short_badge: bool) -> dict[str, int]:
+        widths = {key: width for key, _, width in COLUMNS}
+        if short_badge:
+            widths["note"] = SHORT_BADGE_WIDTH
+        longest = max((len(g) for g in self.groups), default=0)
+        widths["symbol"] = min(12, max(widths["symbol"], longest + 2))  # room for headers
+        return widths
+
+    def _layout(self) -> tuple[list[str], bool]:
+        """The richest column set that fits the pane, and whether the badge is short."""
+        widths, room = self._widths(False), self.size.width - 1  # less the scrollbar
+        symbols = {s for group in self.groups.values() for s in group}
+        badge = {"note"} if any(s.upper().endswith(LIMIT_SUFFIXES) for s in symbols) else set()
+        short_room, short = room + widths["note"] - SHORT_BADGE_WIDTH, False
+        for tier in TIERS:
+            wanted = tier | badge
+            needed = sum(widths[c] + 2 for c in wanted)
+            if needed <= room:
+                break
+            if badge and needed <= short_room:
+                short = True
+                break
+        return [key for key, _, _ in COLUMNS if key in wanted], short
+
+    def _visible_groups(self) -> list[str]:
+        return [g for g in self.groups if self.group_view in (None, g)]
+
+    def _sorted(self, symbols: list[str]) -> list[str]:
+        if self.sort_mode == "symbol":
+            return sorted(symbols)
+        if self.sort_mode == "change":
+
+            def by_change(symbol: str) -> tuple[bool, float]:
+                quote = self.quotes.get(symbol)
+                pct = quote.change_pct if quote is not None and quote.usable else None
+                return (pct is None, -(pct or 0.0))
+
+            return sorted(symbols, key=by_change)
+        return list(symbols)
+
+    def _desired_rows(self) -> list[str]:
+        rows = []
+        for group in self._visible_groups():
+            rows.append(HEADER_PREFIX + group)
+            if group not in self.collapsed:
+                rows.extend(row_key(group, s) for s in self._sorted(self.groups[group]))
+        return rows
+
+    def rebuild(self) -> None:
+        table, selected = self.table, self.selected_row()
+        self._columns, self._short_badge = self._layout()
+        table.clear(columns=True)
+        headers = {key: header for key, header, _ in COLUMNS}
+        widths = self._widths(self._short_badge)
+        for key in self._columns:
+            table.add_column(Text(headers[key], style="bold"), key=key, width=widths[key])
+        self.rows, self._shown = self._desired_rows(), {}
+        for key in self.rows:
+            cells = self._cells(key)
+            table.add_row(*(cells[c] for c in self._columns), key=key)
+            self._shown[key] = {c: cell_key(cells[c]) for c in self._columns}
+        if not self.rows:
+            message = "no symbols in the watchlist" if self._loaded else "loading…"
+            table.add_row(Text(message, style="dim italic"), key="\x00empty")
+        if selected in self.rows:
+            table.move_cursor(row=self.rows.index(selected), scroll=False)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        parts = ["Watchlist"]
+        if self.group_view:
+            parts.append(self.group_view)
+        if self.sort_mode != "file":
+            parts.append(f"by {SORT_NAMES[self.sort_mode]}")
+        self.border_title = " · ".join(parts)
+
+    # ---- cells --------------------------------------------------------------------
+
+    def _cells(self, key: str) -> dict[str, Text]:
+        if key.startswith(HEADER_PREFIX):
+            return self._header_cells(key.removeprefix(HEADER_PREFIX))
+        symbol = key.split("\x1f", 1)[1]
+        cells = quote_cells(symbol, self.quotes.get(symbol), self.now(), self._short_badge)
+        if symbol in self._flash:
+            cells["symbol"] = Text(f"‼ {symbol}", style="bold reverse yellow")
+        return cells
+
+    def _header_cells(self, group: str) -> dict[str, Text]:
+        marker = "▸" if group in self.collapsed else "▾"
+        count = len(self.groups.get(group, []))
+        cells = {c: Text("") for c, _, _ in COLUMNS}
+        cells["symbol"] = Text(
+            f"{marker} {group}", style="bold underline", no_wrap=True, overflow="ellipsis"
+        )
+        cells["last"] = Text(f"{count} symbols", style="dim")
+        return cells
+
+    def _update_rows(self, symbols: set[str] | None) -> None:
+        table = self.table
+        for key in self.rows:
+            if key.startswith(HEADER_PREFIX):
+                continue
+            if symbols is not None and key.split("\x1f", 1)[1] not in symbols:
+                continue
+            cells, shown = self._cells(key), self._shown[key]
+            for column in self._columns:
+                new = cell_key(cells[column])
+                if shown[column] != new:
+                    table.update_cell(key, column, cells[column])
+                    shown[column] = new
+
+    # ---- selection and actions -----------------------------------------------------
+
+    def selected_row(self) -> str | None:
+        table = self.table
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def selected_symbol(self) -> str | None:
+        key = self.selected_row()
+        if key is None or key.startswith(HEADER_PREFIX):
+            return None
+        return key.split("\x1f", 1)[1]
+
+    def _selected_group(self) -> str | None:
+        key = self.selected_row()
+        if key is None:
+            return None
+        if key.startswith(HEADER_PREFIX):
+            return key.removeprefix(HEADER_PREFIX)
+        return key.split("\x1f", 1)[0]
+
+    @on(DataTable.RowSelected, "#watchlist-table")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if self.selected_symbol() is None:
+            self.action_toggle_group()
+        else:
+            self.action_open_symbol()
+
+    def action_open_symbol(self) -> None:
+        symbol = self.selected_symbol()
+        if symbol is None or self.engine is None:
+            return
+        from monitor.ui.screens.symbol_detail import SymbolDetail
+
+        self.app.push_screen(SymbolDetail(symbol, self.quotes.get(symbol), self.engine))
+
+    def action_cycle_sort(self) -> None:
+        self.sort_mode = SORTS[(SORTS.index(self.sort_mode) + 1) % len(SORTS)]
+        self.rebuild()
+        self.app.notify(f"Watchlist sorted by {SORT_NAMES[self.sort_mode]}", timeout=2)
+
+    def action_toggle_group(self) -> None:
+        group = self._selected_group()
+        if group is None:
+            return
+        self.collapsed ^= {group}
+        self.rebuild()
+        if HEADER_PREFIX + group in self.rows:
+            self.table.move_cursor(row=self.rows.index(HEADER_PREFIX + group))
+
+    def toggle_all_groups(self) -> None:
+        self.collapsed = set() if self.collapsed else set(self.groups)
+        self.rebuild()
+
+    def action_next_group(self) -> None:
+        """Show one group at a time, in file order, then all of them again."""
+        names = [None, *self.groups]
+        self.group_view = names[(names.index(self.group_view) + 1) % len(names)]
+        self.rebuild()

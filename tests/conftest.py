@@ -1,0 +1,26 @@
+"""Shared fixtures.  Loopback servers live in their own modules (no pytest there) so
+benchmarks can reuse them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The package is not installed in the test venv: make `monitor` and `tests.*` importable.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tests.feedserver import FeedServer  # noqa: E402
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A started loopback feed server (127.0.0.1, port 0), stopped after the test."""
+    with FeedServer() as server:
+        yield server
+
+from tests.notify_fixtures import webhook_server  # noqa: E402, F401

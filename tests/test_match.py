@@ -1,0 +1,153 @@
+"""The topic query language: parsing, boundaries, precedence, errors, highlighting."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.news.match import QueryError, find_spans, parse_query
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        # Latin boundaries
+        ("deepseek", "DeepSeek-R1 tops app store", ("deepseek",)),
+        ("deepseek", "DeepSeek's model", ("deepseek",)),
+        ("deepseek", "DeepSeek’s model", ("deepseek",)),
+        ("deepseek", "DeepSeek称遭大规模网攻", ("deepseek",)),
+        ("deepseek", "多家券商宣布接入DeepSeek", ("deepseek",)),
+        ("deepseek", "(DeepSeek)", ("deepseek",)),
+        ("deepseek", "#deepseek", ("deepseek",)),
+        ("deepseek", "@deepseek_ai", ("deepseek",)),
+        ("deepseek", "deepseeker", ()),
+        ("deepseek", "mydeepseek", ()),
+        ("deepseek", "deepseek2", ()),
+        ("deepseek", "deepseekè", ()),
+        ("deepseek", "ＤｅｅｐＳｅｅｋ rises", ("deepseek",)),  # full-width, NFKC
+        ("DeepSeek", "DEEPSEEK", ("DeepSeek",)),
+        ("R1", "DeepSeek-R1 launch", ("R1",)),
+        ("R1", "R1's benchmark", ("R1",)),
+        ("R1", "R10 chip", ()),
+        ("R1", "AR1 rifle", ()),
+        ("café", "Café crème", ("café",)),
+        ("cafe", "café", ()),  # an accented letter is a Latin letter: no match inside
+        ("straße", "STRASSE", ("straße",)),  # casefold: ß == ss
+        ("c++", "C++ release", ("c++",)),
+        ("S&P", "S&P 500 falls", ("S&P",)),
+        # CJK terms: plain substrings
+        ("深度求索", "梁文锋创立的深度求索再获关注", ("深度求索",)),
+        ("梁文锋", "梁文锋接受采访", ("梁文锋",)),
+        ("接入DeepSeek", "多家券商宣布接入DeepSeek模型", ("接入DeepSeek",)),
+        ("梁文锋", "梁文", ()),
+        # phrases
+        ('"liang wenfeng"', "Liang   Wenfeng speaks", ("liang wenfeng",)),
+        ('"liang wenfeng"', "Liang Wenfengs", ()),
+        ('"liang wenfeng"', "wenfeng liang", ()),
+        ('"nvidia shares"', "Nvidia\nshares slide", ("nvidia shares",)),
+        # OR / AND / NOT
+        ("deepseek OR 深度求索", "深度求索发布新模型", ("深度求索",)),
+        ("deepseek OR 深度求索", "DeepSeek 深度求索", ("deepseek", "深度求索")),
+        ("nvidia deepseek", "Nvidia falls on DeepSeek", ("nvidia", "deepseek")),
+        ("nvidia deepseek", "Nvidia falls", ()),
+        ("nvidia AND deepseek", "DeepSeek and Nvidia", ("nvidia", "deepseek")),
+        ("nvidia NOT gaming", "Nvidia falls", ("nvidia",)),
+        ("nvidia NOT gaming", "Nvidia gaming GPUs", ()),
+        ("nvidia -gaming", "Nvidia gaming GPUs", ()),
+        ("nvidia -gaming", "Nvidia falls", ("nvidia",)),
+        ('nvidia NOT (gaming OR "rtx 5090")', "Nvidia RTX  5090 review", ()),
+        ('nvidia NOT (gaming OR "rtx 5090")', "Nvidia shares", ("nvidia",)),
+        ("NOT NOT nvidia", "nvidia", ()),  # true, but terms under NOT never appear
+        ("NOT gaming", "chips", ()),
+        # precedence: a OR b c == a OR (b AND c)
+        ("a OR b c", "b", ()),
+        ("a OR b c", "b c", ("b", "c")),
+        ("a OR b c", "a", ("a",)),
+        ("(a OR b) c", "a", ()),
+        ("(a OR b) c", "a c", ("a", "c")),
+        ("NOT a b", "b", ("b",)),  # NOT binds tighter than AND
+        ("NOT a b", "a b", ()),
+        # lowercase keywords are ordinary words
+        ("war or peace", "war and peace", ()),
+        ("war or peace", "war or peace", ("war", "or", "peace")),
+        # results: deduplicated, as written, in query order
+        ("DeepSeek OR deepseek OR nvidia", "nvidia deepseek", ("DeepSeek", "nvidia")),
+        ("nvidia OR deepseek", "DeepSeek then Nvidia", ("nvidia", "deepseek")),
+    ],
+)
+def test_match(query: str, text: str, expected: tuple[str, ...]) -> None:
+    assert parse_query(query).match(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ("", "empty query", 0),
+        ("   ", "empty query", 0),
+        ("a)", "unexpected ')'", 1),
+        ("(a", "unclosed '('", 0),
+        ("a (b", "unclosed '('", 2),
+        ("deepseek OR", "expected a term after 'OR'", 11),
+        ("a AND", "expected a term after 'AND'", 5),
+        ("NOT", "expected a term after 'NOT'", 3),
+        ("OR a", "unexpected 'OR'", 0),
+        ("a OR OR b", "unexpected 'OR'", 5),
+        ("()", "unexpected ')'", 1),
+        ("deepseek OR (nvidia ))", "unexpected ')'", 21),
+        ('deepseek "abc', "unterminated quote", 9),
+        ('""', "empty phrase", 0),
+    ],
+)
+def test_query_errors(query: str, message: str, position: int) -> None:
+    with pytest.raises(QueryError) as info:
+        parse_query(query)
+    assert info.value.message == message
+    assert info.value.position == position
+    assert str(info.value) == f"{message} at column {position}"
+    assert isinstance(info.value, ValueError)
+
+
+def test_terms_and_source() -> None:
+    q = parse_query('DeepSeek OR "Liang Wenfeng" OR 深度求索 NOT gaming OR deepseek')
+    assert q.terms == ("DeepSeek", "Liang Wenfeng", "深度求索")
+    assert q.source == 'DeepSeek OR "Liang Wenfeng" OR 深度求索 NOT gaming OR deepseek'
+
+
+def test_a_term_both_negated_and_positive_counts_as_positive() -> None:
+    q = parse_query("nvidia OR (deepseek NOT nvidia)")
+    assert q.terms == ("nvidia", "deepseek")
+    assert q.match("nvidia news") == ("nvidia",)
+
+
+def test_parse_query_is_cached() -> None:
+    assert parse_query("deepseek OR nvidia") is parse_query("deepseek OR nvidia")
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "expected"),
+    [
+        ("DeepSeek and deepseek", ["deepseek"], [(0, 8), (13, 21)]),
+        ("deepseeker DeepSeek-R1", ["deepseek", "R1"], [(11, 19), (20, 22)]),
+        ("Straße DeepSeek und STRASSE", ["strasse", "deepseek"], [(0, 6), (7, 15), (20, 27)]),
+        ("Cafe\u0301 DEEPSEEK", ["café", "deepseek"], [(0, 5), (6, 14)]),
+        ("多家券商宣布接入DeepSeek", ["deepseek", "接入"], [(6, 16)]),  # adjacent spans merge
+        ("Liang  Wenfeng said", ["liang wenfeng"], [(0, 14)]),
+        ("ＤｅｅｐＳｅｅｋ", ["deepseek"], [(0, 8)]),
+        ("no match here", ["deepseek"], []),
+        ("", ["deepseek"], []),
+        ("anything", [], []),
+    ],
+)
+def test_find_spans(text: str, terms: list[str], expected: list[tuple[int, int]]) -> None:
+    assert find_spans(text, terms) == expected
+
+
+def test_find_spans_slices_original_text() -> None:
+    text = "Straße: ﬁnance chief quits"
+    spans = find_spans(text, ["strasse", "finance"])
+    assert [text[a:b] for a, b in spans] == ["Straße", "ﬁnance"]
+
+
+def test_highlight_terms_come_from_the_query() -> None:
+    q = parse_query("deepseek OR 深度求索 NOT gaming")
+    text = "深度求索 DeepSeek gaming"
+    assert [text[a:b] for a, b in find_spans(text, q.terms)] == ["深度求索", "DeepSeek"]

@@ -1,0 +1,78 @@
+"""Linking headlines to watchlist symbols: cashtags, aliases, bare tickers."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.news.symbols import SymbolLinker
+
+WATCHLIST = ["NVDA", "MU", "AMD", "ASML", "300766.SZ", "^SOX", "NOW", "BTC-USD", "ARM"]
+ALIASES = {
+    "NVDA": ["Nvidia", "英伟达"],
+    "MU": ["Micron"],
+    "300766.SZ": ["每日互动"],
+    "^SOX": ["Philadelphia Semiconductor Index", "SOX index"],
+    "ASML": ["ASML Holding"],
+    "UNLISTED": ["Unlisted Corp"],  # aliases of symbols not on the watchlist are ignored
+}
+
+
+@pytest.fixture(scope="module")
+def linker() -> SymbolLinker:
+    return SymbolLinker(ALIASES, WATCHLIST)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # cashtags: case-sensitive, watchlist only, boundary-checked
+        ("$NVDA and $MU drop", ("NVDA", "MU")),
+        ("$nvda drops", ()),
+        ("$NVDAX drops", ()),
+        ("$NVDA.", ("NVDA",)),
+        ("$TSLA jumps", ()),
+        ("US$NVDA", ()),
+        # aliases: case-insensitive, match.py's boundaries
+        ("Nvidia shares plunge", ("NVDA",)),
+        ("NVIDIA's outlook", ("NVDA",)),
+        ("nvidias", ()),
+        ("英伟达股价大跌", ("NVDA",)),
+        ("每日互动涨停", ("300766.SZ",)),
+        ("Micron-Nvidia deal", ("NVDA", "MU")),
+        ("the SOX index fell", ("^SOX",)),
+        ("Philadelphia  Semiconductor Index slides", ("^SOX",)),
+        ("Unlisted Corp rallies", ()),
+        # bare tickers: uppercase whole words of 3+ characters
+        ("NVDA shares fall", ("NVDA",)),
+        ("(NVDA) falls", ("NVDA",)),
+        ("nvda shares", ()),
+        ("Nvda shares", ()),
+        ("MUST see", ()),
+        ("MU shares", ()),  # 2-letter tickers are not linked as bare words
+        ("AMDOCS rises", ()),
+        ("AMD, ASML slide", ("AMD", "ASML")),
+        ("300766.SZ jumps", ("300766.SZ",)),
+        ("BTC-USD tops 100k", ("BTC-USD",)),
+        ("X-NVDA", ()),
+        ("Now what", ()),
+        ("ARM chips", ("ARM",)),
+        # a shouted headline makes every word look like a ticker
+        ("BREAKING: NOW IS THE TIME TO BUY NVDA", ()),
+        ("BREAKING: NOW IS THE TIME TO BUY $NVDA", ("NVDA",)),
+        # watchlist order, each once
+        ("ASML and Nvidia; $NVDA, NVDA", ("NVDA", "ASML")),
+        ("", ()),
+    ],
+)
+def test_link(linker: SymbolLinker, text: str, expected: tuple[str, ...]) -> None:
+    assert linker.link(text) == expected
+
+
+def test_empty_watchlist_links_nothing() -> None:
+    assert SymbolLinker({}, []).link("NVDA $NVDA Nvidia") == ()
+
+
+def test_duplicate_symbols_and_aliases_are_harmless() -> None:
+    linker = SymbolLinker({"NVDA": ["Nvidia", "Nvidia", " "]}, ["NVDA", "NVDA"])
+    assert linker.symbols == ("NVDA",)
+    assert linker.link("Nvidia") == ("NVDA",)
