@@ -111,6 +111,7 @@ class Engine:
         self._rng = random.Random()
         self._noticed: set[str] = set()
         self._polled_entries: list[Any] = []
+        self._polled_unchanged = set()
         self._apply_config(loaded.config)
 
     # ---- configuration -------------------------------------------------------------
@@ -317,6 +318,7 @@ class Engine:
                 return []
             pairs = [(f.name, self._feed_state(f)) for f in due]
             self._polled_entries = []
+            self._polled_unchanged: set[str] = set()
             results = await self.fetcher.fetch_all(pairs)
             headlines: list[Headline] = []
             for feed, result in zip(due, results, strict=True):
@@ -347,6 +349,8 @@ class Engine:
         self._feed_last_poll[name] = now
         headlines: list[Headline] = []
         warning = None
+        if result.status == Status.NOT_MODIFIED:
+            self._polled_unchanged.add(name)
         if result.body is not None:
             parsed = await asyncio.to_thread(
                 parse_feed,
@@ -623,6 +627,11 @@ class Engine:
         """The stories of every entry the last news poll saw (new or not), newest first."""
         entries = list(self._polled_entries)
         found = await self.store.read(lambda s: s.headlines_for_entries(entries))
+        if self._polled_unchanged:  # 304: the feed's stored stories are still current
+            stored = await self.recent_headlines(limit=2000, matched_only=matched_only)
+            seen = {h.story for h in found}
+            found += [h for h in stored if h.feed in self._polled_unchanged and h.story not in seen]
+            found.sort(key=lambda h: (h.published, h.first_seen), reverse=True)
         return [h for h in found if h.matched or not matched_only]
 
     async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
