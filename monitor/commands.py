@@ -163,8 +163,6 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if engine.is_replay:
-        engine.subscribe(lambda e: stop.set() if isinstance(e, ReplayEndedEvent) else None)
     try:
         await engine.start()
         printer.info(f"watching {len(engine.symbols)} symbols and {len(engine.view.feeds)} feeds "

@@ -213,8 +213,8 @@ class Engine:
         self._spawn(self._load_history())
         if self.is_replay:
             self._replay_task = asyncio.create_task(self._replay_loop(realtime=True))
-            return
-        self._start_scheduler()
+        if not self.is_replay or self.view.feeds:
+            self._start_scheduler()
 
     async def stop(self) -> None:
         if self._scheduler is not None:
@@ -261,6 +261,8 @@ class Engine:
         for job_id, (func, every) in jobs.items():
             if job_id == "news" and not self.view.feeds:
                 continue
+            if job_id == "quotes" and self.is_replay:
+                continue  # the replay loop delivers recorded quotes
             self._scheduler.add_job(
                 func,
                 "interval",

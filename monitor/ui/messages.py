@@ -65,10 +65,6 @@ class ReplayEnded(Message):
     pass
 
 
-class EngineReady(Message):
-    """The engine factory finished; the app can subscribe and load stored data."""
-
-
 def message_for(event: Event) -> Message | None:
     """The Textual message carrying one engine event (None for an unknown event)."""
     match event:

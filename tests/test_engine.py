@@ -1,0 +1,229 @@
+"""The engine in-process: events, the store across restarts, one monitor per database,
+rules evaluated once per batch, and the headless CLI end to end."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.clock import ManualClock
+from monitor.config import LoadedConfig, parse_config_text
+from monitor.engine import Engine
+from monitor.model import (
+    AlertEvent,
+    HeadlinesEvent,
+    Quote,
+    QuoteBatch,
+    QuotesEvent,
+    RulesEvent,
+    SourceEvent,
+    Status,
+)
+from monitor.store import StoreLocked
+from tests.cli_helpers import DAILY_CSV, isolated_env, json_lines, write_config
+from tests.feedserver import FeedServer
+
+DATA = Path(__file__).parent / "data" / "feeds"
+T27 = datetime(2025, 1, 27, 21, 0, tzinfo=UTC)
+
+
+def _loaded(tmp: Path, feeds: str = "", rules: str = "") -> LoadedConfig:
+    (tmp / "quotes.csv").write_text(DAILY_CSV, encoding="utf-8")
+    text = f"""
+[settings]
+quote_source = "quotes.csv"
+database = "m.db"
+notify = ["terminal"]
+
+[watchlist]
+chips = ["NVDA", "^SOX"]
+
+[aliases]
+NVDA = ["Nvidia"]
+
+[news]
+query = "DeepSeek"
+{feeds}
+{rules}
+"""
+    path = write_config(tmp, text)
+    return LoadedConfig(parse_config_text(text, path), path, "--config")
+
+
+SOX_RULE = '[[alerts]]\nname = "SOX selloff"\nwhen = "^SOX day% <= -5"\n'
+
+
+def _batch(t: datetime, sox: float, sox_prev: float, nvda: float, nvda_prev: float) -> QuoteBatch:
+    return QuoteBatch(
+        t,
+        {
+            "^SOX": Quote("^SOX", price=sox, prev_close=sox_prev, as_of=t, currency="USD"),
+            "NVDA": Quote("NVDA", price=nvda, prev_close=nvda_prev, as_of=t, currency="USD"),
+        },
+    )
+
+
+async def test_a_batch_emits_quotes_rules_and_one_alert(tmp_path: Path) -> None:
+    engine = Engine(_loaded(tmp_path, rules=SOX_RULE), clock=ManualClock(T27))
+    events: list[object] = []
+    engine.subscribe(events.append)
+    await engine.open()
+    try:
+        await engine.process_batch(_batch(T27, 4853.24, 5341.94, 118.42, 142.62))
+        await engine.process_batch(_batch(T27, 4853.24, 5341.94, 118.42, 142.62))
+    finally:
+        await engine.stop()
+    alerts = [e.alert for e in events if isinstance(e, AlertEvent)]
+    assert [a.rule for a in alerts] == ["SOX selloff"], "fires once, not on every batch"
+    assert alerts[0].id is not None, "stored before it is announced"
+    assert any(isinstance(e, QuotesEvent) for e in events)
+    rules = [e for e in events if isinstance(e, RulesEvent)][-1]
+    assert rules.states[0].status.value == "fired"
+
+
+async def test_restart_neither_loses_nor_refires_alerts(tmp_path: Path) -> None:
+    loaded = _loaded(tmp_path, rules=SOX_RULE)
+    first = Engine(loaded, clock=ManualClock(T27))
+    await first.open()
+    await first.process_batch(_batch(T27, 4853.24, 5341.94, 118.42, 142.62))
+    await first.stop()
+
+    second = Engine(loaded, clock=ManualClock(T27))
+    events: list[object] = []
+    second.subscribe(events.append)
+    await second.open()
+    try:
+        await second.process_batch(_batch(T27, 4850.0, 5341.94, 118.0, 142.62))
+        log = await second.alert_log()
+        quotes = second.quotes()
+    finally:
+        await second.stop()
+    assert not [e for e in events if isinstance(e, AlertEvent)]
+    assert [a.rule for a in log] == ["SOX selloff"]
+    assert quotes["^SOX"].price == pytest.approx(4850.0)
+
+
+async def test_last_good_quote_is_kept_with_the_failure_status(tmp_path: Path) -> None:
+    engine = Engine(_loaded(tmp_path), clock=ManualClock(T27))
+    await engine.open()
+    try:
+        await engine.process_batch(_batch(T27, 4853.24, 5341.94, 118.42, 142.62))
+        failed = QuoteBatch(
+            T27,
+            {"NVDA": Quote("NVDA", status=Status.RATE_LIMITED, error="HTTP 429")},
+        )
+        await engine.process_batch(failed)
+        nvda = engine.quotes()["NVDA"]
+    finally:
+        await engine.stop()
+    assert nvda.price == pytest.approx(118.42)
+    assert nvda.status == Status.RATE_LIMITED and nvda.as_of == T27
+
+
+async def test_a_second_monitor_on_the_same_database_refuses(tmp_path: Path) -> None:
+    loaded = _loaded(tmp_path)
+    first = Engine(loaded, clock=ManualClock(T27))
+    await first.open()
+    try:
+        second = Engine(loaded, clock=ManualClock(T27))
+        with pytest.raises(StoreLocked, match="already using"):
+            await second.open()
+        await second.store.close()
+    finally:
+        await first.stop()
+
+
+async def test_news_poll_stores_dedups_and_links_symbols(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.serve("/g.xml", (DATA / "google_news.xml").read_bytes())
+    feeds = f'[[news.feeds]]\nname = "G"\nurl = "{feed_server.url("/g.xml")}"\n'
+    engine = Engine(_loaded(tmp_path, feeds=feeds), clock=ManualClock(T27))
+    events: list[object] = []
+    engine.subscribe(events.append)
+    await engine.open()
+    try:
+        first = await engine.poll_news(force=True)
+        again = await engine.poll_news(force=True)
+        stored = await engine.recent_headlines()
+    finally:
+        await engine.stop()
+    assert first and all(h.new for h in first)
+    assert again == [], "a second poll of the same feed reports nothing new"
+    assert {h.story for h in stored} == {h.story for h in first if h.matched}
+    plunge = [h for h in stored if "plunge 17%" in h.title.lower()]
+    assert len(plunge) == 1 and len(plunge[0].outlets) == 2
+    assert "NVDA" in plunge[0].symbols
+    assert any(isinstance(e, HeadlinesEvent) for e in events)
+    sources = [e.status for e in events if isinstance(e, SourceEvent) and e.status.kind == "feed"]
+    assert sources and sources[-1].status == Status.OK
+
+
+def test_headless_run_prints_events_and_stops_cleanly_on_ctrl_c(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.serve("/g.xml", (DATA / "google_news.xml").read_bytes())
+    (tmp_path / "quotes.csv").write_text(DAILY_CSV, encoding="utf-8")
+    cfg = write_config(
+        tmp_path,
+        f"""
+[settings]
+quote_source = "quotes.csv"
+database = "m.db"
+notify = ["terminal"]
+[settings.replay]
+speed = 100000
+[watchlist]
+chips = ["NVDA", "^SOX"]
+[news]
+query = "DeepSeek"
+[[news.feeds]]
+name = "G"
+url = "{feed_server.url('/g.xml')}"
+{SOX_RULE}
+""",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--headless", "--json", "--config", str(cfg)],
+        cwd=tmp_path,
+        env=isolated_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert feed_server.wait_for_hits("/g.xml", 1, timeout=60)
+        deadline = time.monotonic() + 60
+        db = tmp_path / "m.db"
+        while time.monotonic() < deadline and not _has_alert(db):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    lines = json_lines(out)
+    kinds = {line["type"] for line in lines}
+    assert {"headline", "quote", "source", "alert"} <= kinds, kinds
+    alert = next(line for line in lines if line["type"] == "alert")
+    assert alert["rule"] == "SOX selloff" and alert["time"].startswith("2025-01-27")
+    assert "Traceback" not in err
+
+
+def _has_alert(db: Path) -> bool:
+    import sqlite3
+
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return bool(conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
+    except sqlite3.Error:
+        return False
