@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import logging
 import random
@@ -110,8 +111,11 @@ class Engine:
         self._dispatcher: Any = None
         self._rng = random.Random()
         self._noticed: set[str] = set()
+        self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
         self._polled_entries: list[Any] = []
         self._polled_unchanged = set()
+        # feed name -> (digest of its last body, that body's parse warning)
+        self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
         self._apply_config(loaded.config)
 
     # ---- configuration -------------------------------------------------------------
@@ -174,8 +178,9 @@ class Engine:
                 log.exception("event subscriber failed")
 
     def _set_source(self, status: SourceStatus) -> None:
-        old = self._sources.get(status.name)
-        self._sources[status.name] = status
+        key = "quotes" if status.kind == "quotes" else status.name  # one quote source
+        old = self._sources.get(key)
+        self._sources[key] = status
         if old is None or (old.status, old.error, old.next_try, old.detail) != (
             status.status,
             status.error,
@@ -353,26 +358,35 @@ class Engine:
         warning = None
         if result.status == Status.NOT_MODIFIED:
             self._polled_unchanged.add(name)
-        if result.body is not None:
-            parsed = await asyncio.to_thread(
-                parse_feed,
-                result.body,
-                feed_name=name,
-                now=now,
-                base_url=result.url,
-                content_type=result.content_type,
-            )
+        digest = _body_digest(result.body)
+        last_body = self._last_bodies.get(name)
+        if digest is not None and last_body is not None and last_body[0] == digest:
+            # The very bytes of the last poll (a server without ETag/Last-Modified):
+            # nothing new, so skip parse, match and dedup, as for a 304.
+            self._polled_unchanged.add(name)
+            warning = last_body[1]
+        elif result.body is not None:
+            parsed, items = await asyncio.to_thread(self._parse_and_match, name, result, now)
             warning = parsed.warning
-            if parsed.entries:
+            self._last_bodies[name] = (digest, warning)
+            if items:
                 self._polled_entries += parsed.entries
-                items = await asyncio.to_thread(self.ingest.process, parsed.entries)
                 stored = await self.store.write(lambda s: s.add_entries(items, now=now))
                 headlines = list(stored or [])
+            elif parsed.bozo and not parsed.entries:
+                # A broken, empty answer: the feed's last stories are still its stories.
+                self._polled_unchanged.add(name)
         self._feed_states[name] = state
         raw = state.to_json()
         await self.store.write(lambda s: s.put_feed_state(name, raw))
         self._set_source(_feed_source_status(name, state, warning))
         return headlines
+
+    def _parse_and_match(self, name: str, result: FetchResult, now: datetime) -> tuple[Any, Any]:
+        """Parse one body and match its entries (one worker-thread hop, not two)."""
+        parsed = parse_feed(result.body or b"", feed_name=name, now=now, base_url=result.url,
+                            content_type=result.content_type)
+        return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
 
     def _feed_state_for(self, name: str, url: str) -> FeedState:
         state = self._feed_states.get(name)
@@ -460,6 +474,7 @@ class Engine:
         }
         self._previous = dict(self._quotes)
         self._quotes.update(merged)
+        self._log_suspect(merged)
         fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
         if fresh.quotes:
             await self.store.write(lambda s: s.add_quotes(fresh))
@@ -476,6 +491,16 @@ class Engine:
             return dataclasses.replace(new, status=Status.STALE)
         return new
 
+    def _log_suspect(self, quotes: dict[str, Quote]) -> None:
+        """Log suspect data once per symbol and reason, not on every poll."""
+        for symbol, quote in quotes.items():
+            if quote.status != Status.SUSPECT:
+                self._suspect.pop(symbol, None)
+            elif self._suspect.get(symbol, "") != quote.error:
+                self._suspect[symbol] = quote.error
+                log.warning("%s: data suspect (%s); rules wait for good data", symbol,
+                            quote.error or "flagged by the source")
+
     def _quote_source_status(self, quotes: dict[str, Quote], now: datetime) -> SourceStatus:
         base = self.quote_source.source_status()
         bad = {q.status for q in quotes.values()} & {
@@ -487,7 +512,9 @@ class Engine:
             base = dataclasses.replace(base, status=sorted(bad)[0])
         missing = [s for s, q in quotes.items() if q.status == Status.UNKNOWN_SYMBOL]
         detail = f"unknown: {', '.join(missing)}" if missing else base.detail
-        return dataclasses.replace(base, name="quotes", last_poll=now, detail=detail)
+        return dataclasses.replace(
+            base, name=self.quote_source.name, kind="quotes", last_poll=now, detail=detail
+        )
 
     async def _load_history(self) -> None:
         """Daily history for rules that need it (volume_x, 'largest since', streaks)."""
@@ -684,6 +711,10 @@ class Engine:
         text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines)
         await asyncio.to_thread(path.write_text, text, "utf-8")
         return path
+
+
+def _body_digest(body: bytes | None) -> bytes | None:
+    return None if body is None else hashlib.blake2b(body, digest_size=16).digest()
 
 
 def _open_store(path: Path) -> Store:

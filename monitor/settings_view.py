@@ -50,7 +50,7 @@ class SettingsView:
             for f in config.news.feeds
         ]
         self.feeds = [f for f in self.all_feeds if f.enabled]
-        self.feed_queries = {f.name: f.query for f in self.feeds if f.query}
+        self.feed_queries = {f.name: f.query for f in self.feeds if f.query is not None}
 
     # ---- timing --------------------------------------------------------------------
 

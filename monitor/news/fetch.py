@@ -311,7 +311,7 @@ class FeedFetcher:
         connect_timeout: float = 10,
         read_timeout: float = 20,
         deadline: float = 30,
-        concurrency: int = 32,
+        concurrency: int = 128,  # 100 feeds answering slowly still overlap fully
     ) -> None:
         self.user_agent = user_agent
         self.max_bytes = max_bytes

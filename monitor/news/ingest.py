@@ -15,13 +15,47 @@ from monitor.news.symbols import SymbolLinker
 
 Matched = tuple[Entry, tuple[str, ...], tuple[str, ...]]
 
+#: What a headline "matched" when the query is blank ("" = show every headline).
+EVERYTHING = "all headlines"
+
+
+class _Everything:
+    """The blank query: every headline is a topic match."""
+
+    source = ""
+    terms: tuple[str, ...] = ()
+
+    def match(self, text: str) -> tuple[str, ...]:
+        return (EVERYTHING,)
+
+
+def _query(text: str) -> Query | _Everything:
+    return _Everything() if not text.strip() else parse_query(text)
+
+#: what an empty topic query "matches" with: every headline is shown
+MATCH_ALL = "*"
+
+
+class MatchAll:
+    """The query of an empty ``[news] query``: every headline matches."""
+
+    source = ""
+    terms: tuple[str, ...] = ()
+
+    def match(self, text: str) -> tuple[str, ...]:
+        return (MATCH_ALL,)
+
+
+def compile_query(text: str | None) -> Query | MatchAll:
+    return parse_query(text) if text and text.strip() else MatchAll()
+
 
 @dataclass
 class Ingest:
     """Matches entries against their feed's query and links them to symbols."""
 
-    default_query: Query
-    feed_queries: Mapping[str, Query]
+    default_query: Query | MatchAll
+    feed_queries: Mapping[str, Query | MatchAll]
     linker: SymbolLinker
 
     @classmethod
@@ -33,12 +67,12 @@ class Ingest:
         symbols: Sequence[str],
     ) -> Ingest:
         return cls(
-            default_query=parse_query(query),
+            default_query=compile_query(query),
             feed_queries={name: parse_query(q) for name, q in feed_queries.items() if q},
             linker=SymbolLinker(aliases, symbols),
         )
 
-    def query_for(self, feed: str) -> Query:
+    def query_for(self, feed: str) -> Query | MatchAll:
         return self.feed_queries.get(feed, self.default_query)
 
     def process(self, entries: Sequence[Entry]) -> list[Matched]:
