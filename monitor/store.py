@@ -361,6 +361,7 @@ class Store:
             e = item.entry
             if known.seen(item) or not (e.guid or item.link_key or item.title_key):
                 continue  # (no guid, no link, no title: nothing to recognize it by next time)
+            guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
             story = known.story_of(item)
             if story is None:
                 story = self._new_story_id(item.keys.story, taken)
@@ -372,8 +373,8 @@ class Store:
                 terms, symbols = merged.setdefault(story, (set(), set()))
                 terms.update(item.matched)
                 symbols.update(item.symbols)
-            known.add(e.feed, e.guid, item.link_key, item.title_key, e.source, story)
-            entry_rows.append((e.feed, e.guid, e.link, item.link_key, item.title_key, story,
+            known.add(e.feed, guid, item.link_key, item.title_key, e.source, story)
+            entry_rows.append((e.feed, guid, e.link, item.link_key, item.title_key, story,
                                e.source, to_us(e.published), now_us))  # fmt: skip
             touched[story] = None
         self._insert_stories(list(new_stories.values()))

@@ -223,11 +223,14 @@ class KnownEntries:
     guids: dict[tuple[str, str], str] = field(default_factory=dict)  # (feed, guid) -> story
     links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # -> (feed, story)
     titles: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    # (feed, guid) -> (link key, title key) of the entry that first had the guid
+    guid_keys: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
 
     def add(self, feed: str, guid: str | None, link_key: str | None, tkey: str,
             source: str, story: str) -> None:  # fmt: skip
         if guid is not None:
             self.guids.setdefault((feed, guid), story)
+            self.guid_keys.setdefault((feed, guid), (link_key, tkey))
         if link_key:
             self.links.setdefault(link_key, []).append((feed, story))
         if tkey:
@@ -236,7 +239,7 @@ class KnownEntries:
     def seen(self, item: KeyedEntry) -> bool:
         """This feed already delivered this entry (perhaps under another guid)."""
         e = item.entry
-        if e.guid is not None and (e.feed, e.guid) in self.guids:
+        if e.guid is not None and (e.feed, e.guid) in self.guids and not self.reused_guid(item):
             return True
         if item.link_key and any(f == e.feed for f, _ in self.links.get(item.link_key, ())):
             return True
@@ -247,9 +250,20 @@ class KnownEntries:
     def stored_story(self, item: KeyedEntry) -> str | None:
         """The story this very entry was stored under, if it was."""
         e = item.entry
-        if e.guid is not None and (story := self.guids.get((e.feed, e.guid))):
-            return story
+        if e.guid is not None and not self.reused_guid(item):
+            if story := self.guids.get((e.feed, e.guid)):
+                return story
         return self.story_of(item)
+
+    def reused_guid(self, item: KeyedEntry) -> bool:
+        """The feed gave this guid to another entry (another link and title) before.
+
+        Broken feeds give every item one guid (the feed's URL, "1"); trusting it would
+        drop every story but the first, so such an entry is known by link and title.
+        """
+        e = item.entry
+        keys = self.guid_keys.get((e.feed, e.guid)) if e.guid is not None else None
+        return keys is not None and keys[0] != item.link_key and keys[1] != item.title_key
 
     def story_of(self, item: KeyedEntry) -> str | None:
         """The story another feed or outlet already carried under this link or title."""
