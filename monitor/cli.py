@@ -66,8 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_app(config_arg)
     if command == "demo":
         return _run_app(None, demo=True)
+    import logging
+
     from monitor import commands
 
+    logging.basicConfig(level=logging.WARNING, format="monitor: %(levelname)s %(message)s")
     try:
         if command == "check":
             return commands.check(config_arg)
@@ -89,8 +92,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(command)
 
 
+def _log_to_file() -> None:
+    """The app owns the terminal: warnings go to a log file, never over the screen."""
+    import logging
+
+    from monitor.paths import log_file
+
+    path = log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=path,
+        level=logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
 def _run_app(config_arg: str | None, *, demo: bool = False) -> int:
     from monitor.ui.app import MonitorApp
+
+    _log_to_file()
 
     async def factory() -> Any:
         from monitor import commands

@@ -90,7 +90,7 @@ class Engine:
         self.fetcher = fetcher or FeedFetcher(
             max_bytes=self.view.max_feed_bytes, deadline=self.view.feed_timeout
         )
-        self.store = StoreWorker(lambda: _open_store(self.database))
+        self.store = StoreWorker(lambda: _open_store(self.database), self._store_problem)
         self.paused = False
         self.desktop_status: tuple[bool | None, str] = (None, "desktop notifications: not checked")
         self._subscribers: list[Callable[[Event], None]] = []
@@ -616,6 +616,14 @@ class Engine:
         except Exception:  # noqa: BLE001 — notifications never stop the engine
             log.exception("dispatch failed")
 
+    def _store_problem(self, error: str | None, pending: int) -> None:
+        """Database writes failing (busy, disk full) are queued; say so, and say when
+        they are saved again."""
+        if error is not None:
+            self._emit(NoticeEvent(f"database: {error}; {pending} writes queued", "error"))
+        else:
+            self._emit(NoticeEvent("database writable again; queued writes saved", "info"))
+
     def _notice(self, message: str) -> None:
         """Say a thing once: the same notice (or a second 'desktop ... unavailable')
         is not repeated while it stays true."""
@@ -627,7 +635,7 @@ class Engine:
 
     async def _check_desktop(self) -> None:
         if not self.notify_enabled or not self.view.uses_channel("desktop"):
-            self.desktop_status = (None, "desktop notifications: not used")
+            self.desktop_status = (False, "not used by any rule")
             return
         from monitor.notify.desktop import available
 

@@ -21,3 +21,9 @@ def cache_dir() -> Path:
 
 def default_database() -> Path:
     return data_dir() / "monitor.db"
+
+
+def log_file() -> Path:
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir(APP, appauthor=False)) / "monitor.log"

@@ -22,8 +22,15 @@ log = logging.getLogger(__name__)
 class StoreWorker:
     """Owns a `Store` living on its own thread; every call is awaited."""
 
-    def __init__(self, factory: Callable[[], Store]) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Store],
+        on_error: Callable[[str | None, int], None] | None = None,
+    ) -> None:
+        """``on_error(error, pending)`` is called when writes start failing (with the
+        reason) and when they work again (with None): the user must see it."""
         self._factory = factory
+        self._on_error = on_error
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store")
         self._store: Store | None = None
         self._pending: deque[Callable[[Store], Any]] = deque()
@@ -63,13 +70,19 @@ class StoreWorker:
                 return False, None, str(exc)
 
         ok, value, error = await self._run(run)
-        if not ok:
-            if error != self.last_error:
+        if error != self.last_error:
+            if error is not None:
                 log.warning("store write queued: %s", error)
             self.last_error = error
-            return None
-        self.last_error = None
-        return value
+            self._report(error)
+        return value if ok else None
+
+    def _report(self, error: str | None) -> None:
+        if self._on_error is not None:
+            try:
+                self._on_error(error, len(self._pending))
+            except Exception:  # a broken listener must not lose the write
+                log.exception("store error listener failed")
 
     async def flush(self) -> bool:
         """Retry queued writes now; True when nothing is left pending."""
@@ -79,6 +92,11 @@ class StoreWorker:
         return not self._pending
 
     async def close(self) -> None:
+        if self._store is not None and self._pending:
+            await self.flush()  # last chance for queued writes (the lock may be gone)
+            if self._pending:
+                log.error("%d store writes lost at exit: %s", len(self._pending),
+                          self.last_error)
         store = self._store
         self._store = None
         if store is not None:

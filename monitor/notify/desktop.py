@@ -126,7 +126,10 @@ class DesktopNotifier:
         app_name: str = APP_NAME,
     ) -> None:
         self.timeout = timeout
-        self.deadline = timeout  # the longest one send can take (read by the dispatcher)
+        # The longest one send can take (read by the dispatcher).  A second more than
+        # our own bound: were both equal, the dispatcher could cancel the send first and
+        # the "unavailable" notice, which only the send gives, would never be said.
+        self.deadline = timeout + 1.0
         self.on_unavailable = on_unavailable
         self.app_name = app_name
         self.notice: str | None = None

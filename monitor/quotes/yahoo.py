@@ -394,8 +394,9 @@ class YahooQuotes:
     def _backing_off(self, symbol: str) -> Quote:
         next_try = self._backoff.next_try
         when = next_try.isoformat(timespec="seconds") if next_try else "later"
+        why = "rate limit" if self._status.status is Status.RATE_LIMITED else "unreachable"
         return Quote(symbol=symbol, status=Status.BACKOFF,
-                     error=f"Yahoo rate limit: backing off until {when}")
+                     error=f"Yahoo {why}: backing off until {when}")
 
     def _record_poll(self, quotes: list[Quote], now: datetime) -> None:
         last_ok = self._status.last_ok
@@ -414,9 +415,12 @@ class YahooQuotes:
                                         last_poll=now, detail=detail)
             return
         statuses = {q.status for q in failed}
+        # No network at all: hammering a dead link every poll helps nobody; back off too.
+        offline = statuses <= {Status.UNREACHABLE, Status.TIMEOUT}
+        next_try = self._backoff.fail(now) if offline else None
         status = statuses.pop() if len(statuses) == 1 else Status.ERROR
         self._status = SourceStatus(self.name, "quotes", status, error=failed[0].error,
-                                    last_ok=last_ok, last_poll=now)
+                                    next_try=next_try, last_ok=last_ok, last_poll=now)
 
 
 def _read_meta(ticker: Any) -> dict[str, Any]:

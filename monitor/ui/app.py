@@ -183,6 +183,7 @@ class MonitorApp(App[None]):
             self.exit(return_code=code, message=Text(f"monitor: {error}"))
             return
         self.engine = engine
+        self._apply_config_look(engine)
         # a replay shows times as the recorded market saw them
         zone = REPLAY_ZONE if engine.is_replay else None
         self.status_bar.tz = zone
@@ -414,6 +415,22 @@ class MonitorApp(App[None]):
             ("Open link?", ConfirmOpen.BINDINGS),
             ("Snooze", SnoozeScreen.BINDINGS),
         ]
+
+    def _apply_config_look(self, engine: Engine) -> None:
+        """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
+        settings = getattr(getattr(engine, "view", None), "settings", None)
+        if settings is None:
+            return
+        self._startup_notices.clear()
+        if settings.keys:
+            self.keymap = self._keymap_from(settings.keys)
+        if settings.theme in self.available_themes:
+            self._themes = self._theme_cycle(settings.theme)
+            self.theme = settings.theme
+        else:
+            self._startup_notices.append(f"Unknown theme {settings.theme!r}; using {self.theme}.")
+        for notice in self._startup_notices:
+            self.notify(notice, severity="warning", markup=False, timeout=10)
 
     def _keymap_from(self, keys: Mapping[str, str]) -> dict[str, str]:
         """Config `[settings.keys]` (binding id -> key) checked against the real ids."""

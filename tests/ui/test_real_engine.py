@@ -16,7 +16,7 @@ from tests.feedserver import FeedServer, unused_url
 DATA = Path(__file__).parent.parent / "data" / "feeds"
 
 
-def _engine_factory(tmp: Path, feeds: list[tuple[str, str]]):
+def _engine_factory(tmp: Path, feeds: list[tuple[str, str]], settings: str = ""):
     (tmp / "quotes.csv").write_text(DAILY_CSV, encoding="utf-8")
     blocks = "".join(f'[[news.feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in feeds)
     text = f"""
@@ -24,6 +24,7 @@ def _engine_factory(tmp: Path, feeds: list[tuple[str, str]]):
 quote_source = "quotes.csv"
 database = "m.db"
 notify = ["terminal"]
+{settings}
 [settings.replay]
 speed = 100000
 [watchlist]
@@ -53,7 +54,7 @@ def screen_text(app: MonitorApp) -> str:
     return html.unescape("".join(runs)).replace("\xa0", " ")
 
 
-async def _until(pilot, condition, tries: int = 400) -> None:
+async def _until(pilot, condition, tries: int = 1200) -> None:
     for _ in range(tries):
         if condition():
             return
@@ -89,3 +90,25 @@ async def test_app_without_network_starts_and_shows_sources_unreachable(tmp_path
         await _until(pilot, lambda: "unreachable" in screen_text(app))
         await pilot.press("2")
         assert app.is_running
+
+
+async def test_config_theme_and_key_remapping_apply(tmp_path: Path) -> None:
+    factory = _engine_factory(
+        tmp_path, [], settings='theme = "textual-light"\n[settings.keys]\nrefresh = "f5"'
+    )
+    app = MonitorApp(factory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.engine is not None)
+        await pilot.pause()
+        assert app.theme == "textual-light"
+        engine = app.engine
+        calls: list[str] = []
+        original = engine.refresh_now
+
+        async def spy() -> None:
+            calls.append("refresh")
+            await original()
+
+        engine.refresh_now = spy
+        await pilot.press("f5")
+        await _until(pilot, lambda: calls == ["refresh"])
