@@ -85,9 +85,11 @@ class SettingsView:
                 start=self.settings.replay.start,
                 daily_history=history_file or self.settings.history,
             )
-        from monitor.quotes.yahoo import YahooQuotes
+        # Batch quotes + rolling charts: 1 request per refresh for 100 symbols instead
+        # of 100, and no pandas until daily history is needed (bench/README.md, #3).
+        from monitor.quotes.yahoo_live import YahooLiveQuotes
 
-        return YahooQuotes(
+        return YahooLiveQuotes(
             clock=clock or WallClock(),
             cache_dir=paths.cache_dir(),
             quotes_every=self.quotes_every,

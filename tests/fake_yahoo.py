@@ -9,7 +9,8 @@ Reusable from tests and benchmarks (no pytest here)::
     ... YahooQuotes(clock=..., cache_dir=tmp_path, session=session) ...
     server.stop()
 
-Serves what yfinance's chart path touches: ``/v8/finance/chart/<SYMBOL>`` (chart JSON
+Serves what yfinance's chart path touches (and ``/v7/finance/quote``, the batch quote
+endpoint of monitor's live path): ``/v8/finance/chart/<SYMBOL>`` (chart JSON
 shaped like Yahoo's: ``meta``, ``timestamp``, ``indicators.quote[0]``, ``adjclose`` for
 daily bars), ``/v1/test/getcrumb``, ``/`` (sets a cookie, like fc.yahoo.com).  Unknown
 symbols answer 404 with Yahoo's "Not Found" chart error.  Behaviours: ``rate_limit``,
@@ -124,6 +125,7 @@ class FakeYahoo:
         self.chart_requests: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.bytes_served = 0
+        self.quote_symbols = 0  # symbols asked for in /v7/finance/quote requests
         self._rate_limits: dict[str | None, int] = {}
         self._expire_crumb = 0
         self._crumbs = 0
@@ -243,6 +245,7 @@ class FakeYahoo:
             self.chart_requests.clear()
             self.requests.clear()
             self.bytes_served = 0
+            self.quote_symbols = 0
 
     # ---- answers (called by the handler) -----------------------------------------
 
@@ -288,6 +291,35 @@ class FakeYahoo:
             return 404, NOT_FOUND
         interval = (query.get("interval") or ["1d"])[0]
         return 200, chart_json(quote, interval, (query.get("range") or ["1d"])[0])
+
+
+    def quote_answer(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """``/v7/finance/quote?symbols=A,B&crumb=..``: one row per known symbol (unknown
+        ones are simply left out, as Yahoo does); 401 without a crumb."""
+        symbols = [s.strip().upper() for s in (query.get("symbols") or [""])[0].split(",")
+                   if s.strip()]
+        self._count("quote")
+        with self._lock:
+            self.quote_symbols += len(symbols)
+        if any(self._take_rate_limit(s) for s in symbols or [""]):
+            return 429, "Too Many Requests\r\n"
+        if self._take_crumb_expiry() or not (query.get("crumb") or [""])[0]:
+            return 401, INVALID_CRUMB
+        with self._lock:
+            rows = [quote_row(self.quotes[s]) for s in symbols if s in self.quotes]
+        return 200, {"quoteResponse": {"result": rows, "error": None}}
+
+
+def quote_row(q: FakeQuote) -> dict[str, Any]:
+    """One row of Yahoo's v7 quote answer for ``q``."""
+    return {
+        "symbol": q.symbol, "quoteType": q.instrument_type, "currency": q.currency,
+        "exchangeTimezoneName": q.tz, "regularMarketPrice": q.price,
+        "regularMarketPreviousClose": q.prev_close, "regularMarketOpen": q.open,
+        "regularMarketDayHigh": q.high, "regularMarketDayLow": q.low,
+        "regularMarketVolume": q.volume, "regularMarketTime": _epoch(q.time),
+        "longName": q.name, "shortName": q.name[:20], "marketState": "REGULAR",
+    }
 
 
 def chart_json(q: FakeQuote, interval: str, range_: str) -> dict[str, Any]:
@@ -378,6 +410,9 @@ class _Handler(BaseHTTPRequestHandler):
             symbol = unquote(parts.path.rsplit("/", 1)[1]).upper()
             status, body = fake.chart_answer(symbol, parse_qs(parts.query))
             self._send(status, body)
+        elif parts.path == "/v7/finance/quote":
+            status, body = fake.quote_answer(parse_qs(parts.query))
+            self._send(status, body)
         elif parts.path == "/v1/test/getcrumb":
             fake._count("crumb")
             self._send(200, fake.next_crumb(), content_type="text/plain")
@@ -449,3 +484,21 @@ def reset_yfinance(cache_dir: Path) -> None:
     yf_cache._TzCacheManager._tz_cache = None
     yf_cache._CookieCacheManager._Cookie_cache = None
     yf_cache._ISINCacheManager._isin_cache = None
+
+
+def fake_async_session(server: FakeYahoo) -> Any:
+    """A curl_cffi AsyncSession that sends every Yahoo URL to ``server`` instead."""
+    from curl_cffi import requests as curl_requests
+
+    class FakeYahooAsyncSession(curl_requests.AsyncSession):
+        async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            for host in YAHOO_HOSTS:
+                if url == host or url.startswith(host + "/") or url.startswith(host + "?"):
+                    headers = dict(kwargs.get("headers") or {})
+                    headers["Host"] = host.removeprefix("https://")
+                    kwargs["headers"] = headers
+                    url = server.base_url + (url[len(host):] or "/")
+                    break
+            return await super().request(method, url, *args, **kwargs)
+
+    return FakeYahooAsyncSession(trust_env=False)

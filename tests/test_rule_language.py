@@ -183,3 +183,14 @@ def test_reference_documents_every_keyword_metric_and_example():
         assert f"`{text}`" in LANGUAGE_REFERENCE, text
         if text not in ("NVDA change <= -10", "NVDA price > 150"):
             assert text in lang.__doc__, text
+
+
+def test_readme_carries_the_current_rules_reference() -> None:
+    from pathlib import Path
+
+    from monitor.rules.language import LANGUAGE_REFERENCE
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- rules-reference:start -->", "<!-- rules-reference:end -->"
+    assert start in readme
+    assert readme.split(start, 1)[1].split(end, 1)[0].strip() == LANGUAGE_REFERENCE.strip()

@@ -108,10 +108,6 @@ async def test_row21_disk_full_is_a_clear_error_then_recovers(feed_server, clock
     text = config_text(feeds=[("wire", feed_server.url("/wire"))])
     engine, events = await open_engine(tmp_path, text, clock=clock)
 
-    def pragma(sql: str) -> None:
-        conn = engine.store._store._conn
-        engine.store._run(lambda: conn.execute(sql).fetchall())
-
     try:
         await engine.poll_news(force=True)
         conn = engine.store._store._conn
