@@ -25,6 +25,8 @@ def _serve_feeds(conn: Any, bodies: dict[str, bytes], delay: float) -> None:
                 break
             if msg == "hits":
                 conn.send(len(server.requests))
+            elif isinstance(msg, tuple) and msg[0] == "serve":
+                server.serve(msg[1], msg[2], delay=delay)
     finally:
         server.stop()
 
@@ -58,6 +60,9 @@ class _Handle:
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def serve(self, path: str, body: bytes) -> None:
+        self._conn.send(("serve", path, body))
 
     def hits(self) -> int:
         self._conn.send("hits")

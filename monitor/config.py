@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -68,6 +70,19 @@ Severity = Literal["info", "warning", "critical"]
 
 
 _Model = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+# Names are shown on the terminal (status bar, panes, notifications): no escape
+# sequences, control characters or bidi overrides may hide in them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain_name(value: str) -> str:
+    if _UNPRINTABLE.search(value):
+        raise ValueError("must not contain control characters, escape sequences or bidi marks")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1), AfterValidator(_plain_name)]
 
 
 # ---- sections ------------------------------------------------------------------------
@@ -184,7 +199,7 @@ class Feed(BaseModel):
 
     model_config = _Model
 
-    name: str = Field(min_length=1)
+    name: Name
     """Unique name, shown as the headline's feed and in source status."""
     url: Annotated[str, PlainValidator(lambda v: http_url(v, "feed URL")), TypeName("url")]
     """The feed's http(s) URL."""
@@ -213,7 +228,7 @@ class Rule(BaseModel):
 
     model_config = _Model
 
-    name: str = Field(min_length=1)
+    name: Name
     """Unique name, shown in alerts and used by snooze/mute."""
     when: Annotated[str, Field(min_length=1), TypeName("rule")]
     """The condition, e.g. "^SOX day% <= -5" or 'news "DeepSeek" count >= 5 within 30m'."""
@@ -271,7 +286,7 @@ class Rule(BaseModel):
         return self._symbols
 
 
-GroupName = Annotated[str, Field(min_length=1)]
+GroupName = Name
 AliasName = Annotated[str, Field(min_length=1)]
 
 

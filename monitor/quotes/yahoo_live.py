@@ -11,8 +11,9 @@ minute, the kind of load that trips Yahoo's 429 waves) and pandas in the process
   once and again after a ``401 Invalid Crumb``);
 - a few ``/v8/finance/chart`` requests (the same chart yfinance reads): each symbol's
   5-minute bars for its sparkline and open, and Yahoo's trading periods for its
-  market state, refreshed every ``chart_every`` seconds in a rolling share of the
-  watchlist; between refreshes the live price extends the bars.
+  market state, refreshed every ``chart_every`` seconds (default 20 refreshes: 10 min
+  at 30 s) in a rolling share of the watchlist; between refreshes the live price
+  extends the bars.
 
 Both answers go through ``quote_from_chart``, so statuses mean exactly what they mean
 for the yfinance source (``suspect`` closes, ``market_closed``, ``no_data``).  The
@@ -130,7 +131,7 @@ class YahooLiveQuotes(YahooQuotes):
                          timeout=timeout, backoff=backoff)
         self._live = live_session
         self._own_live = live_session is None
-        self._chart_every = chart_every if chart_every is not None else 10 * quotes_every
+        self._chart_every = chart_every if chart_every is not None else 20 * quotes_every
         self._quotes_every = quotes_every
         self._crumb: str | None = None
         self._charts: dict[str, tuple[datetime, dict[str, Any], list[Bar]]] = {}

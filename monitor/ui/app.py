@@ -45,6 +45,11 @@ if TYPE_CHECKING:
 
 PANES = ("watchlist", "headlines", "alerts")
 PANE_NAMES = {"watchlist": "Watchlist", "headlines": "Headlines", "alerts": "Alerts"}
+#: alerts arriving within this long of each other are toasted together
+TOAST_GATHER_SECONDS = 0.05
+#: this many alerts at once make one summary toast
+STORM_TOASTS = 3
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 #: `t` cycles these (those installed); the config's theme is put first.
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "solarized-light")
 TOAST_SEVERITY = {"critical": "error", "error": "error", "warning": "warning"}
@@ -100,6 +105,7 @@ class MonitorApp(App[None]):
         self.engine: Engine | None = None
         self.replay_ended = False
         self._notices: set[str] = set()
+        self._pending_toasts: list[Alert] = []
         self._startup_notices: list[str] = []
         self._config_mtime: int | None = None
         self._ticks = 0
@@ -130,7 +136,8 @@ class MonitorApp(App[None]):
         self._render_tabs()
         self.status_bar.render_status()
         self.set_interval(1.0, self._tick)
-        self._start_engine()
+        # Paint the first frame before the engine factory imports and opens everything.
+        self.call_after_refresh(self._start_engine)
 
     @property
     def watchlist(self) -> WatchlistPane:
@@ -266,17 +273,39 @@ class MonitorApp(App[None]):
     def on_alert_fired(self, message: AlertFired) -> None:
         alert = message.alert
         self.alerts.add_alert(alert)
-        self.notify(
-            alert.message,
-            title=f"{alert.severity.upper()} · {alert.rule}",
-            severity=TOAST_SEVERITY.get(alert.severity.lower(), "information"),
-            markup=False,
-            timeout=15 if alert.severity == "critical" else 8,
-        )
-        self.bell()
         for symbol in _alert_symbols(alert):
             self.watchlist.flash(symbol)
         self._render_tabs()
+        # the alerts of one batch arrive back to back: toast them together
+        self._pending_toasts.append(alert)
+        if len(self._pending_toasts) == 1:
+            self.set_timer(TOAST_GATHER_SECONDS, self._flush_toasts)
+
+    def _flush_toasts(self) -> None:
+        alerts, self._pending_toasts = self._pending_toasts, []
+        if not alerts:
+            return
+        self.bell()
+        if len(alerts) >= STORM_TOASTS:  # a market-wide move: one summary, not a storm
+            worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a.severity.lower(), 0))
+            names = ", ".join(a.rule for a in alerts[:4])
+            more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
+            self.notify(
+                f"{names}{more} — see the Alerts pane (3)",
+                title=f"{len(alerts)} alerts",
+                severity=TOAST_SEVERITY.get(worst.severity.lower(), "information"),
+                markup=False,
+                timeout=15,
+            )
+            return
+        for alert in alerts:
+            self.notify(
+                alert.message,
+                title=f"{alert.severity.upper()} · {alert.rule}",
+                severity=TOAST_SEVERITY.get(alert.severity.lower(), "information"),
+                markup=False,
+                timeout=15 if alert.severity == "critical" else 8,
+            )
 
     def on_notice_arrived(self, message: NoticeArrived) -> None:
         if message.message in self._notices:

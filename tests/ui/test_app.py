@@ -309,6 +309,24 @@ async def test_alert_event_toasts_rings_and_flashes_row(monkeypatch) -> None:
         assert app.watchlist.table.get_cell("AI\x1fMSFT", "symbol").plain == "‼ MSFT"
 
 
+async def test_many_alerts_at_once_make_one_summary_toast(monkeypatch) -> None:
+    app, engine = make_app()
+    rings: list[bool] = []
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        monkeypatch.setattr(app, "bell", lambda: rings.append(True))
+        before = len(app._notifications)
+        for i in range(6):
+            engine.emit(AlertEvent(Alert(f"rule-{i}", NOW, f"move {i}", "warning", id=20 + i)))
+        await wait_for(pilot, lambda: rings)
+        await pilot.pause(0.1)
+        toasts = list(app._notifications)[before:]
+        assert len(toasts) == 1 and toasts[0].title == "6 alerts"
+        assert "rule-0" in toasts[0].message and "2 more" in toasts[0].message
+        assert rings == [True]
+        assert len(app.alerts.alerts) >= 6, "every alert still goes to the log"
+
+
 async def test_ack_snooze_and_mute_call_the_engine() -> None:
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:

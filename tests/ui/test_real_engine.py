@@ -80,7 +80,8 @@ async def test_app_shows_live_panes_and_fires_the_sox_alert(
         assert "[@click=app.quit]" in text or "[bold]" in text, "markup-like titles appear literally"
         assert "\x1b" not in app.export_screenshot()
         assert app.is_running, "a [@click=app.quit] headline did not quit the app"
-        assert any("SOX selloff" in f"{n.title} {n.message}" for n in app._notifications)
+        await _until(pilot, lambda: any(
+            "SOX selloff" in f"{n.title} {n.message}" for n in app._notifications))
 
 
 async def test_app_without_network_starts_and_shows_sources_unreachable(tmp_path: Path) -> None:
