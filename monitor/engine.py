@@ -478,10 +478,22 @@ class Engine:
         fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
         if fresh.quotes:
             await self.store.write(lambda s: s.add_quotes(fresh))
-        self._emit(QuotesEvent(QuoteBatch(batch.time, merged)))
+        aged = self._age_quotes(now, skip=merged)
+        self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
         self._set_source(self._quote_source_status(merged, now))
         if evaluate:
             await self._evaluate_rules()
+
+    def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
+        """Quotes this batch did not refresh that have gone stale meanwhile."""
+        aged = {}
+        for symbol, quote in self._quotes.items():
+            if symbol in skip or quote.status != Status.OK:
+                continue
+            if is_stale(quote, now, self.view.quotes_every):
+                aged[symbol] = dataclasses.replace(quote, status=Status.STALE)
+        self._quotes.update(aged)
+        return aged
 
     def _merge(self, old: Quote | None, new: Quote, now: datetime) -> Quote:
         """Keep the last good values (with their age) when a symbol's poll failed."""

@@ -227,3 +227,27 @@ def _has_alert(db: Path) -> bool:
             return bool(conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
     except sqlite3.Error:
         return False
+
+
+async def test_a_quote_not_refreshed_goes_stale_while_its_market_is_open(tmp_path: Path) -> None:
+    open_t = datetime(2025, 1, 27, 14, 35, tzinfo=UTC)  # 09:35 New York, market open
+    later = datetime(2025, 1, 27, 15, 35, tzinfo=UTC)
+    clock = ManualClock(open_t)
+    engine = Engine(_loaded(tmp_path), clock=clock)
+    events: list[object] = []
+    engine.subscribe(events.append)
+    await engine.open()
+    try:
+        await engine.process_batch(_batch(open_t, 5000.0, 5341.94, 127.0, 142.62))
+        assert engine.quotes()["NVDA"].status == Status.OK
+        clock.set(later)
+        only_sox = QuoteBatch(
+            later, {"^SOX": Quote("^SOX", price=4990.0, prev_close=5341.94, as_of=later)}
+        )
+        await engine.process_batch(only_sox)
+    finally:
+        await engine.stop()
+    assert engine.quotes()["NVDA"].status == Status.STALE
+    assert engine.quotes()["^SOX"].status == Status.OK
+    last = [e for e in events if isinstance(e, QuotesEvent)][-1]
+    assert last.batch.quotes["NVDA"].status == Status.STALE, "the app is told"
