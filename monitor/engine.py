@@ -539,6 +539,17 @@ class Engine:
             if bars:
                 self._history[symbol] = list(bars)
 
+    def limit_streak(self, symbol: str) -> int | None:
+        """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""
+        from monitor.quotes.limits import board_limit, limit_up_streak
+
+        quote = self._quotes.get(symbol)
+        bars = self._history.get(symbol)
+        if not bars or board_limit(symbol) is None:
+            return None
+        name = quote.name if quote else None
+        return limit_up_streak(bars, symbol, name, today=quote if quote and quote.usable else None)
+
     async def daily_history(self, symbol: str) -> list[DailyBar]:
         if symbol not in self._history:
             self._history[symbol] = list(await self.quote_source.history(symbol))

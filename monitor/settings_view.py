@@ -143,11 +143,15 @@ class SettingsView:
 
     def history_symbols(self) -> list[str]:
         """Symbols whose daily history adds context to rules (moves, volume, streaks)."""
+        from monitor.quotes.limits import board_limit
+
         seen: list[str] = []
         for rule in self.config.alerts:
             for symbol in rule.symbols:
                 if symbol not in seen:
                     seen.append(symbol)
+        # A-shares: the watchlist shows their limit-up streak
+        seen += [s for s in self.symbols if s not in seen and board_limit(s) is not None]
         return seen
 
     def uses_channel(self, channel: str) -> bool:

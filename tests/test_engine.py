@@ -251,3 +251,37 @@ async def test_a_quote_not_refreshed_goes_stale_while_its_market_is_open(tmp_pat
     assert engine.quotes()["^SOX"].status == Status.OK
     last = [e for e in events if isinstance(e, QuotesEvent)][-1]
     assert last.batch.quotes["NVDA"].status == Status.STALE, "the app is told"
+
+
+async def test_limit_streak_of_an_a_share_from_daily_history(tmp_path: Path) -> None:
+    from datetime import date
+
+    from monitor.model import DailyBar
+
+    engine = Engine(_loaded(tmp_path), clock=ManualClock(T27))
+    bars = [
+        DailyBar(date(2025, 1, 20), 10.0, 10.0, 10.0, 10.0),
+        DailyBar(date(2025, 1, 21), 12.0, 12.0, 12.0, 12.0),  # +20%: ChiNext limit
+        DailyBar(date(2025, 1, 22), 14.4, 14.4, 14.4, 14.4),
+    ]
+    engine._history["300766.SZ"] = bars
+    engine._quotes["300766.SZ"] = Quote(
+        "300766.SZ", price=17.28, prev_close=14.4, as_of=T27, currency="CNY"
+    )
+    assert engine.limit_streak("300766.SZ") == 3
+    assert engine.limit_streak("NVDA") is None
+    await engine.store.close()
+
+
+def test_the_engine_imports_no_ui_toolkit_and_no_pandas() -> None:
+    """The layers: nothing below monitor.ui imports Textual; yfinance/pandas stay lazy."""
+    code = (
+        "import sys, monitor.engine, monitor.commands, monitor.rules, monitor.notify.dispatch;"
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'textual', 'pandas', 'yfinance'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert out.stdout.strip() == "[]"

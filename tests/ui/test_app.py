@@ -232,6 +232,19 @@ async def test_watchlist_rows_grouped_with_arrows_and_badges() -> None:
         assert spark["MSFT"][0] == "▁" and spark["MSFT"][-1] == "█"
 
 
+async def test_watchlist_shows_the_limit_up_streak_when_history_is_known() -> None:
+    engine = FakeEngine()
+    engine.limit_streak = lambda symbol: 3 if symbol == "300766.SZ" else None
+    app, _ = make_app(engine)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        table = app.watchlist.table
+        symbols = cell_texts(table, "symbol")
+        note = dict(zip(symbols, cell_texts(table, "note"), strict=True))
+        assert note["300766.SZ"].endswith("×3") and note["300766.SZ"].startswith("涨停")
+        assert note["NVDA"] == ""
+
+
 async def test_quote_batch_updates_only_changed_cells(monkeypatch) -> None:
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:

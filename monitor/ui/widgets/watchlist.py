@@ -205,9 +205,17 @@ class WatchlistPane(Pane):
             return self._header_cells(key.removeprefix(HEADER_PREFIX))
         symbol = key.split("\x1f", 1)[1]
         cells = quote_cells(symbol, self.quotes.get(symbol), self.now(), self._short_badge)
+        streak = self._limit_streak(symbol)
+        if streak > 1 and cells["note"].plain:
+            cells["note"].append(f" ×{streak}", style="bold")
         if symbol in self._flash:
             cells["symbol"] = Text(f"‼ {symbol}", style="bold reverse yellow")
         return cells
+
+    def _limit_streak(self, symbol: str) -> int:
+        """Consecutive limit-up sessions, when the engine has the daily history."""
+        streak = getattr(getattr(self, "engine", None), "limit_streak", None)
+        return (streak(symbol) or 0) if streak is not None else 0
 
     def _header_cells(self, group: str) -> dict[str, Text]:
         marker = "▸" if group in self.collapsed else "▾"
