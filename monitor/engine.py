@@ -268,6 +268,9 @@ class Engine:
                 continue
             if job_id == "quotes" and self.is_replay:
                 continue  # the replay loop delivers recorded quotes
+            # next_run_time=None would add the job *paused* (APScheduler 3): after a
+            # config reload nothing would ever poll again.  Omit it to keep the schedule.
+            start = {"next_run_time": now} if first else {}
             self._scheduler.add_job(
                 func,
                 "interval",
@@ -275,7 +278,7 @@ class Engine:
                 jitter=min(5.0, every * 0.1),
                 id=job_id,
                 replace_existing=True,
-                next_run_time=now if first else None,
+                **start,
             )
 
     # ---- jobs ----------------------------------------------------------------------

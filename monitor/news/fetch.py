@@ -304,7 +304,7 @@ class FeedFetcher:
     connections), which made a poll of 100 feeds cost 1.7 s of CPU in one pool and a
     small fraction of that in eight (bench/fanout.py).
 
-    The ``httpx.AsyncClient``\ s are created lazily on the running loop, and the fetcher
+    The ``httpx.AsyncClient`` pools are created lazily on the running loop, and the fetcher
     stays bound to that loop: use one fetcher per event loop.  Use ``async with`` or call
     ``aclose()`` when done.  ``fetch`` alone is not bounded by ``concurrency``;
     ``fetch_all`` is.

@@ -212,9 +212,16 @@ def _slow_link(e: Any) -> str | None:
     link = e.get("link")
     # With isPermaLink defaulting to true, feedparser copies any guid into ``link``;
     # a guid like "d-9" is no link (and must not be resolved against the feed URL).
-    if link and e.get("guidislink") and urlsplit(link).scheme.lower() not in ("http", "https"):
+    if link and e.get("guidislink") and _scheme(link) not in ("http", "https"):
         return None
     return link
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. a malformed IPv6 host
+        return ""
 
 
 def _slow_summary(e: Any) -> str | None:
@@ -265,11 +272,11 @@ def _link(raw: str | None, base_url: str | None) -> str | None:
     if not raw:
         return None
     raw = raw.strip()
-    if base_url and not urlsplit(raw).scheme:
-        try:
+    try:  # urlsplit raises on a malformed IPv6 host ("http://[x/"), a feed's to give
+        if base_url and not urlsplit(raw).scheme:
             raw = urljoin(base_url, raw)
-        except ValueError:
-            return None
+    except ValueError:
+        return None
     return clean_url(raw)
 
 

@@ -8,7 +8,15 @@ import pytest
 
 from monitor.clock import ManualClock
 from monitor.model import Quote, Status
-from tests.faults.kit import US_OPEN, StaticQuotes, config_text, open_engine, rss, rss_item
+from tests.faults.kit import (
+    US_OPEN,
+    StaticQuotes,
+    config_text,
+    open_engine,
+    rss,
+    rss_item,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -77,5 +85,28 @@ async def test_row24_a_thousand_feeds_and_symbols_load_and_poll(
         assert sum(1 for r in feed_server.requests if r.path.startswith("/f")) == n
         assert all(s.status is Status.OK for s in engine.sources() if s.kind == "feed")
         assert sum(q.status is Status.OK for q in engine.quotes().values()) == n
+    finally:
+        await engine.stop()
+
+
+async def test_row24_polling_goes_on_after_reloads_good_and_bad(clock, tmp_path) -> None:
+    quotes = StaticQuotes({"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())},
+                          clock=clock)
+    text = config_text(symbols=["NVDA"])
+    engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
+    try:
+        engine.view.quotes_every = 0.2  # accelerated (the config's floor is 5 s)
+        await engine.start()
+        assert await wait_until(lambda: quotes.calls >= 2)
+        engine.config_path.write_text("[watchlist\n", encoding="utf-8")
+        assert await engine.reload_config() is not None
+        engine.config_path.write_text(text.replace('"NVDA"', '"NVDA", "AMD"'), encoding="utf-8")
+        assert await engine.reload_config() is None
+        engine.view.quotes_every = 0.2
+        engine._reschedule()
+        jobs = engine._scheduler.get_jobs()
+        assert jobs and all(job.next_run_time is not None for job in jobs)  # none paused
+        calls = quotes.calls
+        assert await wait_until(lambda: quotes.calls >= calls + 2)  # still polling
     finally:
         await engine.stop()

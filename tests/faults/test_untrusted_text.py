@@ -187,21 +187,25 @@ async def test_rows13_15_rendered_screen_toasts_and_link_opening(
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
     feed_server.serve("/evil", _hostile_feed())
     app = MonitorApp(_app_factory(tmp_path, feed_server.url("/evil")))
+    toasts: list[dict] = []  # every toast, kept after it times out on screen
+    show = app.notify
+    monkeypatch.setattr(app, "notify", lambda message, **kw: (
+        toasts.append({"message": message, **kw}), show(message, **kw))[1])
     async with app.run_test(size=(200, 50)) as pilot:
         await _until(pilot, lambda: app.engine is not None and len(app.headlines.order) >= 8,
-                     why=lambda: (app.engine and app.engine.sources(), app.engine and app.engine._scheduler and app.engine._scheduler.get_jobs(), app.engine and app.engine._news_lock.locked(), app.engine and app.engine._scheduler and app.engine._scheduler.running, app.engine and app.engine._feed_states))
-        await _until(pilot, lambda: any("quit" in f"{n.message}" for n in app._notifications),
-                     why=lambda: (len(app.headlines.order), [n.message for n in app._notifications]))
+                     why=lambda: app.engine and app.engine.sources())
+        await _until(pilot, lambda: any("quit" in t["message"] for t in toasts),
+                     why=lambda: (toasts, app.engine.rule_states(), app.alerts.alerts))
         await pilot.press("2")
         await pilot.pause()
         svg, text = _screen(app)
         assert ESC not in svg and not CONTROL.search(svg)  # row 14: nothing reaches the screen
         assert "[bold]Bold[/bold] [link=https://x]Link[/link] [@click" in text
         assert app.is_running  # the [@click=app.quit] title did not act
-        for note in app._notifications:  # toasts (alert, notices) are inert too
-            assert not CONTROL.search(f"{note.title} {note.message}")
-            if "[" in note.message:  # feed text: shown as plain text
-                assert note.markup is False
+        for toast in toasts:  # toasts (alert, notices) are inert too
+            assert not CONTROL.search(f"{toast.get('title', '')} {toast['message']}")
+            if "[" in toast["message"]:  # feed text: shown as plain text
+                assert toast.get("markup") is False
 
         # every pane's rendered rows: no escape sequence, markup shown as text
         for story in app.headlines.order:
@@ -224,7 +228,7 @@ async def test_rows13_15_rendered_screen_toasts_and_link_opening(
         await pilot.press("o")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmOpen)
-        assert any("only http/https" in n.message for n in app._notifications)
+        assert any("only http/https" in t["message"] for t in toasts)
         app.headlines.select(by_title["IDN link chips"])
         await pilot.press("o")
         await _until(pilot, lambda: isinstance(app.screen, ConfirmOpen))
