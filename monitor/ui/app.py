@@ -407,6 +407,9 @@ class MonitorApp(App[None]):
         # a stat a second is cheaper than a watcher thread, and survives editors that
         # replace the file instead of writing it in place
         mtime = self._read_mtime()
+        if self._config_mtime is None:  # the engine is still starting: this is the baseline
+            self._config_mtime = mtime
+            return
         if mtime is not None and mtime != self._config_mtime:
             self._config_mtime = mtime
             self.reload_config()
