@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes: exercise every path")
     p.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
                    help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
-    p.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json",
-                   help="where to write the figures (default bench/results.json)")
+    p.add_argument("--json", type=Path, default=None,
+                   help="where to write the figures (default bench/results.json, or "
+                        "bench/results-quick.json with --quick)")
     args = p.parse_args(argv)
     names = args.only or list(BENCHMARKS)
     info = machine()
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: FAILED: {error}", flush=True)
     total = time.perf_counter() - started
     print(f"total: {total:.1f} s", flush=True)
+    if args.json is None:
+        args.json = ROOT / "bench" / ("results-quick.json" if args.quick else "results.json")
     report = {"machine": info, "quick": args.quick, "when": datetime.now(UTC).isoformat(),
               "seconds": round(total, 1), "benchmarks": results}
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -116,9 +116,11 @@ def _download(remote: _Remote, symbols: list[str], cache: Path) -> dict[str, flo
     reset_yfinance(cache)
     session = fake_session(remote)  # type: ignore[arg-type]
     # warm: cookie, crumb and tz caches, as in a running monitor
+    warnings.simplefilter("ignore")
     yf.download(symbols, period="1d", interval="5m", prepost=True, session=session,
                 progress=False, threads=8, auto_adjust=False)
     remote.reset()
+    warnings.simplefilter("ignore")  # yfinance resets pandas' deprecation warnings
     start = time.perf_counter()
     yf.download(symbols, period="1d", interval="5m", prepost=True, session=session,
                 progress=False, threads=8, auto_adjust=False)

@@ -19,6 +19,8 @@ from pathlib import Path
 from bench.common import ROOT, proc_tree
 
 SIZE = ("160", "48")
+#: a tmux server of the benchmarks' own, never the user's sessions
+TMUX = ["tmux", "-L", f"monitor-bench-{os.getpid()}"]
 
 
 class Tty:
@@ -31,13 +33,18 @@ class Tty:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
         command = f"cd {shlex.quote(str(self.cwd))} && exec env {exports} " + shlex.join(
             self.argv)
-        started = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", SIZE[0],
-                        "-y", SIZE[1], command], check=True)
-        return started
+        for attempt in range(5):
+            started = time.perf_counter()
+            done = subprocess.run([*TMUX, "new-session", "-d", "-s", self.name, "-x", SIZE[0],
+                                   "-y", SIZE[1], command], capture_output=True, text=True)
+            if done.returncode == 0:
+                return started
+            # the bench's tmux server may be exiting with the last session: try again
+            time.sleep(0.2 * (attempt + 1))
+        raise RuntimeError(f"tmux could not start: {done.stderr.strip()}")
 
     def screen(self) -> str:
-        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+        out = subprocess.run([*TMUX, "capture-pane", "-p", "-t", self.name],
                              capture_output=True, text=True)
         return out.stdout
 
@@ -51,7 +58,7 @@ class Tty:
         raise TimeoutError(f"{marker!r} never showed; screen:\n{self.screen()}")
 
     def pid(self) -> int:
-        out = subprocess.run(["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+        out = subprocess.run([*TMUX, "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
                              capture_output=True, text=True, check=True)
         return int(out.stdout.split()[0])
 
@@ -59,7 +66,7 @@ class Tty:
         return proc_tree(self.pid())
 
     def stop(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", self.name], capture_output=True)
 
 
 def isolated_env(tmp: Path) -> dict[str, str]:
