@@ -166,12 +166,26 @@ async def test_unreachable_server(fake, source):
     assert source.source_status().status is Status.UNREACHABLE
 
 
-async def test_history_still_comes_from_yfinance(fake, source, clock):
+async def test_history_comes_from_the_daily_chart_without_pandas(fake, source, clock):
     days = [date(2025, 1, 22), date(2025, 1, 23), date(2025, 1, 24)]
     fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW,
                    daily=[(d, 140.0, 150.0, 138.0, 145.0 + i, 2e8) for i, d in enumerate(days)])
     bars = await source.history("NVDA", days=10)
     assert [b.day for b in bars] == days and bars[-1].close == 147.0
+    assert fake.requests["chart"] >= 1
+    again = await source.history("NVDA", days=10)
+    assert again == bars
+
+
+def test_the_live_source_imports_no_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, asyncio, monitor.quotes.yahoo_live as y;"
+            "print('pandas' in sys.modules or 'yfinance' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "False"
 
 
 def test_bars_from_chart_skips_points_without_a_close():

@@ -27,12 +27,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock
-from monitor.model import Quote, QuoteBatch, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, Status
+from monitor.quotes import sessions
 from monitor.quotes.yahoo import (
     Backoff,
     Bar,
@@ -234,6 +235,44 @@ class YahooLiveQuotes(YahooQuotes):
                 return
         if answer.status_code == 200 and result:
             self._charts[symbol] = (now, result[0].get("meta") or {}, bars_from_chart(result[0]))
+
+    async def history(self, symbol: str, days: int = 400) -> list[DailyBar]:
+        """Daily bars from the same chart endpoint (``interval=1d``), parsed as plain JSON:
+        the live path never imports yfinance's pandas (about 70 MB), even for the context
+        of alerts.  One request per symbol and exchange day; [] on any failure."""
+        market = sessions.market_for(symbol)
+        now = self._clock.now()
+        today = now.astimezone(market.tz).date()
+        cached = self._history.get(symbol)
+        if cached is None or cached[0] != today or cached[1] < days:
+            if self._backoff.waiting(now):
+                return []
+            bars = await self._daily_chart(symbol, days, market.tz)
+            if bars is None:
+                return []
+            cached = (today, days, bars)
+            self._history[symbol] = cached
+        first = today - timedelta(days=days)
+        return [b for b in cached[2] if first <= b.day < today]
+
+    async def _daily_chart(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
+        span = "1y" if days <= 360 else "2y" if days <= 720 else "5y" if days <= 1800 else "max"
+        try:
+            async with self._chart_gate:
+                answer = await self._get(f"{QUERY_URL}/v8/finance/chart/{symbol}",
+                                         {"range": span, "interval": "1d"})
+            if answer.status_code == 429:
+                self._backoff.fail(self._clock.now())
+                return None
+            result = (answer.json().get("chart") or {}).get("result") or []
+        except Exception:  # noqa: BLE001 - history only adds context
+            return None
+        if answer.status_code != 200 or not result:
+            return None
+        return [
+            DailyBar(t.astimezone(tz).date(), o, h, lo, c, v)
+            for t, o, h, lo, c, v in bars_from_chart(result[0])
+        ]
 
     # ---- answers -----------------------------------------------------------------
 
