@@ -521,3 +521,23 @@ async def test_unusable_quotes_say_why(status_word: str) -> None:
         table = app.watchlist.table
         assert table.get_cell("AI\x1fNVDA", "age").plain.startswith("⚠")
         assert table.get_cell("AI\x1fNVDA", "last").plain == "—"
+
+
+async def test_the_headlines_pane_keeps_the_newest_500_stories() -> None:
+    from datetime import timedelta
+
+    from monitor.ui.widgets.headlines import MAX_SHOWN
+
+    app, engine = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        many = [
+            Headline(f"bulk{i}", f"DeepSeek item {i}", None, "Src", "feed",
+                     NOW - timedelta(minutes=i), NOW, matched=("DeepSeek",), new=True)
+            for i in range(MAX_SHOWN + 100)
+        ]
+        engine.emit(HeadlinesEvent(tuple(many)))
+        await wait_for(pilot, lambda: "bulk0" in app.headlines.headlines)
+        assert len(app.headlines.headlines) == MAX_SHOWN
+        assert app.headlines.order[0] == "bulk0"
+        assert f"bulk{MAX_SHOWN + 99}" not in app.headlines.headlines

@@ -36,6 +36,10 @@ def title_text(headline: Headline) -> Text:
     return highlighted(headline.title, spans)
 
 
+#: stories kept on screen; the rest of the history is reached with the `/` filter
+MAX_SHOWN = 500
+
+
 class HeadlinesPane(Pane):
     BINDINGS = [
         Binding("enter", "open_detail", "Details", id="headline_detail", show=False),
@@ -82,9 +86,20 @@ class HeadlinesPane(Pane):
             self.headlines[headline.story] = headline
             if headline.new and headline.story not in self._read:
                 self.unread.add(headline.story)
+        self._trim()
         if self.filter_text:
             self._schedule_search()  # the store decides what matches the query
         self._rebuild()
+
+    def _trim(self) -> None:
+        """Keep the newest MAX_SHOWN stories on screen (older ones stay searchable with /):
+        a pane open all day must not grow without bound."""
+        if len(self.headlines) <= MAX_SHOWN:
+            return
+        keep = sorted(self.headlines, key=lambda s: self.headlines[s].published, reverse=True)
+        self.headlines = {s: self.headlines[s] for s in keep[:MAX_SHOWN]}
+        self.unread &= self.headlines.keys()
+        self._read &= self.headlines.keys()
 
     def refresh_times(self) -> None:
         """Relative times ('5m ago') move on: rewrite only the time cells that changed."""
