@@ -91,12 +91,18 @@ def gzip_bomb_body(decoded_size: int) -> bytes:
         return _bombs[decoded_size]
 
 
+_RESERVED: list[socket.socket] = []
+
+
 def unused_url(path: str = "/") -> str:
-    """A loopback URL on a port nothing listens on (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}{path}"
+    """A loopback URL on a port nothing listens on (connection refused).
+
+    The port stays bound, without listening, for the life of the process, so no other
+    server (a parallel test run, say) can take it and answer."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    _RESERVED.append(probe)
+    return f"http://127.0.0.1:{probe.getsockname()[1]}{path}"
 
 
 class _Route:

@@ -177,9 +177,21 @@ def market_for(symbol: str) -> Market:
     return US
 
 
+_AROUND: dict[tuple[int, date], list[Interval]] = {}
+
+
 def _sessions_around(market: Market, t: datetime) -> list[Interval]:
+    """Sessions of the day before, of and after ``t``: memoized per market and day, since
+    every quote of every batch asks (200 symbols share a handful of markets)."""
     d = t.astimezone(market.tz).date()
-    return [s for n in (-1, 0, 1) for s in market.sessions_on(d + timedelta(n))]
+    key = (id(market), d)
+    around = _AROUND.get(key)
+    if around is None:
+        if len(_AROUND) > 4096:
+            _AROUND.clear()
+        around = [s for n in (-1, 0, 1) for s in market.sessions_on(d + timedelta(n))]
+        _AROUND[key] = around
+    return around
 
 
 def market_state(symbol: str, t: datetime) -> MarketState:

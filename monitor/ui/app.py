@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,19 @@ def class_bindings(cls: type) -> list[BindingType]:
 
 def binding_id(binding: BindingType) -> str | None:
     return binding.id if isinstance(binding, Binding) else None
+
+
+def _while_shown(handler: Callable[..., None]) -> Callable[..., None]:
+    """Engine events still queued while the app closes are dropped, not applied to panes
+    that are already gone."""
+
+    @wraps(handler)
+    def wrapper(self: MonitorApp, message: Any) -> None:
+        if not self.query(AlertsPane):
+            return None
+        return handler(self, message)
+
+    return wrapper
 
 
 class MonitorApp(App[None]):
@@ -256,20 +270,25 @@ class MonitorApp(App[None]):
 
     # ---- engine events --------------------------------------------------------------
 
+    @_while_shown
     def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
         self.headlines.add(message.headlines)
         self._render_tabs()
 
+    @_while_shown
     def on_quotes_arrived(self, message: QuotesArrived) -> None:
         self.watchlist.apply_batch(message.batch)
 
+    @_while_shown
     def on_source_changed(self, message: SourceChanged) -> None:
         self.status_bar.set_source(message.status)
         self.status_bar.render_status()
 
+    @_while_shown
     def on_rules_changed(self, message: RulesChanged) -> None:
         self.alerts.set_rules(message.states)  # type: ignore[arg-type]
 
+    @_while_shown
     def on_alert_fired(self, message: AlertFired) -> None:
         alert = message.alert
         self.alerts.add_alert(alert)
@@ -314,6 +333,7 @@ class MonitorApp(App[None]):
         severity = TOAST_SEVERITY.get(message.severity, "information")
         self.notify(message.message, severity=severity, markup=False, timeout=10)
 
+    @_while_shown
     def on_replay_ended(self, _: ReplayEnded) -> None:
         self.replay_ended = True
         banner = self.query_one("#banner", Static)

@@ -43,6 +43,7 @@ class StatusBar(Static):
         super().__init__(id="status-bar")
         self.sources: dict[str, SourceStatus] = {}
         self.desktop: tuple[bool | None, str] = (None, "")
+        self._last_render: tuple[str, tuple[object, ...]] | None = None
         self.config_path: Path | None = None
         self.config_source = ""
         self.config_error: str | None = None
@@ -58,7 +59,10 @@ class StatusBar(Static):
     def render_status(self) -> None:
         text = Text("\n").join([self._first_line(), self._second_line()])
         text.no_wrap, text.overflow = True, "ellipsis"
-        self.update(text)
+        key = (text.plain, tuple(text.spans))
+        if key != self._last_render:  # a repaint a second for nothing is the idle cost
+            self._last_render = key
+            self.update(text)
 
     def _first_line(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
