@@ -71,6 +71,7 @@ class FakeQuote:
     instrument_type: str
     daily: list[tuple[date, float, float, float, float, float]] = field(default_factory=list)
     empty: bool = False
+    shares_outstanding: float | None = None
 
 
 def _epoch(t: datetime) -> int:
@@ -191,6 +192,7 @@ class FakeYahoo:
         name: str | None = None,
         instrument_type: str | None = None,
         daily: list[tuple[date, float, float, float, float, float]] | None = None,
+        shares_outstanding: float | None = None,
     ) -> FakeQuote:
         """Serve ``symbol``.  ``time`` is regularMarketTime (default: now); ``bars`` are
         (time, open, high, low, close, volume) 5-minute bars (default: 12 generated ones
@@ -208,6 +210,7 @@ class FakeYahoo:
             name=name or f"{symbol} Inc.",
             instrument_type=instrument_type or _instrument_type(symbol),
             daily=daily or [],
+            shares_outstanding=shares_outstanding,
         )
         with self._lock:
             self.quotes[symbol.upper()] = quote
@@ -319,6 +322,7 @@ def quote_row(q: FakeQuote) -> dict[str, Any]:
         "regularMarketDayHigh": q.high, "regularMarketDayLow": q.low,
         "regularMarketVolume": q.volume, "regularMarketTime": _epoch(q.time),
         "longName": q.name, "shortName": q.name[:20], "marketState": "REGULAR",
+        **({"sharesOutstanding": q.shares_outstanding} if q.shares_outstanding else {}),
     }
 
 

@@ -205,3 +205,12 @@ def test_live_bars_appends_only_a_newer_price():
     later = live_bars(bars, {"regularMarketPrice": 2.0,
                              "regularMarketTime": int(t.timestamp()) + 60})
     assert later[-1][4] == 2.0 and len(later) == 2
+
+
+async def test_shares_outstanding_reach_the_quote_for_market_value_context(fake, source):
+    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW,
+                   shares_outstanding=24.49e9)
+    fake.set_quote("^SOX", price=4853.24, prev_close=5341.94, time=NOW)
+    batch = await source.fetch(["NVDA", "^SOX"])
+    assert batch.quotes["NVDA"].shares_outstanding == 24.49e9
+    assert batch.quotes["^SOX"].shares_outstanding is None

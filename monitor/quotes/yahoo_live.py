@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,7 @@ FIELDS = ",".join((
     "symbol", "quoteType", "currency", "exchangeTimezoneName", "regularMarketPrice",
     "regularMarketPreviousClose", "regularMarketOpen", "regularMarketDayHigh",
     "regularMarketDayLow", "regularMarketVolume", "regularMarketTime", "longName",
-    "shortName",
+    "shortName", "sharesOutstanding",
 ))  # fmt: skip
 
 
@@ -283,10 +284,15 @@ class YahooLiveQuotes(YahooQuotes):
         _, chart_meta, bars = self._charts.get(symbol, (now, {}, []))
         if not bars and "currentTradingPeriod" not in chart_meta:
             # never charted (its chart failed): the live price is the only bar we have
-            return quote_from_chart(symbol, meta_from_quote(row, chart_meta),
-                                    live_bars([], row), now)
-        bars = live_bars(bars, row) if bars else []
-        return quote_from_chart(symbol, meta_from_quote(row, chart_meta), bars, now)
+            bars = live_bars([], row)
+        else:
+            bars = live_bars(bars, row) if bars else []
+        quote = quote_from_chart(symbol, meta_from_quote(row, chart_meta), bars, now)
+        shares = row.get("sharesOutstanding")
+        if isinstance(shares, (int, float)) and shares > 0:
+            # market value gained or lost, in alert context
+            quote = replace(quote, shares_outstanding=float(shares))
+        return quote
 
     def _failed_all(self, symbol: str, exc: Exception) -> Quote:
         if isinstance(exc, RateLimited):
