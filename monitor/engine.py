@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 #: a headline first seen now but published longer ago than this is not "breaking"
 BREAKING_GRACE = timedelta(hours=2)
+#: daily history kept for alert context ("largest one-day drop since 2020-03-18")
+HISTORY_DAYS = 3650
 #: how long matching headlines stay in memory for news rules and alert context
 NEWS_MEMORY = timedelta(hours=24)
 
@@ -535,7 +537,7 @@ class Engine:
         """Daily history for rules that need it (volume_x, 'largest since', streaks)."""
         for symbol in self.view.history_symbols():
             try:
-                bars = await self.quote_source.history(symbol)
+                bars = await self.quote_source.history(symbol, days=HISTORY_DAYS)
             except Exception:  # noqa: BLE001 — history only adds context
                 log.exception("history for %s failed", symbol)
                 continue

@@ -58,7 +58,7 @@ def say(when: str, snap: Snapshot, **spec_kw) -> tuple[str, dict]:
 def test_the_sox_message_and_largest_drop_since_2020():
     message, context = say("^SOX day% <= -5", snapshot(history={"^SOX": SOX_HISTORY}))
     assert message == ("^SOX day% -9.15% ≤ -5% (4853.24, prev close 5341.94) "
-                       "at 2025-01-27 16:00 EST")
+                       "at 2025-01-27 16:00 EST — largest one-day drop since 2020-03-18")
     assert context["largest_since"] == "largest one-day drop since 2020-03-18"
     assert context["data_time"] == "2025-01-27T21:00:00+00:00"
 
@@ -88,7 +88,7 @@ def test_nvda_market_value_lost():
     message, context = say("NVDA day% <= -10", snapshot(quotes={"NVDA": nvda}))
     assert context["market_value_change"] == "NVDA lost $589B of market value"
     assert message == ("NVDA day% -16.97% ≤ -10% (118.42, prev close 142.62) "
-                       "at 2025-01-27 16:00 EST")
+                       "at 2025-01-27 16:00 EST — NVDA lost $589B of market value")
     gain = Quote("META", price=659.88, prev_close=647.49, shares_outstanding=2.52e9,
                  currency="USD")
     assert market_value_change(gain) == "META gained $31.2B of market value"
@@ -171,7 +171,7 @@ def test_limit_up_message_and_streak():
     snap = Snapshot(now=t, quotes={"300766.SZ": q}, history={"300766.SZ": history})
     message, context = say("300766.SZ limit_up", snap)
     assert message == ("300766.SZ at limit up 17.28 (+20.00%, prev close 14.40) "
-                       "at 2025-02-10 14:00 CST")
+                       "at 2025-02-10 14:00 CST — 3 limit-up sessions in a row")
     assert context["limit_up_streak"] == 3
     assert "market_value_change" not in context
 

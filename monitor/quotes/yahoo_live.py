@@ -58,6 +58,10 @@ FIELDS = ",".join((
 ))  # fmt: skip
 
 
+#: Yahoo's chart ranges by the days of daily history they cover
+SPANS = ((360, "1y"), (720, "2y"), (1800, "5y"), (3600, "10y"))
+
+
 class RateLimited(Exception):
     """Yahoo answered 429 Too Many Requests."""
 
@@ -257,7 +261,7 @@ class YahooLiveQuotes(YahooQuotes):
         return [b for b in cached[2] if first <= b.day < today]
 
     async def _daily_chart(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
-        span = "1y" if days <= 360 else "2y" if days <= 720 else "5y" if days <= 1800 else "max"
+        span = next((name for limit, name in SPANS if days <= limit), "max")
         try:
             async with self._chart_gate:
                 answer = await self._get(f"{QUERY_URL}/v8/finance/chart/{symbol}",

@@ -64,6 +64,12 @@ def describe(outcome: Outcome, spec: RuleSpec, snap: Snapshot) -> tuple[str, dic
     main = _main(outcome)
     if main is not None and main.symbol is not None:
         _market_context(main, snap, context)
+    # what makes the move meaningful belongs in the sentence a person reads
+    extras = [context[k] for k in ("largest_since", "market_value_change") if context.get(k)]
+    if context.get("limit_up_streak", 0) > 1:
+        extras.append(f"{context['limit_up_streak']} limit-up sessions in a row")
+    if extras:
+        message += " — " + "; ".join(extras)
     context["headlines"] = [headline_dict(h) for h in related_headlines(outcome, snap)]
     return message, context
 
