@@ -490,7 +490,7 @@ def reset_yfinance(cache_dir: Path) -> None:
     yf_cache._ISINCacheManager._isin_cache = None
 
 
-def fake_async_session(server: FakeYahoo) -> Any:
+def fake_async_session(server: FakeYahoo, cookies: Any = None) -> Any:
     """A curl_cffi AsyncSession that sends every Yahoo URL to ``server`` instead."""
     from curl_cffi import requests as curl_requests
 
@@ -505,4 +505,4 @@ def fake_async_session(server: FakeYahoo) -> Any:
                     break
             return await super().request(method, url, *args, **kwargs)
 
-    return FakeYahooAsyncSession(trust_env=False)
+    return FakeYahooAsyncSession(trust_env=False, cookies=cookies)

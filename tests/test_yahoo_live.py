@@ -214,3 +214,29 @@ async def test_shares_outstanding_reach_the_quote_for_market_value_context(fake,
     batch = await source.fetch(["NVDA", "^SOX"])
     assert batch.quotes["NVDA"].shares_outstanding == 24.49e9
     assert batch.quotes["^SOX"].shares_outstanding is None
+
+
+async def test_the_session_is_closed_between_polls_and_its_cookie_and_crumb_kept(
+    fake, clock, tmp_path
+):
+    """An open curl_cffi AsyncSession wakes the loop 10 times a second: between polls
+    the source holds none, and the next poll reuses Yahoo's cookie and crumb."""
+    made = []
+
+    def factory(cookies):
+        session = fake_async_session(fake, cookies)
+        made.append(session)
+        return session
+
+    source = YahooLiveQuotes(clock=clock, cache_dir=tmp_path, live_session_factory=factory,
+                             quotes_every=30, backoff=Backoff(base=60, cap=600))
+    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW)
+    first = await source.fetch(["NVDA"])
+    assert source._live is None, "no session (and no 0.1 s timer) between polls"
+    fake.reset_counters()
+    clock.advance(30)
+    second = await source.fetch(["NVDA"])
+    assert first.quotes["NVDA"].price == second.quotes["NVDA"].price == 118.42
+    assert len(made) == 2 and source._live is None
+    assert fake.requests["crumb"] == 0, "the crumb (and its cookie) survive the session"
+    await source.aclose()

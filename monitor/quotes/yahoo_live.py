@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import replace
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,13 @@ FIELDS = ",".join((
 
 #: Yahoo's chart ranges by the days of daily history they cover
 SPANS = ((360, "1y"), (720, "2y"), (1800, "5y"), (3600, "10y"))
+
+
+def _chrome_session(cookies: Any) -> Any:
+    """A curl_cffi session that looks like Chrome to Yahoo (as yfinance's does)."""
+    from curl_cffi.requests import AsyncSession
+
+    return AsyncSession(impersonate="chrome", cookies=cookies)
 
 
 class RateLimited(Exception):
@@ -126,6 +133,7 @@ class YahooLiveQuotes(YahooQuotes):
         cache_dir: Path,
         session: Any = None,
         live_session: Any = None,
+        live_session_factory: Callable[[Any], Any] | None = None,
         quotes_every: float = 30,
         chart_every: float | None = None,
         timeout: float = 10,
@@ -137,6 +145,9 @@ class YahooLiveQuotes(YahooQuotes):
                          timeout=timeout, backoff=backoff)
         self._live = live_session
         self._own_live = live_session is None
+        self._live_cookies: Any = None
+        self._new_live = live_session_factory or _chrome_session
+        self._live_users = 0  # polls and history reads using the session right now
         self._chart_every = chart_every if chart_every is not None else 20 * quotes_every
         self._quotes_every = quotes_every
         self._crumb: str | None = None
@@ -151,17 +162,29 @@ class YahooLiveQuotes(YahooQuotes):
             started = self._clock.now()
             if self._backoff.waiting(started):
                 return QuoteBatch(started, {s: self._backing_off(s) for s in wanted})
+            self._live_users += 1
             try:
                 rows = await self._quote_rows(wanted)
-            except Exception as exc:  # noqa: BLE001 - the whole refresh failed alike
-                quotes = [self._failed_all(s, exc) for s in wanted]
-            else:
                 await self._refresh_charts([s for s in wanted if s in rows], started)
                 now = self._clock.now()
                 quotes = [self._quote_of(s, rows.get(s), now) for s in wanted]
+            except Exception as exc:  # noqa: BLE001 - the whole refresh failed alike
+                quotes = [self._failed_all(s, exc) for s in wanted]
+            finally:
+                await self._release_live()
             now = self._clock.now()
             self._record_poll(quotes, now)
             return QuoteBatch(now, {q.symbol: q for q in quotes})
+
+    async def _release_live(self) -> None:
+        """Close our HTTP session between polls, keeping its cookies (and the crumb):
+        an open curl_cffi AsyncSession wakes the event loop ten times a second, which
+        was most of the monitor's CPU at idle."""
+        self._live_users -= 1
+        if self._live_users == 0 and self._own_live and self._live is not None:
+            self._live_cookies = self._live.cookies
+            await self._live.close()
+            self._live = None
 
     async def aclose(self) -> None:
         await super().aclose()
@@ -173,9 +196,7 @@ class YahooLiveQuotes(YahooQuotes):
 
     def _live_http(self) -> Any:
         if self._live is None:
-            from curl_cffi.requests import AsyncSession
-
-            self._live = AsyncSession(impersonate="chrome")
+            self._live = self._new_live(self._live_cookies)
         return self._live
 
     async def _get(self, url: str, params: Mapping[str, str] | None = None) -> Any:
@@ -252,7 +273,11 @@ class YahooLiveQuotes(YahooQuotes):
         if cached is None or cached[0] != today or cached[1] < days:
             if self._backoff.waiting(now):
                 return []
-            bars = await self._daily_chart(symbol, days, market.tz)
+            self._live_users += 1
+            try:
+                bars = await self._daily_chart(symbol, days, market.tz)
+            finally:
+                await self._release_live()
             if bars is None:
                 return []
             cached = (today, days, bars)
