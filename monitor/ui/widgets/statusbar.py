@@ -70,7 +70,8 @@ class StatusBar(Static):
             t = self.now.astimezone(REPLAY_ZONE)
             line.append(f" DEMO — replay {t:%Y-%m-%d %H:%M:%S %Z} ", style="bold reverse magenta")
         else:
-            line.append(f"{self.now.astimezone(self.tz):%H:%M:%S %Z}", style="bold")
+            # minutes, not seconds: a clock ticking each second repaints the bar each second
+            line.append(f"{self.now.astimezone(self.tz):%H:%M %Z}", style="bold")
         line.append(" ")
         if self.paused:
             line.append(" PAUSED ", style="bold reverse yellow")
