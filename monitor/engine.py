@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 BREAKING_GRACE = timedelta(hours=2)
 #: daily history kept for alert context ("largest one-day drop since 2020-03-18")
 HISTORY_DAYS = 3650
+#: days of quote snapshots kept for sparklines and charts
+QUOTE_DAYS = 3
 #: how long matching headlines stay in memory for news rules and alert context
 NEWS_MEMORY = timedelta(hours=24)
 
@@ -113,6 +115,8 @@ class Engine:
         self._dispatcher: Any = None
         self._rng = random.Random()
         self._noticed: set[str] = set()
+        self._saved_rule_state: dict[str, Any] | None = None
+        self._pruned_at: datetime | None = None
         self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
         self._polled_entries: list[Any] = []
         self._polled_unchanged = set()
@@ -483,11 +487,21 @@ class Engine:
         fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
         if fresh.quotes:
             await self.store.write(lambda s: s.add_quotes(fresh))
+        await self._prune(now)
         aged = self._age_quotes(now, skip=merged)
         self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
         self._set_source(self._quote_source_status(merged, now))
         if evaluate:
             await self._evaluate_rules()
+
+    async def _prune(self, now: datetime) -> None:
+        """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
+        left running for months stays small (the latest quote of each symbol stays)."""
+        if self._pruned_at is not None and now - self._pruned_at < timedelta(hours=1):
+            return
+        self._pruned_at = now
+        cutoff = now - timedelta(days=QUOTE_DAYS)
+        await self.store.write(lambda s: s.prune_quotes(cutoff))
 
     def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
         """Quotes this batch did not refresh that have gone stale meanwhile."""
@@ -632,8 +646,9 @@ class Engine:
                 self._emit(AlertEvent(alert))
             if self.notify_enabled:
                 self._spawn(self._dispatch(alerts))
-        else:
+        elif state != self._saved_rule_state:  # most batches change no rule's state
             await self.store.write(lambda s: s.put_rule_state(state))
+        self._saved_rule_state = state
         self._emit(RulesEvent(tuple(self.runner.states(snap.now))))
 
     async def _dispatch(self, alerts: list[Alert]) -> None:

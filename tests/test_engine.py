@@ -285,3 +285,26 @@ def test_the_engine_imports_no_ui_toolkit_and_no_pandas() -> None:
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert out.stdout.strip() == "[]"
+
+
+async def test_old_quote_snapshots_are_pruned_and_rule_state_not_rewritten(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    t0 = T27
+    clock = ManualClock(t0)
+    engine = Engine(_loaded(tmp_path, rules=SOX_RULE), clock=clock)
+    await engine.open()
+    try:
+        await engine.process_batch(_batch(t0, 5300.0, 5341.94, 140.0, 142.62))
+        await engine.process_batch(
+            _batch(t0 + timedelta(minutes=1), 5301.0, 5341.94, 140.5, 142.62)
+        )
+        later = t0 + timedelta(days=4)
+        clock.set(later)
+        await engine.process_batch(_batch(later, 5400.0, 5350.0, 141.0, 140.5))
+        points = await engine.store.read(lambda s: s.intraday("NVDA", t0 - timedelta(days=1)))
+    finally:
+        await engine.stop()
+    assert [p[0] for p in points] == [later], "snapshots older than 3 days are gone"
