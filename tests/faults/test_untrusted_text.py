@@ -152,7 +152,7 @@ name = "evil"
 url = "{url}"
 [[alerts]]
 name = "quit headline"
-when = 'news "quit" count >= 1 within 1d'
+when = 'news "quit" count >= 1 within 30d'
 """
     path = tmp / "watchlist.toml"
     path.write_text(text, encoding="utf-8")
