@@ -523,7 +523,7 @@ async def test_unusable_quotes_say_why(status_word: str) -> None:
         assert table.get_cell("AI\x1fNVDA", "last").plain == "—"
 
 
-async def test_the_headlines_pane_keeps_the_newest_500_stories() -> None:
+async def test_the_headlines_pane_keeps_only_the_newest_stories() -> None:
     from datetime import timedelta
 
     from monitor.ui.widgets.headlines import MAX_SHOWN
@@ -541,3 +541,21 @@ async def test_the_headlines_pane_keeps_the_newest_500_stories() -> None:
         assert len(app.headlines.headlines) == MAX_SHOWN
         assert app.headlines.order[0] == "bulk0"
         assert f"bulk{MAX_SHOWN + 99}" not in app.headlines.headlines
+
+
+async def test_a_new_outlet_of_a_shown_story_updates_its_row_in_place(monkeypatch) -> None:
+    from monitor.model import Outlet
+
+    app, engine = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        story = app.headlines.headlines["s1"]
+        rebuilds: list[bool] = []
+        monkeypatch.setattr(app.headlines, "_rebuild", lambda: rebuilds.append(True))
+        more = (*story.outlets, Outlet("AP", None, story.published), Outlet("WSJ", None, NOW))
+        engine.emit(HeadlinesEvent((dataclasses.replace(story, outlets=more, new=False),)))
+        await wait_for(pilot, lambda: len(app.headlines.headlines["s1"].outlets) == len(more))
+        await pilot.pause()
+        outlets = app.headlines.table.get_cell("s1", "outlets").plain
+        assert outlets == f"+{len({o.source for o in more} - {story.source})}"
+        assert rebuilds == [], "no full rebuild for a known story"

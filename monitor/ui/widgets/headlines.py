@@ -37,7 +37,7 @@ def title_text(headline: Headline) -> Text:
 
 
 #: stories kept on screen; the rest of the history is reached with the `/` filter
-MAX_SHOWN = 500
+MAX_SHOWN = 300
 
 
 class HeadlinesPane(Pane):
@@ -82,14 +82,28 @@ class HeadlinesPane(Pane):
     def add(self, headlines: Iterable[Headline]) -> None:
         """Merge fresh headlines (new stories, or new outlets for a known story)."""
         self._loaded = True
+        fresh, known = [], []
         for headline in headlines:
+            (known if headline.story in self.headlines else fresh).append(headline)
             self.headlines[headline.story] = headline
             if headline.new and headline.story not in self._read:
                 self.unread.add(headline.story)
         self._trim()
         if self.filter_text:
             self._schedule_search()  # the store decides what matches the query
-        self._rebuild()
+        if fresh or not self.order:
+            self._rebuild()  # a new story takes its place in the order
+        else:
+            self._update_rows(known)  # another outlet of a shown story: its cells only
+
+    def _update_rows(self, headlines: Iterable[Headline]) -> None:
+        table, now = self.table, self.now()
+        keys = list(FIXED_WIDTHS) + ["title"]
+        for headline in headlines:
+            if headline.story not in self.order:
+                continue
+            for key, cell in zip(keys, self._cells(headline, now), strict=True):
+                table.update_cell(headline.story, key, cell)
 
     def _trim(self) -> None:
         """Keep the newest MAX_SHOWN stories on screen (older ones stay searchable with /):
