@@ -484,15 +484,15 @@ class Engine:
         self._previous = dict(self._quotes)
         self._quotes.update(merged)
         self._log_suspect(merged)
+        aged = self._age_quotes(now, skip=merged)
+        self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
+        self._set_source(self._quote_source_status(merged, now))
+        if evaluate:  # first: an alert waits for no write but its own
+            await self._evaluate_rules()
         fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
         if fresh.quotes:
             await self.store.write(lambda s: s.add_quotes(fresh))
         await self._prune(now)
-        aged = self._age_quotes(now, skip=merged)
-        self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
-        self._set_source(self._quote_source_status(merged, now))
-        if evaluate:
-            await self._evaluate_rules()
 
     async def _prune(self, now: datetime) -> None:
         """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
