@@ -240,3 +240,14 @@ async def test_the_session_is_closed_between_polls_and_its_cookie_and_crumb_kept
     assert len(made) == 2 and source._live is None
     assert fake.requests["crumb"] == 0, "the crumb (and its cookie) survive the session"
     await source.aclose()
+
+
+def test_curl_failures_read_as_one_short_line():
+    from monitor.quotes.yahoo_live import short_reason
+
+    raw = Exception("Failed to perform, curl: (6) Could not resolve host: fc.yahoo.com "
+                    "(Domain name not found). See https://curl.se/libcurl/c/libcurl-errors"
+                    ".html first for more details.")
+    assert short_reason(raw) == "Yahoo: name not resolved"
+    assert short_reason(Exception("curl: (7) Failed to connect")) == "Yahoo: connection refused"
+    assert short_reason(Exception("odd\nsecond line")) == "odd"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -60,6 +61,22 @@ FIELDS = ",".join((
 
 #: Yahoo's chart ranges by the days of daily history they cover
 SPANS = ((360, "1y"), (720, "2y"), (1800, "5y"), (3600, "10y"))
+
+
+#: curl's error codes as a person would say them (the raw text runs to two lines)
+CURL_REASONS = {
+    5: "proxy not resolved", 6: "name not resolved", 7: "connection refused",
+    28: "timed out", 35: "TLS handshake failed", 52: "empty reply", 56: "connection reset",
+}
+
+
+def short_reason(exc: Exception) -> str:
+    """A one-line reason for a failed refresh: 'Yahoo: name not resolved'."""
+    match = re.search(r"curl: \((\d+)\)", str(exc))
+    if match and int(match.group(1)) in CURL_REASONS:
+        return f"Yahoo: {CURL_REASONS[int(match.group(1))]}"
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:160]
 
 
 def _chrome_session(cookies: Any) -> Any:
@@ -330,5 +347,4 @@ class YahooLiveQuotes(YahooQuotes):
             status = Status.ERROR
         else:
             status = failure_status(exc)
-        text = str(exc) or type(exc).__name__
-        return Quote(symbol=symbol, status=status, error=text[:200])
+        return Quote(symbol=symbol, status=status, error=short_reason(exc))
