@@ -20,7 +20,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.apphost import make_app, prepare, symbols
+from bench.apphost import make_app, prepare
 from bench.common import Figure, proc_rss_bytes, rss_feed, self_peak_rss_bytes
 from bench.quotes import _Remote, _serve
 from bench.servers import feed_server_process

@@ -15,8 +15,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import (BASE_TIME, Figure, headline_text, load_watchlist, percentile,
-                          watchlist_toml)
+from bench.common import (
+    BASE_TIME,
+    Figure,
+    headline_text,
+    load_watchlist,
+    percentile,
+    watchlist_toml,
+)
 
 QUERIES = ["deepseek nvidia", "liang wenfeng", "export rules", "深度求索", "chips fall"]
 

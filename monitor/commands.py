@@ -351,9 +351,11 @@ class Printer:
         pct = q.change_pct
         move = f"{pct:+.2f}%" if pct is not None else "n/a"
         arrow = "▲" if (pct or 0) > 0 else "▼" if (pct or 0) < 0 else " "
-        status = "" if q.status == Status.OK else f"  [{q.status.value}{': ' + q.error if q.error else ''}]"
+        why = f": {q.error}" if q.error else ""
+        status = "" if q.status == Status.OK else f"  [{q.status.value}{why}]"
         when = f"  {q.as_of:%Y-%m-%d %H:%M}Z" if q.as_of else ""
-        self._line(f"{q.symbol:<10} {q.price:>12,.2f} {arrow} {move:>8} {q.currency or ''}{when}{status}")
+        price = f"{q.symbol:<10} {q.price:>12,.2f} {arrow} {move:>8} {q.currency or ''}"
+        self._line(f"{price}{when}{status}")
 
     def source(self, s: SourceStatus) -> None:
         if self.as_json:

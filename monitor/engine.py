@@ -415,7 +415,9 @@ class Engine:
         for h in headlines:
             old = by_story.get(h.story)
             # an extra outlet of a known story keeps the story's first sighting
-            by_story[h.story] = h if old is None else dataclasses.replace(h, first_seen=old.first_seen)
+            if old is not None:
+                h = dataclasses.replace(h, first_seen=old.first_seen)
+            by_story[h.story] = h
         cutoff = self.clock.now() - NEWS_MEMORY
         self._news = sorted(
             (h for h in by_story.values() if h.first_seen >= cutoff),
@@ -698,7 +700,9 @@ class Engine:
     def rule_states(self) -> list[RuleState]:
         return self.runner.states(self.clock.now())
 
-    async def recent_headlines(self, limit: int = 300, *, matched_only: bool = True) -> list[Headline]:
+    async def recent_headlines(
+        self, limit: int = 300, *, matched_only: bool = True
+    ) -> list[Headline]:
         return await self.store.read(
             lambda s: s.recent_headlines(limit=limit, matched_only=matched_only)
         )

@@ -41,11 +41,11 @@ from monitor.model import Alert, Entry, Headline, Outlet, Quote, QuoteBatch
 from monitor.news.dedup import entry_keys, story_id
 from monitor.store_schema import (
     ALERT_COLS,
-    KeyedEntry,
-    KnownEntries,
     QUOTE_COLS,
     SCHEMA_VERSION,
     STORY_COLS,
+    KeyedEntry,
+    KnownEntries,
     SchemaTooNew,
     alert_from_row,
     alert_row,

@@ -45,7 +45,9 @@ _ENTITY_DECL = re.compile(rb"<!ENTITY|<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 # A DOCTYPE's internal subset, or stray entity declarations: removed before feedparser
 # sees the bytes, because expat expands declared entities until its amplification
 # limit trips (~50 MB and 1.5 s for a billion laughs) and that is not "never expanded".
-_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>|<!ENTITY[^>]*>", re.IGNORECASE | re.DOTALL)
+_INTERNAL_SUBSET = re.compile(
+    rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>|<!ENTITY[^>]*>", re.IGNORECASE | re.DOTALL
+)
 _ENCODING_DECL = re.compile(rb"<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _ITEM = re.compile(rb"<(item|entry)\b.*?</\1\s*>", re.DOTALL)
 # RSS <source url="...">Reuters</source>: text or CDATA only, so an HTML5 <source src>

@@ -281,13 +281,17 @@ class YahooQuotes:
         if cached is None or cached[0] != today or cached[1] < days:
             if self._backoff.waiting(now):
                 return []
-            bars = (await self._in_threads([lambda: self._daily_bars(symbol, days)]))[0]
+            bars = await self._fetch_daily(symbol, days, market.tz)
             if bars is None:
                 return []
             cached = (today, days, bars)
             self._history[symbol] = cached
         first = today - timedelta(days=days)
         return [b for b in cached[2] if first <= b.day < today]
+
+    async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
+        """Daily bars through yfinance (``history`` caches them per exchange day)."""
+        return (await self._in_threads([lambda: self._daily_bars(symbol, days)]))[0]
 
     def source_status(self) -> SourceStatus:
         return self._status

@@ -27,15 +27,14 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock
 from monitor.model import DailyBar, Quote, QuoteBatch, Status
-from monitor.quotes import sessions
 from monitor.quotes.yahoo import (
     Backoff,
     Bar,
@@ -279,28 +278,15 @@ class YahooLiveQuotes(YahooQuotes):
         if answer.status_code == 200 and result:
             self._charts[symbol] = (now, result[0].get("meta") or {}, bars_from_chart(result[0]))
 
-    async def history(self, symbol: str, days: int = 400) -> list[DailyBar]:
+    async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         """Daily bars from the same chart endpoint (``interval=1d``), parsed as plain JSON:
         the live path never imports yfinance's pandas (about 70 MB), even for the context
-        of alerts.  One request per symbol and exchange day; [] on any failure."""
-        market = sessions.market_for(symbol)
-        now = self._clock.now()
-        today = now.astimezone(market.tz).date()
-        cached = self._history.get(symbol)
-        if cached is None or cached[0] != today or cached[1] < days:
-            if self._backoff.waiting(now):
-                return []
-            self._live_users += 1
-            try:
-                bars = await self._daily_chart(symbol, days, market.tz)
-            finally:
-                await self._release_live()
-            if bars is None:
-                return []
-            cached = (today, days, bars)
-            self._history[symbol] = cached
-        first = today - timedelta(days=days)
-        return [b for b in cached[2] if first <= b.day < today]
+        of alerts.  ``history`` caches them per exchange day; None on any failure."""
+        self._live_users += 1
+        try:
+            return await self._daily_chart(symbol, days, tz)
+        finally:
+            await self._release_live()
 
     async def _daily_chart(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         span = next((name for limit, name in SPANS if days <= limit), "max")

@@ -13,7 +13,6 @@ from monitor.clock import ManualClock
 from monitor.model import Status
 from monitor.news.fetch import GONE_ERROR
 from monitor.news.parse import ENTITY_WARNING
-from tests.feedserver import Reply
 from tests.faults.kit import (
     US_OPEN,
     config_text,
@@ -24,6 +23,7 @@ from tests.faults.kit import (
     rss_item,
     source,
 )
+from tests.feedserver import Reply
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from monitor.clock import ManualClock
 from monitor.model import Quote, Status
 from monitor.quotes.yahoo import Backoff, YahooQuotes
 from tests.fake_yahoo import FakeYahoo, fake_session, reset_yfinance
-from tests.feedserver import FeedServer
 from tests.faults.kit import (
     US_OPEN,
     StaticQuotes,
@@ -29,6 +28,7 @@ from tests.faults.kit import (
     source,
     wait_until,
 )
+from tests.feedserver import FeedServer
 
 
 @pytest.fixture

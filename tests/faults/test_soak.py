@@ -26,8 +26,8 @@ import pytest
 from monitor.clock import WallClock
 from monitor.model import Quote, SourceEvent, Status
 from monitor.settings_view import SettingsView
-from tests.feedserver import FeedServer, Reply, failure
 from tests.faults.kit import StaticQuotes, config_text, open_engine, rss, rss_item
+from tests.feedserver import FeedServer, Reply, failure
 
 SOAK_SECONDS = float(os.environ.get("MONITOR_SOAK_SECONDS", "60"))
 FEEDS = 100

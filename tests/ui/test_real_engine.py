@@ -6,7 +6,6 @@ import html
 import re
 from pathlib import Path
 
-from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
 from monitor.ui.app import MonitorApp
