@@ -736,13 +736,10 @@ class Engine:
         of the current episode stay quiet."""
         alerts = await self.alert_log(limit=1000)
         for alert in alerts:
-            if alert.id == alert_id and alert.rule in self.runner_rule_names():
+            if alert.id == alert_id and alert.rule in self.view.rule_names:
                 self.runner.ack(alert.rule)
         await self.store.write(lambda s: s.ack_alert(alert_id))
         await self._save_rules()
-
-    def runner_rule_names(self) -> set[str]:
-        return {s.name for s in self.view.rule_specs()}
 
     async def snooze(self, rule: str, seconds: float) -> None:
         self.runner.snooze(rule, self.clock.now() + timedelta(seconds=seconds))

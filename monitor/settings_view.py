@@ -51,6 +51,7 @@ class SettingsView:
         ]
         self.feeds = [f for f in self.all_feeds if f.enabled]
         self.feed_queries = {f.name: f.query for f in self.feeds if f.query is not None}
+        self.rule_names = frozenset(rule.name for rule in config.alerts)
 
     # ---- timing --------------------------------------------------------------------
 

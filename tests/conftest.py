@@ -14,6 +14,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from tests.fake_yahoo import FakeYahoo  # noqa: E402
 from tests.feedserver import FeedServer  # noqa: E402
 
 
@@ -21,6 +22,13 @@ from tests.feedserver import FeedServer  # noqa: E402
 def feed_server() -> Iterator[FeedServer]:
     """A started loopback feed server (127.0.0.1, port 0), stopped after the test."""
     with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeYahoo]:
+    """A started fake Yahoo Finance server on 127.0.0.1 (see tests/fake_yahoo.py)."""
+    with FakeYahoo() as server:
         yield server
 
 from tests.notify_fixtures import webhook_server  # noqa: E402, F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,12 +26,6 @@ from tests.fake_yahoo import FakeYahoo, fake_session, reset_yfinance
 MONDAY_CLOSE = datetime(2025, 1, 27, 21, 0, tzinfo=UTC)
 NOW = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)
 SHENZHEN_CLOSE = datetime(2025, 1, 27, 7, 0, tzinfo=UTC)  # 15:00 Asia/Shanghai
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeYahoo]:
-    with FakeYahoo() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +16,6 @@ from monitor.quotes.yahoo_live import YahooLiveQuotes, bars_from_chart, live_bar
 from tests.fake_yahoo import FakeYahoo, fake_async_session, fake_session, reset_yfinance
 
 NOW = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)  # 15:00 in New York: regular session
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeYahoo]:
-    with FakeYahoo() as server:
-        yield server
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +22,6 @@ from tests.fake_yahoo import FakeYahoo, fake_session, reset_yfinance
 from tests.faults.kit import US_OPEN, config_text, open_engine, quote_status, rule_state
 
 TEN = ["NVDA", "AMD", "AVGO", "TSM", "MU", "MSFT", "META", "GOOGL", "AMZN", "SMH"]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeYahoo]:
-    with FakeYahoo() as server:
-        yield server
 
 
 @pytest.fixture
