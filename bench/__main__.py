@@ -40,16 +40,28 @@ TIMEOUT = 300
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes: exercise every path")
-    p.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
-                   help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
-    p.add_argument("--json", type=Path, default=None,
-                   help="where to write the figures (default bench/results.json, or "
-                        "bench/results-quick.json with --quick)")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=list(BENCHMARKS),
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="where to write the figures (default bench/results.json, or "
+        "bench/results-quick.json with --quick)",
+    )
     args = p.parse_args(argv)
     names = args.only or list(BENCHMARKS)
     info = machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, "
-          f"Python {info['python']}; mode: {'quick' if args.quick else 'full'}", flush=True)
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB, "
+        f"Python {info['python']}; mode: {'quick' if args.quick else 'full'}",
+        flush=True,
+    )
     results: dict[str, object] = {}
     failed = []
     started = time.perf_counter()
@@ -64,8 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total: {total:.1f} s", flush=True)
     if args.json is None:
         args.json = ROOT / "bench" / ("results-quick.json" if args.quick else "results.json")
-    report = {"machine": info, "quick": args.quick, "when": datetime.now(UTC).isoformat(),
-              "seconds": round(total, 1), "benchmarks": results}
+    report = {
+        "machine": info,
+        "quick": args.quick,
+        "when": datetime.now(UTC).isoformat(),
+        "seconds": round(total, 1),
+        "benchmarks": results,
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
     print(f"figures written to {args.json}", flush=True)
@@ -78,8 +95,12 @@ def _run_one(module: str, quick: bool) -> tuple[list[dict[str, object]], str | N
         cmd = [sys.executable, "-m", "bench.runner", module, str(out)]
         if quick:
             cmd.append("--quick")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        }
         try:
             proc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:

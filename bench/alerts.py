@@ -57,11 +57,21 @@ def run(quick: bool) -> list[Figure]:
     latencies, evaluate_ms, fired = asyncio.run(_measure(batches))
     p99 = percentile(latencies, 99)
     return [
-        Figure("alerts.latency_p99", p99, "ms", target="<= 5 ms", met=p99 <= 5,
-               notes={"rules": 50, "batches_with_alerts": len(latencies), "alerts": fired}),
+        Figure(
+            "alerts.latency_p99",
+            p99,
+            "ms",
+            target="<= 5 ms",
+            met=p99 <= 5,
+            notes={"rules": 50, "batches_with_alerts": len(latencies), "alerts": fired},
+        ),
         Figure("alerts.latency_p50", percentile(latencies, 50), "ms"),
-        Figure("alerts.process_batch_p99", percentile(evaluate_ms, 99), "ms",
-               notes={"what": "whole process_batch, every batch (10 symbols, 50 rules)"}),
+        Figure(
+            "alerts.process_batch_p99",
+            percentile(evaluate_ms, 99),
+            "ms",
+            notes={"what": "whole process_batch, every batch (10 symbols, 50 rules)"},
+        ),
     ]
 
 
@@ -72,8 +82,9 @@ async def _measure(batches: int) -> tuple[list[float], list[float], int]:
 
     rng = random.Random(8)
     with tempfile.TemporaryDirectory(prefix="bench-alerts-") as tmp:
-        text = watchlist_toml(database=Path(tmp) / "m.db", symbols=SYMBOLS,
-                              rules=bench_rules(SYMBOLS, 50, rng))
+        text = watchlist_toml(
+            database=Path(tmp) / "m.db", symbols=SYMBOLS, rules=bench_rules(SYMBOLS, 50, rng)
+        )
         loaded = load_watchlist(Path(tmp) / "w.toml", text)
         clock = ManualClock(BASE_TIME + timedelta(hours=3))  # 10:00 in New York
         engine = Engine(loaded, clock=clock, quote_source=_NoSource(), notify=True)
@@ -89,10 +100,18 @@ async def _measure(batches: int) -> tuple[list[float], list[float], int]:
                 for sym in SYMBOLS:
                     prev = 100.0 + rng.random() * 50
                     price = prev * (1 + (drop + rng.uniform(-1, 1)) / 100)
-                    quotes[sym] = Quote(sym, price=price, prev_close=prev, open=prev,
-                                        high=max(prev, price), low=min(prev, price),
-                                        volume=1e6, currency="USD", as_of=clock.now(),
-                                        market_state=MarketState.REGULAR)
+                    quotes[sym] = Quote(
+                        sym,
+                        price=price,
+                        prev_close=prev,
+                        open=prev,
+                        high=max(prev, price),
+                        low=min(prev, price),
+                        volume=1e6,
+                        currency="USD",
+                        as_of=clock.now(),
+                        market_state=MarketState.REGULAR,
+                    )
                 before = len(recorder.handed)
                 start = time.perf_counter()
                 await engine.process_batch(QuoteBatch(clock.now(), quotes))

@@ -29,14 +29,30 @@ def fill_quotes(db: Path, names: list[str], minutes: int, seed: int) -> None:
             batch = {}
             for s in names:
                 prices[s] *= 1 + rng.uniform(-0.002, 0.002)
-                batch[s] = Quote(s, price=prices[s], prev_close=100.0, open=100.0,
-                                 high=prices[s], low=prices[s], volume=1e6, currency="USD",
-                                 as_of=t, market_state=MarketState.REGULAR)
+                batch[s] = Quote(
+                    s,
+                    price=prices[s],
+                    prev_close=100.0,
+                    open=100.0,
+                    high=prices[s],
+                    low=prices[s],
+                    volume=1e6,
+                    currency="USD",
+                    as_of=t,
+                    market_state=MarketState.REGULAR,
+                )
             store.add_quotes(QuoteBatch(t, batch))
 
 
-def prepare(tmp: Path, *, headlines: int, n_symbols: int, minutes: int, rules: int,
-            feeds: list[tuple[str, str]]) -> Any:
+def prepare(
+    tmp: Path,
+    *,
+    headlines: int,
+    n_symbols: int,
+    minutes: int,
+    rules: int,
+    feeds: list[tuple[str, str]],
+) -> Any:
     """A database and a loaded watchlist like a long-used monitor's."""
     db = tmp / "m.db"
     fill_store(db, headlines, seed=5)
@@ -44,8 +60,13 @@ def prepare(tmp: Path, *, headlines: int, n_symbols: int, minutes: int, rules: i
     if minutes:
         fill_quotes(db, names, minutes, seed=5)
     rng = random.Random(5)
-    text = watchlist_toml(database=db, feeds=feeds, symbols=names,
-                          rules=bench_rules(names, rules, rng), notify=("terminal",))
+    text = watchlist_toml(
+        database=db,
+        feeds=feeds,
+        symbols=names,
+        rules=bench_rules(names, rules, rng),
+        notify=("terminal",),
+    )
     return load_watchlist(tmp / "watchlist.toml", text)
 
 

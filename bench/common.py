@@ -170,8 +170,9 @@ def headline_text(rng: random.Random, topic_share: float = 0.3) -> str:
     return " ".join(words).capitalize()
 
 
-def rss_feed(rng: random.Random, feed: int, items: int, *, start: int = 0,
-             base: datetime = BASE_TIME) -> bytes:
+def rss_feed(
+    rng: random.Random, feed: int, items: int, *, start: int = 0, base: datetime = BASE_TIME
+) -> bytes:
     """An RSS 2.0 feed like a news site's: ``items`` items with guid, link, date, summary."""
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>',
@@ -217,13 +218,18 @@ def watchlist_toml(
         f"bench = [{', '.join(_toml_str(s) for s in symbols)}]",
         "",
         "[news]",
-        "query = 'DeepSeek OR \"深度求索\" OR \"Liang Wenfeng\" OR 梁文锋'",
+        'query = \'DeepSeek OR "深度求索" OR "Liang Wenfeng" OR 梁文锋\'',
     ]
     for name, url in feeds:
         lines += ["", "[[news.feeds]]", f"name = {_toml_str(name)}", f"url = {_toml_str(url)}"]
     for name, when in rules:
-        lines += ["", "[[alerts]]", f"name = {_toml_str(name)}", f"when = {_toml_str(when)}",
-                  'cooldown = "1s"']
+        lines += [
+            "",
+            "[[alerts]]",
+            f"name = {_toml_str(name)}",
+            f"when = {_toml_str(when)}",
+            'cooldown = "1s"',
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -39,19 +39,45 @@ def run(quick: bool) -> list[Figure]:
     warm_cpu = statistics.median(c[3] for c in cold)
     n = f"{feeds} feeds x {ITEMS} items, {DELAY * 1000:.0f} ms each"
     return [
-        Figure("fanout.single_feed_poll", single, "s",
-               notes={"what": "one-feed poll through the engine (the slowest single feed)"}),
-        Figure("fanout.poll_wall", wall, "s", baseline=seq_wall,
-               baseline_name="sequential httpx + feedparser", target="< 2x single feed poll",
-               met=wall < 2 * single, notes={"load": n, "first poll: every entry new": True}),
-        Figure("fanout.poll_vs_single_feed", wall / single, "x", target="< 2",
-               met=wall / single < 2),
-        Figure("fanout.speedup_vs_sequential", seq_wall / wall, "x", target=">= 40",
-               met=seq_wall / wall >= 40),
-        Figure("fanout.poll_cpu", cpu, "s", baseline=sequential["cpu"] * feeds / (
-            10 if quick else feeds), baseline_name="sequential CPU"),
-        Figure("fanout.repoll_wall", warm_wall, "s",
-               notes={"what": "second poll, same bytes (nothing new)"}),
+        Figure(
+            "fanout.single_feed_poll",
+            single,
+            "s",
+            notes={"what": "one-feed poll through the engine (the slowest single feed)"},
+        ),
+        Figure(
+            "fanout.poll_wall",
+            wall,
+            "s",
+            baseline=seq_wall,
+            baseline_name="sequential httpx + feedparser",
+            target="< 2x single feed poll",
+            met=wall < 2 * single,
+            notes={"load": n, "first poll: every entry new": True},
+        ),
+        Figure(
+            "fanout.poll_vs_single_feed", wall / single, "x", target="< 2", met=wall / single < 2
+        ),
+        Figure(
+            "fanout.speedup_vs_sequential",
+            seq_wall / wall,
+            "x",
+            target=">= 40",
+            met=seq_wall / wall >= 40,
+        ),
+        Figure(
+            "fanout.poll_cpu",
+            cpu,
+            "s",
+            baseline=sequential["cpu"] * feeds / (10 if quick else feeds),
+            baseline_name="sequential CPU",
+        ),
+        Figure(
+            "fanout.repoll_wall",
+            warm_wall,
+            "s",
+            notes={"what": "second poll, same bytes (nothing new)"},
+        ),
         Figure("fanout.repoll_cpu", warm_cpu, "s"),
     ]
 
@@ -66,8 +92,9 @@ async def _engine_poll_async(urls: list[str]) -> tuple[float, float, float, floa
 
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         feeds = [(f"feed {i}", url) for i, url in enumerate(urls)]
-        loaded = load_watchlist(Path(tmp) / "w.toml", watchlist_toml(
-            database=Path(tmp) / "m.db", feeds=feeds))
+        loaded = load_watchlist(
+            Path(tmp) / "w.toml", watchlist_toml(database=Path(tmp) / "m.db", feeds=feeds)
+        )
         engine = Engine(loaded, notify=False)
         await engine.open()
         try:

@@ -25,29 +25,51 @@ def run(quick: bool) -> list[Figure]:
     settle, window = (3.0, 4.0) if quick else (10.0, 60.0)
     rng = random.Random(7)
     bodies = {f"/feed/{i}": rss_feed(rng, i, 20) for i in range(10)}
-    with feed_server_process(bodies) as server, \
-            tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp_name:
+    with (
+        feed_server_process(bodies) as server,
+        tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp_name,
+    ):
         tmp = Path(tmp_name)
         db = tmp / "m.db"
         fill_store(db, 2_000, seed=7)
         config = tmp / "watchlist.toml"
-        config.write_text(watchlist_toml(
-            database=db, feeds=[(f"feed {i}", server.url(p)) for i, p in enumerate(bodies)],
-            symbols=[f"S{i:02d}" for i in range(20)]), "utf-8")
+        config.write_text(
+            watchlist_toml(
+                database=db,
+                feeds=[(f"feed {i}", server.url(p)) for i, p in enumerate(bodies)],
+                symbols=[f"S{i:02d}" for i in range(20)],
+            ),
+            "utf-8",
+        )
         env = isolated_env(tmp)
-        bare = _idle_cpu([sys.executable, "-m", "bench.bare_app"], "bare app ready", env,
-                         tmp, settle, window)
-        monitor = _idle_cpu([sys.executable, "-m", "monitor", "--config", str(config)],
-                            "Watchlist", env, tmp, settle, window)
+        bare = _idle_cpu(
+            [sys.executable, "-m", "bench.bare_app"], "bare app ready", env, tmp, settle, window
+        )
+        monitor = _idle_cpu(
+            [sys.executable, "-m", "monitor", "--config", str(config)],
+            "Watchlist",
+            env,
+            tmp,
+            settle,
+            window,
+        )
     return [
-        Figure("idle.cpu", monitor * 100, "% of one core", baseline=bare * 100,
-               baseline_name="bare Textual app", target="<= 0.5%", met=monitor <= 0.005,
-               notes={"window_s": window, "feeds": 10, "symbols": 20}),
+        Figure(
+            "idle.cpu",
+            monitor * 100,
+            "% of one core",
+            baseline=bare * 100,
+            baseline_name="bare Textual app",
+            target="<= 0.5%",
+            met=monitor <= 0.005,
+            notes={"window_s": window, "feeds": 10, "symbols": 20},
+        ),
     ]
 
 
-def _idle_cpu(argv: list[str], mark: str, env: dict[str, str], tmp: Path, settle: float,
-              window: float) -> float:
+def _idle_cpu(
+    argv: list[str], mark: str, env: dict[str, str], tmp: Path, settle: float, window: float
+) -> float:
     tty = Tty(argv, env=env, cwd=tmp)
     tty.start()
     try:

@@ -33,20 +33,51 @@ def run(quick: bool) -> list[Figure]:
     overhead = first["cpu"] / baseline["cpu"] - 1
     beyond = first["cpu"] / parse_share - 1
     return [
-        Figure("ingest.pipeline_rate", rate, "entries/s", baseline=base_rate,
-               baseline_name="feedparser.parse alone", target=">= 20,000 entries/s",
-               met=rate >= 20_000, notes={"load": f"{feeds} feeds x {items} entries, all new",
-                                           "cpu_s": first["cpu"], "wall_s": first["wall"]}),
-        Figure("ingest.pipeline_vs_feedparser_time", 1 + overhead, "x",
-               target="<= 1.25 (overhead beyond feedparser <= 25%)", met=overhead <= 0.25),
-        Figure("ingest.fast_parse_alone_rate", entries / fast["cpu"], "entries/s",
-               notes={"parser": "fastfeedparser.parse"}),
-        Figure("ingest.parse_step_share", parse_share / first["cpu"], "of pipeline CPU",
-               notes={"what": "parse_feed (fast path, sanitize included) / whole pipeline"}),
-        Figure("ingest.overhead_beyond_own_parse", beyond, "x",
-               notes={"what": "(pipeline - its parse_feed step) / parse_feed step"}),
-        Figure("ingest.repoll_rate", entries / second["cpu"], "entries/s",
-               notes={"what": "same entries again: all already stored"}),
+        Figure(
+            "ingest.pipeline_rate",
+            rate,
+            "entries/s",
+            baseline=base_rate,
+            baseline_name="feedparser.parse alone",
+            target=">= 20,000 entries/s",
+            met=rate >= 20_000,
+            notes={
+                "load": f"{feeds} feeds x {items} entries, all new",
+                "cpu_s": first["cpu"],
+                "wall_s": first["wall"],
+            },
+        ),
+        Figure(
+            "ingest.pipeline_vs_feedparser_time",
+            1 + overhead,
+            "x",
+            target="<= 1.25 (overhead beyond feedparser <= 25%)",
+            met=overhead <= 0.25,
+        ),
+        Figure(
+            "ingest.fast_parse_alone_rate",
+            entries / fast["cpu"],
+            "entries/s",
+            notes={"parser": "fastfeedparser.parse"},
+        ),
+        Figure(
+            "ingest.parse_step_share",
+            parse_share / first["cpu"],
+            "of pipeline CPU",
+            notes={"what": "parse_feed (fast path, sanitize included) / whole pipeline"},
+        ),
+        Figure(
+            "ingest.overhead_beyond_own_parse",
+            beyond,
+            "x",
+            notes={"what": "(pipeline - its parse_feed step) / parse_feed step"},
+        ),
+        Figure(
+            "ingest.repoll_rate",
+            entries / second["cpu"],
+            "entries/s",
+            notes={"what": "same entries again: all already stored"},
+        ),
     ]
 
 
@@ -68,8 +99,7 @@ def _fast_alone(bodies: list[tuple[str, bytes]]) -> dict[str, float]:
     return t
 
 
-def _pipeline(bodies: list[tuple[str, bytes]]) -> tuple[dict[str, float], dict[str, float],
-                                                         float]:
+def _pipeline(bodies: list[tuple[str, bytes]]) -> tuple[dict[str, float], dict[str, float], float]:
     from monitor.news.ingest import Ingest
     from monitor.news.parse import parse_feed
     from monitor.store import Store
@@ -83,14 +113,16 @@ def _pipeline(bodies: list[tuple[str, bytes]]) -> tuple[dict[str, float], dict[s
             with timed() as first:
                 for name, body in bodies:
                     with timed() as p:
-                        parsed = parse_feed(body, feed_name=name, now=now,
-                                            base_url="https://x.example/")
+                        parsed = parse_feed(
+                            body, feed_name=name, now=now, base_url="https://x.example/"
+                        )
                     parse_cpu += p["cpu"]
                     store.add_entries(ingest.process(parsed.entries), now=now)
             with timed() as second:
                 for name, body in bodies:
-                    parsed = parse_feed(body, feed_name=name, now=now,
-                                        base_url="https://x.example/")
+                    parsed = parse_feed(
+                        body, feed_name=name, now=now, base_url="https://x.example/"
+                    )
                     store.add_entries(ingest.process(parsed.entries), now=now)
         finally:
             store.close()

@@ -28,23 +28,36 @@ def run(quick: bool) -> list[Figure]:
     seconds = 6 if quick else 30
     n = 200
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
-        loaded = prepare(Path(tmp), headlines=2_000, n_symbols=n, minutes=0, rules=50,
-                         feeds=[])
+        loaded = prepare(Path(tmp), headlines=2_000, n_symbols=n, minutes=0, rules=50, feeds=[])
         idle_cpu = asyncio.run(_window(loaded, seconds, updates=False))[0]
         cpu, (engine_ms, handler_ms) = asyncio.run(_window(loaded, seconds, updates=True))
     # engine and app parts are timed separately; their p99s add up to a bound
     p99 = percentile(engine_ms, 99) + percentile(handler_ms, 99)
     handled = engine_ms
     return [
-        Figure("live.cpu", cpu * 100, "% of one core", baseline=idle_cpu * 100,
-               baseline_name="idle app", target="<= 5%", met=cpu <= 0.05,
-               notes={"symbols": n, "updates": len(handled), "window_s": seconds}),
+        Figure(
+            "live.cpu",
+            cpu * 100,
+            "% of one core",
+            baseline=idle_cpu * 100,
+            baseline_name="idle app",
+            target="<= 5%",
+            met=cpu <= 0.05,
+            notes={"symbols": n, "updates": len(handled), "window_s": seconds},
+        ),
         Figure("live.update_p99", p99, "ms", target="<= 16 ms", met=p99 <= 16),
-        Figure("live.engine_p99", percentile(engine_ms, 99), "ms",
-               notes={"p50": percentile(engine_ms, 50)}),
-        Figure("live.app_handler_p99", percentile(handler_ms, 99), "ms",
-               notes={"handled messages": len(handler_ms),
-                      "p50": percentile(handler_ms, 50)}),
+        Figure(
+            "live.engine_p99",
+            percentile(engine_ms, 99),
+            "ms",
+            notes={"p50": percentile(engine_ms, 50)},
+        ),
+        Figure(
+            "live.app_handler_p99",
+            percentile(handler_ms, 99),
+            "ms",
+            notes={"handled messages": len(handler_ms), "p50": percentile(handler_ms, 50)},
+        ),
     ]
 
 
@@ -99,17 +112,25 @@ def _wrap(app: Any, cls: Any, name: str, out: list[float]) -> None:
     setattr(type(app), name, timed)
 
 
-async def _quotes(engine: Any, clock: Any, prices: dict[str, float], rng: random.Random
-                  ) -> float:
+async def _quotes(engine: Any, clock: Any, prices: dict[str, float], rng: random.Random) -> float:
     from monitor.model import MarketState, Quote, QuoteBatch
 
     now = clock.now()
     batch = {}
     for s in prices:
         prices[s] *= 1 + rng.uniform(-0.001, 0.001)
-        batch[s] = Quote(s, price=prices[s], prev_close=120.0, open=120.0, high=prices[s],
-                         low=prices[s], volume=1e6, currency="USD", as_of=now,
-                         market_state=MarketState.REGULAR)
+        batch[s] = Quote(
+            s,
+            price=prices[s],
+            prev_close=120.0,
+            open=120.0,
+            high=prices[s],
+            low=prices[s],
+            volume=1e6,
+            currency="USD",
+            as_of=now,
+            market_state=MarketState.REGULAR,
+        )
     start = time.perf_counter()
     await engine.process_batch(QuoteBatch(now, batch))
     return (time.perf_counter() - start) * 1000
@@ -119,9 +140,15 @@ async def _headline(engine: Any, clock: Any, rng: random.Random, tick: int) -> f
     from monitor.model import Entry
 
     now = clock.now()
-    entry = Entry(feed="wire", source="Wire", title="DeepSeek " + headline_text(rng),
-                  link=f"https://wire.example/{tick}", guid=f"live-{tick}",
-                  summary="", published=now - timedelta(seconds=5))
+    entry = Entry(
+        feed="wire",
+        source="Wire",
+        title="DeepSeek " + headline_text(rng),
+        link=f"https://wire.example/{tick}",
+        guid=f"live-{tick}",
+        summary="",
+        published=now - timedelta(seconds=5),
+    )
     start = time.perf_counter()
     items = engine.ingest.process([entry])
     stored = await engine.store.write(lambda s: s.add_entries(items, now=now))

@@ -43,35 +43,60 @@ def run(quick: bool) -> list[Figure]:
     yahoo.start()
     try:
         remote = _Remote(parent, parent.recv())
-        with feed_server_process(bodies) as feeds, \
-                tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-            loaded = prepare(Path(tmp), headlines=headlines, n_symbols=n_symbols,
-                             minutes=minutes, rules=50,
-                             feeds=[(f"feed {i}", feeds.url(p)) for i, p in enumerate(bodies)])
-            samples = asyncio.run(_simulate(loaded, remote, feeds, Path(tmp), quote_polls,
-                                            news_every))
+        with (
+            feed_server_process(bodies) as feeds,
+            tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp,
+        ):
+            loaded = prepare(
+                Path(tmp),
+                headlines=headlines,
+                n_symbols=n_symbols,
+                minutes=minutes,
+                rules=50,
+                feeds=[(f"feed {i}", feeds.url(p)) for i, p in enumerate(bodies)],
+            )
+            samples = asyncio.run(
+                _simulate(loaded, remote, feeds, Path(tmp), quote_polls, news_every)
+            )
     finally:
         parent.send("stop")
         yahoo.join(5)
     peak = self_peak_rss_bytes() / MB
     early, late = samples[len(samples) // 4], samples[-1]
     return [
-        Figure("memory.peak_rss", peak, "MB", baseline=bare_yf,
-               baseline_name="bare Textual app + import yfinance", target="<= 120 MB",
-               met=peak <= 120, notes={"symbols": n_symbols, "stored headlines": headlines,
-                                       "rules": 50, "quote polls": quote_polls,
-                                       "processes": "one (the app runs the engine)",
-                                       "heavy_imports": HEAVY}),
+        Figure(
+            "memory.peak_rss",
+            peak,
+            "MB",
+            baseline=bare_yf,
+            baseline_name="bare Textual app + import yfinance",
+            target="<= 120 MB",
+            met=peak <= 120,
+            notes={
+                "symbols": n_symbols,
+                "stored headlines": headlines,
+                "rules": 50,
+                "quote polls": quote_polls,
+                "processes": "one (the app runs the engine)",
+                "heavy_imports": HEAVY,
+            },
+        ),
         Figure("memory.bare_app", bare, "MB"),
         Figure("memory.vs_bare_app", peak, "MB", baseline=bare),
-        Figure("memory.growth_over_polls", late - early, "MB",
-               target="flat (no growth across polls)", met=late - early < 5,
-               notes={"rss_samples_mb": [round(s, 1) for s in samples]}),
+        Figure(
+            "memory.growth_over_polls",
+            late - early,
+            "MB",
+            target="flat (no growth across polls)",
+            met=late - early < 5,
+            notes={"rss_samples_mb": [round(s, 1) for s in samples]},
+        ),
     ]
 
 
-async def _simulate(loaded, remote, feeds, tmp: Path, quote_polls: int,
-                    news_every: int) -> list[float]:
+async def _simulate(
+    loaded, remote, feeds, tmp: Path, quote_polls: int, news_every: int
+) -> list[float]:
     from monitor.clock import ManualClock
     from monitor.engine import Engine
     from monitor.quotes.yahoo_live import YahooLiveQuotes
@@ -79,8 +104,9 @@ async def _simulate(loaded, remote, feeds, tmp: Path, quote_polls: int,
 
     clock = ManualClock(datetime.now(UTC))
     session, live = fake_session(remote), fake_async_session(remote)
-    source = YahooLiveQuotes(clock=clock, cache_dir=tmp / "cache", session=session,
-                             live_session=live, quotes_every=30)
+    source = YahooLiveQuotes(
+        clock=clock, cache_dir=tmp / "cache", session=session, live_session=live, quotes_every=30
+    )
     engine = Engine(loaded, clock=clock, quote_source=source, notify=True)
     await engine.open()
     app = make_app(engine)
@@ -129,6 +155,5 @@ def _bare_rss(with_yfinance: bool) -> float:
         "asyncio.run(main())\n"
         "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -85,24 +85,50 @@ def run(quick: bool) -> list[Figure]:
     return figures
 
 
-def _figures(n: int, base: dict[str, float], old: dict[str, float],
-             new: dict[str, float]) -> list[Figure]:
+def _figures(
+    n: int, base: dict[str, float], old: dict[str, float], new: dict[str, float]
+) -> list[Figure]:
     per_min = 60 / EVERY
     out = [
-        Figure(f"quotes.{n}.requests_per_refresh", new["requests"], "requests",
-               baseline=base["requests"], baseline_name="yfinance.download",
-               notes={"previous default (Ticker.history per symbol)": old["requests"]}),
-        Figure(f"quotes.{n}.bytes_per_refresh", new["bytes"], "bytes", baseline=base["bytes"],
-               notes={"previous default": old["bytes"]}),
-        Figure(f"quotes.{n}.seconds_per_refresh", new["seconds"], "s",
-               baseline=base["seconds"], notes={"previous default": old["seconds"]}),
-        Figure(f"quotes.{n}.previous_default_requests", old["requests"], "requests",
-               baseline=base["requests"]),
+        Figure(
+            f"quotes.{n}.requests_per_refresh",
+            new["requests"],
+            "requests",
+            baseline=base["requests"],
+            baseline_name="yfinance.download",
+            notes={"previous default (Ticker.history per symbol)": old["requests"]},
+        ),
+        Figure(
+            f"quotes.{n}.bytes_per_refresh",
+            new["bytes"],
+            "bytes",
+            baseline=base["bytes"],
+            notes={"previous default": old["bytes"]},
+        ),
+        Figure(
+            f"quotes.{n}.seconds_per_refresh",
+            new["seconds"],
+            "s",
+            baseline=base["seconds"],
+            notes={"previous default": old["seconds"]},
+        ),
+        Figure(
+            f"quotes.{n}.previous_default_requests",
+            old["requests"],
+            "requests",
+            baseline=base["requests"],
+        ),
     ]
     if n == 100:
-        out.append(Figure("quotes.100.requests_per_minute_at_30s", new["requests"] * per_min,
-                          "requests/min", baseline=base["requests"] * per_min,
-                          notes={"first refresh (charts every symbol once)": new["first"]}))
+        out.append(
+            Figure(
+                "quotes.100.requests_per_minute_at_30s",
+                new["requests"] * per_min,
+                "requests/min",
+                baseline=base["requests"] * per_min,
+                notes={"first refresh (charts every symbol once)": new["first"]},
+            )
+        )
     return out
 
 
@@ -117,21 +143,38 @@ def _download(remote: _Remote, symbols: list[str], cache: Path) -> dict[str, flo
     session = fake_session(remote)  # type: ignore[arg-type]
     # warm: cookie, crumb and tz caches, as in a running monitor
     warnings.simplefilter("ignore")
-    yf.download(symbols, period="1d", interval="5m", prepost=True, session=session,
-                progress=False, threads=8, auto_adjust=False)
+    yf.download(
+        symbols,
+        period="1d",
+        interval="5m",
+        prepost=True,
+        session=session,
+        progress=False,
+        threads=8,
+        auto_adjust=False,
+    )
     remote.reset()
     warnings.simplefilter("ignore")  # yfinance resets pandas' deprecation warnings
     start = time.perf_counter()
-    yf.download(symbols, period="1d", interval="5m", prepost=True, session=session,
-                progress=False, threads=8, auto_adjust=False)
+    yf.download(
+        symbols,
+        period="1d",
+        interval="5m",
+        prepost=True,
+        session=session,
+        progress=False,
+        threads=8,
+        auto_adjust=False,
+    )
     seconds = time.perf_counter() - start
     requests, sent = remote.counters()
     session.close()
     return {"requests": requests, "bytes": sent, "seconds": seconds}
 
 
-async def _source(remote: _Remote, symbols: list[str], cache: Path, *, live: bool
-                  ) -> dict[str, float]:
+async def _source(
+    remote: _Remote, symbols: list[str], cache: Path, *, live: bool
+) -> dict[str, float]:
     from monitor.clock import ManualClock
     from monitor.quotes.yahoo import YahooQuotes
     from monitor.quotes.yahoo_live import YahooLiveQuotes
@@ -142,12 +185,16 @@ async def _source(remote: _Remote, symbols: list[str], cache: Path, *, live: boo
     session = fake_session(remote)  # type: ignore[arg-type]
     if live:
         live_session = fake_async_session(remote)  # type: ignore[arg-type]
-        source: Any = YahooLiveQuotes(clock=clock, cache_dir=cache, session=session,
-                                      live_session=live_session, quotes_every=EVERY)
+        source: Any = YahooLiveQuotes(
+            clock=clock,
+            cache_dir=cache,
+            session=session,
+            live_session=live_session,
+            quotes_every=EVERY,
+        )
     else:
         reset_yfinance(cache)
-        source = YahooQuotes(clock=clock, cache_dir=cache, session=session,
-                             quotes_every=EVERY)
+        source = YahooQuotes(clock=clock, cache_dir=cache, session=session, quotes_every=EVERY)
     try:
         remote.reset()
         await source.fetch(symbols)  # first refresh: cookie, crumb, every chart once

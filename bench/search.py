@@ -35,13 +35,27 @@ def run(quick: bool) -> list[Figure]:
         engine_ms, scan_ms, hits = asyncio.run(_measure(Path(tmp), db))
     p99, scan = percentile(engine_ms, 99), percentile(scan_ms, 50)
     return [
-        Figure("search.keystroke_p99", p99, "ms", baseline=scan,
-               baseline_name="Python scan of every headline (median)", target="<= 50 ms",
-               met=p99 <= 50, notes={"headlines": count, "keystrokes": len(engine_ms),
-                                     "results_returned_max": max(hits)}),
+        Figure(
+            "search.keystroke_p99",
+            p99,
+            "ms",
+            baseline=scan,
+            baseline_name="Python scan of every headline (median)",
+            target="<= 50 ms",
+            met=p99 <= 50,
+            notes={
+                "headlines": count,
+                "keystrokes": len(engine_ms),
+                "results_returned_max": max(hits),
+            },
+        ),
         Figure("search.keystroke_p50", percentile(engine_ms, 50), "ms"),
-        Figure("search.store_fill_rate", count / build_seconds, "headlines/s",
-               notes={"what": "building the benchmark's database (Store.add_entries)"}),
+        Figure(
+            "search.store_fill_rate",
+            count / build_seconds,
+            "headlines/s",
+            notes={"what": "building the benchmark's database (Store.add_entries)"},
+        ),
     ]
 
 
@@ -58,10 +72,15 @@ def fill_store(db: Path, count: int, seed: int) -> float:
         for first in range(0, count, 2000):
             now = BASE_TIME - timedelta(minutes=(count - first) // 20)
             entries = [
-                Entry(feed=f"feed {i % 50}", source=f"Outlet {i % 50}",
-                      title=headline_text(rng), link=f"https://outlet.example/{i}",
-                      guid=f"g{i}", summary=headline_text(rng, 0.1) + ".",
-                      published=now - timedelta(seconds=count - i))
+                Entry(
+                    feed=f"feed {i % 50}",
+                    source=f"Outlet {i % 50}",
+                    title=headline_text(rng),
+                    link=f"https://outlet.example/{i}",
+                    guid=f"g{i}",
+                    summary=headline_text(rng, 0.1) + ".",
+                    published=now - timedelta(seconds=count - i),
+                )
                 for i in range(first, min(count, first + 2000))
             ]
             store.add_entries(ingest.process(entries), now=now)
@@ -74,8 +93,9 @@ async def _measure(tmp: Path, db: Path) -> tuple[list[float], list[float], list[
     loaded = load_watchlist(tmp / "w.toml", watchlist_toml(database=db))
     engine = Engine(loaded, notify=False)
     await engine.open()
-    corpus = await engine.store.read(lambda s: s._conn.execute(
-        "SELECT lower(title || ' ' || summary) FROM stories").fetchall())
+    corpus = await engine.store.read(
+        lambda s: s._conn.execute("SELECT lower(title || ' ' || summary) FROM stories").fetchall()
+    )
     engine_ms, scan_ms, hits = [], [], []
     try:
         for query in QUERIES:

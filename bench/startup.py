@@ -29,9 +29,14 @@ def run(quick: bool) -> list[Figure]:
         db = tmp / "m.db"
         fill_store(db, 2_000 if quick else 10_000, seed=4)
         config = tmp / "watchlist.toml"
-        config.write_text(watchlist_toml(
-            database=db, feeds=[("wire", "http://127.0.0.1:9/feed")],
-            symbols=["NVDA", "AVGO", "^SOX", "300766.SZ", "BTC-USD"]), "utf-8")
+        config.write_text(
+            watchlist_toml(
+                database=db,
+                feeds=[("wire", "http://127.0.0.1:9/feed")],
+                symbols=["NVDA", "AVGO", "^SOX", "300766.SZ", "BTC-USD"],
+            ),
+            "utf-8",
+        )
         env = isolated_env(tmp)
         py = sys.executable
         runs = {
@@ -40,21 +45,34 @@ def run(quick: bool) -> list[Figure]:
             "demo": ([py, "-m", "monitor", "demo"], MARK),
             "monitor": ([py, "-m", "monitor", "--config", str(config)], MARK),
         }
-        times = {name: statistics.median(_first_frame(argv, mark, env, tmp)
-                                         for _ in range(reps))
-                 for name, (argv, mark) in runs.items()}
+        times = {
+            name: statistics.median(_first_frame(argv, mark, env, tmp) for _ in range(reps))
+            for name, (argv, mark) in runs.items()
+        }
     bare = times["bare"]
     headlines = "2,000" if quick else "10,000"
     return [
         Figure("startup.bare_app", bare, "s", notes={"what": "bare Textual app, one Static"}),
         Figure("startup.bare_app_with_yfinance", times["bare_yfinance"], "s", baseline=bare),
-        Figure("startup.demo_first_frame", times["demo"], "s", baseline=bare,
-               baseline_name="bare Textual app", target="<= 1.3x bare",
-               met=times["demo"] <= 1.3 * bare),
-        Figure("startup.monitor_first_frame", times["monitor"], "s", baseline=bare,
-               baseline_name="bare Textual app", target="<= 1.3x bare",
-               met=times["monitor"] <= 1.3 * bare,
-               notes={"stored headlines": headlines}),
+        Figure(
+            "startup.demo_first_frame",
+            times["demo"],
+            "s",
+            baseline=bare,
+            baseline_name="bare Textual app",
+            target="<= 1.3x bare",
+            met=times["demo"] <= 1.3 * bare,
+        ),
+        Figure(
+            "startup.monitor_first_frame",
+            times["monitor"],
+            "s",
+            baseline=bare,
+            baseline_name="bare Textual app",
+            target="<= 1.3x bare",
+            met=times["monitor"] <= 1.3 * bare,
+            notes={"stored headlines": headlines},
+        ),
     ]
 
 

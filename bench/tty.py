@@ -31,12 +31,25 @@ class Tty:
     def start(self) -> float:
         """Start the command; returns the perf_counter time it was launched."""
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
-        command = f"cd {shlex.quote(str(self.cwd))} && exec env {exports} " + shlex.join(
-            self.argv)
+        command = f"cd {shlex.quote(str(self.cwd))} && exec env {exports} " + shlex.join(self.argv)
         for attempt in range(5):
             started = time.perf_counter()
-            done = subprocess.run([*TMUX, "new-session", "-d", "-s", self.name, "-x", SIZE[0],
-                                   "-y", SIZE[1], command], capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    *TMUX,
+                    "new-session",
+                    "-d",
+                    "-s",
+                    self.name,
+                    "-x",
+                    SIZE[0],
+                    "-y",
+                    SIZE[1],
+                    command,
+                ],
+                capture_output=True,
+                text=True,
+            )
             if done.returncode == 0:
                 return started
             # the bench's tmux server may be exiting with the last session: try again
@@ -44,8 +57,9 @@ class Tty:
         raise RuntimeError(f"tmux could not start: {done.stderr.strip()}")
 
     def screen(self) -> str:
-        out = subprocess.run([*TMUX, "capture-pane", "-p", "-t", self.name],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [*TMUX, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
         return out.stdout
 
     def wait_for(self, marker: str, timeout: float = 30) -> float:
@@ -58,8 +72,12 @@ class Tty:
         raise TimeoutError(f"{marker!r} never showed; screen:\n{self.screen()}")
 
     def pid(self) -> int:
-        out = subprocess.run([*TMUX, "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [*TMUX, "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return int(out.stdout.split()[0])
 
     def pids(self) -> list[int]:
@@ -81,8 +99,11 @@ def isolated_env(tmp: Path) -> dict[str, str]:
         "TERM": "xterm-256color",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DBUS_SESSION_BUS_ADDRESS": "unix:path=" + str(tmp / "no-bus"),
-        "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-        "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
-        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
     }
     return env

@@ -126,8 +126,9 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
             printer.source(source)
         if engine.is_replay:
             missing = [
-                s for s in engine.symbols if engine.quotes().get(s) is None
-                or engine.quotes()[s].status == Status.NO_DATA
+                s
+                for s in engine.symbols
+                if engine.quotes().get(s) is None or engine.quotes()[s].status == Status.NO_DATA
             ]
             if missing:
                 printer.source(
@@ -165,8 +166,10 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
         loop.add_signal_handler(sig, stop.set)
     try:
         await engine.start()
-        printer.info(f"watching {len(engine.symbols)} symbols and {len(engine.view.feeds)} feeds "
-                     f"(config: {loaded.path}); Ctrl-C to stop")
+        printer.info(
+            f"watching {len(engine.symbols)} symbols and {len(engine.view.feeds)} feeds "
+            f"(config: {loaded.path}); Ctrl-C to stop"
+        )
         await stop.wait()
     finally:
         await engine.stop()
@@ -289,8 +292,9 @@ def _run_async(coro: Any) -> int:
 class Printer:
     """Prints engine events as plain lines or JSON lines (the `--json` format)."""
 
-    def __init__(self, *, as_json: bool, show_all: bool, quiet_news: bool = False,
-                 out: TextIO | None = None) -> None:
+    def __init__(
+        self, *, as_json: bool, show_all: bool, quiet_news: bool = False, out: TextIO | None = None
+    ) -> None:
         self.as_json = as_json
         self.show_all = show_all
         self.quiet_news = quiet_news
@@ -377,7 +381,8 @@ class Printer:
     def summary(self, alerts: list[Alert], states: list[Any], specs: list[Any]) -> None:
         per_rule = Counter(a.rule for a in alerts)
         never = {
-            s.name: s.why for s in states
+            s.name: s.why
+            for s in states
             if s.name not in per_rule and s.why and str(s.status) == "not_evaluated"
         }
         obj = {

@@ -244,7 +244,8 @@ class Rule(BaseModel):
     severity: Severity = "warning"
     """"info", "warning" or "critical"."""
     quiet_hours: Annotated[
-        QuietHours | Literal["off"] | None, PlainValidator(rule_quiet_hours),
+        QuietHours | Literal["off"] | None,
+        PlainValidator(rule_quiet_hours),
         TypeName("time range"),
     ] = None
     """Quiet hours for this rule ("22:00-07:00"; "off" or "" for none). None: [settings]
@@ -346,8 +347,11 @@ class Config(BaseModel):
         check(self.settings.notify, ("settings", "notify"), False)
         for index, rule in enumerate(self.alerts):
             inherited = rule.notify is None
-            check(self.settings.notify if inherited else rule.notify, ("alerts", index, "notify"),
-                  inherited)
+            check(
+                self.settings.notify if inherited else rule.notify,
+                ("alerts", index, "notify"),
+                inherited,
+            )
 
     def _check_aliases(self) -> None:
         known = self.symbols()
@@ -526,8 +530,12 @@ def reference_markdown() -> str:
         out += [_one_line(section.__doc__), ""]
         out += ["| key | type | default | description |", "|---|---|---|---|"]
         for name, field in section.model_fields.items():
-            cells = (f"`{name}`", type_text(field.annotation, field.metadata),
-                     default_text(field), _one_line(field.description))
+            cells = (
+                f"`{name}`",
+                type_text(field.annotation, field.metadata),
+                default_text(field),
+                _one_line(field.description),
+            )
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
     return "\n".join(out)

@@ -53,7 +53,11 @@ class ExpressionError(LocatedError):
     """A query or rule that does not parse, shown with a caret under the column."""
 
     def __init__(
-        self, message: str, text: str, position: int | None, hint: str | None = None,
+        self,
+        message: str,
+        text: str,
+        position: int | None,
+        hint: str | None = None,
         loc: Loc = (),
     ):
         super().__init__(message, loc)
@@ -90,7 +94,8 @@ def toml_error(err: tomllib.TOMLDecodeError, text: str, path: Path | str) -> Con
     caret = "    " + " " * (column - 1) + "^"
     return ConfigError(
         f"TOML syntax error: {message} at column {column}\n    {shown}\n{caret}",
-        path=path, line=line,
+        path=path,
+        line=line,
     )
 
 
@@ -316,11 +321,20 @@ def _unknown_key(model: type[BaseModel], loc: Loc, raw: Any) -> str:
 
 
 _TYPE_WORDS = {
-    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number",
-    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
-    "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
-    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
-    "datetime_type": "a date-time with offset", "datetime_parsing": "a date-time with offset",
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "datetime_type": "a date-time with offset",
+    "datetime_parsing": "a date-time with offset",
     "datetime_from_date_parsing": "a date-time with offset",
 }
 

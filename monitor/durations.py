@@ -36,8 +36,7 @@ def parse_duration(text: str) -> timedelta:
     """Read a duration like "30s", "2m", "1h30m" or "1d"; raise DurationError otherwise."""
     if not isinstance(text, str):
         raise DurationError(
-            f"expected a duration string like {EXAMPLES}, got {text!r} "
-            f"(write seconds as \"{text}s\")"
+            f'expected a duration string like {EXAMPLES}, got {text!r} (write seconds as "{text}s")'
             if isinstance(text, int | float) and not isinstance(text, bool)
             else f"expected a duration string like {EXAMPLES}, got {text!r}"
         )
@@ -57,7 +56,7 @@ def parse_duration(text: str) -> timedelta:
         if rank <= last_rank:
             raise DurationError(
                 f"bad duration {text!r}: units must go from largest to smallest, "
-                f"each once (e.g. \"1h30m\")"
+                f'each once (e.g. "1h30m")'
             )
         total += float(number) * _UNIT_SECONDS[unit]
         last_rank, pos = rank, part.end()

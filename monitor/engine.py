@@ -138,9 +138,7 @@ class Engine:
         old_state = self.runner.to_state() if hasattr(self, "runner") else None
         self.runner = RuleRunner(self.view.rule_specs(), state=old_state)
         for feed in self.view.feeds:
-            self._sources.setdefault(
-                feed.name, SourceStatus(feed.name, "feed", Status.PENDING)
-            )
+            self._sources.setdefault(feed.name, SourceStatus(feed.name, "feed", Status.PENDING))
         if not self.view.feeds and not self._recorded_feeds:
             self._sources = {k: v for k, v in self._sources.items() if v.kind != "feed"}
         self._sources.setdefault(
@@ -152,9 +150,7 @@ class Engine:
         from monitor.config import ConfigError
 
         try:
-            loaded = await asyncio.to_thread(
-                load_config_file, self.loaded.path, self.loaded.source
-            )
+            loaded = await asyncio.to_thread(load_config_file, self.loaded.path, self.loaded.source)
         except ConfigError as exc:
             return str(exc)
         self.loaded = loaded
@@ -353,8 +349,10 @@ class Engine:
     def _feed_state(self, feed: Any) -> FeedState:
         state = self._feed_states.get(feed.name)
         if state is None or state.moved_from is None and state.url != feed.url:
-            state = FeedState(url=feed.url) if state is None else dataclasses.replace(
-                state, url=feed.url, etag=None, last_modified=None
+            state = (
+                FeedState(url=feed.url)
+                if state is None
+                else dataclasses.replace(state, url=feed.url, etag=None, last_modified=None)
             )
         return state
 
@@ -393,8 +391,13 @@ class Engine:
 
     def _parse_and_match(self, name: str, result: FetchResult, now: datetime) -> tuple[Any, Any]:
         """Parse one body and match its entries (one worker-thread hop, not two)."""
-        parsed = parse_feed(result.body or b"", feed_name=name, now=now, base_url=result.url,
-                            content_type=result.content_type)
+        parsed = parse_feed(
+            result.body or b"",
+            feed_name=name,
+            now=now,
+            base_url=result.url,
+            content_type=result.content_type,
+        )
         return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
 
     def _feed_state_for(self, name: str, url: str) -> FeedState:
@@ -531,8 +534,11 @@ class Engine:
                 self._suspect.pop(symbol, None)
             elif self._suspect.get(symbol, "") != quote.error:
                 self._suspect[symbol] = quote.error
-                log.warning("%s: data suspect (%s); rules wait for good data", symbol,
-                            quote.error or "flagged by the source")
+                log.warning(
+                    "%s: data suspect (%s); rules wait for good data",
+                    symbol,
+                    quote.error or "flagged by the source",
+                )
 
     def _quote_source_status(self, quotes: dict[str, Quote], now: datetime) -> SourceStatus:
         base = self.quote_source.source_status()
@@ -794,4 +800,3 @@ def _feed_source_status(name: str, state: FeedState, warning: str | None = None)
         last_ok=state.last_ok,
         detail=detail,
     )
-

@@ -400,8 +400,10 @@ class Store:
         by_column = {
             "guid": (sorted({k.entry.guid for k in keyed if k.entry.guid is not None}), ""),
             "link_key": (sorted({k.link_key for k in keyed if k.link_key}), ""),
-            "title_key": (sorted({k.title_key for k in keyed if k.title_key}),
-                          f" AND first_seen >= {title_since:d}"),  # fmt: skip
+            "title_key": (
+                sorted({k.title_key for k in keyed if k.title_key}),
+                f" AND first_seen >= {title_since:d}",
+            ),  # fmt: skip
         }
         for column, (values, window) in by_column.items():
             for chunk in _chunks(values):
@@ -418,8 +420,12 @@ class Store:
         candidates = sorted({k.keys.story for k in keyed})
         taken: set[str] = set()
         for chunk in _chunks(candidates):
-            taken.update(r[0] for r in self._conn.execute(
-                f"SELECT id FROM stories WHERE id IN ({_marks(len(chunk))})", tuple(chunk)))
+            taken.update(
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT id FROM stories WHERE id IN ({_marks(len(chunk))})", tuple(chunk)
+                )
+            )
         return taken
 
     def _new_story_id(self, story: str, taken: set[str]) -> str:
@@ -439,8 +445,12 @@ class Store:
             " (:id, :title, :title_key, :link, :link_key, :source, :feed, :published,"
             " :first_seen, :first_seen, :summary, :matched_json, :symbols_json, :is_matched)",
             [
-                {**r, "matched_json": to_json(r["matched"]), "symbols_json": to_json(r["symbols"]),
-                 "is_matched": int(bool(r["matched"]))}  # fmt: skip
+                {
+                    **r,
+                    "matched_json": to_json(r["matched"]),
+                    "symbols_json": to_json(r["symbols"]),
+                    "is_matched": int(bool(r["matched"])),
+                }  # fmt: skip
                 for r in rows
             ],
         )
@@ -491,9 +501,16 @@ class Store:
         outlets = self._outlets([r[0] for r in rows])
         return [
             Headline(
-                story=r[0], title=r[1], link=r[2], source=r[3], feed=r[4],
-                published=from_us(r[5]), first_seen=from_us(r[6]), summary=r[7],
-                matched=tuple(json.loads(r[8])), symbols=tuple(json.loads(r[9])),
+                story=r[0],
+                title=r[1],
+                link=r[2],
+                source=r[3],
+                feed=r[4],
+                published=from_us(r[5]),
+                first_seen=from_us(r[6]),
+                summary=r[7],
+                matched=tuple(json.loads(r[8])),
+                symbols=tuple(json.loads(r[9])),
                 outlets=outlets.get(r[0], ()),
             )  # fmt: skip
             for r in rows
@@ -591,8 +608,7 @@ class Store:
         """Unread stories, newest first (the same order as ``recent_headlines``)."""
         where = "read = 0" + (" AND is_matched = 1" if matched_only else "")
         sql = (
-            f"SELECT id FROM stories WHERE {where}"
-            " ORDER BY published DESC, first_seen DESC LIMIT ?"
+            f"SELECT id FROM stories WHERE {where} ORDER BY published DESC, first_seen DESC LIMIT ?"
         )
         return self._read(lambda: [r[0] for r in self._conn.execute(sql, (limit,))])
 

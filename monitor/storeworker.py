@@ -95,8 +95,7 @@ class StoreWorker:
         if self._store is not None and self._pending:
             await self.flush()  # last chance for queued writes (the lock may be gone)
             if self._pending:
-                log.error("%d store writes lost at exit: %s", len(self._pending),
-                          self.last_error)
+                log.error("%d store writes lost at exit: %s", len(self._pending), self.last_error)
         store = self._store
         self._store = None
         if store is not None:

@@ -31,4 +31,5 @@ def fake() -> Iterator[FakeYahoo]:
     with FakeYahoo() as server:
         yield server
 
+
 from tests.notify_fixtures import webhook_server  # noqa: E402, F401

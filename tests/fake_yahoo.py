@@ -48,8 +48,9 @@ NOT_FOUND = {
         "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"},
     }
 }
-INVALID_CRUMB = {"finance": {"result": None, "error": {"code": "Unauthorized",
-                                                       "description": "Invalid Crumb"}}}
+INVALID_CRUMB = {
+    "finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}
+}
 
 Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, volume
 
@@ -81,8 +82,12 @@ def _epoch(t: datetime) -> int:
 def _period(start: datetime, end: datetime, tz: str) -> dict[str, Any]:
     local = start.astimezone(_zone(tz))
     offset = local.utcoffset() or timedelta(0)
-    return {"timezone": local.tzname(), "start": _epoch(start), "end": _epoch(end),
-            "gmtoffset": int(offset.total_seconds())}
+    return {
+        "timezone": local.tzname(),
+        "start": _epoch(start),
+        "end": _epoch(end),
+        "gmtoffset": int(offset.total_seconds()),
+    }
 
 
 def _zone(tz: str):
@@ -103,8 +108,9 @@ def _instrument_type(symbol: str) -> str:
     return "EQUITY"
 
 
-def _generated_bars(t: datetime, open_: float, price: float, high: float, low: float,
-                    volume: float, n: int = 12) -> list[Bar]:
+def _generated_bars(
+    t: datetime, open_: float, price: float, high: float, low: float, volume: float, n: int = 12
+) -> list[Bar]:
     """``n`` five-minute bars ending at ``t``, walking from the open to the price."""
     bars: list[Bar] = []
     start = t - timedelta(minutes=5 * (n - 1))
@@ -146,8 +152,9 @@ class FakeYahoo:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -202,11 +209,17 @@ class FakeYahoo:
         high = high if high is not None else max(open_, price)
         low = low if low is not None else min(open_, price)
         quote = FakeQuote(
-            symbol=symbol, price=price, prev_close=prev_close, open=open_, high=high, low=low,
-            volume=volume, currency=currency, time=t,
+            symbol=symbol,
+            price=price,
+            prev_close=prev_close,
+            open=open_,
+            high=high,
+            low=low,
+            volume=volume,
+            currency=currency,
+            time=t,
             tz=tz or sessions.market_for(symbol).tz.key,
-            bars=bars if bars is not None else _generated_bars(t, open_, price, high, low,
-                                                               volume),
+            bars=bars if bars is not None else _generated_bars(t, open_, price, high, low, volume),
             name=name or f"{symbol} Inc.",
             instrument_type=instrument_type or _instrument_type(symbol),
             daily=daily or [],
@@ -295,12 +308,12 @@ class FakeYahoo:
         interval = (query.get("interval") or ["1d"])[0]
         return 200, chart_json(quote, interval, (query.get("range") or ["1d"])[0])
 
-
     def quote_answer(self, query: dict[str, list[str]]) -> tuple[int, Any]:
         """``/v7/finance/quote?symbols=A,B&crumb=..``: one row per known symbol (unknown
         ones are simply left out, as Yahoo does); 401 without a crumb."""
-        symbols = [s.strip().upper() for s in (query.get("symbols") or [""])[0].split(",")
-                   if s.strip()]
+        symbols = [
+            s.strip().upper() for s in (query.get("symbols") or [""])[0].split(",") if s.strip()
+        ]
         self._count("quote")
         with self._lock:
             self.quote_symbols += len(symbols)
@@ -316,12 +329,20 @@ class FakeYahoo:
 def quote_row(q: FakeQuote) -> dict[str, Any]:
     """One row of Yahoo's v7 quote answer for ``q``."""
     return {
-        "symbol": q.symbol, "quoteType": q.instrument_type, "currency": q.currency,
-        "exchangeTimezoneName": q.tz, "regularMarketPrice": q.price,
-        "regularMarketPreviousClose": q.prev_close, "regularMarketOpen": q.open,
-        "regularMarketDayHigh": q.high, "regularMarketDayLow": q.low,
-        "regularMarketVolume": q.volume, "regularMarketTime": _epoch(q.time),
-        "longName": q.name, "shortName": q.name[:20], "marketState": "REGULAR",
+        "symbol": q.symbol,
+        "quoteType": q.instrument_type,
+        "currency": q.currency,
+        "exchangeTimezoneName": q.tz,
+        "regularMarketPrice": q.price,
+        "regularMarketPreviousClose": q.prev_close,
+        "regularMarketOpen": q.open,
+        "regularMarketDayHigh": q.high,
+        "regularMarketDayLow": q.low,
+        "regularMarketVolume": q.volume,
+        "regularMarketTime": _epoch(q.time),
+        "longName": q.name,
+        "shortName": q.name[:20],
+        "marketState": "REGULAR",
         **({"sharesOutstanding": q.shares_outstanding} if q.shares_outstanding else {}),
     }
 
@@ -334,11 +355,17 @@ def chart_json(q: FakeQuote, interval: str, range_: str) -> dict[str, Any]:
     rows = _daily_rows(q) if daily else [] if q.empty else q.bars
     if rows:
         result["timestamp"] = [_epoch(r[0]) for r in rows]
-        result["indicators"] = {"quote": [{
-            "open": [r[1] for r in rows], "high": [r[2] for r in rows],
-            "low": [r[3] for r in rows], "close": [r[4] for r in rows],
-            "volume": [r[5] for r in rows],
-        }]}
+        result["indicators"] = {
+            "quote": [
+                {
+                    "open": [r[1] for r in rows],
+                    "high": [r[2] for r in rows],
+                    "low": [r[3] for r in rows],
+                    "close": [r[4] for r in rows],
+                    "volume": [r[5] for r in rows],
+                }
+            ]
+        }
         if daily:
             result["indicators"]["adjclose"] = [{"adjclose": [r[4] for r in rows]}]
     else:
@@ -354,8 +381,10 @@ def _session_open(q: FakeQuote):
 
 def _daily_rows(q: FakeQuote) -> list[tuple[Any, ...]]:
     zone = _zone(q.tz)
-    return [(datetime.combine(d, _session_open(q), tzinfo=zone), o, h, lo, c, v)
-            for d, o, h, lo, c, v in q.daily]
+    return [
+        (datetime.combine(d, _session_open(q), tzinfo=zone), o, h, lo, c, v)
+        for d, o, h, lo, c, v in q.daily
+    ]
 
 
 def _trading_period(q: FakeQuote) -> dict[str, Any]:
@@ -366,30 +395,47 @@ def _trading_period(q: FakeQuote) -> dict[str, Any]:
         start = datetime.combine(day, datetime.min.time(), tzinfo=market.tz)
         regular = [(start, start + timedelta(days=1))]
     start, end = regular[0][0], regular[-1][1]
-    pre_start = (datetime.combine(day, market.pre_open, tzinfo=market.tz)
-                 if market.pre_open else start)
-    post_end = (datetime.combine(day, market.post_close, tzinfo=market.tz)
-                if market.post_close else end)
-    return {"pre": _period(pre_start, start, q.tz), "regular": _period(start, end, q.tz),
-            "post": _period(end, post_end, q.tz)}
+    pre_start = (
+        datetime.combine(day, market.pre_open, tzinfo=market.tz) if market.pre_open else start
+    )
+    post_end = (
+        datetime.combine(day, market.post_close, tzinfo=market.tz) if market.post_close else end
+    )
+    return {
+        "pre": _period(pre_start, start, q.tz),
+        "regular": _period(start, end, q.tz),
+        "post": _period(end, post_end, q.tz),
+    }
 
 
 def _meta(q: FakeQuote, interval: str, range_: str) -> dict[str, Any]:
     ctp = _trading_period(q)
     meta: dict[str, Any] = {
-        "currency": q.currency, "symbol": q.symbol, "exchangeName": "NMS",
-        "fullExchangeName": "NasdaqGS", "instrumentType": q.instrument_type,
-        "firstTradeDate": 917015400, "regularMarketTime": _epoch(q.time),
-        "hasPrePostMarketData": True, "gmtoffset": ctp["regular"]["gmtoffset"],
-        "timezone": ctp["regular"]["timezone"], "exchangeTimezoneName": q.tz,
-        "regularMarketPrice": q.price, "fiftyTwoWeekHigh": max(q.high, q.price) * 1.3,
-        "fiftyTwoWeekLow": min(q.low, q.price) * 0.6, "regularMarketDayHigh": q.high,
-        "regularMarketDayLow": q.low, "regularMarketVolume": q.volume,
-        "longName": q.name, "shortName": q.name[:20],
-        "chartPreviousClose": q.prev_close, "priceHint": 2,
-        "currentTradingPeriod": ctp, "dataGranularity": interval, "range": range_,
-        "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd",
-                        "max"],
+        "currency": q.currency,
+        "symbol": q.symbol,
+        "exchangeName": "NMS",
+        "fullExchangeName": "NasdaqGS",
+        "instrumentType": q.instrument_type,
+        "firstTradeDate": 917015400,
+        "regularMarketTime": _epoch(q.time),
+        "hasPrePostMarketData": True,
+        "gmtoffset": ctp["regular"]["gmtoffset"],
+        "timezone": ctp["regular"]["timezone"],
+        "exchangeTimezoneName": q.tz,
+        "regularMarketPrice": q.price,
+        "fiftyTwoWeekHigh": max(q.high, q.price) * 1.3,
+        "fiftyTwoWeekLow": min(q.low, q.price) * 0.6,
+        "regularMarketDayHigh": q.high,
+        "regularMarketDayLow": q.low,
+        "regularMarketVolume": q.volume,
+        "longName": q.name,
+        "shortName": q.name[:20],
+        "chartPreviousClose": q.prev_close,
+        "priceHint": 2,
+        "currentTradingPeriod": ctp,
+        "dataGranularity": interval,
+        "range": range_,
+        "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
     }
     if range_ == "1d" and interval != "1d":
         # Yahoo adds previousClose (and scale) only to one-day intraday charts.
@@ -422,9 +468,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, fake.next_crumb(), content_type="text/plain")
         elif parts.path == "/":
             fake._count("cookie")
-            self._send(404, "<html>fake fc.yahoo.com</html>", content_type="text/html",
-                       headers={"Set-Cookie": "A3=d=AQABBFAKE&S=AQAAAFAKE; "
-                                              "Max-Age=31557600; Path=/; SameSite=None"})
+            self._send(
+                404,
+                "<html>fake fc.yahoo.com</html>",
+                content_type="text/html",
+                headers={
+                    "Set-Cookie": "A3=d=AQABBFAKE&S=AQAAAFAKE; "
+                    "Max-Age=31557600; Path=/; SameSite=None"
+                },
+            )
         else:
             fake._count("other")
             self._send(404, "<html>not here</html>", content_type="text/html")
@@ -435,8 +487,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.server_fake._count("other")
         self._send(404, "<html>not here</html>", content_type="text/html")
 
-    def _send(self, status: int, body: Any, *, content_type: str | None = None,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any,
+        *,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         if isinstance(body, str):
             data = body.encode()
             content_type = content_type or "text/plain"
@@ -464,7 +522,7 @@ def fake_session(server: FakeYahoo) -> Any:
                     headers = dict(kwargs.get("headers") or {})
                     headers["Host"] = host.removeprefix("https://")
                     kwargs["headers"] = headers
-                    url = server.base_url + (url[len(host):] or "/")
+                    url = server.base_url + (url[len(host) :] or "/")
                     break
             return super().request(method, url, *args, **kwargs)
 
@@ -501,7 +559,7 @@ def fake_async_session(server: FakeYahoo, cookies: Any = None) -> Any:
                     headers = dict(kwargs.get("headers") or {})
                     headers["Host"] = host.removeprefix("https://")
                     kwargs["headers"] = headers
-                    url = server.base_url + (url[len(host):] or "/")
+                    url = server.base_url + (url[len(host) :] or "/")
                     break
             return await super().request(method, url, *args, **kwargs)
 

@@ -177,7 +177,9 @@ class FeedServer:
         httpd.owner = self
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name="feedserver",
         )
         self._thread.start()
@@ -236,8 +238,10 @@ class FeedServer:
     ) -> None:
         """Serve ``body`` at ``path``; call again to change it.  A matching
         If-None-Match (or If-Modified-Since, when no ETag is set) gets 304."""
-        self.sequence(path, [Reply(status, body, content_type, etag, last_modified,
-                                   dict(headers or {}), delay)])
+        self.sequence(
+            path,
+            [Reply(status, body, content_type, etag, last_modified, dict(headers or {}), delay)],
+        )
 
     def redirect(self, path: str, to_path: str, status: int = 301) -> None:
         self.sequence(path, [moved(to_path, status)])

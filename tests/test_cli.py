@@ -14,7 +14,9 @@ from tests.feedserver import FeedServer, unused_url
 DATA = Path(__file__).parent / "data" / "feeds"
 
 
-def _config(tmp: Path, server: FeedServer, *, feeds: list[tuple[str, str]], extra: str = "") -> Path:
+def _config(
+    tmp: Path, server: FeedServer, *, feeds: list[tuple[str, str]], extra: str = ""
+) -> Path:
     (tmp / "quotes.csv").write_text(DAILY_CSV, encoding="utf-8")
     feed_blocks = "".join(
         f'\n[[news.feeds]]\nname = "{name}"\nurl = "{url}"\n' for name, url in feeds
@@ -80,8 +82,18 @@ def test_once_json_prints_headlines_quotes_and_sources(tmp_path: Path, served: F
     assert all(h["published"].endswith("+00:00") for h in headlines)
     assert any(h["feed"] == "Chinese" for h in headlines)
     for h in headlines:
-        for key in ("title", "link", "source", "feed", "published", "matched", "symbols",
-                    "story", "outlets", "new"):
+        for key in (
+            "title",
+            "link",
+            "source",
+            "feed",
+            "published",
+            "matched",
+            "symbols",
+            "story",
+            "outlets",
+            "new",
+        ):
             assert key in h
         assert "\x1b" not in json.dumps(h) and "\\u001b" not in json.dumps(h)
 
@@ -177,7 +189,9 @@ def test_check_prints_the_file_used_and_a_summary(tmp_path: Path, served: FeedSe
 
 
 def test_bad_config_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path, '[settings]\nnews_every = "5 minutes"\n\n[watchlist]\nx = ["NVDA"]\n')
+    cfg = write_config(
+        tmp_path, '[settings]\nnews_every = "5 minutes"\n\n[watchlist]\nx = ["NVDA"]\n'
+    )
     for command in (["check"], ["once"], ["run", "--headless"]):
         result = run_monitor(tmp_path, *command, "--config", str(cfg))
         assert result.returncode == 2
@@ -199,8 +213,9 @@ def test_replay_prints_the_sox_alert_on_the_27th_only(tmp_path: Path, served: Fe
         feeds=[],
         extra='[[alerts]]\nname = "SOX selloff"\nwhen = "^SOX day% <= -5"\nnotify = ["terminal"]\n',
     )
-    result = run_monitor(tmp_path, "replay", str(tmp_path / "quotes.csv"), "--json",
-                         "--config", str(cfg))
+    result = run_monitor(
+        tmp_path, "replay", str(tmp_path / "quotes.csv"), "--json", "--config", str(cfg)
+    )
     assert result.returncode == 0, result.stderr
     lines = json_lines(result.stdout)
     alerts = [x for x in lines if x["type"] == "alert"]

@@ -74,8 +74,18 @@ def error_of(text: str, path: Path = Path("watchlist.toml")) -> ConfigError:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30), ("2m", 120), ("1h", 3600), ("1h30m", 5400), ("1d", 86400),
-     ("1h 30m", 5400), ("1.5h", 5400), ("90s", 90), (" 2m ", 120), ("1w", 604800)],
+    [
+        ("30s", 30),
+        ("2m", 120),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("1d", 86400),
+        ("1h 30m", 5400),
+        ("1.5h", 5400),
+        ("90s", 90),
+        (" 2m ", 120),
+        ("1w", 604800),
+    ],
 )
 def test_durations_parse(text: str, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
@@ -106,8 +116,8 @@ def test_duration_numbers_are_not_strings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0s"), (30, "30s"), (90, "1m30s"), (5400, "1h30m"),
-                          (86400, "1d"), (90.5, "1m30.5s")],
+    ("seconds", "text"),
+    [(0, "0s"), (30, "30s"), (90, "1m30s"), (5400, "1h30m"), (86400, "1d"), (90.5, "1m30.5s")],
 )
 def test_format_duration_round_trips(seconds: float, text: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == text
@@ -119,8 +129,23 @@ def test_format_duration_round_trips(seconds: float, text: str) -> None:
 
 @pytest.mark.parametrize(
     "symbol",
-    ["NVDA", "BRK-B", "BRK.B", "^SOX", "^GSPC", "300766.SZ", "688316.SS", "830799.BJ",
-     "0700.HK", "9988.HK", "BTC-USD", "EURUSD=X", "CL=F", "VOD.L", "7203.T"],
+    [
+        "NVDA",
+        "BRK-B",
+        "BRK.B",
+        "^SOX",
+        "^GSPC",
+        "300766.SZ",
+        "688316.SS",
+        "830799.BJ",
+        "0700.HK",
+        "9988.HK",
+        "BTC-USD",
+        "EURUSD=X",
+        "CL=F",
+        "VOD.L",
+        "7203.T",
+    ],
 )
 def test_symbol_formats_accepted(symbol: str) -> None:
     assert normalize_symbol(symbol) == symbol
@@ -172,10 +197,13 @@ def test_base_file_values_and_inherited_defaults() -> None:
 
 
 def test_symbols_keep_watchlist_order_then_rule_only_symbols() -> None:
-    text = BASE.replace(
-        '"AI chips" = ["NVDA", "^SOX"]',
-        '"AI chips" = ["nvda", "^SOX", "NVDA"]\n"Big tech" = ["MSFT", "NVDA"]',
-    ) + '\n[[alerts]]\nname = "Chips"\nwhen = "any 2 of [AVGO, NVDA, TSM] day% <= -5"\n'
+    text = (
+        BASE.replace(
+            '"AI chips" = ["NVDA", "^SOX"]',
+            '"AI chips" = ["nvda", "^SOX", "NVDA"]\n"Big tech" = ["MSFT", "NVDA"]',
+        )
+        + '\n[[alerts]]\nname = "Chips"\nwhen = "any 2 of [AVGO, NVDA, TSM] day% <= -5"\n'
+    )
     config = parse(text)
     assert config.groups == {"AI chips": ["NVDA", "^SOX"], "Big tech": ["MSFT", "NVDA"]}
     assert config.symbols() == ["NVDA", "^SOX", "MSFT", "AVGO", "TSM"]
@@ -231,8 +259,9 @@ def test_paths_resolve_beside_the_config_file(tmp_path: Path) -> None:
     assert settings.database_path() == tmp_path / "db" / "m.db"
 
 
-def test_default_database_is_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+def test_default_database_is_in_the_user_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert parse(BASE).settings.database_path() == tmp_path / "monitor" / "monitor.db"
 
@@ -242,7 +271,7 @@ def test_replay_keys_and_notify_sections() -> None:
         'quotes_every = "30s"',
         'quotes_every = "30s"\nnotify = ["terminal", "command", "webhook"]\n\n'
         '[settings.keys]\nrefresh = "ctrl+r"\n\n'
-        '[settings.replay]\nspeed = 120\nstart = 2025-01-27T09:30:00-05:00\nskip_closed = false',
+        "[settings.replay]\nspeed = 120\nstart = 2025-01-27T09:30:00-05:00\nskip_closed = false",
     ) + (
         '\n[notify.command]\nargv = ["notify-send", "monitor"]\ntimeout = "5s"\n'
         '\n[notify.webhook]\nurl = "https://hooks.example/x"\nheaders = { X-Token = "t" }\n'
@@ -264,198 +293,271 @@ def test_replay_keys_and_notify_sections() -> None:
 ERROR_CASES = [
     pytest.param(
         BASE.replace('news_every = "2m"', 'news_every = "2m'),
-        2, ["TOML syntax error", "at column 17", '    news_every = "2m'], id="toml-syntax",
+        2,
+        ["TOML syntax error", "at column 17", '    news_every = "2m'],
+        id="toml-syntax",
     ),
     pytest.param(
-        BASE + '\n[settings]\ntheme = "x"\n', 23, ["TOML syntax error", "defined twice"],
+        BASE + '\n[settings]\ntheme = "x"\n',
+        23,
+        ["TOML syntax error", "defined twice"],
         id="toml-duplicate-table",
     ),
     pytest.param(
-        BASE.replace("news_every", "news_evry"), 2,
+        BASE.replace("news_every", "news_evry"),
+        2,
         ["watchlist.toml:2: [settings] unknown key 'news_evry' (did you mean 'news_every'?)"],
         id="unknown-settings-key",
     ),
     pytest.param(
         BASE.replace('"https://cnbc.example/rss"', '"https://cnbc.example/rss"\nevry = "1m"'),
-        18, ["[[news.feeds]] #2 unknown key 'evry' (did you mean 'every'?)"],
+        18,
+        ["[[news.feeds]] #2 unknown key 'evry' (did you mean 'every'?)"],
         id="unknown-feed-key",
     ),
     pytest.param(
-        BASE + 'notfy = ["terminal"]\n', 22,
+        BASE + 'notfy = ["terminal"]\n',
+        22,
         ["""[[alerts]] "SOX selloff" unknown key 'notfy' (did you mean 'notify'?)"""],
         id="unknown-rule-key",
     ),
     pytest.param(
-        BASE.replace("query =", "qurey ="), 9,
-        ["[news] unknown key 'qurey' (did you mean 'query'?)"], id="unknown-news-key",
+        BASE.replace("query =", "qurey ="),
+        9,
+        ["[news] unknown key 'qurey' (did you mean 'query'?)"],
+        id="unknown-news-key",
     ),
     pytest.param(
-        BASE + '\n[settings.replay]\nsped = 2\n', 24,
+        BASE + "\n[settings.replay]\nsped = 2\n",
+        24,
         ["[settings.replay] unknown key 'sped' (did you mean 'speed'?)"],
         id="unknown-replay-key",
     ),
     pytest.param(
-        BASE + '\n[notify.command]\nargs = ["x"]\n', 23,
+        BASE + '\n[notify.command]\nargs = ["x"]\n',
+        23,
         ["[notify.command] unknown key 'args' (did you mean 'argv'?)"],
         id="unknown-command-key",
     ),
     pytest.param(
-        BASE + '\n[alert]\nname = "x"\n', 23,
-        ["unknown top-level key 'alert' (did you mean 'alerts'?)"], id="unknown-table",
+        BASE + '\n[alert]\nname = "x"\n',
+        23,
+        ["unknown top-level key 'alert' (did you mean 'alerts'?)"],
+        id="unknown-table",
     ),
     pytest.param(
-        'theme = "nord"\n' + BASE, 1,
-        ["unknown top-level key 'theme' (it belongs under [settings])"], id="key-outside-table",
+        'theme = "nord"\n' + BASE,
+        1,
+        ["unknown top-level key 'theme' (it belongs under [settings])"],
+        id="key-outside-table",
     ),
     pytest.param(
-        BASE.replace('"2m"', '"5 minutes"'), 2,
-        ["[settings] .news_every: bad duration '5 minutes'", 'write "5m"'], id="bad-duration",
+        BASE.replace('"2m"', '"5 minutes"'),
+        2,
+        ["[settings] .news_every: bad duration '5 minutes'", 'write "5m"'],
+        id="bad-duration",
     ),
     pytest.param(
-        BASE.replace('"30s"', '"2s"'), 3, ["[settings] .quotes_every: must be at least 5s"],
+        BASE.replace('"30s"', '"2s"'),
+        3,
+        ["[settings] .quotes_every: must be at least 5s"],
         id="duration-too-short",
     ),
     pytest.param(
-        BASE.replace("https://cnbc.example/rss", "ftp://x"), 17,
+        BASE.replace("https://cnbc.example/rss", "ftp://x"),
+        17,
         ["watchlist.toml:17: [[news.feeds]] #2 .url: feed URL must be http(s), got 'ftp://x'"],
         id="ftp-feed-url",
     ),
     pytest.param(
-        BASE.replace("https://news.example/rss", "file:///etc/passwd"), 13,
+        BASE.replace("https://news.example/rss", "file:///etc/passwd"),
+        13,
         ["[[news.feeds]] #1 .url: feed URL must be http(s), got 'file:///etc/passwd'"],
         id="file-feed-url",
     ),
     pytest.param(
-        BASE.replace('"^SOX"]', '"^SOX", "NVDA US"]'), 6,
-        ["""[watchlist] ."AI chips" #3: unknown symbol format 'NVDA US'; """
-         "expected e.g. NVDA, ^SOX, 300766.SZ, BTC-USD"],
+        BASE.replace('"^SOX"]', '"^SOX", "NVDA US"]'),
+        6,
+        [
+            """[watchlist] ."AI chips" #3: unknown symbol format 'NVDA US'; """
+            "expected e.g. NVDA, ^SOX, 300766.SZ, BTC-USD"
+        ],
         id="bad-symbol",
     ),
     pytest.param(
-        BASE.replace('"^SOX"]', '"^SOX", "30076.SZ"]'), 6, ["A-share codes are 6 digits"],
+        BASE.replace('"^SOX"]', '"^SOX", "30076.SZ"]'),
+        6,
+        ["A-share codes are 6 digits"],
         id="short-a-share",
     ),
     pytest.param(
-        BASE.replace('name = "CNBC"', 'name = "Google News"'), 16,
+        BASE.replace('name = "CNBC"', 'name = "Google News"'),
+        16,
         ["[[news.feeds]] #2 .name: duplicate feed name 'Google News' (also #1)"],
         id="duplicate-feed-name",
     ),
     pytest.param(
-        BASE + '\n[[alerts]]\nname = "SOX selloff"\nwhen = "NVDA price < 120"\n', 24,
+        BASE + '\n[[alerts]]\nname = "SOX selloff"\nwhen = "NVDA price < 120"\n',
+        24,
         ["""[[alerts]] "SOX selloff" .name: duplicate rule name 'SOX selloff' (also #1)"""],
         id="duplicate-rule-name",
     ),
     pytest.param(
         BASE.replace("""query = 'DeepSeek OR "Liang Wenfeng"'""", "query = 'DeepSeek OR (Nvidia'"),
-        9, ["[news] .query: ", "at column 13\n    DeepSeek OR (Nvidia\n                ^"],
+        9,
+        ["[news] .query: ", "at column 13\n    DeepSeek OR (Nvidia\n                ^"],
         id="bad-query",
     ),
     pytest.param(
-        BASE.replace('url = "https://cnbc.example/rss"',
-                     'url = "https://cnbc.example/rss"\nquery = "Nvidia AND"'),
-        18, ["[[news.feeds]] #2 .query: ", "^"], id="bad-feed-query",
+        BASE.replace(
+            'url = "https://cnbc.example/rss"',
+            'url = "https://cnbc.example/rss"\nquery = "Nvidia AND"',
+        ),
+        18,
+        ["[[news.feeds]] #2 .query: ", "^"],
+        id="bad-feed-query",
     ),
     pytest.param(
-        BASE.replace("^SOX day% <= -5", "^SOX day% 5"), 21,
-        ["""watchlist.toml:21: [[alerts]] "SOX selloff" .when: """,
-         "at column 11\n    ^SOX day% 5\n              ^  hint: "],
+        BASE.replace("^SOX day% <= -5", "^SOX day% 5"),
+        21,
+        [
+            """watchlist.toml:21: [[alerts]] "SOX selloff" .when: """,
+            "at column 11\n    ^SOX day% 5\n              ^  hint: ",
+        ],
         id="bad-rule",
     ),
     pytest.param(
-        BASE + 'notify = ["terminal", "command"]\n', 22,
-        ["""[[alerts]] "SOX selloff" .notify: notifies "command" but the file has no """
-         "[notify.command] section"],
+        BASE + 'notify = ["terminal", "command"]\n',
+        22,
+        [
+            """[[alerts]] "SOX selloff" .notify: notifies "command" but the file has no """
+            "[notify.command] section"
+        ],
         id="command-without-section",
     ),
     pytest.param(
-        BASE.replace('quotes_every = "30s"', 'quotes_every = "30s"\nnotify = ["webhook"]'), 4,
+        BASE.replace('quotes_every = "30s"', 'quotes_every = "30s"\nnotify = ["webhook"]'),
+        4,
         ['[settings] .notify: notifies "webhook" but the file has no [notify.webhook] section'],
         id="webhook-default-without-section",
     ),
     pytest.param(
-        BASE + 'notify = ["pager"]\n', 22,
+        BASE + 'notify = ["pager"]\n',
+        22,
         ["""[[alerts]] "SOX selloff" .notify #1: should be 'terminal', 'desktop', """],
         id="unknown-channel",
     ),
     pytest.param(
-        BASE.replace('news_every = "2m"', 'quote_source = "recorded/quotes.csv"'), 2,
-        ["[settings] .quote_source: file not found: ", "quotes.csv",
-         'use "yfinance" or a recorded quotes CSV'],
+        BASE.replace('news_every = "2m"', 'quote_source = "recorded/quotes.csv"'),
+        2,
+        [
+            "[settings] .quote_source: file not found: ",
+            "quotes.csv",
+            'use "yfinance" or a recorded quotes CSV',
+        ],
         id="missing-quote-csv",
     ),
     pytest.param(
-        BASE.replace('"AI chips" = ["NVDA", "^SOX"]', '"AI chips" = []'), 5,
-        ["[watchlist]", "has no symbols"], id="empty-watchlist",
+        BASE.replace('"AI chips" = ["NVDA", "^SOX"]', '"AI chips" = []'),
+        5,
+        ["[watchlist]", "has no symbols"],
+        id="empty-watchlist",
     ),
     pytest.param(
-        BASE.replace('[watchlist]\n"AI chips" = ["NVDA", "^SOX"]\n', ""), None,
-        ["[watchlist]", "has no symbols"], id="missing-watchlist",
+        BASE.replace('[watchlist]\n"AI chips" = ["NVDA", "^SOX"]\n', ""),
+        None,
+        ["[watchlist]", "has no symbols"],
+        id="missing-watchlist",
     ),
     pytest.param(
-        BASE + '\n[aliases]\nNVDX = ["Nvidia"]\n', 24,
-        ["[aliases] .NVDX: alias for a symbol not in the watchlist: 'NVDX' "
-         "(did you mean 'NVDA'?)"],
+        BASE + '\n[aliases]\nNVDX = ["Nvidia"]\n',
+        24,
+        ["[aliases] .NVDX: alias for a symbol not in the watchlist: 'NVDX' (did you mean 'NVDA'?)"],
         id="alias-unknown-symbol",
     ),
     pytest.param(
-        BASE + '\n[aliases]\nBRK.B = ["Berkshire"]\n', 24,
+        BASE + '\n[aliases]\nBRK.B = ["Berkshire"]\n',
+        24,
         ['expected a list, got a table (quote a key holding a dot: "BRK.B" = [...])'],
         id="alias-dotted-key",
     ),
     pytest.param(
-        BASE + "levels = [-5, -10, -7.5]\n", 22,
+        BASE + "levels = [-5, -10, -7.5]\n",
+        22,
         ["""[[alerts]] "SOX selloff" .levels: levels must rise or fall steadily"""],
         id="levels-not-monotonic",
     ),
     pytest.param(
-        BASE + "levels = []\n", 22, [".levels: must not be empty, got []"], id="levels-empty",
+        BASE + "levels = []\n",
+        22,
+        [".levels: must not be empty, got []"],
+        id="levels-empty",
     ),
     pytest.param(
-        BASE + 'severity = "high"\n', 22,
-        [".severity: should be 'info', 'warning' or 'critical', got 'high'"], id="bad-severity",
+        BASE + 'severity = "high"\n',
+        22,
+        [".severity: should be 'info', 'warning' or 'critical', got 'high'"],
+        id="bad-severity",
     ),
     pytest.param(
-        BASE + 'once = "week"\n', 22, [""".once: should be 'day', got 'week'"""],
+        BASE + 'once = "week"\n',
+        22,
+        [""".once: should be 'day', got 'week'"""],
         id="bad-once",
     ),
     pytest.param(
-        BASE.replace('url = "https://cnbc.example/rss"\n', ""), 15,
-        ["[[news.feeds]] #2 missing key 'url'"], id="missing-feed-url",
+        BASE.replace('url = "https://cnbc.example/rss"\n', ""),
+        15,
+        ["[[news.feeds]] #2 missing key 'url'"],
+        id="missing-feed-url",
     ),
     pytest.param(
-        BASE.replace('"2m"', "120"), 2,
+        BASE.replace('"2m"', "120"),
+        2,
         ["[settings] .news_every: expected a duration string", 'write seconds as "120s"'],
         id="duration-as-number",
     ),
     pytest.param(
-        BASE + "\n[settings.replay]\nstart = 2025-01-27T09:30:00\n", 24,
+        BASE + "\n[settings.replay]\nstart = 2025-01-27T09:30:00\n",
+        24,
         ["[settings.replay] .start: needs a UTC offset", "got 2025-01-27T09:30:00"],
         id="naive-replay-start",
     ),
     pytest.param(
-        BASE + "\n[settings.replay]\nspeed = 0\n", 24,
-        ["[settings.replay] .speed: should be greater than 0, got 0"], id="replay-speed-zero",
+        BASE + "\n[settings.replay]\nspeed = 0\n",
+        24,
+        ["[settings.replay] .speed: should be greater than 0, got 0"],
+        id="replay-speed-zero",
     ),
     pytest.param(
-        BASE.replace('news_every = "2m"', 'quiet_hours = "10pm-7am"'), 2,
+        BASE.replace('news_every = "2m"', 'quiet_hours = "10pm-7am"'),
+        2,
         ['[settings] .quiet_hours: expected a local time range like "22:00-07:00"'],
         id="bad-quiet-hours",
     ),
     pytest.param(
-        BASE + '\n[settings.keys]\nrefresh = " "\n', 24,
-        ['[settings.keys] .refresh: expected a key such as "ctrl+r"'], id="empty-key-binding",
+        BASE + '\n[settings.keys]\nrefresh = " "\n',
+        24,
+        ['[settings.keys] .refresh: expected a key such as "ctrl+r"'],
+        id="empty-key-binding",
     ),
     pytest.param(
-        BASE + '\n[notify.command]\nargv = []\n', 24,
-        ["[notify.command] .argv: must not be empty"], id="empty-argv",
+        BASE + "\n[notify.command]\nargv = []\n",
+        24,
+        ["[notify.command] .argv: must not be empty"],
+        id="empty-argv",
     ),
     pytest.param(
-        BASE + '\n[notify.webhook]\nurl = "hooks.example/x"\n', 24,
-        ["[notify.webhook] .url: webhook URL must be http(s)"], id="webhook-url",
+        BASE + '\n[notify.webhook]\nurl = "hooks.example/x"\n',
+        24,
+        ["[notify.webhook] .url: webhook URL must be http(s)"],
+        id="webhook-url",
     ),
     pytest.param(
-        BASE.replace('name = "CNBC"', "name = 42"), 16,
-        ["[[news.feeds]] #2 .name: expected a string, got 42"], id="wrong-type",
+        BASE.replace('name = "CNBC"', "name = 42"),
+        16,
+        ["[[news.feeds]] #2 .name: expected a string, got 42"],
+        id="wrong-type",
     ),
 ]
 
@@ -473,8 +575,11 @@ def test_error_messages(text: str, line: int | None, fragments: list[str]) -> No
 
 
 def test_several_errors_are_reported_in_file_order() -> None:
-    text = BASE.replace("news_every", "news_evry").replace(
-        "https://cnbc.example/rss", "ftp://x").replace('"^SOX"]', '"^SOX", "NVDA US"]')
+    text = (
+        BASE.replace("news_every", "news_evry")
+        .replace("https://cnbc.example/rss", "ftp://x")
+        .replace('"^SOX"]', '"^SOX", "NVDA US"]')
+    )
     lines = str(error_of(text)).splitlines()
     assert lines[0].startswith("watchlist.toml:2: [settings] unknown key 'news_evry'")
     assert lines[1].startswith("watchlist.toml:6: [watchlist]")
@@ -482,8 +587,9 @@ def test_several_errors_are_reported_in_file_order() -> None:
 
 
 def test_more_than_three_errors_are_counted() -> None:
-    text = BASE.replace('"https://', '"ftp://').replace("news_every", "a").replace(
-        "quotes_every", "b")
+    text = (
+        BASE.replace('"https://', '"ftp://').replace("news_every", "a").replace("quotes_every", "b")
+    )
     message = str(error_of(text))
     assert len(message.splitlines()) == 4 and message.endswith("(and 1 more)")
 
@@ -670,9 +776,25 @@ def test_bundled_default_loads_and_is_rich() -> None:
     loaded = load_config_file(bundled_config_dir() / "watchlist.toml", "bundled default")
     config = loaded.config
     symbols = config.symbols()
-    for symbol in ("NVDA", "^SOX", "AVGO", "TSM", "ASML", "AMD", "MU", "MSFT", "META",
-                   "GOOGL", "AMZN", "300766.SZ", "688316.SS", "688023.SS", "002354.SZ",
-                   "BTC-USD", "SMH"):
+    for symbol in (
+        "NVDA",
+        "^SOX",
+        "AVGO",
+        "TSM",
+        "ASML",
+        "AMD",
+        "MU",
+        "MSFT",
+        "META",
+        "GOOGL",
+        "AMZN",
+        "300766.SZ",
+        "688316.SS",
+        "688023.SS",
+        "002354.SZ",
+        "BTC-USD",
+        "SMH",
+    ):
         assert symbol in symbols
     assert set(config.aliases) <= set(symbols)
     assert "英伟达" in config.aliases["NVDA"]
@@ -680,10 +802,14 @@ def test_bundled_default_loads_and_is_rich() -> None:
     assert "https://news.google.com/rss/search?q=DeepSeek&hl=zh-CN&gl=CN&ceid=CN:zh-Hans" in urls
     assert "https://www.cnbc.com/id/19854910/device/rss/rss.html" in urls
     whens = {rule.when for rule in config.alerts}
-    assert {"^SOX day% <= -5", "NVDA price < 120", "300766.SZ limit_up",
-            'news "DeepSeek" count >= 5 within 30m',
-            'news "DeepSeek" within 2h and NVDA day% <= -3',
-            "any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5"} <= whens
+    assert {
+        "^SOX day% <= -5",
+        "NVDA price < 120",
+        "300766.SZ limit_up",
+        'news "DeepSeek" count >= 5 within 30m',
+        'news "DeepSeek" within 2h and NVDA day% <= -3',
+        "any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5",
+    } <= whens
     sox = next(rule for rule in config.alerts if rule.name == "SOX selloff")
     assert sox.levels == [-5, -7.5, -10] and sox.severity == "critical"
     assert all(rule.parsed is not None for rule in config.alerts)
@@ -698,8 +824,17 @@ def test_examples_load() -> None:
 
 # ---- the reference ---------------------------------------------------------------------
 
-MODELS: list[type[BaseModel]] = [Config, Settings, ReplaySettings, NotifySettings,
-                                 CommandNotify, WebhookNotify, News, Feed, Rule]
+MODELS: list[type[BaseModel]] = [
+    Config,
+    Settings,
+    ReplaySettings,
+    NotifySettings,
+    CommandNotify,
+    WebhookNotify,
+    News,
+    Feed,
+    Rule,
+]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -713,12 +848,27 @@ def test_reference_covers_every_field() -> None:
     markdown = reference_markdown()
     for model in (Settings, ReplaySettings, CommandNotify, WebhookNotify, News, Feed, Rule):
         for name, field in model.model_fields.items():
-            row = next((line for line in markdown.splitlines()
-                        if line.startswith(f"| `{name}` |") and
-                        " ".join(str(field.description).split()) in line), None)
+            row = next(
+                (
+                    line
+                    for line in markdown.splitlines()
+                    if line.startswith(f"| `{name}` |")
+                    and " ".join(str(field.description).split()) in line
+                ),
+                None,
+            )
             assert row is not None, f"{model.__name__}.{name} missing from the reference"
-    for heading in ("[settings]", "[settings.replay]", "[watchlist]", "[aliases]", "[news]",
-                    "[[news.feeds]]", "[[alerts]]", "[notify.command]", "[notify.webhook]"):
+    for heading in (
+        "[settings]",
+        "[settings.replay]",
+        "[watchlist]",
+        "[aliases]",
+        "[news]",
+        "[[news.feeds]]",
+        "[[alerts]]",
+        "[notify.command]",
+        "[notify.webhook]",
+    ):
         assert f"### `{heading}`" in markdown
     assert '| `news_every` | duration | `"2m"` |' in markdown
     assert '| `notify` | list of "terminal" \\| "desktop" \\| "command" \\| "webhook" |' in markdown
@@ -726,8 +876,9 @@ def test_reference_covers_every_field() -> None:
 
 
 def test_readme_reference_is_current() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() \
-        else ""
+    readme = (
+        (ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() else ""
+    )
     start, end = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
     assert start in readme, "README must carry the generated config reference"
     generated = readme.split(start, 1)[1].split(end, 1)[0].strip()
@@ -738,8 +889,11 @@ def test_loading_imports_no_ui_toolkit() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, monitor.config as c; c.load_config_file(c.bundled_config_dir() / "
-            "'watchlist.toml'); print(sorted(m for m in sys.modules if m.startswith('textual')))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, monitor.config as c; c.load_config_file(c.bundled_config_dir() / "
+        "'watchlist.toml'); print(sorted(m for m in sys.modules if m.startswith('textual')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"

@@ -185,7 +185,7 @@ chips = ["NVDA", "^SOX"]
 query = "DeepSeek"
 [[news.feeds]]
 name = "G"
-url = "{feed_server.url('/g.xml')}"
+url = "{feed_server.url("/g.xml")}"
 {SOX_RULE}
 """,
     )
@@ -281,7 +281,10 @@ def test_the_engine_imports_no_ui_toolkit_and_no_pandas() -> None:
         " & {'textual', 'pandas', 'yfinance'}))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert out.stdout.strip() == "[]"

@@ -203,7 +203,9 @@ async def test_rate_limited_then_ok(feed_server: FeedServer) -> None:
         second = await fetcher.fetch("f", state)
         third = await fetcher.fetch("f", state)
     assert [first.status, second.status, third.status] == [
-        Status.RATE_LIMITED, Status.OK, Status.OK,
+        Status.RATE_LIMITED,
+        Status.OK,
+        Status.OK,
     ]
     assert second.body == RSS and feed_server.hits("/flaky") == 3
 
@@ -400,8 +402,15 @@ def test_retry_after_is_honoured_when_longer_than_backoff() -> None:
 
 
 def test_success_resets_failures_and_stores_validators() -> None:
-    broken = FeedState(url="u", failures=4, next_try=NOW, status=Status.TIMEOUT, error="x",
-                       etag='"old"', last_modified="old")
+    broken = FeedState(
+        url="u",
+        failures=4,
+        next_try=NOW,
+        status=Status.TIMEOUT,
+        error="x",
+        etag='"old"',
+        last_modified="old",
+    )
     ok = FetchResult("f", "u", Status.OK, body=RSS, etag='"new"', last_modified=None)
     state = next_state(broken, ok, NOW)
     assert (state.failures, state.next_try, state.error) == (0, None, None)
@@ -418,9 +427,17 @@ def test_moved_from_keeps_the_original_url_across_moves() -> None:
 
 
 def test_feed_state_round_trips_through_json() -> None:
-    state = FeedState(url="u", etag='"e"', last_modified="lm", failures=2,
-                      next_try=NOW, status=Status.RATE_LIMITED, error="HTTP 429",
-                      last_ok=NOW - timedelta(hours=1), moved_from="m")
+    state = FeedState(
+        url="u",
+        etag='"e"',
+        last_modified="lm",
+        failures=2,
+        next_try=NOW,
+        status=Status.RATE_LIMITED,
+        error="HTTP 429",
+        last_ok=NOW - timedelta(hours=1),
+        moved_from="m",
+    )
     assert FeedState.from_json(state.to_json()) == state
     assert FeedState.from_json({"url": "u"}) == FeedState(url="u")
 

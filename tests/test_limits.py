@@ -44,8 +44,10 @@ def test_board_limits(symbol, name, limit):
     assert board_limit(symbol, name) == Decimal(limit)
 
 
-@pytest.mark.parametrize("symbol", ["NVDA", "^SOX", "9988.HK", "000001.SS", "399001.SZ",
-                                    "510300.SS", "BTC-USD", "60051.SS"])
+@pytest.mark.parametrize(
+    "symbol",
+    ["NVDA", "^SOX", "9988.HK", "000001.SS", "399001.SZ", "510300.SS", "BTC-USD", "60051.SS"],
+)
 def test_no_limit_outside_a_share_stocks(symbol):
     assert board_limit(symbol) is None
     assert limit_prices(symbol, 10.0) is None
@@ -95,8 +97,7 @@ def test_at_limit_flags():
 
 def _bars(closes):
     start = date(2025, 1, 6)
-    return [DailyBar(start + timedelta(days=i), None, None, None, c) for i, c in
-            enumerate(closes)]
+    return [DailyBar(start + timedelta(days=i), None, None, None, c) for i, c in enumerate(closes)]
 
 
 def test_limit_up_streak():

@@ -117,18 +117,29 @@ async def test_history_without_daily_file_comes_from_the_rows():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("time,symbol,price,prev_close\n2025-01-27T14:35:00,NVDA,127.5,142.62\n",
-         "quotes.csv:2: time '2025-01-27T14:35:00' has no UTC offset"),
+        (
+            "time,symbol,price,prev_close\n2025-01-27T14:35:00,NVDA,127.5,142.62\n",
+            "quotes.csv:2: time '2025-01-27T14:35:00' has no UTC offset",
+        ),
         ("time,symbol,price\n", "quotes.csv:1: missing column(s) prev_close"),
         ("time,symbol,price,prev_close,prevclose\n", "unknown column(s) prevclose"),
-        ("time,symbol,price,prev_close\n# note\n2025-01-27T14:35:00Z,NVDA,abc,1\n",
-         "quotes.csv:3: price 'abc' is not a number"),
-        ("time,symbol,price,prev_close\n2025-01-27T14:35:00Z,NVDA,-1,1\n",
-         "quotes.csv:2: price -1 is not positive"),
-        ("time,symbol,price,prev_close\n2025-01-27T14:35:00Z,NVDA,1\n",
-         "quotes.csv:2: 3 fields, the header has 4"),
-        ("time,symbol,price,prev_close\n2025-01-27T14:35:00Z,NVDA,1,1\n"
-         "2025-01-27T14:35:00+00:00,NVDA,2,1\n", "quotes.csv:3: second row for NVDA"),
+        (
+            "time,symbol,price,prev_close\n# note\n2025-01-27T14:35:00Z,NVDA,abc,1\n",
+            "quotes.csv:3: price 'abc' is not a number",
+        ),
+        (
+            "time,symbol,price,prev_close\n2025-01-27T14:35:00Z,NVDA,-1,1\n",
+            "quotes.csv:2: price -1 is not positive",
+        ),
+        (
+            "time,symbol,price,prev_close\n2025-01-27T14:35:00Z,NVDA,1\n",
+            "quotes.csv:2: 3 fields, the header has 4",
+        ),
+        (
+            "time,symbol,price,prev_close\n2025-01-27T14:35:00Z,NVDA,1,1\n"
+            "2025-01-27T14:35:00+00:00,NVDA,2,1\n",
+            "quotes.csv:3: second row for NVDA",
+        ),
         ("", "quotes.csv:1: empty file"),
     ],
 )
@@ -140,19 +151,25 @@ def test_bad_files_name_file_and_line(tmp_path, text, message):
 
 
 def test_rows_out_of_order_are_sorted_and_z_times_accepted(tmp_path):
-    path = write(tmp_path, "time,symbol,price,prev_close\n"
-                           "2025-01-27T15:00:00Z,NVDA,125,142.62\n"
-                           "2025-01-27T09:35:00-05:00,NVDA,127,142.62\n")
+    path = write(
+        tmp_path,
+        "time,symbol,price,prev_close\n"
+        "2025-01-27T15:00:00Z,NVDA,125,142.62\n"
+        "2025-01-27T09:35:00-05:00,NVDA,127,142.62\n",
+    )
     rec = RecordedQuotes(path)
     assert rec.times == [utc(27, 14, 35), utc(27, 15)]
     assert rec.latest_at(utc(27, 16)).quotes["NVDA"].intraday == (127.0, 125.0)
 
 
 def test_a_share_intraday_spans_the_lunch_break_and_resets_next_day(tmp_path):
-    path = write(tmp_path, "time,symbol,price,prev_close,currency\n"
-                           "2025-01-23T06:55:00Z,300766.SZ,40.33,40.10,CNY\n"
-                           "2025-01-24T01:35:00Z,300766.SZ,41.00,40.33,CNY\n"
-                           "2025-01-24T05:05:00Z,300766.SZ,42.10,40.33,CNY\n")
+    path = write(
+        tmp_path,
+        "time,symbol,price,prev_close,currency\n"
+        "2025-01-23T06:55:00Z,300766.SZ,40.33,40.10,CNY\n"
+        "2025-01-24T01:35:00Z,300766.SZ,41.00,40.33,CNY\n"
+        "2025-01-24T05:05:00Z,300766.SZ,42.10,40.33,CNY\n",
+    )
     rec = RecordedQuotes(path)
     quote = rec.latest_at(utc(24, 5, 10)).quotes["300766.SZ"]
     assert quote.intraday == (41.0, 42.1) and quote.currency == "CNY"
@@ -164,32 +181,41 @@ def test_a_share_intraday_spans_the_lunch_break_and_resets_next_day(tmp_path):
 
 
 def test_playback_wall_gap_over_speed():
-    assert playback_delay(utc(27, 15), utc(27, 15, 5), speed=60, skip_closed=False,
-                          symbols=["NVDA"]) == pytest.approx(5.0)
-    assert playback_delay(utc(24, 21), utc(27, 14, 35), speed=3600, skip_closed=False,
-                          symbols=["NVDA"]) == pytest.approx(65.583, abs=0.001)
+    assert playback_delay(
+        utc(27, 15), utc(27, 15, 5), speed=60, skip_closed=False, symbols=["NVDA"]
+    ) == pytest.approx(5.0)
+    assert playback_delay(
+        utc(24, 21), utc(27, 14, 35), speed=3600, skip_closed=False, symbols=["NVDA"]
+    ) == pytest.approx(65.583, abs=0.001)
 
 
 def test_playback_skips_nights_and_weekends():
     # Friday close to Monday 09:35 New York: only Monday's first 5 open minutes count.
-    assert playback_delay(utc(24, 21), utc(27, 14, 35), speed=600, skip_closed=True,
-                          symbols=["NVDA", "^SOX"]) == pytest.approx(0.5)
+    assert playback_delay(
+        utc(24, 21), utc(27, 14, 35), speed=600, skip_closed=True, symbols=["NVDA", "^SOX"]
+    ) == pytest.approx(0.5)
     # An open-market gap is kept as is.
-    assert playback_delay(utc(27, 15), utc(27, 16), speed=60, skip_closed=True,
-                          symbols=["NVDA"]) == pytest.approx(60.0)
+    assert playback_delay(
+        utc(27, 15), utc(27, 16), speed=60, skip_closed=True, symbols=["NVDA"]
+    ) == pytest.approx(60.0)
     # A gap across closed time never waits longer than the cap.
-    assert playback_delay(utc(24, 15), utc(27, 16), speed=1, skip_closed=True,
-                          symbols=["NVDA"]) == MAX_SKIP_PAUSE
+    assert (
+        playback_delay(utc(24, 15), utc(27, 16), speed=1, skip_closed=True, symbols=["NVDA"])
+        == MAX_SKIP_PAUSE
+    )
     # Entirely closed: no wait at all.
-    assert playback_delay(utc(25, 12), utc(26, 12), speed=1, skip_closed=True,
-                          symbols=["NVDA"]) == 0.0
+    assert (
+        playback_delay(utc(25, 12), utc(26, 12), speed=1, skip_closed=True, symbols=["NVDA"]) == 0.0
+    )
 
 
 def test_playback_crypto_keeps_weekends_and_bad_speed_is_rejected():
-    assert playback_delay(utc(25, 12), utc(25, 12, 1), speed=1, skip_closed=True,
-                          symbols=["NVDA", "BTC-USD"]) == pytest.approx(60.0)
-    assert playback_delay(utc(25, 12), utc(25, 11), speed=1, skip_closed=True,
-                          symbols=["NVDA"]) == 0.0
+    assert playback_delay(
+        utc(25, 12), utc(25, 12, 1), speed=1, skip_closed=True, symbols=["NVDA", "BTC-USD"]
+    ) == pytest.approx(60.0)
+    assert (
+        playback_delay(utc(25, 12), utc(25, 11), speed=1, skip_closed=True, symbols=["NVDA"]) == 0.0
+    )
     with pytest.raises(ValueError):
         playback_delay(utc(25, 12), utc(25, 13), speed=0, skip_closed=False, symbols=[])
 

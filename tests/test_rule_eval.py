@@ -16,26 +16,54 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Daily closes (price, previous trading day's close); 2025-01-20 was a US holiday.
 CLOSES = {
-    date(2025, 1, 24): {"NVDA": (142.62, 147.22), "^SOX": (5341.94, 5444.69),
-                        "AVGO": (244.70, 240.28), "TSM": (221.88, 224.62),
-                        "ASML": (732.25, 746.24), "MU": (103.19, 104.84)},
-    date(2025, 1, 27): {"NVDA": (118.42, 142.62), "^SOX": (4853.24, 5341.94),
-                        "AVGO": (202.13, 244.70), "TSM": (192.31, 221.88),
-                        "ASML": (690.15, 732.25), "MU": (91.11, 103.19)},
-    date(2025, 1, 28): {"NVDA": (128.99, 118.42), "^SOX": (4907.03, 4853.24),
-                        "AVGO": (207.36, 202.13), "TSM": (202.40, 192.31),
-                        "ASML": (683.35, 690.15), "MU": (88.25, 91.11)},
+    date(2025, 1, 24): {
+        "NVDA": (142.62, 147.22),
+        "^SOX": (5341.94, 5444.69),
+        "AVGO": (244.70, 240.28),
+        "TSM": (221.88, 224.62),
+        "ASML": (732.25, 746.24),
+        "MU": (103.19, 104.84),
+    },
+    date(2025, 1, 27): {
+        "NVDA": (118.42, 142.62),
+        "^SOX": (4853.24, 5341.94),
+        "AVGO": (202.13, 244.70),
+        "TSM": (192.31, 221.88),
+        "ASML": (690.15, 732.25),
+        "MU": (91.11, 103.19),
+    },
+    date(2025, 1, 28): {
+        "NVDA": (128.99, 118.42),
+        "^SOX": (4907.03, 4853.24),
+        "AVGO": (207.36, 202.13),
+        "TSM": (202.40, 192.31),
+        "ASML": (683.35, 690.15),
+        "MU": (88.25, 91.11),
+    },
 }
 
 # NVDA's 20 sessions before 2025-01-27 (volume), and that day's 818,830,900 shares.
 NVDA_VOLUMES = {
-    "2024-12-24": 105157000, "2024-12-26": 116205600, "2024-12-27": 170582600,
-    "2024-12-30": 167734700, "2024-12-31": 155659200, "2025-01-02": 198247200,
-    "2025-01-03": 229322500, "2025-01-06": 265377400, "2025-01-07": 351782200,
-    "2025-01-08": 227349900, "2025-01-10": 207602500, "2025-01-13": 204808900,
-    "2025-01-14": 195590500, "2025-01-15": 185217300, "2025-01-16": 209235600,
-    "2025-01-17": 201188800, "2025-01-21": 197749000, "2025-01-22": 237651400,
-    "2025-01-23": 155915500, "2025-01-24": 234657600,
+    "2024-12-24": 105157000,
+    "2024-12-26": 116205600,
+    "2024-12-27": 170582600,
+    "2024-12-30": 167734700,
+    "2024-12-31": 155659200,
+    "2025-01-02": 198247200,
+    "2025-01-03": 229322500,
+    "2025-01-06": 265377400,
+    "2025-01-07": 351782200,
+    "2025-01-08": 227349900,
+    "2025-01-10": 207602500,
+    "2025-01-13": 204808900,
+    "2025-01-14": 195590500,
+    "2025-01-15": 185217300,
+    "2025-01-16": 209235600,
+    "2025-01-17": 201188800,
+    "2025-01-21": 197749000,
+    "2025-01-22": 237651400,
+    "2025-01-23": 155915500,
+    "2025-01-24": 234657600,
 }
 
 
@@ -96,14 +124,14 @@ def test_relative_move_is_the_difference():
 
 
 def test_basket_value_is_the_kth_member():
-    out = evaluate(parse_rule("any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5"),
-                   snapshot(date(2025, 1, 27)))
+    out = evaluate(
+        parse_rule("any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5"), snapshot(date(2025, 1, 27))
+    )
     # AVGO -17.40, NVDA -16.97, TSM -13.33, ASML -5.75: the third is TSM
     assert out.value == pytest.approx(-13.33, abs=0.005)
     assert dict(out.members)["ASML"] == pytest.approx(-5.75, abs=0.005)
     # ASML's -5.75% keeps four of four from all being down 6%
-    assert held("any 4 of [NVDA, AVGO, TSM, ASML] day% <= -6", snapshot(date(2025, 1, 27))) \
-        is False
+    assert held("any 4 of [NVDA, AVGO, TSM, ASML] day% <= -6", snapshot(date(2025, 1, 27))) is False
 
 
 def test_threshold_override_replaces_the_threshold():
@@ -134,17 +162,21 @@ def test_open_drawdown_and_change_metrics():
 
 
 def _nvda_history() -> list[DailyBar]:
-    return [DailyBar(date.fromisoformat(d), None, None, None, 140.0, float(v))
-            for d, v in NVDA_VOLUMES.items()]
+    return [
+        DailyBar(date.fromisoformat(d), None, None, None, 140.0, float(v))
+        for d, v in NVDA_VOLUMES.items()
+    ]
 
 
 def test_volume_x_against_twenty_sessions_of_history():
     t = at_close(date(2025, 1, 27))
     nvda = quote("NVDA", 118.42, 142.62, t, volume=818830900)
     # a bar for the alert's own day (and a later one) must not enter the average
-    history = [*_nvda_history(),
-               DailyBar(date(2025, 1, 27), None, None, None, 118.42, 818830900.0),
-               DailyBar(date(2025, 1, 28), None, None, None, 128.99, 579666400.0)]
+    history = [
+        *_nvda_history(),
+        DailyBar(date(2025, 1, 27), None, None, None, 118.42, 818830900.0),
+        DailyBar(date(2025, 1, 28), None, None, None, 128.99, 579666400.0),
+    ]
     snap = Snapshot(now=t, quotes={"NVDA": nvda}, history={"NVDA": history})
     out = evaluate(parse_rule("NVDA volume_x >= 3"), snap)
     average = sum(NVDA_VOLUMES.values()) / 20
@@ -168,8 +200,7 @@ def _cross(prev: float | None, now_price: float) -> Snapshot:
     t = datetime(2025, 1, 28, 15, 0, tzinfo=NY)
     before = t - timedelta(minutes=1)
     previous = {} if prev is None else {"NVDA": quote("NVDA", prev, 118.42, before)}
-    return Snapshot(now=t, quotes={"NVDA": quote("NVDA", now_price, 118.42, t)},
-                    previous=previous)
+    return Snapshot(now=t, quotes={"NVDA": quote("NVDA", now_price, 118.42, t)}, previous=previous)
 
 
 def test_crosses_either_way_and_not_on_the_first_observation():
@@ -198,13 +229,19 @@ def test_limit_up_and_down():
     # ChiNext (300xxx.SZ) moves at most ±20%: 79.33 × 1.2 = 95.196 -> limit up 95.20
     out = evaluate(parse_rule("300766.SZ limit_up"), _ashare("300766.SZ", 95.20, 79.33))
     assert (out.holds, out.threshold) == (True, 95.20)
-    assert evaluate(parse_rule("300766.SZ limit_up"), _ashare("300766.SZ", 95.10, 79.33)).holds \
+    assert (
+        evaluate(parse_rule("300766.SZ limit_up"), _ashare("300766.SZ", 95.10, 79.33)).holds
         is False
+    )
     # main board (002xxx.SZ) ±10%: 11.11 × 0.9 = 9.999 -> limit down 10.00
-    assert evaluate(parse_rule("002354.SZ limit_down"), _ashare("002354.SZ", 10.00, 11.11)).holds \
+    assert (
+        evaluate(parse_rule("002354.SZ limit_down"), _ashare("002354.SZ", 10.00, 11.11)).holds
         is True
-    assert evaluate(parse_rule("002354.SZ limit_down"), _ashare("002354.SZ", 10.01, 11.11)).holds \
+    )
+    assert (
+        evaluate(parse_rule("002354.SZ limit_down"), _ashare("002354.SZ", 10.01, 11.11)).holds
         is False
+    )
 
 
 def test_limit_on_a_market_without_limits_is_not_evaluated():
@@ -230,10 +267,14 @@ OPEN = datetime(2025, 1, 27, 11, 0, tzinfo=NY)
         (Quote("NVDA", status=Status.UNKNOWN_SYMBOL), "NVDA: unknown symbol"),
         (Quote("NVDA", status=Status.RATE_LIMITED), "NVDA: rate limited"),
         (Quote("NVDA", status=Status.NO_DATA), "NVDA: no data"),
-        (quote("NVDA", 118.0, 142.62, OPEN - timedelta(minutes=12)),
-         "NVDA: quote stale (12 min old)"),
-        (quote("NVDA", 118.0, 142.62, OPEN, status=Status.SUSPECT, error="price jump"),
-         "NVDA: data suspect (price jump)"),
+        (
+            quote("NVDA", 118.0, 142.62, OPEN - timedelta(minutes=12)),
+            "NVDA: quote stale (12 min old)",
+        ),
+        (
+            quote("NVDA", 118.0, 142.62, OPEN, status=Status.SUSPECT, error="price jump"),
+            "NVDA: data suspect (price jump)",
+        ),
         (quote("NVDA", 118.0, None, OPEN), "NVDA: data suspect (previous close missing)"),
         (quote("NVDA", 118.0, 0.0, OPEN), "NVDA: data suspect (previous close missing)"),
         (quote("NVDA", 118.0, float("nan"), OPEN), "NVDA: data suspect (previous close missing)"),
@@ -252,8 +293,9 @@ def test_closed_session_is_not_evaluated_unless_allowed():
     friday_close = quote("NVDA", 120.07, 124.65, at_close(date(2025, 1, 31)))
     out = evaluate(parse_rule("NVDA price < 121"), _one(friday_close, saturday))
     assert (out.holds, out.why) == (None, "NVDA: market closed")
-    allowed = evaluate(parse_rule("NVDA price < 121"), _one(friday_close, saturday,
-                                                               allow_stale=True))
+    allowed = evaluate(
+        parse_rule("NVDA price < 121"), _one(friday_close, saturday, allow_stale=True)
+    )
     assert allowed.holds is True
 
 
@@ -275,11 +317,26 @@ def test_fresh_quote_inside_three_polls_is_evaluated():
 T0 = datetime(2025, 1, 27, 14, 0, tzinfo=UTC)
 
 
-def headline(story: str, title: str, seen: datetime, *, summary: str = "", source: str = "Reuters",
-             symbols: tuple[str, ...] = ()) -> Headline:
-    return Headline(story=story, title=title, link=f"https://example.com/{story}", source=source,
-                    feed="test", published=seen, first_seen=seen, summary=summary,
-                    symbols=symbols)
+def headline(
+    story: str,
+    title: str,
+    seen: datetime,
+    *,
+    summary: str = "",
+    source: str = "Reuters",
+    symbols: tuple[str, ...] = (),
+) -> Headline:
+    return Headline(
+        story=story,
+        title=title,
+        link=f"https://example.com/{story}",
+        source=source,
+        feed="test",
+        published=seen,
+        first_seen=seen,
+        summary=summary,
+        symbols=symbols,
+    )
 
 
 def news_snap(*headlines: Headline, now: datetime = T0) -> Snapshot:
@@ -295,8 +352,10 @@ def test_news_holds_for_ten_minutes_after_a_matching_story():
     other = headline("s2", "Fed holds rates", T0 - timedelta(minutes=1))
     assert evaluate(rule, news_snap(other)).holds is False
     # seen after `now` (a replay's later rows) does not count
-    assert evaluate(rule, news_snap(headline("s3", "DeepSeek", T0 + timedelta(seconds=1)))).holds \
+    assert (
+        evaluate(rule, news_snap(headline("s3", "DeepSeek", T0 + timedelta(seconds=1)))).holds
         is False
+    )
 
 
 def test_news_matches_title_and_summary():
@@ -313,8 +372,9 @@ def test_news_query_with_quotes():
 
 def test_news_burst_counts_distinct_stories_within_the_window():
     rule = parse_rule('news "DeepSeek" count >= 5 within 30m')
-    four = [headline(f"s{i}", f"DeepSeek story {i}", T0 - timedelta(minutes=5 * i))
-            for i in range(4)]
+    four = [
+        headline(f"s{i}", f"DeepSeek story {i}", T0 - timedelta(minutes=5 * i)) for i in range(4)
+    ]
     # the same story from a second outlet is still one story
     echo = headline("s0", "DeepSeek story 0 (echo)", T0 - timedelta(minutes=1), source="CNBC")
     too_old = headline("s9", "DeepSeek old", T0 - timedelta(minutes=31))
@@ -349,8 +409,12 @@ def test_kleene_logic_for_missing_data():
     # no news: False whatever NVDA is
     assert evaluate(rule, stale).holds is False
     story = headline("s1", "DeepSeek", at_close(day))
-    out = evaluate(rule, snapshot(day, quotes={"NVDA": Quote("NVDA", status=Status.RATE_LIMITED)},
-                                  headlines=(story,)))
+    out = evaluate(
+        rule,
+        snapshot(
+            day, quotes={"NVDA": Quote("NVDA", status=Status.RATE_LIMITED)}, headlines=(story,)
+        ),
+    )
     assert (out.holds, out.why) == (None, "NVDA: rate limited")
     either = parse_rule("NVDA price < 120 or ^SOX day% <= -5")
     assert evaluate(either, stale).holds is True  # ^SOX alone decides
@@ -361,8 +425,9 @@ def test_basket_with_a_missing_member():
     gone = {"ASML": Quote("ASML", status=Status.TIMEOUT)}
     # three of the others already hold: the missing one cannot change that
     assert held("any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5", snapshot(day, quotes=gone)) is True
-    out = evaluate(parse_rule("any 4 of [NVDA, AVGO, TSM, ASML] day% <= -5"),
-                   snapshot(day, quotes=gone))
+    out = evaluate(
+        parse_rule("any 4 of [NVDA, AVGO, TSM, ASML] day% <= -5"), snapshot(day, quotes=gone)
+    )
     assert (out.holds, out.why) == (None, "ASML: quote request timed out")
     assert held("all of [NVDA, ASML] day% <= -5", snapshot(day, quotes=gone)) is None
     # two cannot reach three even with the missing one

@@ -33,8 +33,13 @@ EXAMPLES = [
     ('news "DeepSeek"', (), 1.0, None, True),
     ("news '\"Liang Wenfeng\" OR 梁文锋'", (), 1.0, None, True),
     ('news "DeepSeek" count >= 5 within 30m', (), 5.0, None, True),
-    ("any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5", ("NVDA", "AVGO", "TSM", "ASML"), -5.0,
-     None, False),
+    (
+        "any 3 of [NVDA, AVGO, TSM, ASML] day% <= -5",
+        ("NVDA", "AVGO", "TSM", "ASML"),
+        -5.0,
+        None,
+        False,
+    ),
     ("all of [NVDA, AMD] day% <= -3", ("NVDA", "AMD"), -3.0, None, False),
     ("NVDA day% - ^SOX day% <= -5", ("NVDA", "^SOX"), -5.0, "NVDA", False),
     ('news "DeepSeek" within 2h and NVDA day% <= -3', ("NVDA",), -3.0, "NVDA", True),
@@ -87,8 +92,9 @@ def test_news_parts_carry_query_count_and_window():
     assert not quoted.query.match("Liang and Wenfeng apart")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("30m", 1800), ("2h", 7200),
-                                               ("1d", 86400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("30m", 1800), ("2h", 7200), ("1d", 86400)]
+)
 def test_durations(text, seconds):
     assert parse_rule(f'news "x" within {text}').expr.window == seconds
 
@@ -103,9 +109,9 @@ def test_and_binds_tighter_than_or_and_parentheses_group():
 
 
 def test_compact_spelling_and_percent_signs():
-    assert parse_rule("NVDA day%-^SOX day%<=-5").expr == parse_rule(
-        "NVDA day% - ^SOX day% <= -5"
-    ).expr
+    assert (
+        parse_rule("NVDA day%-^SOX day%<=-5").expr == parse_rule("NVDA day% - ^SOX day% <= -5").expr
+    )
     assert parse_rule("^SOX day% <= -5%").expr.threshold == -5.0
     assert parse_rule("NVDA price>=.5").expr.threshold == 0.5
 

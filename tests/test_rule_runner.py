@@ -34,13 +34,26 @@ class Feed:
         self.now = START
         self.previous: dict[str, Quote] = {}
 
-    def snap(self, price: float | None, *, status: Status = Status.OK, minutes: float = 1,
-             headlines: tuple[Headline, ...] = ()) -> Snapshot:
+    def snap(
+        self,
+        price: float | None,
+        *,
+        status: Status = Status.OK,
+        minutes: float = 1,
+        headlines: tuple[Headline, ...] = (),
+    ) -> Snapshot:
         self.now += timedelta(minutes=minutes)
-        q = Quote(self.symbol, price=price, prev_close=self.prev_close, as_of=self.now,
-                  status=status, currency="USD")
-        snap = Snapshot(now=self.now, quotes={self.symbol: q}, previous=dict(self.previous),
-                        headlines=headlines)
+        q = Quote(
+            self.symbol,
+            price=price,
+            prev_close=self.prev_close,
+            as_of=self.now,
+            status=status,
+            currency="USD",
+        )
+        snap = Snapshot(
+            now=self.now, quotes={self.symbol: q}, previous=dict(self.previous), headlines=headlines
+        )
         if q.usable:
             self.previous = {self.symbol: q}
         return snap
@@ -75,8 +88,12 @@ def test_sox_rule_fires_on_the_selloff_day_only():
     (alert,) = alerts[date(2025, 1, 27)]
     assert alert.rule == "SOX selloff"
     assert alert.time == datetime(2025, 1, 27, 21, 0, tzinfo=UTC)
-    assert (alert.symbol, alert.symbols, alert.threshold, alert.level) == ("^SOX", ("^SOX",),
-                                                                          -5.0, None)
+    assert (alert.symbol, alert.symbols, alert.threshold, alert.level) == (
+        "^SOX",
+        ("^SOX",),
+        -5.0,
+        None,
+    )
     assert alert.value == pytest.approx(-9.148, abs=1e-3)
     assert alert.notify == ("desktop",)
     assert alert.severity == "warning"
@@ -228,8 +245,7 @@ def test_mute_and_unmute():
 
 
 def test_ack_silences_deeper_tiers_of_the_episode():
-    runner = RuleRunner([spec("^SOX day% <= -5", name="sox", levels=(-5, -7.5, -10),
-                              cooldown=0)])
+    runner = RuleRunner([spec("^SOX day% <= -5", name="sox", levels=(-5, -7.5, -10), cooldown=0)])
     feed = Feed(runner)
     (alert,) = feed.pct(-5.5)
     assert runner.ack(alert) is True
@@ -271,8 +287,10 @@ def test_stale_data_does_not_fire_an_armed_rule():
 
 
 def test_restart_neither_forgets_nor_refires():
-    specs = [spec("^SOX day% <= -5", name="sox", cooldown=600),
-             spec("NVDA price < 120", name="nvda")]
+    specs = [
+        spec("^SOX day% <= -5", name="sox", cooldown=600),
+        spec("NVDA price < 120", name="nvda"),
+    ]
     feed = Feed(RuleRunner(specs))
     assert feed.pct(-6)
     feed.runner.mute("nvda", True)
@@ -296,8 +314,10 @@ def test_a_changed_rule_starts_armed_after_restart():
 
 
 def test_garbage_state_is_ignored_per_rule():
-    runner = RuleRunner([spec("^SOX day% <= -5", name="sox")],
-                        state={"rules": {"sox": {"when": "^SOX day% <= -5", "fired_at": "junk"}}})
+    runner = RuleRunner(
+        [spec("^SOX day% <= -5", name="sox")],
+        state={"rules": {"sox": {"when": "^SOX day% <= -5", "fired_at": "junk"}}},
+    )
     feed = Feed(runner)
     assert feed.pct(-6)
 
@@ -323,8 +343,15 @@ def test_news_rule_fires_once_per_burst():
 
     def story(n: int, minutes_ago: float) -> Headline:
         seen = feed.now + timedelta(minutes=1 - minutes_ago)
-        return Headline(story=f"s{n}", title=f"DeepSeek {n}", link=None, source="Reuters",
-                        feed="f", published=seen, first_seen=seen)
+        return Headline(
+            story=f"s{n}",
+            title=f"DeepSeek {n}",
+            link=None,
+            source="Reuters",
+            feed="f",
+            published=seen,
+            first_seen=seen,
+        )
 
     first = (story(1, 0),)
     (alert,) = feed.pct(0, headlines=first)
@@ -355,11 +382,23 @@ def test_quiet_hours_mark_the_alert():
 
 
 def test_spec_from_mapping():
-    s = RuleSpec.from_mapping({"name": "SOX selloff", "when": "^SOX day% <= -5",
-                               "cooldown": "45m", "notify": "desktop", "levels": [-5, -7.5],
-                               "severity": "critical", "once": "day"})
-    assert (s.name, s.when, s.cooldown, s.notify) == ("SOX selloff", "^SOX day% <= -5", 2700.0,
-                                                      ("desktop",))
+    s = RuleSpec.from_mapping(
+        {
+            "name": "SOX selloff",
+            "when": "^SOX day% <= -5",
+            "cooldown": "45m",
+            "notify": "desktop",
+            "levels": [-5, -7.5],
+            "severity": "critical",
+            "once": "day",
+        }
+    )
+    assert (s.name, s.when, s.cooldown, s.notify) == (
+        "SOX selloff",
+        "^SOX day% <= -5",
+        2700.0,
+        ("desktop",),
+    )
     assert s.levels == (-5.0, -7.5) and s.severity == "critical" and s.once == "day"
     assert s.rule == parse_rule("^SOX day% <= -5")
 
@@ -394,19 +433,33 @@ def test_duplicate_names_are_refused():
 
 
 def _alert(rule: str, severity: str = "warning", notify=("desktop",)) -> Alert:
-    return Alert(rule=rule, time=START, message=f"{rule} fired", severity=severity,
-                 symbols=(rule.split()[0],), notify=notify)
+    return Alert(
+        rule=rule,
+        time=START,
+        message=f"{rule} fired",
+        severity=severity,
+        symbols=(rule.split()[0],),
+        notify=notify,
+    )
 
 
 def test_summarize_a_storm():
-    names = ["SOX selloff", "NVDA below 120", "AVGO drop", "TSM drop", "ASML drop", "MU drop",
-             "AMD drop"]
+    names = [
+        "SOX selloff",
+        "NVDA below 120",
+        "AVGO drop",
+        "TSM drop",
+        "ASML drop",
+        "MU drop",
+        "AMD drop",
+    ]
     alerts = [_alert(n) for n in names]
     alerts[3] = _alert("TSM drop", "critical", ("desktop", "terminal"))
     summary = summarize(alerts)
     assert summary is not None
-    assert summary.message == ("7 alerts: SOX selloff, NVDA below 120, AVGO drop, TSM drop, "
-                               "ASML drop and 2 more")
+    assert summary.message == (
+        "7 alerts: SOX selloff, NVDA below 120, AVGO drop, TSM drop, ASML drop and 2 more"
+    )
     assert summary.severity == "critical"
     assert summary.notify == ("desktop", "terminal")
     assert summary.context["alerts"] == names
@@ -417,8 +470,12 @@ def test_summarize_a_storm():
 def test_summary_of_a_real_batch():
     runner = RuleRunner([spec(f"{s} day% <= -5", s) for s in ("NVDA", "AVGO", "TSM", "ASML")])
     t = datetime(2025, 1, 27, 16, 0, tzinfo=NY)
-    closes = {"NVDA": (118.42, 142.62), "AVGO": (202.13, 244.70), "TSM": (192.31, 221.88),
-              "ASML": (690.15, 732.25)}
+    closes = {
+        "NVDA": (118.42, 142.62),
+        "AVGO": (202.13, 244.70),
+        "TSM": (192.31, 221.88),
+        "ASML": (690.15, 732.25),
+    }
     quotes = {s: Quote(s, price=p, prev_close=c, as_of=t) for s, (p, c) in closes.items()}
     alerts = runner.evaluate(Snapshot(now=t, quotes=quotes))
     assert len(alerts) == 4

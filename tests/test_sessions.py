@@ -27,11 +27,21 @@ def utc(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
 @pytest.mark.parametrize(
     ("symbol", "market"),
     [
-        ("NVDA", "US"), ("^SOX", "US"), ("SMH", "US"), ("300766.SZ", "China A-shares"),
-        ("600519.SS", "China A-shares"), ("430047.BJ", "China A-shares"),
-        ("9988.HK", "Hong Kong"), ("VOD.L", "London"), ("7203.T", "Tokyo"),
-        ("SAP.DE", "Xetra"), ("MC.PA", "Paris"), ("ASML.AS", "Amsterdam"),
-        ("BTC-USD", "Crypto"), ("ETH-USDT", "Crypto"), ("EURUSD=X", "Forex"),
+        ("NVDA", "US"),
+        ("^SOX", "US"),
+        ("SMH", "US"),
+        ("300766.SZ", "China A-shares"),
+        ("600519.SS", "China A-shares"),
+        ("430047.BJ", "China A-shares"),
+        ("9988.HK", "Hong Kong"),
+        ("VOD.L", "London"),
+        ("7203.T", "Tokyo"),
+        ("SAP.DE", "Xetra"),
+        ("MC.PA", "Paris"),
+        ("ASML.AS", "Amsterdam"),
+        ("BTC-USD", "Crypto"),
+        ("ETH-USDT", "Crypto"),
+        ("EURUSD=X", "Forex"),
         ("ES=F", "Futures"),
     ],
 )
@@ -121,8 +131,9 @@ def test_trading_day_of_a_time():
 def test_holiday_tables_hold_weekdays_only():
     for table in (sessions.NYSE_HOLIDAYS, sessions.HK_HOLIDAYS):
         assert all(d.weekday() < 5 for d in table)
-    per_year = {y: sum(d.year == y for d in sessions.NYSE_HOLIDAYS)
-                for y in (2024, 2025, 2026, 2027)}
+    per_year = {
+        y: sum(d.year == y for d in sessions.NYSE_HOLIDAYS) for y in (2024, 2025, 2026, 2027)
+    }
     assert per_year == {2024: 10, 2025: 11, 2026: 10, 2027: 10}
 
 
@@ -133,8 +144,10 @@ def test_open_seconds_between():
     assert open_seconds_between(["NVDA", "300766.SZ"], *day) == (6.5 + 4) * 3600
     weekend = (utc(2025, 1, 24, 21), utc(2025, 1, 27, 14, 30))
     assert open_seconds_between(["NVDA"], *weekend) == 0
-    assert open_seconds_between(["BTC-USD"], *weekend) == weekend[1].timestamp() - \
-        weekend[0].timestamp()
+    assert (
+        open_seconds_between(["BTC-USD"], *weekend)
+        == weekend[1].timestamp() - weekend[0].timestamp()
+    )
     assert open_seconds_between(["NVDA"], utc(2025, 11, 28), utc(2025, 11, 29)) == 3.5 * 3600
     assert open_seconds_between(["NVDA"], *reversed(day)) == 0
 

@@ -309,7 +309,11 @@ def test_mark_read_and_unread_ids(store: Store) -> None:
 
 
 def test_search_english_chinese_and_hostile_queries(store: Store) -> None:
-    nvidia, chinese, fed = "DeepSeek rattles Nvidia", "深度求索发布新模型", "Fed holds rates (again)"
+    nvidia, chinese, fed = (
+        "DeepSeek rattles Nvidia",
+        "深度求索发布新模型",
+        "Fed holds rates (again)",
+    )
     store.add_entries(
         [
             matched(entry(nvidia, guid="1", summary="AI chip stocks slide")),
@@ -390,10 +394,20 @@ def test_intraday_is_downsampled(store: Store) -> None:
 
 
 def test_alerts_round_trip_and_ack(store: Store) -> None:
-    first = Alert(rule="sox_drop", time=T0, message="^SOX -3%", severity="critical",
-                  symbol="^SOX", symbols=("^SOX", "NVDA"), value=-3.1, threshold=-3.0, level=1,
-                  context={"at": T0, "pct": -3.1},
-                  headlines=({"title": "Chips slide", "link": None},), notify=("desktop",))
+    first = Alert(
+        rule="sox_drop",
+        time=T0,
+        message="^SOX -3%",
+        severity="critical",
+        symbol="^SOX",
+        symbols=("^SOX", "NVDA"),
+        value=-3.1,
+        threshold=-3.0,
+        level=1,
+        context={"at": T0, "pct": -3.1},
+        headlines=({"title": "Chips slide", "link": None},),
+        notify=("desktop",),
+    )
     second = Alert(rule="news", time=T0 + timedelta(minutes=1), message="DeepSeek news")
     stored = store.add_alerts([first, second])
     assert [a.id for a in stored] == [stored[0].id, stored[0].id + 1]

@@ -34,12 +34,12 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def source(fake: FakeYahoo, clock: ManualClock, tmp_path: Path
-                 ) -> AsyncIterator[YahooQuotes]:
+async def source(fake: FakeYahoo, clock: ManualClock, tmp_path: Path) -> AsyncIterator[YahooQuotes]:
     reset_yfinance(tmp_path / "yfinance")
     session = fake_session(fake)
-    yq = YahooQuotes(clock=clock, cache_dir=tmp_path, session=session,
-                     backoff=Backoff(base=60, cap=600))
+    yq = YahooQuotes(
+        clock=clock, cache_dir=tmp_path, session=session, backoff=Backoff(base=60, cap=600)
+    )
     yield yq
     await yq.aclose()
     session.close()
@@ -52,14 +52,30 @@ def _bar(t: datetime, o: float, c: float, v: float = 1000.0):
 async def test_normal_quotes_for_stock_index_a_share_and_crypto(fake, source, tmp_path):
     premarket = datetime(2025, 1, 27, 12, 0, tzinfo=UTC)  # 07:00 New York
     first_regular = datetime(2025, 1, 27, 14, 30, tzinfo=UTC)
-    fake.set_quote("NVDA", price=120.5, prev_close=142.62, high=127.8, low=116.25,
-                   volume=700_000_000, time=NOW - timedelta(seconds=5),
-                   name="NVIDIA Corporation",
-                   bars=[_bar(premarket, 130.0, 129.0), _bar(first_regular, 124.8, 121.0),
-                         _bar(NOW - timedelta(minutes=5), 121.0, 120.5)])
+    fake.set_quote(
+        "NVDA",
+        price=120.5,
+        prev_close=142.62,
+        high=127.8,
+        low=116.25,
+        volume=700_000_000,
+        time=NOW - timedelta(seconds=5),
+        name="NVIDIA Corporation",
+        bars=[
+            _bar(premarket, 130.0, 129.0),
+            _bar(first_regular, 124.8, 121.0),
+            _bar(NOW - timedelta(minutes=5), 121.0, 120.5),
+        ],
+    )
     fake.set_quote("^SOX", price=4853.24, prev_close=5341.94, time=NOW)
-    fake.set_quote("300766.SZ", price=48.40, prev_close=40.33, currency="CNY",
-                   time=SHENZHEN_CLOSE, name="Tigermed")
+    fake.set_quote(
+        "300766.SZ",
+        price=48.40,
+        prev_close=40.33,
+        currency="CNY",
+        time=SHENZHEN_CLOSE,
+        name="Tigermed",
+    )
     fake.set_quote("BTC-USD", price=102_000.0, prev_close=104_000.0, time=NOW)
 
     batch = await source.fetch(["NVDA", "^SOX", "300766.SZ", "BTC-USD"])
@@ -215,11 +231,21 @@ async def test_unreachable_server(fake, source):
 
 
 async def test_history_returns_daily_bars_before_today_and_caches(fake, source, clock):
-    days = [date(2025, 1, 21), date(2025, 1, 22), date(2025, 1, 23), date(2025, 1, 24),
-            date(2025, 1, 27)]
+    days = [
+        date(2025, 1, 21),
+        date(2025, 1, 22),
+        date(2025, 1, 23),
+        date(2025, 1, 24),
+        date(2025, 1, 27),
+    ]
     closes = [140.83, 147.07, 147.22, 142.62, 118.42]
-    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW,
-                   daily=[(d, c, c + 1, c - 1, c, 1e8) for d, c in zip(days, closes)])
+    fake.set_quote(
+        "NVDA",
+        price=118.42,
+        prev_close=142.62,
+        time=NOW,
+        daily=[(d, c, c + 1, c - 1, c, 1e8) for d, c in zip(days, closes, strict=True)],
+    )
 
     bars = await source.history("NVDA", days=30)
 
@@ -236,11 +262,14 @@ async def test_history_of_unknown_symbol_is_empty(fake, source):
 
 
 def test_import_does_not_load_yfinance_or_pandas():
-    code = ("import sys, monitor.quotes.yahoo, monitor.quotes.recorded; "
-            "print('yfinance' in sys.modules, 'pandas' in sys.modules)")
+    code = (
+        "import sys, monitor.quotes.yahoo, monitor.quotes.recorded; "
+        "print('yfinance' in sys.modules, 'pandas' in sys.modules)"
+    )
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False False"
 
 
@@ -248,13 +277,19 @@ def test_import_does_not_load_yfinance_or_pandas():
 
 
 def _meta(**extra):
-    regular = {"start": int(datetime(2025, 1, 27, 14, 30, tzinfo=UTC).timestamp()),
-               "end": int(datetime(2025, 1, 27, 21, 0, tzinfo=UTC).timestamp())}
+    regular = {
+        "start": int(datetime(2025, 1, 27, 14, 30, tzinfo=UTC).timestamp()),
+        "end": int(datetime(2025, 1, 27, 21, 0, tzinfo=UTC).timestamp()),
+    }
     pre = {"start": regular["start"] - 5 * 3600 - 1800, "end": regular["start"]}
     post = {"start": regular["end"], "end": regular["end"] + 4 * 3600}
-    meta = {"regularMarketPrice": 118.42, "chartPreviousClose": 142.62,
-            "currentTradingPeriod": {"pre": pre, "regular": regular, "post": post},
-            "regularMarketTime": int(MONDAY_CLOSE.timestamp()), "currency": "USD"}
+    meta = {
+        "regularMarketPrice": 118.42,
+        "chartPreviousClose": 142.62,
+        "currentTradingPeriod": {"pre": pre, "regular": regular, "post": post},
+        "regularMarketTime": int(MONDAY_CLOSE.timestamp()),
+        "currency": "USD",
+    }
     meta.update(extra)
     return meta
 

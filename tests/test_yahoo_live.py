@@ -24,14 +24,20 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def source(fake: FakeYahoo, clock: ManualClock, tmp_path: Path
-                 ) -> AsyncIterator[YahooLiveQuotes]:
+async def source(
+    fake: FakeYahoo, clock: ManualClock, tmp_path: Path
+) -> AsyncIterator[YahooLiveQuotes]:
     reset_yfinance(tmp_path / "yfinance")
     session = fake_session(fake)
     live_session = fake_async_session(fake)
-    live = YahooLiveQuotes(clock=clock, cache_dir=tmp_path, session=session,
-                           live_session=live_session, quotes_every=30,
-                           backoff=Backoff(base=60, cap=600))
+    live = YahooLiveQuotes(
+        clock=clock,
+        cache_dir=tmp_path,
+        session=session,
+        live_session=live_session,
+        quotes_every=30,
+        backoff=Backoff(base=60, cap=600),
+    )
     yield live
     await live.aclose()
     session.close()
@@ -65,11 +71,21 @@ async def test_one_quote_request_refreshes_every_symbol(fake, source, clock):
 async def test_quote_matches_the_chart_mapping(fake, source):
     premarket = datetime(2025, 1, 27, 12, 0, tzinfo=UTC)
     first_regular = datetime(2025, 1, 27, 14, 30, tzinfo=UTC)
-    fake.set_quote("NVDA", price=120.5, prev_close=142.62, high=127.8, low=116.25,
-                   volume=700_000_000, time=NOW - timedelta(seconds=5),
-                   name="NVIDIA Corporation",
-                   bars=[_bar(premarket, 130.0, 129.0), _bar(first_regular, 124.8, 121.0),
-                         _bar(NOW - timedelta(minutes=5), 121.0, 120.7)])
+    fake.set_quote(
+        "NVDA",
+        price=120.5,
+        prev_close=142.62,
+        high=127.8,
+        low=116.25,
+        volume=700_000_000,
+        time=NOW - timedelta(seconds=5),
+        name="NVIDIA Corporation",
+        bars=[
+            _bar(premarket, 130.0, 129.0),
+            _bar(first_regular, 124.8, 121.0),
+            _bar(NOW - timedelta(minutes=5), 121.0, 120.7),
+        ],
+    )
 
     nvda = (await source.fetch(["NVDA"])).quotes["NVDA"]
 
@@ -162,8 +178,13 @@ async def test_unreachable_server(fake, source):
 
 async def test_history_comes_from_the_daily_chart_without_pandas(fake, source, clock):
     days = [date(2025, 1, 22), date(2025, 1, 23), date(2025, 1, 24)]
-    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW,
-                   daily=[(d, 140.0, 150.0, 138.0, 145.0 + i, 2e8) for i, d in enumerate(days)])
+    fake.set_quote(
+        "NVDA",
+        price=118.42,
+        prev_close=142.62,
+        time=NOW,
+        daily=[(d, 140.0, 150.0, 138.0, 145.0 + i, 2e8) for i, d in enumerate(days)],
+    )
     bars = await source.history("NVDA", days=10)
     assert [b.day for b in bars] == days and bars[-1].close == 147.0
     assert fake.requests["chart"] >= 1
@@ -175,18 +196,35 @@ def test_the_live_source_imports_no_pandas():
     import subprocess
     import sys
 
-    code = ("import sys, asyncio, monitor.quotes.yahoo_live as y;"
-            "print('pandas' in sys.modules or 'yfinance' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys, asyncio, monitor.quotes.yahoo_live as y;"
+        "print('pandas' in sys.modules or 'yfinance' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.strip() == "False"
 
 
 def test_bars_from_chart_skips_points_without_a_close():
-    result = {"timestamp": [1, 2, 3],
-              "indicators": {"quote": [{"open": [1, 2, 3], "high": [1, 2, 3],
-                                        "low": [1, 2, 3], "close": [1, None, 3],
-                                        "volume": [5, 5, 5]}]}}
+    result = {
+        "timestamp": [1, 2, 3],
+        "indicators": {
+            "quote": [
+                {
+                    "open": [1, 2, 3],
+                    "high": [1, 2, 3],
+                    "low": [1, 2, 3],
+                    "close": [1, None, 3],
+                    "volume": [5, 5, 5],
+                }
+            ]
+        },
+    }
     assert [b[4] for b in bars_from_chart(result)] == [1.0, 3.0]
     assert bars_from_chart({"meta": {}}) == []
 
@@ -194,16 +232,18 @@ def test_bars_from_chart_skips_points_without_a_close():
 def test_live_bars_appends_only_a_newer_price():
     t = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)
     bars = [(t, 1.0, 1.0, 1.0, 1.0, 0.0)]
-    assert live_bars(bars, {"regularMarketPrice": 2.0,
-                            "regularMarketTime": int(t.timestamp())}) == bars
-    later = live_bars(bars, {"regularMarketPrice": 2.0,
-                             "regularMarketTime": int(t.timestamp()) + 60})
+    assert (
+        live_bars(bars, {"regularMarketPrice": 2.0, "regularMarketTime": int(t.timestamp())})
+        == bars
+    )
+    later = live_bars(
+        bars, {"regularMarketPrice": 2.0, "regularMarketTime": int(t.timestamp()) + 60}
+    )
     assert later[-1][4] == 2.0 and len(later) == 2
 
 
 async def test_shares_outstanding_reach_the_quote_for_market_value_context(fake, source):
-    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW,
-                   shares_outstanding=24.49e9)
+    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW, shares_outstanding=24.49e9)
     fake.set_quote("^SOX", price=4853.24, prev_close=5341.94, time=NOW)
     batch = await source.fetch(["NVDA", "^SOX"])
     assert batch.quotes["NVDA"].shares_outstanding == 24.49e9
@@ -222,8 +262,13 @@ async def test_the_session_is_closed_between_polls_and_its_cookie_and_crumb_kept
         made.append(session)
         return session
 
-    source = YahooLiveQuotes(clock=clock, cache_dir=tmp_path, live_session_factory=factory,
-                             quotes_every=30, backoff=Backoff(base=60, cap=600))
+    source = YahooLiveQuotes(
+        clock=clock,
+        cache_dir=tmp_path,
+        live_session_factory=factory,
+        quotes_every=30,
+        backoff=Backoff(base=60, cap=600),
+    )
     fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW)
     first = await source.fetch(["NVDA"])
     assert source._live is None, "no session (and no 0.1 s timer) between polls"
@@ -239,9 +284,11 @@ async def test_the_session_is_closed_between_polls_and_its_cookie_and_crumb_kept
 def test_curl_failures_read_as_one_short_line():
     from monitor.quotes.yahoo_live import short_reason
 
-    raw = Exception("Failed to perform, curl: (6) Could not resolve host: fc.yahoo.com "
-                    "(Domain name not found). See https://curl.se/libcurl/c/libcurl-errors"
-                    ".html first for more details.")
+    raw = Exception(
+        "Failed to perform, curl: (6) Could not resolve host: fc.yahoo.com "
+        "(Domain name not found). See https://curl.se/libcurl/c/libcurl-errors"
+        ".html first for more details."
+    )
     assert short_reason(raw) == "Yahoo: name not resolved"
     assert short_reason(Exception("curl: (7) Failed to connect")) == "Yahoo: connection refused"
     assert short_reason(Exception("odd\nsecond line")) == "odd"

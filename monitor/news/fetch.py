@@ -187,7 +187,11 @@ def next_state(
         return _succeeded(state, result, now)
     if result.status is Status.GONE:
         return replace(
-            state, gone=True, status=Status.GONE, error=GONE_ERROR, next_try=None,
+            state,
+            gone=True,
+            status=Status.GONE,
+            error=GONE_ERROR,
+            next_try=None,
             failures=state.failures + 1,
         )
     failures = state.failures + 1

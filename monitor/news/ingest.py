@@ -32,6 +32,7 @@ class _Everything:
 def _query(text: str) -> Query | _Everything:
     return _Everything() if not text.strip() else parse_query(text)
 
+
 #: what an empty topic query "matches" with: every headline is shown
 MATCH_ALL = "*"
 

@@ -75,8 +75,12 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
             yield number, next(csv.reader([line]))
 
 
-def _header(path: Path, records: Iterator[tuple[int, list[str]]], required: Sequence[str],
-            allowed: Sequence[str]) -> list[str]:
+def _header(
+    path: Path,
+    records: Iterator[tuple[int, list[str]]],
+    required: Sequence[str],
+    allowed: Sequence[str],
+) -> list[str]:
     try:
         number, header = next(records)
     except StopIteration:
@@ -89,12 +93,14 @@ def _header(path: Path, records: Iterator[tuple[int, list[str]]], required: Sequ
     if unknown:
         raise RecordedQuotesError(
             f"{path}:{number}: unknown column(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(allowed)}")
+            f"allowed: {', '.join(allowed)}"
+        )
     return columns
 
 
-def _number(path: Path, line: int, column: str, text: str, *, required: bool = False
-            ) -> float | None:
+def _number(
+    path: Path, line: int, column: str, text: str, *, required: bool = False
+) -> float | None:
     text = text.strip()
     if not text:
         if required:
@@ -116,7 +122,8 @@ def _time(path: Path, line: int, text: str) -> datetime:
         raise RecordedQuotesError(f"{path}:{line}: time {text!r} is not ISO-8601") from None
     if t.tzinfo is None:
         raise RecordedQuotesError(
-            f"{path}:{line}: time {text!r} has no UTC offset (write e.g. {text}+00:00)")
+            f"{path}:{line}: time {text!r} has no UTC offset (write e.g. {text}+00:00)"
+        )
     return t
 
 
@@ -151,7 +158,8 @@ def read_rows(path: Path) -> list[Row]:
     for line, cells in records:
         if len(cells) != len(columns):
             raise RecordedQuotesError(
-                f"{path}:{line}: {len(cells)} fields, the header has {len(columns)}")
+                f"{path}:{line}: {len(cells)} fields, the header has {len(columns)}"
+            )
         rows.append(_row(path, line, dict(zip(columns, cells, strict=True))))
     if not rows:
         raise RecordedQuotesError(f"{path}:1: no rows")
@@ -167,19 +175,25 @@ def read_daily_history(path: Path) -> dict[str, list[DailyBar]]:
     for line, cells in records:
         if len(cells) != len(columns):
             raise RecordedQuotesError(
-                f"{path}:{line}: {len(cells)} fields, the header has {len(columns)}")
+                f"{path}:{line}: {len(cells)} fields, the header has {len(columns)}"
+            )
         row = dict(zip(columns, cells, strict=True))
         try:
             day = date.fromisoformat(row["date"].strip())
         except ValueError:
-            raise RecordedQuotesError(f"{path}:{line}: date {row['date']!r} is not "
-                                      "YYYY-MM-DD") from None
+            raise RecordedQuotesError(
+                f"{path}:{line}: date {row['date']!r} is not YYYY-MM-DD"
+            ) from None
         close = _number(path, line, "close", row["close"], required=True)
         assert close is not None
         bars.setdefault(row["symbol"].strip(), {})[day] = DailyBar(
-            day, _number(path, line, "open", row["open"]),
-            _number(path, line, "high", row["high"]), _number(path, line, "low", row["low"]),
-            close, _number(path, line, "volume", row["volume"]))
+            day,
+            _number(path, line, "open", row["open"]),
+            _number(path, line, "high", row["high"]),
+            _number(path, line, "low", row["low"]),
+            close,
+            _number(path, line, "volume", row["volume"]),
+        )
     return {s: [by_day[d] for d in sorted(by_day)] for s, by_day in bars.items()}
 
 
@@ -204,7 +218,7 @@ class _Series:
         return i if i >= 0 else None
 
     def intraday(self, i: int) -> tuple[float, ...]:
-        return tuple(r.price for r in self.rows[self.day_start[i]: i + 1])
+        return tuple(r.price for r in self.rows[self.day_start[i] : i + 1])
 
 
 class RecordedQuotes:
@@ -223,8 +237,7 @@ class RecordedQuotes:
         rows = read_rows(self.path)
         self._check_duplicates(rows)
         self.symbols: list[str] = list(dict.fromkeys(r.symbol for r in rows))
-        self._series = {s: _Series(s, [r for r in rows if r.symbol == s])
-                        for s in self.symbols}
+        self._series = {s: _Series(s, [r for r in rows if r.symbol == s]) for s in self.symbols}
         self._batches: list[tuple[datetime, list[Row]]] = []
         for row in rows:
             if self._batches and self._batches[-1][0] == row.time:
@@ -247,14 +260,15 @@ class RecordedQuotes:
             if key in seen:
                 raise RecordedQuotesError(
                     f"{self.path}:{r.line}: second row for {r.symbol} at "
-                    f"{r.time.isoformat()} (first on line {seen[key]})")
+                    f"{r.time.isoformat()} (first on line {seen[key]})"
+                )
             seen[key] = r.line
 
     # ---- batches in order (replay) -----------------------------------------------
 
     def batch_times(self) -> list[datetime]:
         """Times of the batches ``next_batch`` has still to deliver."""
-        return self.times[self._position:]
+        return self.times[self._position :]
 
     def history_batches(self) -> list[QuoteBatch]:
         """The batches before ``start``, all at once (the replay's back story)."""
@@ -291,14 +305,26 @@ class RecordedQuotes:
             return Quote(symbol=symbol, status=Status.NO_DATA, error="not in recorded file")
         i = series.index_at(t)
         if i is None:
-            return Quote(symbol=symbol, status=Status.NO_DATA,
-                         error=f"no recorded row at or before {t.isoformat()}")
+            return Quote(
+                symbol=symbol,
+                status=Status.NO_DATA,
+                error=f"no recorded row at or before {t.isoformat()}",
+            )
         row = series.rows[i]
         return Quote(
-            symbol=symbol, price=row.price, prev_close=row.prev_close, open=row.open,
-            high=row.high, low=row.low, volume=row.volume, currency=row.currency,
-            market_state=sessions.market_state(symbol, t), as_of=row.time,
-            status=Status.OK, name=row.name, intraday=series.intraday(i),
+            symbol=symbol,
+            price=row.price,
+            prev_close=row.prev_close,
+            open=row.open,
+            high=row.high,
+            low=row.low,
+            volume=row.volume,
+            currency=row.currency,
+            market_state=sessions.market_state(symbol, t),
+            as_of=row.time,
+            status=Status.OK,
+            name=row.name,
+            intraday=series.intraday(i),
         )
 
     # ---- QuoteSource -------------------------------------------------------------
@@ -323,13 +349,15 @@ class RecordedQuotes:
         last_of_day: dict[date, Row] = {}
         for day, row in zip(series.days, series.rows, strict=True):
             last_of_day[day] = row
-        return [DailyBar(d, r.open, r.high, r.low, r.price, r.volume)
-                for d, r in last_of_day.items()]
+        return [
+            DailyBar(d, r.open, r.high, r.low, r.price, r.volume) for d, r in last_of_day.items()
+        ]
 
     def source_status(self) -> SourceStatus:
         status = Status.OK if self.clock.now() >= self.first_time else Status.PENDING
-        return SourceStatus(self.name, "quotes", status, last_poll=self.clock.now(),
-                            detail=str(self.path))
+        return SourceStatus(
+            self.name, "quotes", status, last_poll=self.clock.now(), detail=str(self.path)
+        )
 
     async def aclose(self) -> None:
         return None
@@ -338,8 +366,9 @@ class RecordedQuotes:
 # ---- playback pacing ------------------------------------------------------------------
 
 
-def playback_delay(prev: datetime, nxt: datetime, *, speed: float, skip_closed: bool,
-                   symbols: Sequence[str]) -> float:
+def playback_delay(
+    prev: datetime, nxt: datetime, *, speed: float, skip_closed: bool, symbols: Sequence[str]
+) -> float:
     """Real seconds to wait between the batches at ``prev`` and ``nxt``.
 
     Without ``skip_closed``: the wall gap / speed.  With it: only time when at least

@@ -140,8 +140,9 @@ def _previous_close(meta: Mapping[str, Any]) -> float | None:
     return prev if prev is not None else _num(meta.get("chartPreviousClose"))
 
 
-def suspect_reason(symbol: str, meta: Mapping[str, Any], price: float,
-                   prev: float | None) -> str | None:
+def suspect_reason(
+    symbol: str, meta: Mapping[str, Any], price: float, prev: float | None
+) -> str | None:
     """Why a quote's numbers cannot be trusted, or None (Yahoo's ^VIX/^RUT zero closes)."""
     if prev is None:
         return "previous close missing"
@@ -156,8 +157,9 @@ def suspect_reason(symbol: str, meta: Mapping[str, Any], price: float,
     return None
 
 
-def quote_from_chart(symbol: str, meta: Mapping[str, Any], bars: Sequence[Bar],
-                     now: datetime) -> Quote:
+def quote_from_chart(
+    symbol: str, meta: Mapping[str, Any], bars: Sequence[Bar], now: datetime
+) -> Quote:
     """A Quote from one chart answer: ``meta`` plus the day's bars (may be empty)."""
     price = _num(meta.get("regularMarketPrice"))
     prev = _previous_close(meta)
@@ -213,15 +215,30 @@ def failure_status(exc: BaseException) -> Status:
 def _rows(frame: Any) -> list[Bar]:
     """DataFrame rows (Datetime index, Open/High/Low/Close/Volume) -> plain tuples."""
     out: list[Bar] = []
-    for t, o, h, lo, c, v in zip(frame.index, frame["Open"], frame["High"], frame["Low"],
-                                 frame["Close"], frame["Volume"], strict=True):
+    for t, o, h, lo, c, v in zip(
+        frame.index,
+        frame["Open"],
+        frame["High"],
+        frame["Low"],
+        frame["Close"],
+        frame["Volume"],
+        strict=True,
+    ):
         out.append((datetime.fromtimestamp(t.timestamp(), UTC), o, h, lo, c, v))
     return out
 
 
 def _period_for(days: int) -> str:
-    for limit, period in ((5, "5d"), (28, "1mo"), (89, "3mo"), (180, "6mo"), (365, "1y"),
-                          (730, "2y"), (1826, "5y"), (3652, "10y")):
+    for limit, period in (
+        (5, "5d"),
+        (28, "1mo"),
+        (89, "3mo"),
+        (180, "6mo"),
+        (365, "1y"),
+        (730, "2y"),
+        (1826, "5y"),
+        (3652, "10y"),
+    ):
         if days <= limit:
             return period
     return "max"
@@ -310,8 +327,7 @@ class YahooQuotes:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="yahoo")
         loop = asyncio.get_running_loop()
-        return list(await asyncio.gather(*(loop.run_in_executor(self._pool, c)
-                                           for c in calls)))
+        return list(await asyncio.gather(*(loop.run_in_executor(self._pool, c) for c in calls)))
 
     def _setup(self) -> Any:
         """Import and configure yfinance once per source (runs in a worker thread)."""
@@ -356,8 +372,14 @@ class YahooQuotes:
     def _quote(self, symbol: str) -> Quote:
         try:
             ticker = self._ticker(symbol)
-            frame = ticker.history(period="1d", interval="5m", prepost=True,
-                                   auto_adjust=False, actions=False, timeout=self._timeout)
+            frame = ticker.history(
+                period="1d",
+                interval="5m",
+                prepost=True,
+                auto_adjust=False,
+                actions=False,
+                timeout=self._timeout,
+            )
             meta = _read_meta(ticker)
             quote = quote_from_chart(symbol, meta, _rows(frame), self._clock.now())
         except Exception as exc:  # noqa: BLE001 - every failure becomes the symbol's status
@@ -385,8 +407,13 @@ class YahooQuotes:
     def _daily_bars(self, symbol: str, days: int) -> list[DailyBar] | None:
         try:
             ticker = self._ticker(symbol, fresh=True)
-            frame = ticker.history(period=_period_for(days + 7), interval="1d",
-                                   auto_adjust=False, actions=False, timeout=self._timeout)
+            frame = ticker.history(
+                period=_period_for(days + 7),
+                interval="1d",
+                auto_adjust=False,
+                actions=False,
+                timeout=self._timeout,
+            )
         except Exception as exc:  # noqa: BLE001 - history is best effort: [] on failure
             if failure_status(exc) is Status.RATE_LIMITED:
                 self._backoff.fail(self._clock.now())
@@ -399,32 +426,46 @@ class YahooQuotes:
         next_try = self._backoff.next_try
         when = next_try.isoformat(timespec="seconds") if next_try else "later"
         why = "rate limit" if self._status.status is Status.RATE_LIMITED else "unreachable"
-        return Quote(symbol=symbol, status=Status.BACKOFF,
-                     error=f"Yahoo {why}: backing off until {when}")
+        return Quote(
+            symbol=symbol, status=Status.BACKOFF, error=f"Yahoo {why}: backing off until {when}"
+        )
 
     def _record_poll(self, quotes: list[Quote], now: datetime) -> None:
         last_ok = self._status.last_ok
         if any(q.status is Status.RATE_LIMITED for q in quotes):
             next_try = self._backoff.fail(now)
             self._status = SourceStatus(
-                self.name, "quotes", Status.RATE_LIMITED,
-                error="Yahoo answered 429 Too Many Requests", next_try=next_try,
-                last_ok=last_ok, last_poll=now)
+                self.name,
+                "quotes",
+                Status.RATE_LIMITED,
+                error="Yahoo answered 429 Too Many Requests",
+                next_try=next_try,
+                last_ok=last_ok,
+                last_poll=now,
+            )
             return
         failed = [q for q in quotes if q.status not in _USABLE]
         if len(failed) < len(quotes) or not quotes:
             self._backoff.succeed()
             detail = ", ".join(f"{q.symbol}: {q.status.value}" for q in failed) or None
-            self._status = SourceStatus(self.name, "quotes", Status.OK, last_ok=now,
-                                        last_poll=now, detail=detail)
+            self._status = SourceStatus(
+                self.name, "quotes", Status.OK, last_ok=now, last_poll=now, detail=detail
+            )
             return
         statuses = {q.status for q in failed}
         # No network at all: hammering a dead link every poll helps nobody; back off too.
         offline = statuses <= {Status.UNREACHABLE, Status.TIMEOUT}
         next_try = self._backoff.fail(now) if offline else None
         status = statuses.pop() if len(statuses) == 1 else Status.ERROR
-        self._status = SourceStatus(self.name, "quotes", status, error=failed[0].error,
-                                    next_try=next_try, last_ok=last_ok, last_poll=now)
+        self._status = SourceStatus(
+            self.name,
+            "quotes",
+            status,
+            error=failed[0].error,
+            next_try=next_try,
+            last_ok=last_ok,
+            last_poll=now,
+        )
 
 
 def _read_meta(ticker: Any) -> dict[str, Any]:
@@ -439,17 +480,36 @@ def _read_meta(ticker: Any) -> dict[str, Any]:
         meta = ticker.history_metadata
     except Exception:  # noqa: BLE001 - no meta is an answer too
         return {}
-    keys = ("currency", "instrumentType", "exchangeTimezoneName", "regularMarketPrice",
-            "previousClose", "chartPreviousClose", "regularMarketDayHigh",
-            "regularMarketDayLow", "regularMarketVolume", "regularMarketTime",
-            "regularMarketOpen", "currentTradingPeriod", "longName", "shortName")
+    keys = (
+        "currency",
+        "instrumentType",
+        "exchangeTimezoneName",
+        "regularMarketPrice",
+        "previousClose",
+        "chartPreviousClose",
+        "regularMarketDayHigh",
+        "regularMarketDayLow",
+        "regularMarketVolume",
+        "regularMarketTime",
+        "regularMarketOpen",
+        "currentTradingPeriod",
+        "longName",
+        "shortName",
+    )
     return {k: meta.get(k) for k in keys if k in meta.keys()}
 
 
 def _daily(frame: Any) -> list[DailyBar]:
     bars = []
-    for t, o, h, lo, c, v in zip(frame.index, frame["Open"], frame["High"], frame["Low"],
-                                 frame["Close"], frame["Volume"], strict=True):
+    for t, o, h, lo, c, v in zip(
+        frame.index,
+        frame["Open"],
+        frame["High"],
+        frame["Low"],
+        frame["Close"],
+        frame["Volume"],
+        strict=True,
+    ):
         close = _num(c)
         if close is not None:
             bars.append(DailyBar(t.date(), _num(o), _num(h), _num(lo), close, _num(v)))

@@ -64,8 +64,13 @@ SPANS = ((360, "1y"), (720, "2y"), (1800, "5y"), (3600, "10y"))
 
 #: curl's error codes as a person would say them (the raw text runs to two lines)
 CURL_REASONS = {
-    5: "proxy not resolved", 6: "name not resolved", 7: "connection refused",
-    28: "timed out", 35: "TLS handshake failed", 52: "empty reply", 56: "connection reset",
+    5: "proxy not resolved",
+    6: "name not resolved",
+    7: "connection refused",
+    28: "timed out",
+    35: "TLS handshake failed",
+    52: "empty reply",
+    56: "connection reset",
 }
 
 
@@ -156,9 +161,15 @@ class YahooLiveQuotes(YahooQuotes):
         backoff: Backoff | None = None,
         concurrency: int = 8,
     ) -> None:
-        super().__init__(clock=clock, cache_dir=cache_dir, session=session,
-                         concurrency=concurrency, quotes_every=quotes_every,
-                         timeout=timeout, backoff=backoff)
+        super().__init__(
+            clock=clock,
+            cache_dir=cache_dir,
+            session=session,
+            concurrency=concurrency,
+            quotes_every=quotes_every,
+            timeout=timeout,
+            backoff=backoff,
+        )
         self._live = live_session
         self._own_live = live_session is None
         self._live_cookies: Any = None
@@ -216,8 +227,9 @@ class YahooLiveQuotes(YahooQuotes):
         return self._live
 
     async def _get(self, url: str, params: Mapping[str, str] | None = None) -> Any:
-        return await self._live_http().get(url, params=dict(params or {}),
-                                         timeout=self._timeout, allow_redirects=True)
+        return await self._live_http().get(
+            url, params=dict(params or {}), timeout=self._timeout, allow_redirects=True
+        )
 
     async def _ensure_crumb(self, *, fresh: bool = False) -> str:
         if self._crumb is None or fresh:
@@ -234,7 +246,7 @@ class YahooLiveQuotes(YahooQuotes):
     async def _quote_rows(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         for start in range(0, len(symbols), CHUNK):
-            chunk = symbols[start:start + CHUNK]
+            chunk = symbols[start : start + CHUNK]
             for row in await self._quote_chunk(chunk):
                 symbol = str(row.get("symbol") or "").upper()
                 rows[symbol] = row
@@ -243,9 +255,10 @@ class YahooLiveQuotes(YahooQuotes):
     async def _quote_chunk(self, chunk: Sequence[str]) -> list[dict[str, Any]]:
         for attempt in range(2):
             crumb = await self._ensure_crumb(fresh=attempt > 0)
-            answer = await self._get(QUERY_URL + "/v7/finance/quote",
-                                     {"symbols": ",".join(chunk), "crumb": crumb,
-                                      "fields": FIELDS})
+            answer = await self._get(
+                QUERY_URL + "/v7/finance/quote",
+                {"symbols": ",".join(chunk), "crumb": crumb, "fields": FIELDS},
+            )
             if answer.status_code == 401 and attempt == 0:
                 continue  # an expired crumb: one silent retry with a fresh one
             if answer.status_code == 429:
@@ -259,19 +272,26 @@ class YahooLiveQuotes(YahooQuotes):
     async def _refresh_charts(self, symbols: Sequence[str], now: datetime) -> None:
         """Charts of symbols never charted, plus a rolling share of the stale ones."""
         missing = [s for s in symbols if s not in self._charts]
-        stale = sorted((s for s in symbols if s in self._charts
-                        and (now - self._charts[s][0]).total_seconds() >= self._chart_every),
-                       key=lambda s: self._charts[s][0])
+        stale = sorted(
+            (
+                s
+                for s in symbols
+                if s in self._charts
+                and (now - self._charts[s][0]).total_seconds() >= self._chart_every
+            ),
+            key=lambda s: self._charts[s][0],
+        )
         share = math.ceil(len(symbols) * self._quotes_every / max(self._chart_every, 1))
-        due = missing + stale[:max(1, share)]
+        due = missing + stale[: max(1, share)]
         await asyncio.gather(*(self._chart(s, now) for s in due))
 
     async def _chart(self, symbol: str, now: datetime) -> None:
         async with self._chart_gate:
             try:
-                answer = await self._get(f"{QUERY_URL}/v8/finance/chart/{symbol}",
-                                         {"range": "1d", "interval": "5m",
-                                          "includePrePost": "true"})
+                answer = await self._get(
+                    f"{QUERY_URL}/v8/finance/chart/{symbol}",
+                    {"range": "1d", "interval": "5m", "includePrePost": "true"},
+                )
                 result = (answer.json().get("chart") or {}).get("result") or []
             except Exception:  # noqa: BLE001 - the quote row still gives the price
                 return
@@ -292,8 +312,9 @@ class YahooLiveQuotes(YahooQuotes):
         span = next((name for limit, name in SPANS if days <= limit), "max")
         try:
             async with self._chart_gate:
-                answer = await self._get(f"{QUERY_URL}/v8/finance/chart/{symbol}",
-                                         {"range": span, "interval": "1d"})
+                answer = await self._get(
+                    f"{QUERY_URL}/v8/finance/chart/{symbol}", {"range": span, "interval": "1d"}
+                )
             if answer.status_code == 429:
                 self._backoff.fail(self._clock.now())
                 return None
@@ -311,8 +332,11 @@ class YahooLiveQuotes(YahooQuotes):
 
     def _quote_of(self, symbol: str, row: dict[str, Any] | None, now: datetime) -> Quote:
         if row is None:
-            return Quote(symbol=symbol, status=Status.UNKNOWN_SYMBOL,
-                         error="unknown symbol: No data found, Yahoo has no quote for it")
+            return Quote(
+                symbol=symbol,
+                status=Status.UNKNOWN_SYMBOL,
+                error="unknown symbol: No data found, Yahoo has no quote for it",
+            )
         _, chart_meta, bars = self._charts.get(symbol, (now, {}, []))
         if not bars and "currentTradingPeriod" not in chart_meta:
             # never charted (its chart failed): the live price is the only bar we have

@@ -98,8 +98,10 @@ def _say(outcome: Outcome, snap: Snapshot) -> str:
         return _say_comparison(outcome, node, snap)
     if isinstance(node, Crosses):
         way = "upward" if (outcome.previous or 0) < node.level else "downward"
-        return (f"{node.symbol} crossed {_num(node.level)} {way} "
-                f"({_price(outcome.previous)} → {_price(outcome.value)})")
+        return (
+            f"{node.symbol} crossed {_num(node.level)} {way} "
+            f"({_price(outcome.previous)} → {_price(outcome.value)})"
+        )
     if isinstance(node, Limit):
         return _say_limit(outcome, node, snap)
     if isinstance(node, Basket):
@@ -119,8 +121,10 @@ def _say_comparison(outcome: Outcome, node: Comparison, snap: Snapshot) -> str:
         return f"{head} ({detail})" if detail else head
     left = snap.quotes.get(m.left.symbol)
     right = snap.quotes.get(m.right.symbol)
-    detail = (f"{m.left.symbol} {_metric_text(m.left.metric, left)}, "
-              f"{m.right.symbol} {_metric_text(m.right.metric, right)}")
+    detail = (
+        f"{m.left.symbol} {_metric_text(m.left.metric, left)}, "
+        f"{m.right.symbol} {_metric_text(m.right.metric, right)}"
+    )
     return f"{m} {_value(outcome.value, 'diff')} {sign} {_num(threshold)} ({detail})"
 
 
@@ -143,8 +147,13 @@ def _detail(metric: str, quote: Quote | None) -> str:
 def _metric_text(metric: str, quote: Quote | None) -> str:
     if quote is None:
         return "?"
-    value = {"price": quote.price, "day%": quote.change_pct, "open%": quote.open_pct,
-             "drawdown%": quote.drawdown_pct, "change": quote.change}.get(metric)
+    value = {
+        "price": quote.price,
+        "day%": quote.change_pct,
+        "open%": quote.open_pct,
+        "drawdown%": quote.drawdown_pct,
+        "change": quote.change,
+    }.get(metric)
     return _value(value, metric) if value is not None else metric
 
 
@@ -153,21 +162,29 @@ def _say_limit(outcome: Outcome, node: Limit, snap: Snapshot) -> str:
     pct = quote.change_pct if quote else None
     moved = f"{pct:+.2f}%, " if pct is not None else ""
     prev = _price(quote.prev_close) if quote else "?"
-    return (f"{node.symbol} at limit {node.direction} {_price(outcome.value)} "
-            f"({moved}prev close {prev})")
+    return (
+        f"{node.symbol} at limit {node.direction} {_price(outcome.value)} "
+        f"({moved}prev close {prev})"
+    )
 
 
 def _say_basket(outcome: Outcome, node: Basket) -> str:
     need = f"{node.need} of" if node.need is not None else "all of"
     pct = "%" if node.metric in PERCENT_METRICS else ""
     held = sorted(
-        ((s, v) for s, v in outcome.members if v is not None
-         and compare(v, node.op, outcome.threshold or node.threshold)),
-        key=lambda sv: sv[1], reverse=node.op in (">=", ">"),
+        (
+            (s, v)
+            for s, v in outcome.members
+            if v is not None and compare(v, node.op, outcome.threshold or node.threshold)
+        ),
+        key=lambda sv: sv[1],
+        reverse=node.op in (">=", ">"),
     )
     listed = ", ".join(f"{s} {_value(v, node.metric)}" for s, v in held)
-    return (f"{need} [{', '.join(node.symbols)}] {node.metric} {OP_SIGNS[node.op]} "
-            f"{_num(outcome.threshold)}{pct}: {listed}")
+    return (
+        f"{need} [{', '.join(node.symbols)}] {node.metric} {OP_SIGNS[node.op]} "
+        f"{_num(outcome.threshold)}{pct}: {listed}"
+    )
 
 
 def _say_news(outcome: Outcome, node: News) -> str:
@@ -246,8 +263,12 @@ def _market_context(main: Outcome, snap: Snapshot, context: dict[str, Any]) -> N
         text = market_value_change(quote)
         if text:
             context["market_value_change"] = text
-    if (isinstance(node, Comparison) and isinstance(node.measure, Metric)
-            and node.measure.metric == "day%" and main.value is not None):
+    if (
+        isinstance(node, Comparison)
+        and isinstance(node.measure, Metric)
+        and node.measure.metric == "day%"
+        and main.value is not None
+    ):
         text = largest_since(symbol, main.value, snap.history.get(symbol, ()), snap.now)
         if text:
             context["largest_since"] = text
@@ -258,21 +279,24 @@ def _market_context(main: Outcome, snap: Snapshot, context: dict[str, Any]) -> N
 
 
 def market_value_change(quote: Quote) -> str | None:
-    """"NVDA lost $589B of market value", from the day change × shares outstanding."""
+    """ "NVDA lost $589B of market value", from the day change × shares outstanding."""
     change, shares = quote.change, quote.shares_outstanding
     if change is None or shares is None or not math.isfinite(shares) or shares <= 0:
         return None
     amount = change * shares
     verb = "lost" if amount < 0 else "gained"
-    money = f"${_big(abs(amount))}" if quote.currency in (None, "USD") else \
-        f"{_big(abs(amount))} {quote.currency}"
+    money = (
+        f"${_big(abs(amount))}"
+        if quote.currency in (None, "USD")
+        else f"{_big(abs(amount))} {quote.currency}"
+    )
     return f"{quote.symbol} {verb} {money} of market value"
 
 
 def largest_since(
     symbol: str, move_pct: float, bars: Sequence[DailyBar], now: datetime
 ) -> str | None:
-    """"largest one-day drop since 2020-03-18": the last earlier session with a larger
+    """ "largest one-day drop since 2020-03-18": the last earlier session with a larger
     move the same way, using only sessions before the trading day of ``now``."""
     today = sessions.trading_day(symbol, now)
     past = sorted((b for b in bars if b.day < today), key=lambda b: b.day)
@@ -293,7 +317,8 @@ def related_headlines(outcome: Outcome, snap: Snapshot) -> list[Headline]:
     since = snap.now - HEADLINE_LOOKBACK
     recent = sorted(
         (h for h in snap.headlines if since <= h.first_seen <= snap.now),
-        key=lambda h: h.first_seen, reverse=True,
+        key=lambda h: h.first_seen,
+        reverse=True,
     )
     symbols = set(outcome.symbols)
     linked = [h for h in recent if symbols & set(h.symbols)]
@@ -308,5 +333,10 @@ def related_headlines(outcome: Outcome, snap: Snapshot) -> list[Headline]:
 
 def headline_dict(h: Headline) -> dict[str, Any]:
     """A headline as an Alert carries it."""
-    return {"title": h.title, "source": h.source, "link": h.link,
-            "published": iso(h.published), "story": h.story}
+    return {
+        "title": h.title,
+        "source": h.source,
+        "link": h.link,
+        "published": iso(h.published),
+        "story": h.story,
+    }

@@ -163,9 +163,7 @@ def _age(quote: Quote, now: datetime) -> str:
     return f"{minutes:.0f} min old"
 
 
-def metric_value(
-    metric: str, symbol: str, snap: Snapshot
-) -> tuple[float | None, str | None]:
+def metric_value(metric: str, symbol: str, snap: Snapshot) -> tuple[float | None, str | None]:
     """One symbol's metric now, or (None, why)."""
     quote, why = usable_quote(symbol, snap)
     if quote is None:
@@ -304,8 +302,9 @@ def matching_headlines(node: News, snap: Snapshot) -> tuple[Headline, ...]:
 def _news(node: News, snap: Snapshot) -> Outcome:
     found = matching_headlines(node, snap)
     holds = len(found) >= node.count
-    return Outcome(holds, float(len(found)), float(node.count), None, (), headlines=found,
-                   node=node)
+    return Outcome(
+        holds, float(len(found)), float(node.count), None, (), headlines=found, node=node
+    )
 
 
 # ---- compounds -----------------------------------------------------------------------
@@ -317,13 +316,21 @@ def _compound(node: AllOf | AnyOf, snap: Snapshot) -> Outcome:
     if isinstance(node, AllOf):
         holds = False if False in verdicts else (True if all(verdicts) else None)
     else:
-        holds = True if True in verdicts else (False if all(v is False for v in verdicts)
-                                                else None)
+        holds = True if True in verdicts else (False if all(v is False for v in verdicts) else None)
     main = next((p for p in parts if not isinstance(p.node, News | None)), parts[0])
     symbols = tuple(dict.fromkeys(s for p in parts for s in p.symbols))
     headlines: dict[str, Headline] = {}
     for p in parts:
         headlines.update((h.story, h) for h in p.headlines if h.story not in headlines)
     why = next((p.why for p in parts if p.holds is None), None) if holds is None else None
-    return Outcome(holds, main.value, main.threshold, main.symbol, symbols, why,
-                   tuple(headlines.values()), node=node, parts=parts)
+    return Outcome(
+        holds,
+        main.value,
+        main.threshold,
+        main.symbol,
+        symbols,
+        why,
+        tuple(headlines.values()),
+        node=node,
+        parts=parts,
+    )

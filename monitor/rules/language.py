@@ -49,8 +49,19 @@ COMPARISONS = ("<=", ">=", "<", ">")
 #: shown as the math sign in messages
 OP_SIGNS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 KEYWORDS = frozenset(
-    {"news", "count", "within", "any", "all", "of", "and", "or", "crosses", "limit_up",
-     "limit_down"}
+    {
+        "news",
+        "count",
+        "within",
+        "any",
+        "all",
+        "of",
+        "and",
+        "or",
+        "crosses",
+        "limit_up",
+        "limit_down",
+    }
 )
 #: the window of a ``news "..."`` part written without ``within``
 DEFAULT_NEWS_WINDOW = 600.0
@@ -261,9 +272,7 @@ def tokenize(text: str) -> list[Token]:
         elif ch in "\"'":
             end = text.find(ch, i + 1)
             if end < 0:
-                raise RuleSyntaxError(
-                    "unterminated string", i, f"close it with {ch}"
-                )
+                raise RuleSyntaxError("unterminated string", i, f"close it with {ch}")
             tokens.append(Token("string", text[i + 1 : end], i))
             i = end + 1
         elif ch in "<>":
@@ -396,7 +405,7 @@ class _Parser:
         raise RuleSyntaxError(
             f"expected a condition, found {_shown(tok)}",
             tok.position,
-            "start with a symbol (`NVDA price < 120`), `news \"...\"` or `any 3 of [...]`",
+            'start with a symbol (`NVDA price < 120`), `news "..."` or `any 3 of [...]`',
         )
 
     def news(self) -> News:
@@ -406,7 +415,7 @@ class _Parser:
             raise RuleSyntaxError(
                 f"expected a quoted query after `news`, found {_shown(tok)}",
                 tok.position,
-                "write news \"DeepSeek\" (single quotes when the query has double quotes)",
+                'write news "DeepSeek" (single quotes when the query has double quotes)',
             )
         self.take()
         query = self._query(tok)

@@ -139,7 +139,7 @@ class RuleSpec:
                 raise ValueError(f"alert {self.name!r}: {error}")
             object.__setattr__(self, "levels", tuple(float(x) for x in self.levels))
         if self.once not in (None, "day"):
-            raise ValueError(f"alert {self.name!r}: once must be \"day\", not {self.once!r}")
+            raise ValueError(f'alert {self.name!r}: once must be "day", not {self.once!r}')
         if self.severity not in SEVERITIES:
             raise ValueError(f"alert {self.name!r}: severity must be one of {SEVERITIES}")
         if self.cooldown < 0 or (self.hysteresis is not None and self.hysteresis < 0):
@@ -152,8 +152,19 @@ class RuleSpec:
         """Build from plain config values: ``name`` and ``when`` required; ``cooldown``
         in seconds or as ``"30m"``; ``notify`` a name or a list.  Raises ValueError
         (RuleSyntaxError for a bad ``when``) naming the problem."""
-        known = {"name", "when", "notify", "cooldown", "once", "levels", "severity",
-                 "quiet_hours", "allow_stale", "enabled", "hysteresis"}
+        known = {
+            "name",
+            "when",
+            "notify",
+            "cooldown",
+            "once",
+            "levels",
+            "severity",
+            "quiet_hours",
+            "allow_stale",
+            "enabled",
+            "hysteresis",
+        }
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"unknown alert key(s): {', '.join(unknown)}")
@@ -293,8 +304,9 @@ class RuleRunner:
     def _step(self, spec: RuleSpec, track: _Track, snap: Snapshot) -> Alert | None:
         if spec.allow_stale and not snap.allow_stale:
             snap = replace(snap, allow_stale=True)
-        outcome = evaluate(spec.rule, snap, threshold_override=spec.first_threshold
-                           if spec.levels else None)
+        outcome = evaluate(
+            spec.rule, snap, threshold_override=spec.first_threshold if spec.levels else None
+        )
         track.outcome = outcome
         if outcome.holds is None:
             return None  # a gap in data is not "condition false"
@@ -396,8 +408,12 @@ class RuleRunner:
         if spec.levels and track.fired and track.level is not None:
             threshold = spec.levels[track.level]
         base = RuleState(
-            name=spec.name, when=spec.when, status=RuleStatus.ARMED, severity=spec.severity,
-            value=outcome.value if outcome else None, threshold=threshold,
+            name=spec.name,
+            when=spec.when,
+            status=RuleStatus.ARMED,
+            severity=spec.severity,
+            value=outcome.value if outcome else None,
+            threshold=threshold,
             fired_at=track.fired_at if track.fired else None,
             level=track.level if track.fired else None,
         )

@@ -532,4 +532,3 @@ class MonitorApp(App[None]):
 
 def _alert_symbols(alert: Alert) -> Iterable[str]:
     return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
-

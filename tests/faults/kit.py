@@ -54,8 +54,13 @@ def config_text(
     for name, url in feeds:
         lines += ["", "[[news.feeds]]", f"name = {toml_str(name)}", f"url = {toml_str(url)}"]
     for name, when in rules:
-        lines += ["", "[[alerts]]", f"name = {toml_str(name)}", f"when = {toml_str(when)}",
-                  'cooldown = "1s"']
+        lines += [
+            "",
+            "[[alerts]]",
+            f"name = {toml_str(name)}",
+            f"when = {toml_str(when)}",
+            'cooldown = "1s"',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -90,8 +95,9 @@ class StaticQuotes:
             if call in self.fail_on:
                 raise RuntimeError(f"quote source exploded on call {call}")
             now = self.clock.now() if self.clock else datetime.now(UTC)
-            return QuoteBatch(now, {s: self.quotes.get(s, Quote(s, status=Status.NO_DATA))
-                                    for s in symbols})
+            return QuoteBatch(
+                now, {s: self.quotes.get(s, Quote(s, status=Status.NO_DATA)) for s in symbols}
+            )
         finally:
             self.running -= 1
 
@@ -162,8 +168,9 @@ async def open_engine(
         quote_source=quote_source or StaticQuotes(clock=clock),
         database=database or tmp_path / "m.db",
         notify=notify,
-        fetcher=FeedFetcher(deadline=deadline, max_bytes=max_bytes, connect_timeout=2,
-                            read_timeout=deadline),
+        fetcher=FeedFetcher(
+            deadline=deadline, max_bytes=max_bytes, connect_timeout=2, read_timeout=deadline
+        ),
     )
     events = Events()
     engine.subscribe(events)
@@ -186,8 +193,15 @@ def rule_state(engine: Engine, name: str) -> Any:
 # ---- feeds ---------------------------------------------------------------------------
 
 
-def rss_item(title: str, *, link: str | None = None, guid: str | None = None,
-             date: str | None = None, summary: str | None = None, raw: bool = False) -> str:
+def rss_item(
+    title: str,
+    *,
+    link: str | None = None,
+    guid: str | None = None,
+    date: str | None = None,
+    summary: str | None = None,
+    raw: bool = False,
+) -> str:
     esc = (lambda s: s) if raw else (lambda s: html.escape(s, quote=False))
     parts = [f"<title>{esc(title)}</title>"]
     if link is not None:
@@ -203,9 +217,11 @@ def rss_item(title: str, *, link: str | None = None, guid: str | None = None,
 
 def rss(items: Iterable[str], title: str = "Wire", prolog: str = "") -> bytes:
     body = "".join(items)
-    return (f'<?xml version="1.0" encoding="utf-8"?>{prolog}<rss version="2.0"><channel>'
-            f"<title>{title}</title><link>http://example.com/</link>{body}"
-            "</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{prolog}<rss version="2.0"><channel>'
+        f"<title>{title}</title><link>http://example.com/</link>{body}"
+        "</channel></rss>"
+    ).encode()
 
 
 def rfc822(t: datetime) -> str:
@@ -213,9 +229,15 @@ def rfc822(t: datetime) -> str:
 
 
 def items(prefix: str, n: int, *, when: datetime, host: str = "example.com") -> list[str]:
-    return [rss_item(f"{prefix} story number {i} about chips", link=f"https://{host}/{prefix}/{i}",
-                     guid=f"{prefix}-{i}", date=rfc822(when - timedelta(minutes=i)))
-            for i in range(n)]
+    return [
+        rss_item(
+            f"{prefix} story number {i} about chips",
+            link=f"https://{host}/{prefix}/{i}",
+            guid=f"{prefix}-{i}",
+            date=rfc822(when - timedelta(minutes=i)),
+        )
+        for i in range(n)
+    ]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:

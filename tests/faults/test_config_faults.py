@@ -29,8 +29,10 @@ def clock() -> ManualClock:
     [
         ("[watchlist\nmain = [", "watchlist.toml:1"),  # not TOML at all
         ("[watchlist]\nmain = ['NVDA']\n[settings]\nquotes_evry = '30s'\n", "quotes_evry"),
-        ("[watchlist]\nmain = ['NVDA']\n[[alerts]]\nname = 'x'\nwhen = 'NVDA day% <<= 5'\n",
-         "when"),
+        (
+            "[watchlist]\nmain = ['NVDA']\n[[alerts]]\nname = 'x'\nwhen = 'NVDA day% <<= 5'\n",
+            "when",
+        ),
     ],
     ids=["toml", "unknown-key", "bad-rule"],
 )
@@ -38,10 +40,14 @@ async def test_row24_invalid_edit_keeps_running_config_and_says_why(
     feed_server, clock, tmp_path, broken, named
 ) -> None:
     feed_server.serve("/wire", rss([rss_item("Chips story", link="https://example.com/1")]))
-    text = config_text(symbols=["NVDA", "AMD"], feeds=[("wire", feed_server.url("/wire"))],
-                       rules=[("drop", "NVDA day% <= -5")])
-    quotes = StaticQuotes({"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())},
-                          clock=clock)
+    text = config_text(
+        symbols=["NVDA", "AMD"],
+        feeds=[("wire", feed_server.url("/wire"))],
+        rules=[("drop", "NVDA day% <= -5")],
+    )
+    quotes = StaticQuotes(
+        {"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())}, clock=clock
+    )
     engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
     try:
         engine.config_path.write_text(broken, encoding="utf-8")
@@ -65,14 +71,26 @@ async def test_row24_a_thousand_feeds_and_symbols_load_and_poll(
 ) -> None:
     n = 1000
     for i in range(n):
-        feed_server.serve(f"/f{i}", rss([rss_item(f"Feed {i} chips story {k}",
-                                                  link=f"https://example.com/{i}/{k}",
-                                                  guid=f"{i}-{k}") for k in range(3)]))
+        feed_server.serve(
+            f"/f{i}",
+            rss(
+                [
+                    rss_item(
+                        f"Feed {i} chips story {k}",
+                        link=f"https://example.com/{i}/{k}",
+                        guid=f"{i}-{k}",
+                    )
+                    for k in range(3)
+                ]
+            ),
+        )
     symbols = [f"T{i:04d}" for i in range(n)]
-    text = config_text(symbols=symbols,
-                       feeds=[(f"feed {i}", feed_server.url(f"/f{i}")) for i in range(n)])
-    quotes = StaticQuotes({s: Quote(s, price=10.0, prev_close=9.0, as_of=clock.now())
-                           for s in symbols}, clock=clock)
+    text = config_text(
+        symbols=symbols, feeds=[(f"feed {i}", feed_server.url(f"/f{i}")) for i in range(n)]
+    )
+    quotes = StaticQuotes(
+        {s: Quote(s, price=10.0, prev_close=9.0, as_of=clock.now()) for s in symbols}, clock=clock
+    )
     engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
     try:
         assert len(engine.view.feeds) == n and len(engine.symbols) == n
@@ -90,8 +108,9 @@ async def test_row24_a_thousand_feeds_and_symbols_load_and_poll(
 
 
 async def test_row24_polling_goes_on_after_reloads_good_and_bad(clock, tmp_path) -> None:
-    quotes = StaticQuotes({"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())},
-                          clock=clock)
+    quotes = StaticQuotes(
+        {"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())}, clock=clock
+    )
     text = config_text(symbols=["NVDA"])
     engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
     try:

@@ -50,8 +50,9 @@ async def test_row09_hung_and_trickling_feeds_time_out_others_unaffected(
     feed_server.serve("/good", good)
     feed_server.hang("/hang")
     feed_server.trickle("/trickle", rss(items("slow", 3, when=clock.now())), bytes_per_second=1)
-    engine, _ = await open_engine(tmp_path, feeds_config(feed_server, "good", "hang", "trickle"),
-                                  clock=clock, deadline=1.0)
+    engine, _ = await open_engine(
+        tmp_path, feeds_config(feed_server, "good", "hang", "trickle"), clock=clock, deadline=1.0
+    )
     try:
         headlines = await engine.poll_news(force=True)
         assert {h.feed for h in headlines} == {"good"} and len(headlines) == 3
@@ -84,8 +85,9 @@ async def test_row10_huge_feed_and_gzip_bomb_stop_at_the_cap_memory_bounded(
     feed_server.serve("/huge", b"<rss>" + b"x" * 50_000_000)
     feed_server.gzip_bomb("/bomb", decoded_size=200_000_000)
     feed_server.serve("/good", rss(items("good", 2, when=clock.now())))
-    engine, _ = await open_engine(tmp_path, feeds_config(feed_server, "huge", "bomb", "good"),
-                                  clock=clock, max_bytes=cap)
+    engine, _ = await open_engine(
+        tmp_path, feeds_config(feed_server, "huge", "bomb", "good"), clock=clock, max_bytes=cap
+    )
     try:
         gc.collect()
         tracemalloc.start()
@@ -105,9 +107,7 @@ async def test_row10_huge_feed_and_gzip_bomb_stop_at_the_cap_memory_bounded(
 
 # ---- row 11 --------------------------------------------------------------------------
 
-LAUGHS = "".join(
-    f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
-)
+LAUGHS = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
 BILLION_LAUGHS = f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{LAUGHS}]>'
 QUADRATIC = '<!DOCTYPE rss [<!ENTITY a "' + "A" * 100_000 + '">]>'
 XXE = '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
@@ -125,9 +125,13 @@ XXE = '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 async def test_row11_entities_are_never_expanded(
     feed_server, clock, tmp_path, prolog, title
 ) -> None:
-    body = rss([rss_item(title, link="https://example.com/a", guid="a", raw=True),
-                rss_item("Plain chips headline", link="https://example.com/b", guid="b")],
-               prolog=prolog)
+    body = rss(
+        [
+            rss_item(title, link="https://example.com/a", guid="a", raw=True),
+            rss_item("Plain chips headline", link="https://example.com/b", guid="b"),
+        ],
+        prolog=prolog,
+    )
     feed_server.serve("/evil", body)
     engine, _ = await open_engine(tmp_path, feeds_config(feed_server, "evil"), clock=clock)
     try:
@@ -158,16 +162,21 @@ async def test_row11_entities_are_never_expanded(
 async def test_row12_bozo_feed_with_entries_keeps_them_with_a_warning(
     feed_server, clock, tmp_path
 ) -> None:
-    broken = rss([rss_item("First chips story", link="https://example.com/1", guid="1"),
-                  rss_item("Second &nbsp; chips story", link="https://example.com/2", guid="2",
-                           raw=True)]).replace(b"</channel></rss>", b"<item><title>cut")
+    broken = rss(
+        [
+            rss_item("First chips story", link="https://example.com/1", guid="1"),
+            rss_item("Second &nbsp; chips story", link="https://example.com/2", guid="2", raw=True),
+        ]
+    ).replace(b"</channel></rss>", b"<item><title>cut")
     feed_server.serve("/bozo", broken)
     engine, _ = await open_engine(tmp_path, feeds_config(feed_server, "bozo"), clock=clock)
     try:
         headlines = await engine.poll_news(force=True)
         titles = {h.title for h in headlines}
         assert {"First chips story", "Second \xa0 chips story"} <= titles or {
-            "First chips story", "Second chips story"} <= titles, titles
+            "First chips story",
+            "Second chips story",
+        } <= titles, titles
         status = source(engine, "bozo")
         assert status.status is Status.OK and "malformed" in (status.detail or "")
     finally:
@@ -201,30 +210,59 @@ async def test_row16_missing_bad_and_future_dates_ordered_by_first_seen(
     feed_server, clock, tmp_path
 ) -> None:
     t0 = clock.now()
-    feed_server.serve("/dates", rss([
-        rss_item("Dated chips story", link="https://example.com/d", guid="d",
-                 date=rfc822(t0 - timedelta(hours=1))),
-    ]))
+    feed_server.serve(
+        "/dates",
+        rss(
+            [
+                rss_item(
+                    "Dated chips story",
+                    link="https://example.com/d",
+                    guid="d",
+                    date=rfc822(t0 - timedelta(hours=1)),
+                ),
+            ]
+        ),
+    )
     engine, _ = await open_engine(tmp_path, feeds_config(feed_server, "dates"), clock=clock)
     try:
         await engine.poll_news(force=True)
         clock.advance(600)
         t1 = clock.now()
-        feed_server.serve("/dates", rss([
-            rss_item("Undated chips story", link="https://example.com/u", guid="u"),
-            rss_item("Garbage date chips story", link="https://example.com/g", guid="g",
-                     date="the day after tomorrow"),
-            rss_item("Future chips story", link="https://example.com/f", guid="f",
-                     date="Mon, 01 Jan 2999 00:00:00 +0000"),
-            rss_item("Dated chips story", link="https://example.com/d", guid="d",
-                     date=rfc822(t0 - timedelta(hours=1))),
-        ]))
+        feed_server.serve(
+            "/dates",
+            rss(
+                [
+                    rss_item("Undated chips story", link="https://example.com/u", guid="u"),
+                    rss_item(
+                        "Garbage date chips story",
+                        link="https://example.com/g",
+                        guid="g",
+                        date="the day after tomorrow",
+                    ),
+                    rss_item(
+                        "Future chips story",
+                        link="https://example.com/f",
+                        guid="f",
+                        date="Mon, 01 Jan 2999 00:00:00 +0000",
+                    ),
+                    rss_item(
+                        "Dated chips story",
+                        link="https://example.com/d",
+                        guid="d",
+                        date=rfc822(t0 - timedelta(hours=1)),
+                    ),
+                ]
+            ),
+        )
         await engine.poll_news(force=True)
         got = await engine.recent_headlines(limit=10, matched_only=False)
         assert [h.title for h in got][-1] == "Dated chips story"
         later = {h.title: h for h in got[:-1]}
-        assert set(later) == {"Undated chips story", "Garbage date chips story",
-                              "Future chips story"}
+        assert set(later) == {
+            "Undated chips story",
+            "Garbage date chips story",
+            "Future chips story",
+        }
         for h in later.values():
             assert h.published == t1 and h.first_seen == t1  # clamped to first sight
     finally:
@@ -238,44 +276,96 @@ async def test_row17_guids_missing_duplicated_changed_and_cross_feed(
     feed_server, clock, tmp_path
 ) -> None:
     now = rfc822(clock.now())
-    feed_server.serve("/a", rss([
-        rss_item("No guid chips story", link="https://example.com/noguid", date=now),
-        rss_item("Repeated chips story", link="https://example.com/rep", guid="rep", date=now),
-        rss_item("Repeated chips story", link="https://example.com/rep", guid="rep", date=now),
-        # a broken feed giving two distinct stories the same guid
-        rss_item("Shared guid chips one", link="https://example.com/s1", guid="same", date=now),
-        rss_item("Shared guid chips two", link="https://example.com/s2", guid="same", date=now),
-        rss_item("Cross-posted chips story", link="https://example.com/x", guid="x-a", date=now),
-    ], title="Outlet A"))
-    feed_server.serve("/b", rss([
-        rss_item("Cross-posted chips story", link="https://www.example.com/x?utm_source=b",
-                 guid="x-b", date=now),
-    ], title="Outlet B"))
-    engine, events = await open_engine(tmp_path, feeds_config(feed_server, "a", "b"),
-                                       clock=clock)
+    feed_server.serve(
+        "/a",
+        rss(
+            [
+                rss_item("No guid chips story", link="https://example.com/noguid", date=now),
+                rss_item(
+                    "Repeated chips story", link="https://example.com/rep", guid="rep", date=now
+                ),
+                rss_item(
+                    "Repeated chips story", link="https://example.com/rep", guid="rep", date=now
+                ),
+                # a broken feed giving two distinct stories the same guid
+                rss_item(
+                    "Shared guid chips one", link="https://example.com/s1", guid="same", date=now
+                ),
+                rss_item(
+                    "Shared guid chips two", link="https://example.com/s2", guid="same", date=now
+                ),
+                rss_item(
+                    "Cross-posted chips story", link="https://example.com/x", guid="x-a", date=now
+                ),
+            ],
+            title="Outlet A",
+        ),
+    )
+    feed_server.serve(
+        "/b",
+        rss(
+            [
+                rss_item(
+                    "Cross-posted chips story",
+                    link="https://www.example.com/x?utm_source=b",
+                    guid="x-b",
+                    date=now,
+                ),
+            ],
+            title="Outlet B",
+        ),
+    )
+    engine, events = await open_engine(tmp_path, feeds_config(feed_server, "a", "b"), clock=clock)
     try:
         await engine.poll_news(force=True)
         titles = await stored_titles(engine)
-        assert sorted(titles) == sorted([
-            "No guid chips story", "Repeated chips story", "Shared guid chips one",
-            "Shared guid chips two", "Cross-posted chips story"])
-        cross = next(h for h in await engine.recent_headlines(matched_only=False)
-                     if h.title == "Cross-posted chips story")
+        assert sorted(titles) == sorted(
+            [
+                "No guid chips story",
+                "Repeated chips story",
+                "Shared guid chips one",
+                "Shared guid chips two",
+                "Cross-posted chips story",
+            ]
+        )
+        cross = next(
+            h
+            for h in await engine.recent_headlines(matched_only=False)
+            if h.title == "Cross-posted chips story"
+        )
         assert {o.source for o in cross.outlets} == {"Outlet A", "Outlet B"}
         new_announced = [h.title for h in events.headlines if h.new]
         assert sorted(new_announced) == sorted(titles)  # each story announced once
 
         # re-poll: the guid changes for the same link; the guid-less item returns
         events.clear()
-        feed_server.serve("/a", rss([
-            rss_item("No guid chips story", link="https://example.com/noguid", date=now),
-            rss_item("Repeated chips story", link="https://example.com/rep", guid="rep-v2",
-                     date=now),
-            rss_item("Shared guid chips one", link="https://example.com/s1", guid="same",
-                     date=now),
-            rss_item("Shared guid chips two", link="https://example.com/s2", guid="same",
-                     date=now),
-        ], title="Outlet A"))
+        feed_server.serve(
+            "/a",
+            rss(
+                [
+                    rss_item("No guid chips story", link="https://example.com/noguid", date=now),
+                    rss_item(
+                        "Repeated chips story",
+                        link="https://example.com/rep",
+                        guid="rep-v2",
+                        date=now,
+                    ),
+                    rss_item(
+                        "Shared guid chips one",
+                        link="https://example.com/s1",
+                        guid="same",
+                        date=now,
+                    ),
+                    rss_item(
+                        "Shared guid chips two",
+                        link="https://example.com/s2",
+                        guid="same",
+                        date=now,
+                    ),
+                ],
+                title="Outlet A",
+            ),
+        )
         clock.advance(300)
         await engine.poll_news(force=True)
         assert events.headlines == []
@@ -301,7 +391,8 @@ async def test_row18_not_modified_writes_nothing(feed_server, clock, tmp_path) -
         assert await engine.store.read(lambda s: s.headline_count()) == count
         assert events.headlines == []
         entries = await engine.store.read(
-            lambda s: s._read(lambda: s._conn.execute("SELECT COUNT(*) FROM entries").fetchone()))
+            lambda s: s._read(lambda: s._conn.execute("SELECT COUNT(*) FROM entries").fetchone())
+        )
         assert entries[0] == 3
     finally:
         await engine.stop()
@@ -332,8 +423,9 @@ async def test_row18_moved_permanently_uses_and_reports_the_new_url(
 ) -> None:
     feed_server.redirect("/old", "/new")
     feed_server.serve("/new", rss(items("moved", 2, when=clock.now())))
-    engine, _ = await open_engine(tmp_path, feeds_config(feed_server, "wire",
-                                                         paths={"wire": "/old"}), clock=clock)
+    engine, _ = await open_engine(
+        tmp_path, feeds_config(feed_server, "wire", paths={"wire": "/old"}), clock=clock
+    )
     try:
         assert len(await engine.poll_news(force=True)) == 2
         status = source(engine, "wire")

@@ -40,8 +40,12 @@ def _corpus_files() -> list[Path]:
     root = Path(CORPUS or ".")
     if not root.is_dir():
         pytest.fail(f"MONITOR_FEEDPARSER_CORPUS={CORPUS}: not a directory")
-    files = sorted(p for folder in FOLDERS for p in (root / folder).rglob("*")
-                   if p.is_file() and p.suffix in (".xml", ".rdf", ".gz", ".z", ".zz", ""))
+    files = sorted(
+        p
+        for folder in FOLDERS
+        for p in (root / folder).rglob("*")
+        if p.is_file() and p.suffix in (".xml", ".rdf", ".gz", ".z", ".zz", "")
+    )
     assert len(files) > 1500, f"only {len(files)} corpus files under {root}"
     return files
 
@@ -55,8 +59,14 @@ def _content_type(data: bytes) -> str | None:
 
 
 def _texts(headline) -> list[str]:
-    return [headline.title, headline.summary, headline.link or "", headline.source,
-            headline.feed, *(f"{o.source} {o.link or ''}" for o in headline.outlets)]
+    return [
+        headline.title,
+        headline.summary,
+        headline.link or "",
+        headline.source,
+        headline.feed,
+        *(f"{o.source} {o.link or ''}" for o in headline.outlets),
+    ]
 
 
 async def test_feedparser_corpus_through_the_ingest_path(feed_server, tmp_path) -> None:
@@ -82,7 +92,8 @@ async def test_feedparser_corpus_through_the_ingest_path(feed_server, tmp_path) 
     fetched = [s for s in sources if s.kind == "feed"]
     assert len(fetched) == len(files)
     assert all(s.status in (Status.OK, Status.NOT_MODIFIED) for s in fetched), [
-        (s.name, s.status, s.error) for s in fetched if s.status not in (Status.OK,)][:10]
+        (s.name, s.status, s.error) for s in fetched if s.status not in (Status.OK,)
+    ][:10]
     assert len(stored) > 50  # the corpus really went in (most files test feed-level fields)
     bad = [(h.feed, t) for h in stored for t in _texts(h) if CONTROL.search(t)]
     assert bad == [], bad[:10]

@@ -93,8 +93,13 @@ async def test_row19_no_desktop_alert_still_stored_and_shown_one_notice(
             pytest.skip("dbus-daemon is not installed")
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", request.getfixturevalue("bus").address)
     quotes = StaticQuotes(clock=clock)
-    engine, events = await open_engine(tmp_path, desktop_config(price_rules(100, 200)),
-                                       clock=clock, quote_source=quotes, notify=True)
+    engine, events = await open_engine(
+        tmp_path,
+        desktop_config(price_rules(100, 200)),
+        clock=clock,
+        quote_source=quotes,
+        notify=True,
+    )
     try:
         await engine._check_desktop()  # what start() does
         await _two_alerts(engine, quotes, clock)
@@ -114,8 +119,13 @@ async def test_row19_stalled_service_never_blocks_alerts(
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
     service = bus.service(tmp_path / "calls.jsonl", "--stall", "30")
     quotes = StaticQuotes(clock=clock)
-    engine, events = await open_engine(tmp_path, desktop_config(price_rules(100, 200)),
-                                       clock=clock, quote_source=quotes, notify=True)
+    engine, events = await open_engine(
+        tmp_path,
+        desktop_config(price_rules(100, 200)),
+        clock=clock,
+        quote_source=quotes,
+        notify=True,
+    )
     try:
         quotes.quotes["NVDA"] = nvda(150.0, clock)
         await engine.poll_quotes()
@@ -147,8 +157,9 @@ async def test_row20_fifty_rules_at_once_make_one_summary_notification(
     service = bus.service(record)
     quotes = StaticQuotes({"NVDA": nvda(500.0, clock)}, clock=clock)
     rules = price_rules(*range(1, 51))
-    engine, events = await open_engine(tmp_path, desktop_config(rules), clock=clock,
-                                       quote_source=quotes, notify=True)
+    engine, events = await open_engine(
+        tmp_path, desktop_config(rules), clock=clock, quote_source=quotes, notify=True
+    )
     try:
         await engine.poll_quotes()
         await settle(engine)
@@ -168,26 +179,42 @@ async def test_row20_old_headlines_found_late_are_not_breaking(
     feed_server, clock, tmp_path
 ) -> None:
     old = clock.now() - timedelta(days=2)
-    feed_server.serve("/wire", rss([
-        rss_item(f"DeepSeek story {i} from the archive", link=f"https://example.com/old/{i}",
-                 guid=f"old-{i}", date=rfc822(old + timedelta(minutes=i)))
-        for i in range(5)
-    ]))
+    feed_server.serve(
+        "/wire",
+        rss(
+            [
+                rss_item(
+                    f"DeepSeek story {i} from the archive",
+                    link=f"https://example.com/old/{i}",
+                    guid=f"old-{i}",
+                    date=rfc822(old + timedelta(minutes=i)),
+                )
+                for i in range(5)
+            ]
+        ),
+    )
     rules = [("deepseek burst", 'news "DeepSeek" count >= 1 within 30m')]
-    text = config_text(rules=rules, query="DeepSeek",
-                       feeds=[("wire", feed_server.url("/wire"))])
+    text = config_text(rules=rules, query="DeepSeek", feeds=[("wire", feed_server.url("/wire"))])
     engine, events = await open_engine(tmp_path, text, clock=clock)
     try:
         assert len(await engine.poll_news(force=True)) == 5  # stored and shown
         assert events.alerts == []  # but not announced as breaking
         clock.advance(600)
-        feed_server.serve("/wire", rss([
-            rss_item("DeepSeek releases a new model", link="https://example.com/new",
-                     guid="new", date=rfc822(clock.now() - timedelta(minutes=2))),
-        ]))
+        feed_server.serve(
+            "/wire",
+            rss(
+                [
+                    rss_item(
+                        "DeepSeek releases a new model",
+                        link="https://example.com/new",
+                        guid="new",
+                        date=rfc822(clock.now() - timedelta(minutes=2)),
+                    ),
+                ]
+            ),
+        )
         await engine.poll_news(force=True)
         assert [a.rule for a in events.alerts] == ["deepseek burst"]
-        assert [h["title"] for h in events.alerts[0].headlines] == [
-            "DeepSeek releases a new model"]
+        assert [h["title"] for h in events.alerts[0].headlines] == ["DeepSeek releases a new model"]
     finally:
         await engine.stop()

@@ -33,8 +33,12 @@ def clock() -> ManualClock:
 async def yahoo(fake: FakeYahoo, clock: ManualClock, tmp_path: Path) -> AsyncIterator[YahooQuotes]:
     reset_yfinance(tmp_path / "yfinance")
     session = fake_session(fake)
-    source_ = YahooQuotes(clock=clock, cache_dir=tmp_path, session=session,
-                          backoff=Backoff(base=60, cap=600, rng=random.Random(7)))
+    source_ = YahooQuotes(
+        clock=clock,
+        cache_dir=tmp_path,
+        session=session,
+        backoff=Backoff(base=60, cap=600, rng=random.Random(7)),
+    )
     yield source_
     session.close()
 
@@ -53,8 +57,9 @@ async def test_row01_rate_limited_for_several_cycles_keeps_values_backs_off_reco
     symbols = ["NVDA", "AMD", "^SOX"]
     for sym, price in (("NVDA", 120.0), ("AMD", 110.0), ("^SOX", 4853.0)):
         fake.set_quote(sym, price=price, prev_close=price * 1.1, time=clock.now())
-    engine, events = await _engine(tmp_path, clock, yahoo, symbols,
-                                   [("nvda drop", "NVDA day% <= -5")])
+    engine, events = await _engine(
+        tmp_path, clock, yahoo, symbols, [("nvda drop", "NVDA day% <= -5")]
+    )
     try:
         await engine.poll_quotes()
         good_time = clock.now()
@@ -116,7 +121,10 @@ async def test_row02_expired_crumb_costs_one_silent_retry(fake, clock, yahoo, tm
         await engine.poll_quotes()
         assert engine.quotes()["NVDA"].status is Status.OK
         assert fake.chart_requests["NVDA"] == 2  # the 401, then one retry
-        assert all(s.status in (Status.OK, Status.PENDING) for s in [e.status for e in events.of(SourceEvent) if e.status.kind == "quotes"])
+        assert all(
+            s.status in (Status.OK, Status.PENDING)
+            for s in [e.status for e in events.of(SourceEvent) if e.status.kind == "quotes"]
+        )
         assert events.notices == []
     finally:
         await engine.stop()
@@ -162,8 +170,9 @@ async def test_row04_empty_answer_when_closed_keeps_last_close_no_alert(
     clock.set(now)
     fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=last_session_close)
     fake.empty("NVDA")
-    engine, events = await _engine(tmp_path, clock, yahoo, ["NVDA"],
-                                   [("nvda drop", "NVDA day% <= -5")])
+    engine, events = await _engine(
+        tmp_path, clock, yahoo, ["NVDA"], [("nvda drop", "NVDA day% <= -5")]
+    )
     try:
         await engine.poll_quotes()
         await engine.poll_quotes()
@@ -190,8 +199,9 @@ async def test_row05_bad_previous_close_is_suspect_no_alert_logged_once(
     fake, clock, yahoo, tmp_path, caplog, symbol, prev_close
 ) -> None:
     fake.set_quote(symbol, price=4853.0, prev_close=prev_close, time=clock.now())
-    engine, events = await _engine(tmp_path, clock, yahoo, [symbol],
-                                   [("move", f"{symbol} day% <= -5 or {symbol} day% >= 5")])
+    engine, events = await _engine(
+        tmp_path, clock, yahoo, [symbol], [("move", f"{symbol} day% <= -5 or {symbol} day% >= 5")]
+    )
     try:
         with caplog.at_level(logging.WARNING):
             for _ in range(3):
@@ -203,8 +213,9 @@ async def test_row05_bad_previous_close_is_suspect_no_alert_logged_once(
         assert events.alerts == []
         state = rule_state(engine, "move")
         assert state.status is RuleStatus.NOT_EVALUATED and "data suspect" in state.why
-        logged = [r for r in caplog.records if "suspect" in r.getMessage() and symbol in
-                  r.getMessage()]
+        logged = [
+            r for r in caplog.records if "suspect" in r.getMessage() and symbol in r.getMessage()
+        ]
         assert len(logged) == 1, [r.getMessage() for r in caplog.records]
     finally:
         await engine.stop()
@@ -217,8 +228,9 @@ async def test_row06_stale_quote_in_market_hours_shown_stale_rules_wait(
     fake, clock, yahoo, tmp_path
 ) -> None:
     fake.set_quote("NVDA", price=100.0, prev_close=120.0, time=clock.now() - timedelta(minutes=30))
-    engine, events = await _engine(tmp_path, clock, yahoo, ["NVDA"],
-                                   [("nvda drop", "NVDA day% <= -5")])
+    engine, events = await _engine(
+        tmp_path, clock, yahoo, ["NVDA"], [("nvda drop", "NVDA day% <= -5")]
+    )
     try:
         await engine.poll_quotes()
         q = engine.quotes()["NVDA"]
@@ -239,8 +251,9 @@ async def test_row07_gbp_pence_kept_consistent_percent_rules_unaffected(
 ) -> None:
     clock.set(datetime(2025, 1, 27, 12, 0, tzinfo=UTC))  # London open
     fake.set_quote("VOD.L", price=7250.0, prev_close=7000.0, currency="GBp", time=clock.now())
-    engine, events = await _engine(tmp_path, clock, yahoo, ["VOD.L"],
-                                   [("vod up", "VOD.L day% >= 3")])
+    engine, events = await _engine(
+        tmp_path, clock, yahoo, ["VOD.L"], [("vod up", "VOD.L day% >= 3")]
+    )
     try:
         await engine.poll_quotes()
         q = engine.quotes()["VOD.L"]

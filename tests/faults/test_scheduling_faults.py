@@ -44,8 +44,9 @@ async def test_row08_manual_refresh_during_a_scheduled_poll_fetches_once(
 ) -> None:
     for name in ("a", "b"):
         feed_server.serve(f"/{name}", rss(items(name, 2, when=clock.now())), delay=0.5)
-    quotes = StaticQuotes({"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())},
-                          clock=clock)
+    quotes = StaticQuotes(
+        {"NVDA": Quote("NVDA", price=1.0, prev_close=1.0, as_of=clock.now())}, clock=clock
+    )
     quotes.delay = 0.5
     text = config_text(feeds=[("a", feed_server.url("/a")), ("b", feed_server.url("/b"))])
     engine, events = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
@@ -70,9 +71,7 @@ async def _start_fast(engine, every: float) -> None:
     await engine.start()
 
 
-async def test_row22_slow_poll_never_overlaps_and_a_raising_job_is_visible(
-    clock, tmp_path
-) -> None:
+async def test_row22_slow_poll_never_overlaps_and_a_raising_job_is_visible(clock, tmp_path) -> None:
     quotes = StaticQuotes(clock=clock)
     quotes.delay = 0.6  # three intervals long
     quotes.fail_on = {2}
@@ -96,8 +95,9 @@ async def test_row22_suspend_gives_one_catch_up_run(clock, tmp_path) -> None:
     missed: list[object] = []
     try:
         await _start_fast(engine, 0.5)
-        engine._scheduler.add_listener(lambda e: runs.append(e.scheduled_run_time),
-                                       EVENT_JOB_EXECUTED)
+        engine._scheduler.add_listener(
+            lambda e: runs.append(e.scheduled_run_time), EVENT_JOB_EXECUTED
+        )
         engine._scheduler.add_listener(missed.append, EVENT_JOB_MISSED)
         assert await wait_until(lambda: len(runs) >= 2)
         asleep = datetime.now(UTC)
@@ -115,8 +115,9 @@ async def test_row22_suspend_gives_one_catch_up_run(clock, tmp_path) -> None:
 
 async def test_row22_two_hour_jump_fetches_each_feed_once(feed_server, clock, tmp_path) -> None:
     feed_server.serve("/a", rss(items("a", 2, when=clock.now())))
-    engine, _ = await open_engine(tmp_path, config_text(feeds=[("a", feed_server.url("/a"))]),
-                                  clock=clock)
+    engine, _ = await open_engine(
+        tmp_path, config_text(feeds=[("a", feed_server.url("/a"))]), clock=clock
+    )
     try:
         await engine.poll_news()
         clock.advance(2 * 3600)
@@ -141,8 +142,12 @@ async def test_row23_no_network_at_start_up_shows_stored_data_and_backs_off(
     text = config_text(feeds=[("wire", url)])
 
     def yahoo(session):
-        return YahooQuotes(clock=clock, cache_dir=tmp_path, session=session,
-                           backoff=Backoff(base=60, cap=600, rng=random.Random(3)))
+        return YahooQuotes(
+            clock=clock,
+            cache_dir=tmp_path,
+            session=session,
+            backoff=Backoff(base=60, cap=600, rng=random.Random(3)),
+        )
 
     session = fake_session(fake)
     engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=yahoo(session))

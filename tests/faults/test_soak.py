@@ -32,8 +32,23 @@ from tests.feedserver import FeedServer, Reply, failure
 SOAK_SECONDS = float(os.environ.get("MONITOR_SOAK_SECONDS", "60"))
 FEEDS = 100
 TICK = 0.5  # accelerated poll interval of every feed and of quotes
-WORDS = ["chips", "model", "rally", "export", "tariff", "earnings", "guidance", "outage",
-         "merger", "launch", "probe", "forecast", "shortage", "record", "recall"]
+WORDS = [
+    "chips",
+    "model",
+    "rally",
+    "export",
+    "tariff",
+    "earnings",
+    "guidance",
+    "outage",
+    "merger",
+    "launch",
+    "probe",
+    "forecast",
+    "shortage",
+    "record",
+    "recall",
+]
 
 pytestmark = pytest.mark.timeout(SOAK_SECONDS + 240)
 
@@ -110,8 +125,9 @@ async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
     clock = WallClock()
     quotes = StaticQuotes({"NVDA": Quote("NVDA", price=100.0, prev_close=99.0)}, clock=clock)
     text = config_text(feeds=[(f"feed {i}", server.url(f"/f{i}")) for i in range(FEEDS)])
-    engine, events = await open_engine(tmp_path, text, clock=clock, quote_source=quotes,
-                                       deadline=1.0)
+    engine, events = await open_engine(
+        tmp_path, text, clock=clock, quote_source=quotes, deadline=1.0
+    )
     loop = asyncio.get_running_loop()
     loop_errors: list[dict] = []
     loop.set_exception_handler(lambda _loop, context: loop_errors.append(context))

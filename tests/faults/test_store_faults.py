@@ -75,8 +75,11 @@ async def test_row21_write_locked_by_another_process_queues_and_keeps_running(
     feed_server.serve("/wire", rss(items("first", 3, when=clock.now())))
     text = config_text(feeds=[("wire", feed_server.url("/wire"))])
     engine, events = await open_engine(tmp_path, text, clock=clock)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "m.db"), "2"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "m.db"), "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         await engine.poll_news(force=True)  # returns: the app keeps running
@@ -114,8 +117,10 @@ async def test_row21_disk_full_is_a_clear_error_then_recovers(feed_server, clock
         pages = (await engine.store._run(lambda: conn.execute("PRAGMA page_count").fetchone()))[0]
         await engine.store._run(lambda: conn.execute(f"PRAGMA max_page_count = {pages}"))
         clock.advance(600)
-        big = [i.replace("</title>", "</title><description>" + "lorem ipsum " * 300
-                         + "</description>") for i in items("second", 20, when=clock.now())]
+        big = [
+            i.replace("</title>", "</title><description>" + "lorem ipsum " * 300 + "</description>")
+            for i in items("second", 20, when=clock.now())
+        ]
         feed_server.serve("/wire", rss(big))
         await engine.poll_news(force=True)  # the app keeps running
         full = [n for n in events.notices if n.startswith("database:")]
@@ -144,8 +149,12 @@ def test_row21_kill_9_mid_write_fifty_times_loses_no_committed_row(tmp_path) -> 
     rng = random.Random(21)
     committed: set[str] = set()
     for run in range(50):
-        child = subprocess.Popen([sys.executable, str(script), str(db), str(run)],
-                                 stdout=subprocess.PIPE, env=env, text=True)
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(db), str(run)],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
         assert child.stdout is not None
         for _ in range(rng.randint(1, 4)):  # let it commit a few batches, then mid-write
             line = child.stdout.readline().strip()
@@ -159,8 +168,9 @@ def test_row21_kill_9_mid_write_fifty_times_loses_no_committed_row(tmp_path) -> 
     store = _check_file(db)  # after the last kill: sound, and the lock is not stuck
     try:
         store.acquire_lock()
-        stored = store._read(lambda: {g for (g,) in store._conn.execute(
-            "SELECT guid FROM entries")})
+        stored = store._read(
+            lambda: {g for (g,) in store._conn.execute("SELECT guid FROM entries")}
+        )
         missing = [c for c in committed for j in range(5) if f"{c}-{j}" not in stored]
         assert missing == [], missing[:10]
         assert len(committed) >= 50
@@ -174,8 +184,9 @@ def test_row21_restart_after_kill_reopens_with_the_engine(tmp_path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(textwrap.dedent(WRITER))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, str(script), str(db), "0"],
-                             stdout=subprocess.PIPE, env=env, text=True)
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(db), "0"], stdout=subprocess.PIPE, env=env, text=True
+    )
     assert child.stdout.readline().strip() == "0-0"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
@@ -185,7 +196,8 @@ def test_row21_restart_after_kill_reopens_with_the_engine(tmp_path) -> None:
         store.acquire_lock()
         assert store.integrity_check() == "ok"
         assert store.headline_count() >= 5
-        assert store.recent_headlines(limit=1, matched_only=True)[0].published - US_OPEN \
-            < timedelta(seconds=1)
+        assert store.recent_headlines(limit=1, matched_only=True)[
+            0
+        ].published - US_OPEN < timedelta(seconds=1)
     finally:
         store.close()

@@ -45,11 +45,18 @@ def _hostile_feed() -> bytes:
     is what a sloppy real feed gives."""
     items = [
         # row 13: markup-like text, a double-escaped tag, an escaped ampersand
-        ("[bold]Bold[/bold] [link=https://x]Link[/link] [@click=app.quit]Quit[/] "
-         "&amp;lt;b&amp;gt;tag AT&amp;amp;T chips", "https://example.com/markup", "Plain"),
+        (
+            "[bold]Bold[/bold] [link=https://x]Link[/link] [@click=app.quit]Quit[/] "
+            "&amp;lt;b&amp;gt;tag AT&amp;amp;T chips",
+            "https://example.com/markup",
+            "Plain",
+        ),
         # row 14: escape sequences in title, summary and link
-        (f"Clear{CLEAR} copy{OSC52} link{OSC8} bell\x07 c1{C1} bidi{BIDI}gpj.exe chips",
-         f"https://example.com/esc{ESC}[2J", f"summary {OSC52} {CLEAR} {C1}"),
+        (
+            f"Clear{CLEAR} copy{OSC52} link{OSC8} bell\x07 c1{C1} bidi{BIDI}gpj.exe chips",
+            f"https://example.com/esc{ESC}[2J",
+            f"summary {OSC52} {CLEAR} {C1}",
+        ),
         # row 15: links nobody should open
         ("Javascript link chips", "javascript:alert(document.cookie)", ""),
         ("File link chips", "file:///etc/passwd", ""),
@@ -64,8 +71,10 @@ def _hostile_feed() -> bytes:
         f"<description>{s}</description></item>"
         for i, (t, link, s) in enumerate(items)
     )
-    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-            f"<title>Feed{CLEAR}{OSC52}name</title>{body}</channel></rss>").encode()
+    return (
+        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>Feed{CLEAR}{OSC52}name</title>{body}</channel></rss>"
+    ).encode()
 
 
 def _all_text(headline) -> str:
@@ -189,13 +198,22 @@ async def test_rows13_15_rendered_screen_toasts_and_link_opening(
     app = MonitorApp(_app_factory(tmp_path, feed_server.url("/evil")))
     toasts: list[dict] = []  # every toast, kept after it times out on screen
     show = app.notify
-    monkeypatch.setattr(app, "notify", lambda message, **kw: (
-        toasts.append({"message": message, **kw}), show(message, **kw))[1])
+    monkeypatch.setattr(
+        app,
+        "notify",
+        lambda message, **kw: (toasts.append({"message": message, **kw}), show(message, **kw))[1],
+    )
     async with app.run_test(size=(200, 50)) as pilot:
-        await _until(pilot, lambda: app.engine is not None and len(app.headlines.order) >= 8,
-                     why=lambda: app.engine and app.engine.sources())
-        await _until(pilot, lambda: any("quit" in t["message"] for t in toasts),
-                     why=lambda: (toasts, app.engine.rule_states(), app.alerts.alerts))
+        await _until(
+            pilot,
+            lambda: app.engine is not None and len(app.headlines.order) >= 8,
+            why=lambda: app.engine and app.engine.sources(),
+        )
+        await _until(
+            pilot,
+            lambda: any("quit" in t["message"] for t in toasts),
+            why=lambda: (toasts, app.engine.rule_states(), app.alerts.alerts),
+        )
         await pilot.press("2")
         await pilot.pause()
         svg, text = _screen(app)

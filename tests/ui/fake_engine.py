@@ -117,10 +117,25 @@ def canned_rules() -> list[RuleState]:
 
 def canned_alerts() -> list[Alert]:
     return [
-        Alert("nvda-drop", _ago(3), "NVDA -16.97% (below -5%)", "critical", symbol="NVDA",
-              value=-16.97, threshold=-5.0, id=7),
-        Alert("avgo-drop", _ago(30), "AVGO -13.6% (below -5%)", "warning", symbol="AVGO",
-              id=6, acknowledged=True),
+        Alert(
+            "nvda-drop",
+            _ago(3),
+            "NVDA -16.97% (below -5%)",
+            "critical",
+            symbol="NVDA",
+            value=-16.97,
+            threshold=-5.0,
+            id=7,
+        ),
+        Alert(
+            "avgo-drop",
+            _ago(30),
+            "AVGO -13.6% (below -5%)",
+            "warning",
+            symbol="AVGO",
+            id=6,
+            acknowledged=True,
+        ),
     ]
 
 

@@ -170,8 +170,15 @@ async def test_open_http_link_asks_first(monkeypatch) -> None:
 def test_safe_url() -> None:
     assert safe_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
     assert safe_url("HTTP://example.com") == "HTTP://example.com"
-    for bad in ("javascript:alert(1)", "file:///etc/passwd", "https://", "https://a b", None,
-                "https://x.com/\x1b]52;c;x\x07", "data:text/html,hi"):
+    for bad in (
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https://",
+        "https://a b",
+        None,
+        "https://x.com/\x1b]52;c;x\x07",
+        "data:text/html,hi",
+    ):
         assert safe_url(bad) is None
 
 
@@ -204,8 +211,17 @@ async def test_new_headlines_arrive_live() -> None:
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
-        fresh = Headline("s9", "DeepSeek V4 tops benchmarks", "https://x.example/v4", "AP",
-                         "ap", NOW, NOW, matched=("DeepSeek",), new=True)
+        fresh = Headline(
+            "s9",
+            "DeepSeek V4 tops benchmarks",
+            "https://x.example/v4",
+            "AP",
+            "ap",
+            NOW,
+            NOW,
+            matched=("DeepSeek",),
+            new=True,
+        )
         engine.emit(HeadlinesEvent((fresh,)))
         await wait_for(pilot, lambda: app.headlines.order[:1] == ["s9"])
         assert "s9" in app.headlines.unread
@@ -407,8 +423,14 @@ async def test_palette_offers_the_app_commands() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
         names = [name for name, _, _ in app.palette_commands()]
-        for wanted in ("Refresh now", "Pause polling", "Reload config", "Toggle groups",
-                       "Switch theme", "Export"):
+        for wanted in (
+            "Refresh now",
+            "Pause polling",
+            "Reload config",
+            "Toggle groups",
+            "Switch theme",
+            "Export",
+        ):
             assert wanted in names
         await pilot.press("ctrl+p")
         await pilot.press(*"export")
@@ -532,8 +554,17 @@ async def test_the_headlines_pane_keeps_only_the_newest_stories() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
         many = [
-            Headline(f"bulk{i}", f"DeepSeek item {i}", None, "Src", "feed",
-                     NOW - timedelta(minutes=i), NOW, matched=("DeepSeek",), new=True)
+            Headline(
+                f"bulk{i}",
+                f"DeepSeek item {i}",
+                None,
+                "Src",
+                "feed",
+                NOW - timedelta(minutes=i),
+                NOW,
+                matched=("DeepSeek",),
+                new=True,
+            )
             for i in range(MAX_SHOWN + 100)
         ]
         engine.emit(HeadlinesEvent(tuple(many)))

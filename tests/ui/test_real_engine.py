@@ -71,16 +71,26 @@ async def test_app_shows_live_panes_and_fires_the_sox_alert(
     )
     app = MonitorApp(factory)
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.engine is not None and "SOX selloff" in screen_text(app)
-                     and "fired" in screen_text(app))
+        await _until(
+            pilot,
+            lambda: (
+                app.engine is not None
+                and "SOX selloff" in screen_text(app)
+                and "fired" in screen_text(app)
+            ),
+        )
         await _until(pilot, lambda: "Nvidia" in screen_text(app))
         text = screen_text(app)
         assert "NVDA" in text and "^SOX" in text
-        assert "[@click=app.quit]" in text or "[bold]" in text, "markup-like titles appear literally"
+        assert "[@click=app.quit]" in text or "[bold]" in text, (
+            "markup-like titles appear literally"
+        )
         assert "\x1b" not in app.export_screenshot()
         assert app.is_running, "a [@click=app.quit] headline did not quit the app"
-        await _until(pilot, lambda: any(
-            "SOX selloff" in f"{n.title} {n.message}" for n in app._notifications))
+        await _until(
+            pilot,
+            lambda: any("SOX selloff" in f"{n.title} {n.message}" for n in app._notifications),
+        )
 
 
 async def test_app_without_network_starts_and_shows_sources_unreachable(tmp_path: Path) -> None:

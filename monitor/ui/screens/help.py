@@ -57,4 +57,3 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide-dialog", id="help-box"):
             yield Static(help_text(self.app, self.sections, self.keymap), id="help-text")
-

@@ -100,9 +100,7 @@ class SymbolDetail(ModalScreen[None]):
         )
         closes = [bar.close for bar in self.days][-width:]
         title = f"Last {len(closes)} sessions" if closes else "Recent sessions"
-        self.query_one("#symbol-days", Static).update(
-            chart_text(title, closes, width, DAYS_HEIGHT)
-        )
+        self.query_one("#symbol-days", Static).update(chart_text(title, closes, width, DAYS_HEIGHT))
 
     def _streak(self) -> int:
         if not self.days or self.quote is None:

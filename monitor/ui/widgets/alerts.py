@@ -218,4 +218,3 @@ class AlertsPane(Pane):
         await change
         # the engine's RulesEvent will follow; read now so the pane shows it at once
         self.set_rules(self.engine.rule_states())
-

@@ -59,7 +59,7 @@ class HeadlinesPane(Pane):
         self._loaded = False
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: words, \"phrase\", a OR b, -not …", id="headline-filter")
+        yield Input(placeholder='filter: words, "phrase", a OR b, -not …', id="headline-filter")
         yield DataTable(id="headline-table", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
@@ -136,9 +136,7 @@ class HeadlinesPane(Pane):
     def _rebuild(self) -> None:
         table = self.table
         selected = self.selected_story()
-        self.order = sorted(
-            self.headlines, key=lambda s: self.headlines[s].published, reverse=True
-        )
+        self.order = sorted(self.headlines, key=lambda s: self.headlines[s].published, reverse=True)
         table.clear(columns=True)
         for key, width in FIXED_WIDTHS.items():
             table.add_column(Text(""), key=key, width=width)
