@@ -173,7 +173,7 @@ def check_query(value: Any) -> str:
         raise ValueError(f"expected a query string, got {value!r}")
     if not value.strip():
         return value
-    from monitor.news.match import QueryError, parse_query  # lazy: keeps config light
+    from monitor.query import QueryError, parse_query  # lazy: keeps config light
 
     try:
         parse_query(value)

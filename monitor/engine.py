@@ -43,8 +43,8 @@ from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest
 from monitor.news.parse import parse_feed
 from monitor.quotes.base import QuoteSource
-from monitor.quotes.sessions import is_stale
 from monitor.rules import RuleRunner, Snapshot
+from monitor.sessions import is_stale
 from monitor.settings_view import SettingsView
 from monitor.store import Store
 from monitor.storeworker import StoreWorker
@@ -568,7 +568,7 @@ class Engine:
 
     def limit_streak(self, symbol: str) -> int | None:
         """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""
-        from monitor.quotes.limits import board_limit, limit_up_streak
+        from monitor.price_limits import board_limit, limit_up_streak
 
         quote = self._quotes.get(symbol)
         bars = self._history.get(symbol)

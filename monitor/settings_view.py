@@ -144,7 +144,7 @@ class SettingsView:
 
     def history_symbols(self) -> list[str]:
         """Symbols whose daily history adds context to rules (moves, volume, streaks)."""
-        from monitor.quotes.limits import board_limit
+        from monitor.price_limits import board_limit
 
         seen: list[str] = []
         for rule in self.config.alerts:

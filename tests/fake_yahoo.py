@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from monitor.quotes import sessions
+from monitor import sessions
 
 YAHOO_HOSTS = (
     "https://query1.finance.yahoo.com",

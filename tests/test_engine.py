@@ -276,7 +276,7 @@ async def test_limit_streak_of_an_a_share_from_daily_history(tmp_path: Path) -> 
 def test_the_engine_imports_no_ui_toolkit_and_no_pandas() -> None:
     """The layers: nothing below monitor.ui imports Textual; yfinance/pandas stay lazy."""
     code = (
-        "import sys, monitor.engine, monitor.commands, monitor.rules, monitor.notify.dispatch;"
+        "import sys, monitor.engine, monitor.cli.commands, monitor.rules, monitor.notify.dispatch;"
         "print(sorted({m.split('.')[0] for m in sys.modules}"
         " & {'textual', 'pandas', 'yfinance'}))"
     )

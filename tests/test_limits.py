@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from monitor.model import DailyBar, Quote
-from monitor.quotes.limits import (
+from monitor.price_limits import (
     at_limit_down,
     at_limit_up,
     board_limit,

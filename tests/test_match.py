@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.news.match import QueryError, find_spans, parse_query
+from monitor.query import QueryError, find_spans, parse_query
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.news.sanitize import clean_multiline, clean_text, clean_url
+from monitor.text import clean_multiline, clean_text, clean_url
 
 # Characters that must never reach a terminal or a person's eyes unannounced.
 FORBIDDEN = (
@@ -191,7 +191,7 @@ def test_fast_path_agrees_with_full_normalization(
 ) -> None:
     import re
 
-    from monitor.news import sanitize
+    from monitor import text as sanitize
 
     fast = clean_url(url)
     monkeypatch.setattr(sanitize, "_NORMAL_URL", re.compile(r"(?!)"))

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from monitor import sessions
 from monitor.model import MarketState, Quote
-from monitor.quotes import sessions
-from monitor.quotes.sessions import (
+from monitor.sessions import (
     is_open,
     is_stale,
     is_trading_day,

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.model import Entry
-from monitor.news.match import Query, parse_query
 from monitor.news.symbols import SymbolLinker
+from monitor.query import Query, parse_query
 
 Matched = tuple[Entry, tuple[str, ...], tuple[str, ...]]
 

@@ -31,7 +31,7 @@ import feedparser
 from lxml import etree
 
 from monitor.model import Entry
-from monitor.news.sanitize import clean_multiline, clean_text, clean_url
+from monitor.text import clean_multiline, clean_text, clean_url
 
 MAX_ENTRIES = 500
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -4,7 +4,7 @@ Three ways a symbol is mentioned:
 
 - a cashtag of a watchlist symbol, exactly as listed (``$NVDA``; ``$nvda`` is not one);
 - one of its aliases (``NVDA = ["Nvidia", "英伟达"]``), case-insensitive, with the
-  boundary rules of the topic query (see :mod:`monitor.news.match`);
+  boundary rules of the topic query (see :mod:`monitor.query`);
 - the bare ticker in uppercase as a whole word ("NVDA shares fall"), only for tickers of
   three or more characters, and not in a headline written mostly in capitals, where
   "NOW", "ALL" or "ARM" would be ordinary words.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from monitor.news.match import fold, term_pattern
+from monitor.query import fold, term_pattern
 
 # Letters and digits a ticker must not be glued to (on the original text).
 _WORDISH = "0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"

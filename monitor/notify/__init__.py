@@ -8,7 +8,7 @@ The "terminal" channel is not here: the engine emits an ``AlertEvent`` for the C
 
 Alert text was sanitized on ingest; it is cleaned again here because a notification is
 another edge where text leaves the program (a desktop shell renders a small HTML subset,
-Slack renders ``<url|text>`` links).  The cleaning itself is ``monitor.news.sanitize``
+Slack renders ``<url|text>`` links).  The cleaning itself is ``monitor.text``
 with ``html=False`` (the text is already plain: a ``<b>`` in it is literal text, to be
 shown, not stripped); escaping for a markup-rendering receiver is done here.
 """
@@ -21,8 +21,8 @@ from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from monitor.model import Alert
-from monitor.news.sanitize import clean_multiline
-from monitor.news.sanitize import clean_text as clean_line
+from monitor.text import clean_multiline
+from monitor.text import clean_text as clean_line
 
 TERMINAL = "terminal"
 DESKTOP = "desktop"

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from monitor import sessions
 from monitor.clock import ManualClock
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
-from monitor.quotes import sessions
 
 REQUIRED = ("time", "symbol", "price", "prev_close")
 OPTIONAL = ("open", "high", "low", "volume", "currency", "name", "source")

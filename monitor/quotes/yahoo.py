@@ -40,9 +40,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from monitor import sessions
 from monitor.clock import Clock
 from monitor.model import DailyBar, MarketState, Quote, QuoteBatch, SourceStatus, Status
-from monitor.quotes import sessions
 
 T = TypeVar("T")
 Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, vol

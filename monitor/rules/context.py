@@ -26,8 +26,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from monitor import price_limits as limits
+from monitor import sessions
 from monitor.model import DailyBar, Headline, Quote, iso
-from monitor.quotes import limits, sessions
 from monitor.rules.evaluate import Outcome, Snapshot
 from monitor.rules.language import (
     OP_SIGNS,

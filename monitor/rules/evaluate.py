@@ -22,8 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from monitor import price_limits as limits
+from monitor import sessions
 from monitor.model import DailyBar, Headline, MarketState, Quote, Status
-from monitor.quotes import limits, sessions
 from monitor.rules.language import (
     AllOf,
     AnyOf,

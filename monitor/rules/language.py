@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from monitor.news.match import Query, QueryError, parse_query
+from monitor.query import Query, QueryError, parse_query
 
 #: Metrics of one symbol's quote.  Percent metrics end with ``%``.
 METRICS: dict[str, str] = {

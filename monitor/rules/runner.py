@@ -39,8 +39,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor import sessions
 from monitor.model import Alert, RuleState, RuleStatus, iso
-from monitor.quotes import sessions
 from monitor.rules.context import describe
 from monitor.rules.evaluate import Outcome, Snapshot, evaluate
 from monitor.rules.language import (

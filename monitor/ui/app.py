@@ -24,7 +24,6 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from monitor.model import Alert
-from monitor.ui.commands import MonitorCommands
 from monitor.ui.messages import (
     AlertFired,
     HeadlinesArrived,
@@ -35,6 +34,7 @@ from monitor.ui.messages import (
     SourceChanged,
     message_for,
 )
+from monitor.ui.palette import MonitorCommands
 from monitor.ui.widgets.alerts import AlertsPane
 from monitor.ui.widgets.headlines import HeadlinesPane
 from monitor.ui.widgets.statusbar import REPLAY_ZONE, StatusBar

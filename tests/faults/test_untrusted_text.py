@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli.commands import Printer
 from monitor.clock import ManualClock
-from monitor.commands import Printer
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
 from monitor.notify import alert_payload

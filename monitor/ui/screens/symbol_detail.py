@@ -105,7 +105,7 @@ class SymbolDetail(ModalScreen[None]):
     def _streak(self) -> int:
         if not self.days or self.quote is None:
             return 0
-        from monitor.quotes.limits import limit_up_streak
+        from monitor.price_limits import limit_up_streak
 
         return limit_up_streak(self.days, self.symbol, self.quote.name, today=self.quote)
 

@@ -25,7 +25,7 @@ FIXED_WIDTHS = {"unread": 1, "time": 7, "source": 12, "outlets": 3}
 
 @cache
 def _span_finder() -> Any:
-    from monitor.news.match import find_spans
+    from monitor.query import find_spans
 
     return find_spans
 

@@ -36,7 +36,7 @@ SPARK_WIDTH = 10
 
 @cache
 def _limits() -> Any:
-    from monitor.quotes import limits
+    from monitor import price_limits as limits
 
     return limits
 

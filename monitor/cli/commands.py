@@ -35,7 +35,7 @@ from monitor.model import (
 
 EXIT_CONFIG = 2
 EXIT_FATAL = 1
-DEMO_DIR = Path(__file__).parent / "demo"
+DEMO_DIR = Path(__file__).parent.parent / "demo"
 
 
 def _load(config_arg: str | None, out: TextIO = sys.stderr) -> LoadedConfig | None:

@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_app(None, demo=True)
     import logging
 
-    from monitor import commands
+    from monitor.cli import commands
 
     logging.basicConfig(level=logging.WARNING, format="monitor: %(levelname)s %(message)s")
     try:
@@ -113,7 +113,7 @@ def _run_app(config_arg: str | None, *, demo: bool = False) -> int:
     _log_to_file()
 
     async def factory() -> Any:
-        from monitor import commands
+        from monitor.cli import commands
 
         return await commands.make_engine_for_app(config_arg, demo=demo)
 

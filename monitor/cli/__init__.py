@@ -1,0 +1,3 @@
+from monitor.cli.main import main
+
+__all__ = ["main"]
