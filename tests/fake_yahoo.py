@@ -86,6 +86,8 @@ class FakeYahoo:
         self.crumb_mode = "ok"
         self.refuse_crumbs = False
         self.unreachable_hosts: set[str] = set()
+        self.recorded_charts: dict[str, tuple[int, str]] = {}  # symbol -> (status, body)
+        self.recorded_rows: dict[str, dict[str, Any]] = {}  # symbol -> a recorded v7 row
         self._rate_limits: dict[str | None, int] = {}
         self._expire_crumb = 0
         self._cookies: dict[str, str | None] = {}  # A3 value -> its crumb
@@ -190,6 +192,18 @@ class FakeYahoo:
         with self._lock:
             self.quotes[symbol.upper()] = quote
         return quote
+
+    def serve_recorded(self, payload: dict[str, Any], status: int = 200) -> None:
+        """Serve a recorded answer (tests/data/yahoo/) as it is: a v7 quote's rows join
+        the batch answers; a v8 chart (or its error) answers that symbol's charts."""
+        rows = (payload.get("quoteResponse") or {}).get("result")
+        with self._lock:
+            for row in rows or []:
+                self.recorded_rows[row["symbol"].upper()] = row
+            chart = payload.get("chart")
+            for result in (chart or {}).get("result") or []:
+                symbol = result["meta"]["symbol"].upper()
+                self.recorded_charts[symbol] = (status, json.dumps(payload))
 
     def empty(self, symbol: str) -> None:
         """Answer ``symbol`` with a valid meta but no bars (weekend, holiday)."""
@@ -331,7 +345,9 @@ class FakeYahoo:
         if self._take_crumb_expiry():
             return 401, INVALID_CRUMB, {}
         with self._lock:
-            quote = self.quotes.get(symbol)
+            quote, recorded = self.quotes.get(symbol), self.recorded_charts.get(symbol)
+        if recorded is not None:
+            return recorded[0], recorded[1], {"Content-Type": "application/json;charset=utf-8"}
         if quote is None:
             return 404, NOT_FOUND, {}
         interval = (query.get("interval") or ["1d"])[0]
@@ -355,6 +371,7 @@ class FakeYahoo:
             return 401, INVALID_CRUMB, {}
         with self._lock:
             rows = [quote_row(self.quotes[s]) for s in symbols if s in self.quotes]
+            rows += [self.recorded_rows[s] for s in symbols if s in self.recorded_rows]
         return 200, {"quoteResponse": {"result": rows, "error": None}}, {}
 
     # ---- the EU consent flow -----------------------------------------------------
