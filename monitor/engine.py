@@ -92,7 +92,9 @@ class Engine:
         self.clock: Clock = clock
         self.database = database or self.view.database(loaded.path)
         self.fetcher = fetcher or FeedFetcher(
-            max_bytes=self.view.max_feed_bytes, deadline=self.view.feed_timeout
+            max_bytes=self.view.max_feed_bytes,
+            deadline=self.view.feed_timeout,
+            allow_private_redirects=self.view.allow_private_redirects,
         )
         self.store = StoreWorker(lambda: _open_store(self.database), self._store_problem)
         self.paused = False
