@@ -413,3 +413,35 @@ def test_external_doctype_without_subset_is_never_loaded(doctype: str) -> None:
     feed = parse_feed(data, feed_name="old", now=NOW)
     assert [e.title for e in feed.entries] == ["Old style"]
     assert "root:" not in all_text(feed)
+
+
+# ---- declared UTF-8 stays UTF-8 -----------------------------------------------------------
+
+
+def _feed(title: bytes, declaration: bytes = b'<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return (
+        declaration
+        + b'<rss version="2.0"><channel><title>W</title><item><title>'
+        + title
+        + b"</title><link>https://e.com/1</link></item><item><title>\xe6\xb7\xb1\xe5\xba\xa6"
+        b"</title><link>https://e.com/2</link></item></channel></rss>"
+    )
+
+
+def test_a_bad_byte_in_declared_utf8_is_replaced_where_it_stands() -> None:
+    parsed = parse_feed(_feed(b"caf\xe9 news"), feed_name="f", now=NOW)
+    assert [e.title for e in parsed.entries] == ["caf\ufffd news", "深度"]
+    assert parsed.warning == "1 invalid UTF-8 byte sequence replaced (in 1 entry)"
+
+
+def test_the_http_charset_decides_over_the_document() -> None:
+    data = _feed(b"caf\xe9 news")
+    latin = parse_feed(data, feed_name="f", now=NOW, content_type="text/xml; charset=ISO-8859-1")
+    assert latin.entries[0].title == "café news"  # declared Latin-1 by the server: as told
+    assert latin.warning is None or "UTF-8" not in latin.warning
+
+
+def test_an_undeclared_feed_is_left_to_detection() -> None:
+    data = _feed(b"caf\xe9 news", declaration=b'<?xml version="1.0"?>')
+    parsed = parse_feed(data, feed_name="f", now=NOW)
+    assert "invalid UTF-8" not in (parsed.warning or "")

@@ -11,9 +11,14 @@ declared entities and reads no external ones; those feeds get a warning.
 fastfeedparser does not report an item's ``<source>`` (Google News names the outlet
 there), so it is read from the item's own XML when the feed has any.
 
+Encoding: a feed that declares UTF-8 stays UTF-8; invalid bytes are replaced where they
+stand and the feed gets a warning (``decoding``).
+
 Dates: an entry's published time, else its updated time, as aware UTC.  Missing or
-unparseable -> ``now`` with ``date_known=False``; more than five minutes after ``now``
--> ``now`` with ``date_known=False`` too, since the feed's clock is not to be trusted.
+unparseable -> ``now`` (the time the entry is first seen) with ``date_known=False``;
+before 1990 or more than five minutes after ``now`` -> ``now`` with ``date_known=False``
+too, since the feed's clock is not to be trusted (and a year-0001 date cannot even be
+shown west of UTC).
 """
 
 from __future__ import annotations
@@ -31,10 +36,13 @@ import feedparser
 from lxml import etree
 
 from monitor.model import Entry
+from monitor.news import decoding
 from monitor.text import clean_multiline, clean_text, clean_url
 
 MAX_ENTRIES = 500
 FUTURE_TOLERANCE = timedelta(minutes=5)
+#: Dates before this are a feed's mistake (year 0001, 1900, the epoch), not news.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 TITLE_MAX = 500
 SUMMARY_MAX = 4000
 NAME_MAX = 200
@@ -283,7 +291,7 @@ def _link(raw: str | None, base_url: str | None) -> str | None:
 
 
 def _published(raw: datetime | None, now: datetime) -> tuple[datetime, bool]:
-    if raw is None or raw > now + FUTURE_TOLERANCE:
+    if raw is None or raw < EARLIEST or raw > now + FUTURE_TOLERANCE:
         return now, False
     return raw, True
 
@@ -336,6 +344,8 @@ def parse_feed(
     now = now.astimezone(UTC)
     if not data or not data.strip():
         return ParsedFeed(title=clean_text(feed_name), bozo=True, warning="empty response")
+    repaired = decoding.repair_utf8(data, content_type)  # one bad byte stays one bad byte
+    data = repaired.data
     refusal = _fast_path_refusal(data)
     raw = _parse_fast(data) if refusal is None else None
     if raw is None:
@@ -351,9 +361,11 @@ def parse_feed(
         for r in raw.entries
         if (entry := _to_entry(r, feed_name=feed_name, outlet=outlet, now=now, base_url=base_url))
     ]
-    return ParsedFeed(
-        title=outlet,
-        entries=entries,
-        bozo=raw.bozo,
-        warning=_one_line(raw.warning) if raw.warning else None,
-    )
+    warning = _one_line(raw.warning) if raw.warning else None
+    if repaired.replaced:
+        touched = decoding.entries_holding_replacements(
+            [[e.title, e.summary, e.source] for e in entries]
+        )
+        note = decoding.warning(repaired.replaced, touched)
+        warning = note if warning is None else f"{note}; {warning}"
+    return ParsedFeed(title=outlet, entries=entries, bozo=raw.bozo, warning=warning)

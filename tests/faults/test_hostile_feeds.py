@@ -12,8 +12,18 @@ from monitor.clock import ManualClock
 from monitor.engine import Engine
 from monitor.model import Status
 from monitor.news import fetch_redirects
-from tests.faults.kit import US_OPEN, config_text, items, loaded_config, rss, source
-from tests.faults.kit import StaticQuotes
+from tests.faults.kit import (
+    US_OPEN,
+    StaticQuotes,
+    config_text,
+    items,
+    loaded_config,
+    open_engine,
+    rfc822,
+    rss,
+    rss_item,
+    source,
+)
 from tests.feedserver import FeedServer, moved
 
 PUBLIC_ADDRESS = "93.184.216.34"  # what the test resolver says "localhost" is
@@ -115,5 +125,49 @@ async def test_case08_private_feed_may_redirect_privately_and_public_stays_publi
     await engine.open()
     try:
         assert {h.feed for h in await engine.poll_news(force=True)} == {"local", "pub"}
+    finally:
+        await engine.stop()
+
+
+# ---- case 6: one bad byte ----------------------------------------------------------------
+
+
+async def test_case06_one_bad_byte_keeps_the_feed_utf8(
+    feed_server: FeedServer, clock, tmp_path
+) -> None:
+    when = rfc822(clock.now())
+    body = rss(
+        [
+            rss_item("深度求索 发布 R1", link="https://example.com/1", guid="1", date=when),
+            rss_item(
+                "梁文锋 interview, BAD byte", link="https://example.com/2", guid="2", date=when
+            ),
+            rss_item("Nvidia falls", link="https://example.com/3", guid="3", date=when),
+        ]
+    ).replace(b"BAD", b"B\xffD")
+    feed_server.serve("/wire", body, content_type="application/rss+xml; charset=utf-8")
+    text = config_text(feeds=[("wire", feed_server.url("/wire"))], query="深度求索 OR 梁文锋")
+    engine, _ = await open_engine(tmp_path, text, clock=clock)
+    try:
+        titles = sorted(h.title for h in await engine.poll_news(force=True) if h.matched)
+        assert titles == ["梁文锋 interview, B\ufffdD byte", "深度求索 发布 R1"]
+        stored = await engine.recent_headlines(limit=100, matched_only=False)
+        assert "Nvidia falls" in {h.title for h in stored}  # untouched entries stay as sent
+        status = source(engine, "wire")
+        assert status.detail == "1 invalid UTF-8 byte sequence replaced (in 1 entry)"
+    finally:
+        await engine.stop()
+
+
+async def test_case06_declared_in_the_document_only(
+    feed_server: FeedServer, clock, tmp_path
+) -> None:
+    body = rss([rss_item("深度求索 BAD", link="https://example.com/1", guid="1")])
+    feed_server.serve("/wire", body.replace(b"BAD", b"\xc3"), content_type="text/xml")
+    text = config_text(feeds=[("wire", feed_server.url("/wire"))], query="深度求索")
+    engine, _ = await open_engine(tmp_path, text, clock=clock)
+    try:
+        assert [h.title for h in await engine.poll_news(force=True)] == ["深度求索 \ufffd"]
+        assert "invalid UTF-8" in (source(engine, "wire").detail or "")
     finally:
         await engine.stop()

@@ -107,9 +107,17 @@ def age(since: datetime | None, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+def _local(t: datetime, tz: tzinfo | None) -> datetime:
+    """``t`` in ``tz``; at the calendar's edge (year 1 west of UTC) it stays as it is."""
+    try:
+        return t.astimezone(tz)
+    except (OverflowError, ValueError):
+        return t
+
+
 def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
     """'5m ago' / '3h ago' for today (local), else 'Jan 26'."""
-    local, local_now = published.astimezone(tz), now.astimezone(tz)
+    local, local_now = _local(published, tz), _local(now, tz)
     if local.date() == local_now.date() and published <= now + timedelta(minutes=1):
         return "now" if now - published < timedelta(minutes=1) else f"{age(published, now)} ago"
     if local.year == local_now.year:
@@ -118,7 +126,7 @@ def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
 
 
 def clock_time(t: datetime | None, tz: tzinfo | None) -> str:
-    return "—" if t is None else t.astimezone(tz).strftime("%H:%M:%S")
+    return "—" if t is None else _local(t, tz).strftime("%H:%M:%S")
 
 
 def highlighted(text: str, spans: list[tuple[int, int]], style: str = "bold reverse") -> Text:
