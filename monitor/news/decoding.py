@@ -30,12 +30,11 @@ class Repaired:
 
 def declared_encoding(data: bytes, content_type: str | None) -> str | None:
     """The encoding the server or the document declares (lower case), or None."""
-    if content_type:
-        m = _CHARSET.search(content_type)
-        if m:
-            return m.group(1).lower()
-    m = _XML_DECL.match(data[:300].removeprefix(b"\xef\xbb\xbf"))
-    return m.group(1).decode("ascii").lower() if m else None
+    charset = _CHARSET.search(content_type) if content_type else None
+    if charset:
+        return charset.group(1).lower()
+    decl = _XML_DECL.match(data[:300].removeprefix(b"\xef\xbb\xbf"))
+    return decl.group(1).decode("ascii").lower() if decl else None
 
 
 def repair_utf8(data: bytes, content_type: str | None) -> Repaired:
