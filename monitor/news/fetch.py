@@ -33,14 +33,13 @@ from monitor.news.fetch_redirects import (
     Resolver,
     permanent_target,
 )
-from monitor.news.fetch_state import GONE_ERROR, FeedState, FetchResult, is_due, next_state
+from monitor.news.fetch_state import GONE_ERROR, FeedState, FetchResult, next_state
 
 __all__ = [
     "GONE_ERROR",
     "FeedFetcher",
     "FeedState",
     "FetchResult",
-    "is_due",
     "next_state",
 ]
 

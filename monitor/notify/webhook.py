@@ -24,7 +24,7 @@ import httpx
 
 from monitor.backoff import Backoff, RetryLater, parse_retry_after
 from monitor.model import Alert
-from monitor.notify import alert_payload, clean_text
+from monitor.notify.payload import alert_payload, clean_text
 
 log = logging.getLogger(__name__)
 
