@@ -245,8 +245,11 @@ def _parse_fast(data: bytes, make: _Entries) -> _RawFeed | None:
 
 
 def _struct_time(value: Any) -> datetime | None:
+    if not value:
+        return None
     try:
-        return datetime(*value[:6], tzinfo=UTC) if value else None
+        year, month, day, hour, minute, second = value[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
 
