@@ -56,7 +56,7 @@ def parsed(name: str, **kw: object) -> ParsedFeed:
 @pytest.fixture
 def slow_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Force the feedparser path."""
-    monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+    monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_fast_path_reads_well_formed_feeds(name: str, fast_only: None) -> None:
 @pytest.mark.parametrize("name", [n for n in WELL_FORMED if n != "nasty_markup.xml"])
 def test_both_parsers_agree(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = parsed(name)
-    monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+    monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
     slow = parsed(name)
     assert slow.title == fast.title
     assert not slow.bozo
@@ -119,7 +119,7 @@ def test_both_parsers_agree(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("path", ["fast", "slow"])
 def test_rss2(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if path == "slow":
-        monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+        monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
     feed = parsed("rss2_basic.xml", feed_name="wire")
     assert feed.title == "Example Markets Wire"
     first, second, third, fourth, fifth = feed.entries
@@ -171,7 +171,7 @@ def test_rdf() -> None:
 @pytest.mark.parametrize("path", ["fast", "slow"])
 def test_google_news_sources(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if path == "slow":
-        monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+        monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
     feed = parsed("google_news.xml")
     assert [e.source for e in feed.entries] == [
         "Reuters",
@@ -241,7 +241,7 @@ def test_raw_control_characters_force_fallback_and_are_removed() -> None:
 
 
 def test_broken_feed_with_entries_uses_feedparser(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(data: bytes) -> None:
+    def refuse(data: bytes, make: object) -> None:
         raise AssertionError("fast path used on a malformed feed")
 
     monkeypatch.setattr(parse, "_parse_fast", refuse)
@@ -296,7 +296,7 @@ def test_truncated_feeds_never_raise() -> None:
 
 
 def test_xxe_is_not_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(data: bytes) -> None:
+    def refuse(data: bytes, make: object) -> None:
         raise AssertionError("fast path used on a feed declaring entities")
 
     monkeypatch.setattr(parse, "_parse_fast", refuse)
