@@ -68,9 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_app(None, demo=True)
     import logging
 
-    from monitor.cli import commands
+    from monitor.cli import commands, pipes
 
     logging.basicConfig(level=logging.WARNING, format="monitor: %(levelname)s %(message)s")
+    try:
+        code = _run_command(commands, command, args, config_arg)
+    except BrokenPipeError:  # `check | head -1`: the reader is gone, end quietly
+        pipes.mark_stdout_closed()
+        code = pipes.EXIT_BROKEN_PIPE
+    return pipes.EXIT_BROKEN_PIPE if pipes.stdout_closed() else code
+
+
+def _run_command(commands: Any, command: str, args: argparse.Namespace, config_arg: Any) -> int:
     try:
         if command == "check":
             return commands.check(config_arg)
