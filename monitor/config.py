@@ -60,6 +60,7 @@ from monitor.config_values import (
     rule_symbols,
     type_text,
 )
+from monitor.text import one_line
 
 APP_NAME = "monitor"
 CONFIG_FILENAME = "watchlist.toml"
@@ -142,6 +143,9 @@ class Settings(BaseModel):
     bodies)."""
     feed_timeout: Annotated[timedelta, AtLeast(timedelta(seconds=1))] = timedelta(seconds=30)
     """Total deadline for one feed fetch (connect, redirects and body)."""
+    allow_private_redirects: bool = False
+    """Let a feed on a public address redirect to a loopback, link-local or private
+    address (normally refused: a hostile feed could probe your own network)."""
     history: Annotated[Path | None, PlainValidator(existing_file), TypeName("path")] = None
     """Optional daily-closes CSV (date,symbol,open,high,low,close,volume) giving replay
     context such as volume ratios and "largest drop since" (relative to this file)."""
@@ -278,7 +282,7 @@ class Rule(BaseModel):
 
     @property
     def parsed(self) -> Any:
-        """The rule as parsed by ``monitor.rules.language.parse_rule``."""
+        """The rule as parsed by ``monitor.rules.parser.parse_rule``."""
         return self._parsed
 
     @property
@@ -525,24 +529,20 @@ def reference_markdown() -> str:
         if isinstance(section, tuple):
             model, name = section
             field = model.model_fields[name]
-            out += [_one_line(field.description), ""]
+            out += [one_line(field.description), ""]
             continue
-        out += [_one_line(section.__doc__), ""]
+        out += [one_line(section.__doc__), ""]
         out += ["| key | type | default | description |", "|---|---|---|---|"]
         for name, field in section.model_fields.items():
             cells = (
                 f"`{name}`",
                 type_text(field.annotation, field.metadata),
                 default_text(field),
-                _one_line(field.description),
+                one_line(field.description),
             )
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
     return "\n".join(out)
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 if __name__ == "__main__":

@@ -38,6 +38,30 @@ class Status(StrEnum):
 DISPLAYABLE = frozenset({Status.OK, Status.STALE, Status.MARKET_CLOSED, Status.SUSPECT})
 
 
+class Severity(StrEnum):
+    """How loud an alert is.  Members compare equal to their names ("critical")."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """info 0 < warning 1 < critical 2: the worst of many alerts has the top rank."""
+        return _SEVERITY_ORDER.index(self)
+
+    @classmethod
+    def of(cls, name: str) -> Severity:
+        """The severity called ``name`` (any case); an unknown name reads as a warning."""
+        try:
+            return cls(name.lower())
+        except ValueError:
+            return cls.WARNING
+
+
+_SEVERITY_ORDER = tuple(Severity)
+
+
 class MarketState(StrEnum):
     PRE = "pre"
     REGULAR = "regular"
@@ -184,6 +208,27 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryKeys:
+    """What recognizes an entry's story across polls, feeds and outlets (see news/dedup)."""
+
+    guid_key: str | None  # "feed\nguid"
+    link_key: str | None  # the canonical link
+    title_key: str  # the folded title without its outlet suffix
+    story: str  # the story id these keys propose (of the title key, else link or guid)
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """An entry ready to store: the topic terms it matched, the watchlist symbols it
+    mentions and its dedup keys, each computed once by the news layer."""
+
+    entry: Entry
+    matched: tuple[str, ...]
+    symbols: tuple[str, ...]
+    keys: EntryKeys
+
+
+@dataclass(frozen=True, slots=True)
 class Outlet:
     source: str
     link: str | None
@@ -257,7 +302,7 @@ class Alert:
     rule: str
     time: datetime  # the data time that triggered it
     message: str
-    severity: str = "warning"  # "info" | "warning" | "critical"
+    severity: Severity = Severity.WARNING
     symbol: str | None = None
     symbols: tuple[str, ...] = ()
     value: float | None = None
@@ -303,7 +348,7 @@ class RuleState:
     name: str
     when: str
     status: RuleStatus
-    severity: str = "warning"
+    severity: Severity = Severity.WARNING
     value: float | None = None  # current value of the rule's main measure
     threshold: float | None = None  # the threshold (current tier when levels are set)
     why: str | None = None  # why not evaluated ("NVDA: stale quote", ...)
