@@ -53,12 +53,12 @@ def check(config_arg: str | None) -> int:
     loaded = _load(config_arg)
     if loaded is None:
         return EXIT_CONFIG
-    from monitor.settings_view import SettingsView
+    from monitor.engine import EngineSettings
 
-    view = SettingsView(loaded.config)
+    view = EngineSettings.from_config(loaded.config)
     print(f"config: {loaded.path} ({loaded.source})")
-    print(f"quote source: {view.quote_source_label(loaded.path)}")
-    print(f"database: {view.database(loaded.path)}")
+    print(f"quote source: {view.quote_source_label}")
+    print(f"database: {view.database}")
     print(f"symbols ({len(view.symbols)}):")
     for group, symbols in view.groups.items():
         print(f"  {group}: {', '.join(symbols)}")
@@ -75,7 +75,7 @@ def check(config_arg: str | None) -> int:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         print(f"  {feed.name}: {feed.url}{suffix}")
-    specs = view.rule_specs()
+    specs = view.rule_specs
     print(f"rules ({len(specs)}):")
     for spec in specs:
         print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
@@ -167,7 +167,7 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     try:
         await engine.start()
         printer.info(
-            f"watching {len(engine.symbols)} symbols and {len(engine.view.feeds)} feeds "
+            f"watching {len(engine.symbols)} symbols and {len(engine.settings.feeds)} feeds "
             f"(config: {loaded.path}); Ctrl-C to stop"
         )
         await stop.wait()
@@ -209,11 +209,10 @@ async def _replay(
     as_json: bool,
     notify: bool,
 ) -> int:
-    from monitor.engine import Engine
+    from monitor.engine import Engine, EngineSettings, build
     from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
-    from monitor.settings_view import SettingsView
 
-    view = SettingsView(loaded.config)
+    view = EngineSettings.from_config(loaded.config)
     try:
         source = RecordedQuotes(quotes, clock=None, daily_history=history)
     except RecordedQuotesError as exc:
@@ -225,7 +224,7 @@ async def _replay(
         engine = Engine(
             loaded,
             quote_source=source,
-            clock=view.replay_clock(source),
+            clock=build.replay_clock(view, source),
             recorded_feeds=news,
             database=Path(tmp) / "replay.db",
             notify=notify,
@@ -245,7 +244,7 @@ async def _replay(
             states = engine.rule_states()
         finally:
             await engine.stop()
-    printer.summary(alerts, states, engine.view.rule_specs())
+    printer.summary(alerts, states, engine.settings.rule_specs)
     return 0
 
 

@@ -4,8 +4,8 @@ state machine and what an alert says.  No I/O, no asyncio: the engine calls
 ``RuleRunner.to_state()``, the notifier sends the returned alerts.
 
 See ``language`` (the grammar and ``LANGUAGE_REFERENCE``), ``evaluate`` (not-evaluated
-reasons), ``runner`` (fire / re-arm / cooldown / levels / snooze / mute / ack) and
-``context`` (message and context of an alert).
+reasons), ``spec`` (one configured rule), ``runner`` (fire / re-arm / cooldown /
+levels / snooze / mute / ack) and ``context`` (message and context of an alert).
 """
 
 from monitor.rules.context import describe, headline_dict, largest_since, market_value_change
@@ -19,14 +19,8 @@ from monitor.rules.language import (
     check_levels,
     parse_rule,
 )
-from monitor.rules.runner import (
-    RuleRunner,
-    RuleSpec,
-    default_hysteresis,
-    parse_duration,
-    parse_quiet_hours,
-    summarize,
-)
+from monitor.rules.runner import RuleRunner, summarize
+from monitor.rules.spec import RuleSpec, default_hysteresis
 
 __all__ = [
     "DEFAULT_NEWS_WINDOW",
@@ -45,8 +39,6 @@ __all__ = [
     "headline_dict",
     "largest_since",
     "market_value_change",
-    "parse_duration",
-    "parse_quiet_hours",
     "parse_rule",
     "summarize",
     "usable_quote",

@@ -67,7 +67,7 @@ async def test_row08_manual_refresh_during_a_scheduled_poll_fetches_once(
 
 
 async def _start_fast(engine, every: float) -> None:
-    engine.view.quotes_every = every  # accelerated: below the config's 5 s floor
+    engine.settings.quotes_every = every  # accelerated: below the config's 5 s floor
     await engine.start()
 
 

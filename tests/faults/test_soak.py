@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from monitor.clock import WallClock
+from monitor.engine import EngineSettings
 from monitor.model import Quote, SourceEvent, Status
-from monitor.settings_view import SettingsView
 from tests.faults.kit import StaticQuotes, config_text, open_engine, rss, rss_item
 from tests.feedserver import FeedServer, Reply, failure
 
@@ -116,7 +116,7 @@ def _rss_mb() -> float:
 
 
 async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(SettingsView, "news_tick", property(lambda self: TICK))
+    monkeypatch.setattr(EngineSettings, "news_tick", property(lambda self: TICK))
     server = FeedServer().start()
     chaos = Chaos(server, random.Random(25), {i: [] for i in range(FEEDS)})
     for feed in range(FEEDS):
@@ -147,8 +147,8 @@ async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
     thread = threading.Thread(target=chaos.run, daemon=True)
     memory: list[tuple[float, float]] = []
     try:
-        engine.view.news_every = engine.view.quotes_every = TICK
-        engine.view.feeds = [dataclasses.replace(f, every=TICK) for f in engine.view.feeds]
+        engine.settings.news_every = engine.settings.quotes_every = TICK
+        engine.settings.feeds = [dataclasses.replace(f, every=TICK) for f in engine.settings.feeds]
         await engine.start()
         thread.start()
         started = loop.time()

@@ -21,6 +21,8 @@ from typing import Any
 
 from monitor.clock import Clock, ManualClock, WallClock
 from monitor.config import Config, LoadedConfig, load_config_file
+from monitor.engine import build
+from monitor.engine.build import EngineSettings
 from monitor.model import (
     Alert,
     AlertEvent,
@@ -45,7 +47,6 @@ from monitor.news.parse import parse_feed
 from monitor.quotes.base import QuoteSource
 from monitor.rules import RuleRunner, Snapshot
 from monitor.sessions import is_stale
-from monitor.settings_view import SettingsView
 from monitor.store import Store
 from monitor.storeworker import StoreWorker
 
@@ -77,22 +78,26 @@ class Engine:
         history_file: Path | None = None,
     ) -> None:
         self.loaded = loaded
-        self.view = SettingsView(loaded.config)
+        self.settings = EngineSettings.from_config(loaded.config)
         self.notify_enabled = notify
         self._recorded_feeds = list(recorded_feeds)
         self._history_file = history_file
         if quote_source is None:
-            recorded = self.view.recorded_path(loaded.path) is not None
+            recorded = self.settings.recorded_quotes is not None
             source_clock = clock or (None if recorded else WallClock())
-            quote_source = self.view.make_quote_source(loaded.path, history_file, source_clock)
+            quote_source = build.make_quote_source(self.settings, history_file, source_clock)
         self.quote_source = quote_source
-        self.is_replay = self.view.is_recorded(quote_source)
+        self.is_replay = build.is_recorded(quote_source)
         if clock is None:
-            clock = self.view.replay_clock(quote_source) if self.is_replay else WallClock()
+            clock = (
+                build.replay_clock(self.settings, quote_source)  # type: ignore[arg-type]
+                if self.is_replay
+                else WallClock()
+            )
         self.clock: Clock = clock
-        self.database = database or self.view.database(loaded.path)
+        self.database = database or self.settings.database
         self.fetcher = fetcher or FeedFetcher(
-            max_bytes=self.view.max_feed_bytes, deadline=self.view.feed_timeout
+            max_bytes=self.settings.max_feed_bytes, deadline=self.settings.feed_timeout
         )
         self.store = StoreWorker(lambda: _open_store(self.database), self._store_problem)
         self.paused = False
@@ -128,18 +133,21 @@ class Engine:
 
     def _apply_config(self, config: Config) -> None:
         self.config = config
-        self.view = SettingsView(config)
-        self.groups = self.view.groups
-        self.symbols = self.view.symbols
-        self.news_query = self.view.news_query
+        self.settings = EngineSettings.from_config(config)
+        self.groups = self.settings.groups
+        self.symbols = self.settings.symbols
+        self.news_query = self.settings.news_query
         self.ingest = Ingest.build(
-            self.view.news_query, self.view.feed_queries, self.view.aliases, self.symbols
+            self.settings.news_query,
+            self.settings.feed_queries,
+            self.settings.aliases,
+            self.symbols,
         )
         old_state = self.runner.to_state() if hasattr(self, "runner") else None
-        self.runner = RuleRunner(self.view.rule_specs(), state=old_state)
-        for feed in self.view.feeds:
+        self.runner = RuleRunner(self.settings.rule_specs, state=old_state)
+        for feed in self.settings.feeds:
             self._sources.setdefault(feed.name, SourceStatus(feed.name, "feed", Status.PENDING))
-        if not self.view.feeds and not self._recorded_feeds:
+        if not self.settings.feeds and not self._recorded_feeds:
             self._sources = {k: v for k, v in self._sources.items() if v.kind != "feed"}
         self._sources.setdefault(
             "quotes", SourceStatus(self.quote_source.name, "quotes", Status.PENDING)
@@ -206,8 +214,8 @@ class Engine:
         )
         rule_state = await self.store.read(lambda s: s.get_rule_state())
         if rule_state:
-            self.runner = RuleRunner(self.view.rule_specs(), state=rule_state)
-        for feed in self.view.feeds:
+            self.runner = RuleRunner(self.settings.rule_specs, state=rule_state)
+        for feed in self.settings.feeds:
             st = self._feed_states.get(feed.name)
             if st is not None and st.status != Status.PENDING:
                 self._set_source(_feed_source_status(feed.name, st))
@@ -220,7 +228,7 @@ class Engine:
         self._spawn(self._load_history())
         if self.is_replay:
             self._replay_task = asyncio.create_task(self._replay_loop(realtime=True))
-        if not self.is_replay or self.view.feeds:
+        if not self.is_replay or self.settings.feeds:
             self._start_scheduler()
 
     async def stop(self) -> None:
@@ -262,11 +270,11 @@ class Engine:
             return
         now = datetime.now(UTC)
         jobs = {
-            "news": (self._job_news, self.view.news_tick),
-            "quotes": (self._job_quotes, self.view.quotes_every),
+            "news": (self._job_news, self.settings.news_tick),
+            "quotes": (self._job_quotes, self.settings.quotes_every),
         }
         for job_id, (func, every) in jobs.items():
-            if job_id == "news" and not self.view.feeds:
+            if job_id == "news" and not self.settings.feeds:
                 continue
             if job_id == "quotes" and self.is_replay:
                 continue  # the replay loop delivers recorded quotes
@@ -325,7 +333,7 @@ class Engine:
                 return []
         async with self._news_lock:
             now = self.clock.now()
-            due = [f for f in self.view.feeds if force or self._feed_due(f, now)]
+            due = [f for f in self.settings.feeds if force or self._feed_due(f, now)]
             if not due:
                 return []
             pairs = [(f.name, self._feed_state(f)) for f in due]
@@ -343,7 +351,7 @@ class Engine:
         if state is not None and (state.gone or (state.next_try and now < state.next_try)):
             return False
         last = self._feed_last_poll.get(feed.name)
-        every = feed.every or self.view.news_every
+        every = feed.every or self.settings.news_every
         return last is None or (now - last).total_seconds() >= every * 0.95
 
     def _feed_state(self, feed: Any) -> FeedState:
@@ -514,7 +522,7 @@ class Engine:
         for symbol, quote in self._quotes.items():
             if symbol in skip or quote.status != Status.OK:
                 continue
-            if is_stale(quote, now, self.view.quotes_every):
+            if is_stale(quote, now, self.settings.quotes_every):
                 aged[symbol] = dataclasses.replace(quote, status=Status.STALE)
         self._quotes.update(aged)
         return aged
@@ -523,7 +531,7 @@ class Engine:
         """Keep the last good values (with their age) when a symbol's poll failed."""
         if new.price is None and old is not None and old.price is not None:
             return dataclasses.replace(old, status=new.status, error=new.error)
-        if new.status == Status.OK and is_stale(new, now, self.view.quotes_every):
+        if new.status == Status.OK and is_stale(new, now, self.settings.quotes_every):
             return dataclasses.replace(new, status=Status.STALE)
         return new
 
@@ -557,7 +565,7 @@ class Engine:
 
     async def _load_history(self) -> None:
         """Daily history for rules that need it (volume_x, 'largest since', streaks)."""
-        for symbol in self.view.history_symbols():
+        for symbol in self.settings.history_symbols():
             try:
                 bars = await self.quote_source.history(symbol, days=HISTORY_DAYS)
             except Exception:  # noqa: BLE001 — history only adds context
@@ -597,7 +605,7 @@ class Engine:
             if batch is None:
                 break
             if realtime and prev is not None:
-                delay = self.view.playback_delay(prev, batch.time, self.symbols)
+                delay = build.replay_delay(self.settings, prev, batch.time, self.symbols)
                 if delay > 0:
                     await asyncio.sleep(delay)
             if isinstance(clock, ManualClock):
@@ -618,20 +626,18 @@ class Engine:
             return
         if self._replay_task is not None:
             self._replay_task.cancel()
-        self.quote_source = self.view.make_quote_source(
-            self.loaded.path, self._history_file, self.clock
-        )
+        self.quote_source = build.make_quote_source(self.settings, self._history_file, self.clock)
         if isinstance(self.clock, ManualClock):
             self.clock.set(self.settings_start() or self.quote_source.first_time)
         self._quotes.clear()
         self._previous.clear()
         self._news.clear()
         self._released.clear()
-        self.runner = RuleRunner(self.view.rule_specs())
+        self.runner = RuleRunner(self.settings.rule_specs)
         self._replay_task = asyncio.create_task(self._replay_loop(realtime=True))
 
     def settings_start(self) -> datetime | None:
-        return self.view.settings.replay.start
+        return self.settings.replay.start
 
     # ---- rules and notifications ---------------------------------------------------
 
@@ -642,7 +648,7 @@ class Engine:
             previous=self._previous,
             history=self._history,
             headlines=self._rule_headlines(),
-            quotes_every=self.view.quotes_every,
+            quotes_every=self.settings.quotes_every,
             allow_stale=False,
         )
         alerts = self.runner.evaluate(snap)
@@ -661,9 +667,9 @@ class Engine:
 
     async def _dispatch(self, alerts: list[Alert]) -> None:
         if self._dispatcher is None:
-            self._dispatcher = await self.view.make_dispatcher(self.clock, self._notice)
+            self._dispatcher = build.make_dispatcher(self.settings, self.clock, self._notice)
         try:
-            await self._dispatcher.dispatch(alerts, quiet_hours_for=self.view.rule_quiet_hours)
+            await self._dispatcher.dispatch(alerts, quiet_hours_for=self.settings.quiet_hours_for)
         except Exception:  # noqa: BLE001 — notifications never stop the engine
             log.exception("dispatch failed")
 
@@ -685,7 +691,7 @@ class Engine:
         self._emit(NoticeEvent(message))
 
     async def _check_desktop(self) -> None:
-        if not self.notify_enabled or not self.view.uses_channel("desktop"):
+        if not self.notify_enabled or not self.settings.uses_channel("desktop"):
             self.desktop_status = (False, "not used by any rule")
             return
         from monitor.notify.desktop import available
@@ -742,7 +748,7 @@ class Engine:
         of the current episode stay quiet."""
         alerts = await self.alert_log(limit=1000)
         for alert in alerts:
-            if alert.id == alert_id and alert.rule in self.view.rule_names:
+            if alert.id == alert_id and alert.rule in self.settings.rule_names:
                 self.runner.ack(alert.rule)
         await self.store.write(lambda s: s.ack_alert(alert_id))
         await self._save_rules()
