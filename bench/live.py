@@ -150,7 +150,7 @@ async def _headline(engine: Any, clock: Any, rng: random.Random, tick: int) -> f
         published=now - timedelta(seconds=5),
     )
     start = time.perf_counter()
-    items = engine.ingest.process([entry])
+    items = engine.news.ingest.process([entry])
     stored = await engine.store.write(lambda s: s.add_entries(items, now=now))
-    await engine._after_news(list(stored or []))  # what a news poll does with new ones
+    await engine.news.after_news(list(stored or []))  # what a news poll does with new ones
     return (time.perf_counter() - start) * 1000

@@ -185,8 +185,22 @@ def make_quote_source(
     )
 
 
-def is_recorded(source: QuoteSource) -> bool:
-    return isinstance(source, RecordedQuotes)
+def source_and_clock(
+    settings: EngineSettings,
+    source: QuoteSource | None,
+    clock: Clock | None,
+    history_file: Path | None = None,
+) -> tuple[QuoteSource, Clock]:
+    """The quote source (the given one, else the config's) and the clock everything
+    reads: the given one, else the recording's own time for a recorded source, else
+    the wall clock."""
+    if source is None:
+        source_clock = clock or (None if settings.recorded_quotes else WallClock())
+        source = make_quote_source(settings, history_file, source_clock)
+    if clock is None:
+        recorded = source if isinstance(source, RecordedQuotes) else None
+        clock = replay_clock(settings, recorded) if recorded else WallClock()
+    return source, clock
 
 
 def replay_clock(settings: EngineSettings, source: RecordedQuotes) -> ManualClock:

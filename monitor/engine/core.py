@@ -1,65 +1,64 @@
-"""The engine: owns the scheduler, polls feeds and quotes, evaluates rules, notifies.
+"""The engine's core: it composes the parts, owns their lifecycle and is the one object
+the CLI and the UI talk to.
 
-It imports no UI toolkit.  Consumers (the headless CLI, the Textual app) subscribe to
-typed events from `monitor.model`, delivered on the engine's own asyncio loop.
-Everything that depends on "now" reads ``self.clock``: the wall clock live, the
-recording's own time when the quote source is a recorded CSV (demo, replay, tests).
+It imports no UI toolkit.  Consumers subscribe to typed events from `monitor.model`,
+delivered on the engine's own asyncio loop.  Everything that depends on "now" reads
+``self.clock``: the wall clock live, the recording's own time when the quote source is
+a recorded CSV (demo, replay, tests).
+
+The parts (``quote_book``, ``news``, ``alerting``, ``schedule``, ``replay``) each get
+what they need when they are built here (an emit callable, the store worker, the clock,
+the settings) and never import this module.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
 import json
 import logging
-import random
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, TypedDict
 
-from monitor.clock import Clock, ManualClock, WallClock
-from monitor.config import Config, LoadedConfig, load_config_file
+from monitor.clock import Clock
+from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
 from monitor.engine import build
+from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
+from monitor.engine.news_poller import NewsPoller
+from monitor.engine.quote_book import QuoteBook
+from monitor.engine.replay import Replay
+from monitor.engine.schedule import Schedule
+from monitor.engine.sources import Emit, SourceBoard, store_notices
 from monitor.model import (
     Alert,
-    AlertEvent,
     DailyBar,
     Event,
     Headline,
-    HeadlinesEvent,
-    NoticeEvent,
     Quote,
     QuoteBatch,
-    QuotesEvent,
-    ReplayEndedEvent,
     RulesEvent,
     RuleState,
-    SourceEvent,
     SourceStatus,
-    Status,
 )
-from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
-from monitor.news.ingest import Ingest
-from monitor.news.parse import parse_feed
+from monitor.news.fetch import FeedFetcher
 from monitor.quotes.base import QuoteSource
-from monitor.rules import RuleRunner, Snapshot
-from monitor.sessions import is_stale
+from monitor.quotes.recorded import RecordedQuotes
+from monitor.rules import Snapshot
 from monitor.store import Store
 from monitor.storeworker import StoreWorker
 
 log = logging.getLogger(__name__)
 
-#: a headline first seen now but published longer ago than this is not "breaking"
-BREAKING_GRACE = timedelta(hours=2)
-#: daily history kept for alert context ("largest one-day drop since 2020-03-18")
-HISTORY_DAYS = 3650
-#: days of quote snapshots kept for sparklines and charts
-QUOTE_DAYS = 3
-#: how long matching headlines stay in memory for news rules and alert context
-NEWS_MEMORY = timedelta(hours=24)
+
+class _Common(TypedDict):
+    """What every part is built with."""
+
+    clock: Clock
+    store: StoreWorker
+    emit: Emit
 
 
 class Engine:
@@ -79,101 +78,93 @@ class Engine:
     ) -> None:
         self.loaded = loaded
         self.settings = EngineSettings.from_config(loaded.config)
-        self.notify_enabled = notify
-        self._recorded_feeds = list(recorded_feeds)
-        self._history_file = history_file
-        if quote_source is None:
-            recorded = self.settings.recorded_quotes is not None
-            source_clock = clock or (None if recorded else WallClock())
-            quote_source = build.make_quote_source(self.settings, history_file, source_clock)
-        self.quote_source = quote_source
-        self.is_replay = build.is_recorded(quote_source)
-        if clock is None:
-            clock = (
-                build.replay_clock(self.settings, quote_source)  # type: ignore[arg-type]
-                if self.is_replay
-                else WallClock()
-            )
-        self.clock: Clock = clock
-        self.database = database or self.settings.database
-        self.fetcher = fetcher or FeedFetcher(
-            max_bytes=self.settings.max_feed_bytes, deadline=self.settings.feed_timeout
+        quote_source, self.clock = build.source_and_clock(
+            self.settings, quote_source, clock, history_file
         )
-        self.store = StoreWorker(lambda: _open_store(self.database), self._store_problem)
-        self.paused = False
-        self.desktop_status: tuple[bool | None, str] = (None, "desktop notifications: not checked")
+        self.is_replay = isinstance(quote_source, RecordedQuotes)
+        self.database = database or self.settings.database
+        self.store = StoreWorker(lambda: _open_store(self.database), store_notices(self._emit))
         self._subscribers: list[Callable[[Event], None]] = []
-        self._quotes: dict[str, Quote] = {}
-        self._previous: dict[str, Quote] = {}
-        self._history: dict[str, list[DailyBar]] = {}
-        self._news: list[Headline] = []  # matching headlines, newest first
-        self._feed_states: dict[str, FeedState] = {}
-        self._feed_last_poll: dict[str, datetime] = {}
-        self._sources: dict[str, SourceStatus] = {}
-        self._news_lock = asyncio.Lock()
-        self._quotes_lock = asyncio.Lock()
-        self._scheduler: Any = None
-        self._replay_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        self._released: set[tuple[str, str]] = set()
-        self._recorded_entries: list[Any] | None = None
-        self._dispatcher: Any = None
-        self._rng = random.Random()
-        self._noticed: set[str] = set()
-        self._saved_rule_state: dict[str, Any] | None = None
-        self._pruned_at: datetime | None = None
-        self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
-        self._polled_entries: list[Any] = []
-        self._polled_unchanged = set()
-        # feed name -> (digest of its last body, that body's parse warning)
-        self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
-        self._apply_config(loaded.config)
+        self._opened = False
+        self.board = SourceBoard(self._emit)
+        self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
+        self._apply_config(loaded)
+
+    def _build_parts(
+        self,
+        source: QuoteSource,
+        fetcher: FeedFetcher | None,
+        recorded_feeds: Sequence[Path],
+        notify: bool,
+        history_file: Path | None,
+    ) -> None:
+        s = self.settings
+        common = _Common(clock=self.clock, store=self.store, emit=self._emit)
+        fetcher = fetcher or FeedFetcher(max_bytes=s.max_feed_bytes, deadline=s.feed_timeout)
+        self.alerting = Alerting(
+            s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common
+        )
+        self.quote_book = QuoteBook(
+            s, source=source, board=self.board, on_batch=self.alerting.evaluate, **common
+        )
+        self.news = NewsPoller(
+            s,
+            fetcher=fetcher,
+            board=self.board,
+            on_news=self.alerting.evaluate,
+            recorded_feeds=recorded_feeds,
+            **common,
+        )
+        self.schedule = Schedule(
+            s,
+            poll_news=self.news.poll,
+            poll_quotes=self.quote_book.poll,
+            emit=self._emit,
+            replay=self.is_replay,
+        )
+        self.replay = Replay(
+            s,
+            clock=self.clock,
+            book=self.quote_book,
+            news=self.news,
+            alerting=self.alerting,
+            emit=self._emit,
+            paused=lambda: self.schedule.paused,
+            history_file=history_file,
+        )
 
     # ---- configuration -------------------------------------------------------------
 
-    def _apply_config(self, config: Config) -> None:
-        self.config = config
-        self.settings = EngineSettings.from_config(config)
-        self.groups = self.settings.groups
-        self.symbols = self.settings.symbols
-        self.news_query = self.settings.news_query
-        self.ingest = Ingest.build(
-            self.settings.news_query,
-            self.settings.feed_queries,
-            self.settings.aliases,
-            self.symbols,
-        )
-        old_state = self.runner.to_state() if hasattr(self, "runner") else None
-        self.runner = RuleRunner(self.settings.rule_specs, state=old_state)
-        for feed in self.settings.feeds:
-            self._sources.setdefault(feed.name, SourceStatus(feed.name, "feed", Status.PENDING))
-        if not self.settings.feeds and not self._recorded_feeds:
-            self._sources = {k: v for k, v in self._sources.items() if v.kind != "feed"}
-        self._sources.setdefault(
-            "quotes", SourceStatus(self.quote_source.name, "quotes", Status.PENDING)
-        )
+    def _apply_config(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+        self.config_path, self.config_source = loaded.path, loaded.source
+        self.settings = settings = EngineSettings.from_config(loaded.config)
+        self.groups, self.symbols = settings.groups, settings.symbols
+        for part in (self.quote_book, self.schedule, self.replay):
+            part.settings = settings
+        self.news.configure(settings)
+        self.alerting.configure(settings)
+        for feed in settings.feeds:
+            self.board.expect(feed.name, feed.name, "feed")
+        if not settings.feeds and not self.news.recorded_feeds:
+            self.board.drop_feeds()
+        self.board.expect("quotes", self.quote_book.source.name, "quotes")
 
     async def reload_config(self) -> str | None:
         """Re-read the config file; on error keep the running config and return the text."""
-        from monitor.config import ConfigError
-
         try:
             loaded = await asyncio.to_thread(load_config_file, self.loaded.path, self.loaded.source)
         except ConfigError as exc:
             return str(exc)
-        self.loaded = loaded
-        self._apply_config(loaded.config)
-        self._reschedule()
+        self._apply_config(loaded)
+        self.schedule.reschedule()
         self._emit(RulesEvent(tuple(self.rule_states())))
         return None
 
     @property
-    def config_path(self) -> Path:
-        return self.loaded.path
-
-    @property
-    def config_source(self) -> str:
-        return self.loaded.source
+    def quote_source_name(self) -> str:
+        return self.quote_book.source.name
 
     # ---- events --------------------------------------------------------------------
 
@@ -187,530 +178,142 @@ class Engine:
             except Exception:  # a broken consumer must not stop polling
                 log.exception("event subscriber failed")
 
-    def _set_source(self, status: SourceStatus) -> None:
-        key = "quotes" if status.kind == "quotes" else status.name  # one quote source
-        old = self._sources.get(key)
-        self._sources[key] = status
-        if old is None or (old.status, old.error, old.next_try, old.detail) != (
-            status.status,
-            status.error,
-            status.next_try,
-            status.detail,
-        ):
-            self._emit(SourceEvent(status))
+    def _snapshot(self) -> Snapshot:
+        book = self.quote_book
+        return Snapshot(
+            now=self.clock.now(),
+            quotes=book.latest,
+            previous=book.previous,
+            history=book.history,
+            headlines=self.news.rule_headlines(),
+            quotes_every=self.settings.quotes_every,
+            allow_stale=False,
+        )
 
     # ---- lifecycle -----------------------------------------------------------------
 
     async def open(self) -> None:
         """Open the store and load what it had: feed state, quotes, headlines, rules."""
         await self.store.open()
-        states = await self.store.read(lambda s: s.get_feed_states())
-        for name, raw in states.items():
-            self._feed_states[name] = FeedState.from_json(raw)
-        self._quotes.update(await self.store.read(lambda s: s.latest_quotes()))
-        since = self.clock.now() - NEWS_MEMORY
-        self._news = await self.store.read(
-            lambda s: s.recent_headlines(limit=2000, matched_only=True, since=since)
-        )
+        self._opened = True
+        await self.news.open()
+        self.quote_book.latest.update(await self.store.read(lambda s: s.latest_quotes()))
         rule_state = await self.store.read(lambda s: s.get_rule_state())
         if rule_state:
-            self.runner = RuleRunner(self.settings.rule_specs, state=rule_state)
-        for feed in self.settings.feeds:
-            st = self._feed_states.get(feed.name)
-            if st is not None and st.status != Status.PENDING:
-                self._set_source(_feed_source_status(feed.name, st))
+            self.alerting.restore(rule_state)
 
     async def start(self) -> None:
         """Start polling on the running loop; returns quickly."""
-        if self.store._store is None:
+        if not self._opened:
             await self.open()
-        self._spawn(self._check_desktop())
-        self._spawn(self._load_history())
+        self._spawn(self.alerting.check_desktop())
+        self._spawn(self.quote_book.load_history())
         if self.is_replay:
-            self._replay_task = asyncio.create_task(self._replay_loop(realtime=True))
+            self.replay.start()
         if not self.is_replay or self.settings.feeds:
-            self._start_scheduler()
+            self.schedule.start()
 
     async def stop(self) -> None:
-        if self._scheduler is not None:
-            try:
-                self._scheduler.shutdown(wait=False)
-            except Exception:  # already stopped with the loop
-                pass
-            self._scheduler = None
-        tasks = [t for t in [self._replay_task, *self._background] if t is not None]
+        self.schedule.stop()
+        tasks = [t for t in [self.replay.task, *self._background] if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.fetcher.aclose()
-        await self.quote_source.aclose()
+        await self.news.fetcher.aclose()
+        await self.quote_book.source.aclose()
         await self.store.close()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
 
-    def _start_scheduler(self) -> None:
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    @property
+    def background(self) -> frozenset[asyncio.Task[Any]]:
+        """Tasks running beside the polls (notifications, history, the desktop check)."""
+        return frozenset(self._background)
 
-        self._scheduler = AsyncIOScheduler(
-            job_defaults={
-                "coalesce": True,  # after a sleep: one catch-up run, not a burst
-                "max_instances": 1,  # a poll still running is never started again
-                "misfire_grace_time": 24 * 3600,  # survive a laptop suspend
-            }
-        )
-        self._scheduler.start()
-        self._reschedule(first=True)
+    # ---- polling -------------------------------------------------------------------
 
-    def _reschedule(self, first: bool = False) -> None:
-        if self._scheduler is None:
-            return
-        now = datetime.now(UTC)
-        jobs = {
-            "news": (self._job_news, self.settings.news_tick),
-            "quotes": (self._job_quotes, self.settings.quotes_every),
-        }
-        for job_id, (func, every) in jobs.items():
-            if job_id == "news" and not self.settings.feeds:
-                continue
-            if job_id == "quotes" and self.is_replay:
-                continue  # the replay loop delivers recorded quotes
-            # next_run_time=None would add the job *paused* (APScheduler 3): after a
-            # config reload nothing would ever poll again.  Omit it to keep the schedule.
-            start = {"next_run_time": now} if first else {}
-            self._scheduler.add_job(
-                func,
-                "interval",
-                seconds=every,
-                jitter=min(5.0, every * 0.1),
-                id=job_id,
-                replace_existing=True,
-                **start,
-            )
+    async def poll_news(self, *, force: bool = False) -> list[Headline]:
+        """Fetch every due feed once (every feed if ``force``); the new headlines."""
+        return await self.news.poll(force=force)
 
-    # ---- jobs ----------------------------------------------------------------------
+    async def poll_quotes(self) -> dict[str, Quote]:
+        """One quote poll of the whole watchlist (live sources)."""
+        return await self.quote_book.poll()
 
-    async def _job_news(self) -> None:
-        if self.paused:
-            return
-        await self._guarded("news", self.poll_news())
-
-    async def _job_quotes(self) -> None:
-        if self.paused:
-            return
-        await self._guarded("quotes", self.poll_quotes())
-
-    async def _guarded(self, what: str, coro: Any) -> None:
-        """Run a poll; an exception becomes visible state, never a dead scheduler."""
-        try:
-            await coro
-        except Exception as exc:  # noqa: BLE001 — shown to the user, then polling goes on
-            log.exception("%s poll failed", what)
-            self._emit(NoticeEvent(f"{what} poll failed: {type(exc).__name__}: {exc}", "error"))
+    async def process_batch(self, batch: QuoteBatch, *, evaluate: bool = True) -> None:
+        """Merge one batch, store it, emit it and evaluate every rule once on it."""
+        await self.quote_book.process_batch(batch, evaluate=evaluate)
 
     async def refresh_now(self) -> None:
         """One poll of everything now; a poll already running is not started twice."""
         await asyncio.gather(
-            self._guarded("news", self.poll_news(force=True)),
-            self._guarded("quotes", self.poll_quotes()),
+            self.schedule.guarded("news", self.news.poll(force=True)),
+            self.schedule.guarded("quotes", self.quote_book.poll()),
         )
+
+    @property
+    def paused(self) -> bool:
+        return self.schedule.paused
 
     def pause(self) -> None:
-        self.paused = True
+        self.schedule.paused = True
 
     def resume(self) -> None:
-        self.paused = False
+        self.schedule.paused = False
 
-    # ---- news ----------------------------------------------------------------------
-
-    async def poll_news(self, *, force: bool = False) -> list[Headline]:
-        """Fetch every due feed once; store, emit and return new/updated headlines."""
-        if self._news_lock.locked():  # one fetch at a time: wait for the running one
-            async with self._news_lock:
-                return []
-        async with self._news_lock:
-            now = self.clock.now()
-            due = [f for f in self.settings.feeds if force or self._feed_due(f, now)]
-            if not due:
-                return []
-            pairs = [(f.name, self._feed_state(f)) for f in due]
-            self._polled_entries = []
-            self._polled_unchanged: set[str] = set()
-            results = await self.fetcher.fetch_all(pairs)
-            headlines: list[Headline] = []
-            for feed, result in zip(due, results, strict=True):
-                headlines += await self._ingest_result(feed.name, result)
-            await self._after_news(headlines)
-            return headlines
-
-    def _feed_due(self, feed: Any, now: datetime) -> bool:
-        state = self._feed_states.get(feed.name)
-        if state is not None and (state.gone or (state.next_try and now < state.next_try)):
-            return False
-        last = self._feed_last_poll.get(feed.name)
-        every = feed.every or self.settings.news_every
-        return last is None or (now - last).total_seconds() >= every * 0.95
-
-    def _feed_state(self, feed: Any) -> FeedState:
-        state = self._feed_states.get(feed.name)
-        if state is None or state.moved_from is None and state.url != feed.url:
-            state = (
-                FeedState(url=feed.url)
-                if state is None
-                else dataclasses.replace(state, url=feed.url, etag=None, last_modified=None)
-            )
-        return state
-
-    async def _ingest_result(self, name: str, result: FetchResult) -> list[Headline]:
-        now = self.clock.now()
-        old = self._feed_state_for(name, result.url)
-        state = next_state(old, result, now, rng=self._rng)
-        self._feed_last_poll[name] = now
-        headlines: list[Headline] = []
-        warning = None
-        if result.status == Status.NOT_MODIFIED:
-            self._polled_unchanged.add(name)
-        digest = _body_digest(result.body)
-        last_body = self._last_bodies.get(name)
-        if digest is not None and last_body is not None and last_body[0] == digest:
-            # The very bytes of the last poll (a server without ETag/Last-Modified):
-            # nothing new, so skip parse, match and dedup, as for a 304.
-            self._polled_unchanged.add(name)
-            warning = last_body[1]
-        elif result.body is not None:
-            parsed, items = await asyncio.to_thread(self._parse_and_match, name, result, now)
-            warning = parsed.warning
-            self._last_bodies[name] = (digest, warning)
-            if items:
-                self._polled_entries += parsed.entries
-                stored = await self.store.write(lambda s: s.add_entries(items, now=now))
-                headlines = list(stored or [])
-            elif parsed.bozo and not parsed.entries:
-                # A broken, empty answer: the feed's last stories are still its stories.
-                self._polled_unchanged.add(name)
-        self._feed_states[name] = state
-        raw = state.to_json()
-        await self.store.write(lambda s: s.put_feed_state(name, raw))
-        self._set_source(_feed_source_status(name, state, warning))
-        return headlines
-
-    def _parse_and_match(self, name: str, result: FetchResult, now: datetime) -> tuple[Any, Any]:
-        """Parse one body and match its entries (one worker-thread hop, not two)."""
-        parsed = parse_feed(
-            result.body or b"",
-            feed_name=name,
-            now=now,
-            base_url=result.url,
-            content_type=result.content_type,
-        )
-        return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
-
-    def _feed_state_for(self, name: str, url: str) -> FeedState:
-        state = self._feed_states.get(name)
-        return state if state is not None else FeedState(url=url)
-
-    async def _after_news(self, headlines: list[Headline]) -> None:
-        if not headlines:
-            return
-        self._emit(HeadlinesEvent(tuple(headlines)))
-        matching = [h for h in headlines if h.matched]
-        if matching:
-            self._remember_news(matching)
-            await self._evaluate_rules()
-
-    def _remember_news(self, headlines: Sequence[Headline]) -> None:
-        by_story = {h.story: h for h in self._news}
-        for h in headlines:
-            old = by_story.get(h.story)
-            # an extra outlet of a known story keeps the story's first sighting
-            if old is not None:
-                h = dataclasses.replace(h, first_seen=old.first_seen)
-            by_story[h.story] = h
-        cutoff = self.clock.now() - NEWS_MEMORY
-        self._news = sorted(
-            (h for h in by_story.values() if h.first_seen >= cutoff),
-            key=lambda h: h.first_seen,
-            reverse=True,
-        )
-
-    def _rule_headlines(self) -> list[Headline]:
-        """Headlines as news rules see them: an old story found late is not breaking."""
-        out = []
-        for h in self._news:
-            if h.published < h.first_seen - BREAKING_GRACE:
-                h = dataclasses.replace(h, first_seen=h.published)
-            out.append(h)
-        return out
-
-    async def _release_recorded_news(self) -> None:
-        """Replay: entries of recorded feed files appear when the clock reaches them."""
-        if not self._recorded_feeds:
-            return
-        now = self.clock.now()
-        if self._recorded_entries is None:
-            self._recorded_entries = await asyncio.to_thread(self._load_recorded_feeds)
-        due = [
-            e
-            for e in self._recorded_entries
-            if e.published <= now and (e.feed, e.guid or e.title) not in self._released
-        ]
-        if not due:
-            return
-        for e in due:
-            self._released.add((e.feed, e.guid or e.title))
-        items = self.ingest.process(due)
-        stored = await self.store.write(lambda s: s.add_entries(items, now=now))
-        await self._after_news(list(stored or []))
-
-    def _load_recorded_feeds(self) -> list[Any]:
-        far = datetime(2100, 1, 1, tzinfo=UTC)
-        entries = []
-        for path in self._recorded_feeds:
-            parsed = parse_feed(path.read_bytes(), feed_name=path.stem, now=far)
-            entries += [e for e in parsed.entries if e.date_known]
-            self._set_source(
-                SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
-            )
-        return sorted(entries, key=lambda e: e.published)
-
-    # ---- quotes --------------------------------------------------------------------
-
-    async def poll_quotes(self) -> dict[str, Quote]:
-        """One quote poll of the whole watchlist (live sources)."""
-        if self._quotes_lock.locked():
-            async with self._quotes_lock:
-                return dict(self._quotes)
-        async with self._quotes_lock:
-            batch = await self.quote_source.fetch(self.symbols)
-            await self.process_batch(batch)
-            return dict(self._quotes)
-
-    async def process_batch(self, batch: QuoteBatch, *, evaluate: bool = True) -> None:
-        """Merge one batch, store it, emit it and evaluate every rule once on it."""
-        now = self.clock.now()
-        merged = {
-            sym: self._merge(self._quotes.get(sym), q, now) for sym, q in batch.quotes.items()
-        }
-        self._previous = dict(self._quotes)
-        self._quotes.update(merged)
-        self._log_suspect(merged)
-        aged = self._age_quotes(now, skip=merged)
-        self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
-        self._set_source(self._quote_source_status(merged, now))
-        if evaluate:  # first: an alert waits for no write but its own
-            await self._evaluate_rules()
-        fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
-        if fresh.quotes:
-            await self.store.write(lambda s: s.add_quotes(fresh))
-        await self._prune(now)
-
-    async def _prune(self, now: datetime) -> None:
-        """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
-        left running for months stays small (the latest quote of each symbol stays)."""
-        if self._pruned_at is not None and now - self._pruned_at < timedelta(hours=1):
-            return
-        self._pruned_at = now
-        cutoff = now - timedelta(days=QUOTE_DAYS)
-        await self.store.write(lambda s: s.prune_quotes(cutoff))
-
-    def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
-        """Quotes this batch did not refresh that have gone stale meanwhile."""
-        aged = {}
-        for symbol, quote in self._quotes.items():
-            if symbol in skip or quote.status != Status.OK:
-                continue
-            if is_stale(quote, now, self.settings.quotes_every):
-                aged[symbol] = dataclasses.replace(quote, status=Status.STALE)
-        self._quotes.update(aged)
-        return aged
-
-    def _merge(self, old: Quote | None, new: Quote, now: datetime) -> Quote:
-        """Keep the last good values (with their age) when a symbol's poll failed."""
-        if new.price is None and old is not None and old.price is not None:
-            return dataclasses.replace(old, status=new.status, error=new.error)
-        if new.status == Status.OK and is_stale(new, now, self.settings.quotes_every):
-            return dataclasses.replace(new, status=Status.STALE)
-        return new
-
-    def _log_suspect(self, quotes: dict[str, Quote]) -> None:
-        """Log suspect data once per symbol and reason, not on every poll."""
-        for symbol, quote in quotes.items():
-            if quote.status != Status.SUSPECT:
-                self._suspect.pop(symbol, None)
-            elif self._suspect.get(symbol, "") != quote.error:
-                self._suspect[symbol] = quote.error
-                log.warning(
-                    "%s: data suspect (%s); rules wait for good data",
-                    symbol,
-                    quote.error or "flagged by the source",
-                )
-
-    def _quote_source_status(self, quotes: dict[str, Quote], now: datetime) -> SourceStatus:
-        base = self.quote_source.source_status()
-        bad = {q.status for q in quotes.values()} & {
-            Status.RATE_LIMITED,
-            Status.UNREACHABLE,
-            Status.BACKOFF,
-        }
-        if base.status == Status.OK and bad:
-            base = dataclasses.replace(base, status=sorted(bad)[0])
-        missing = [s for s, q in quotes.items() if q.status == Status.UNKNOWN_SYMBOL]
-        detail = f"unknown: {', '.join(missing)}" if missing else base.detail
-        return dataclasses.replace(
-            base, name=self.quote_source.name, kind="quotes", last_poll=now, detail=detail
-        )
-
-    async def _load_history(self) -> None:
-        """Daily history for rules that need it (volume_x, 'largest since', streaks)."""
-        for symbol in self.settings.history_symbols():
-            try:
-                bars = await self.quote_source.history(symbol, days=HISTORY_DAYS)
-            except Exception:  # noqa: BLE001 — history only adds context
-                log.exception("history for %s failed", symbol)
-                continue
-            if bars:
-                self._history[symbol] = list(bars)
-
-    def limit_streak(self, symbol: str) -> int | None:
-        """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""
-        from monitor.price_limits import board_limit, limit_up_streak
-
-        quote = self._quotes.get(symbol)
-        bars = self._history.get(symbol)
-        if not bars or board_limit(symbol) is None:
-            return None
-        name = quote.name if quote else None
-        return limit_up_streak(bars, symbol, name, today=quote if quote and quote.usable else None)
-
-    async def daily_history(self, symbol: str) -> list[DailyBar]:
-        if symbol not in self._history:
-            self._history[symbol] = list(await self.quote_source.history(symbol))
-        return self._history[symbol]
+    async def load_history(self) -> None:
+        """Daily history for the rules' context (``start`` loads it in the background)."""
+        await self.quote_book.load_history()
 
     # ---- replay --------------------------------------------------------------------
 
-    async def _replay_loop(self, *, realtime: bool) -> None:
-        source: Any = self.quote_source
-        clock = self.clock
-        for batch in source.history_batches():
-            await self.process_batch(batch, evaluate=False)
-        prev: datetime | None = None
-        while True:
-            while self.paused:
-                await asyncio.sleep(0.2)
-            batch = source.next_batch()
-            if batch is None:
-                break
-            if realtime and prev is not None:
-                delay = build.replay_delay(self.settings, prev, batch.time, self.symbols)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            if isinstance(clock, ManualClock):
-                clock.set(batch.time)
-            prev = batch.time
-            await self._release_recorded_news()
-            await self.process_batch(batch)
-            if not realtime:
-                await asyncio.sleep(0)
-        self._emit(ReplayEndedEvent(clock.now()))
-
     async def run_replay(self) -> None:
         """Replay the whole recording as fast as the machine allows (`monitor replay`)."""
-        await self._replay_loop(realtime=False)
+        await self.replay.play(realtime=False)
+
+    async def show_recorded_at(self, at: datetime | None = None) -> None:
+        """A recording's quotes as they stood at ``at`` (None: its end), rules unevaluated."""
+        await self.replay.show_at(at)
 
     async def restart_replay(self) -> None:
-        if not self.is_replay:
-            return
-        if self._replay_task is not None:
-            self._replay_task.cancel()
-        self.quote_source = build.make_quote_source(self.settings, self._history_file, self.clock)
-        if isinstance(self.clock, ManualClock):
-            self.clock.set(self.settings_start() or self.quote_source.first_time)
-        self._quotes.clear()
-        self._previous.clear()
-        self._news.clear()
-        self._released.clear()
-        self.runner = RuleRunner(self.settings.rule_specs)
-        self._replay_task = asyncio.create_task(self._replay_loop(realtime=True))
-
-    def settings_start(self) -> datetime | None:
-        return self.settings.replay.start
-
-    # ---- rules and notifications ---------------------------------------------------
-
-    async def _evaluate_rules(self) -> None:
-        snap = Snapshot(
-            now=self.clock.now(),
-            quotes=self._quotes,
-            previous=self._previous,
-            history=self._history,
-            headlines=self._rule_headlines(),
-            quotes_every=self.settings.quotes_every,
-            allow_stale=False,
-        )
-        alerts = self.runner.evaluate(snap)
-        state = self.runner.to_state()
-        if alerts:
-            stored = await self.store.write(lambda s: s.add_alerts_and_rule_state(alerts, state))
-            alerts = list(stored) if stored else alerts
-            for alert in alerts:
-                self._emit(AlertEvent(alert))
-            if self.notify_enabled:
-                self._spawn(self._dispatch(alerts))
-        elif state != self._saved_rule_state:  # most batches change no rule's state
-            await self.store.write(lambda s: s.put_rule_state(state))
-        self._saved_rule_state = state
-        self._emit(RulesEvent(tuple(self.runner.states(snap.now))))
-
-    async def _dispatch(self, alerts: list[Alert]) -> None:
-        if self._dispatcher is None:
-            self._dispatcher = build.make_dispatcher(self.settings, self.clock, self._notice)
-        try:
-            await self._dispatcher.dispatch(alerts, quiet_hours_for=self.settings.quiet_hours_for)
-        except Exception:  # noqa: BLE001 — notifications never stop the engine
-            log.exception("dispatch failed")
-
-    def _store_problem(self, error: str | None, pending: int) -> None:
-        """Database writes failing (busy, disk full) are queued; say so, and say when
-        they are saved again."""
-        if error is not None:
-            self._emit(NoticeEvent(f"database: {error}; {pending} writes queued", "error"))
-        else:
-            self._emit(NoticeEvent("database writable again; queued writes saved", "info"))
-
-    def _notice(self, message: str) -> None:
-        """Say a thing once: the same notice (or a second 'desktop ... unavailable')
-        is not repeated while it stays true."""
-        key = "desktop" if message.startswith("desktop notifications unavailable") else message
-        if key in self._noticed:
-            return
-        self._noticed.add(key)
-        self._emit(NoticeEvent(message))
-
-    async def _check_desktop(self) -> None:
-        if not self.notify_enabled or not self.settings.uses_channel("desktop"):
-            self.desktop_status = (False, "not used by any rule")
-            return
-        from monitor.notify.desktop import available
-
-        ok, why = await available()
-        self.desktop_status = (ok, "desktop notifications: on" if ok else why)
-        if not ok:
-            self._notice(f"desktop notifications unavailable: {why}")
+        if self.is_replay:
+            await self.replay.restart()
 
     # ---- state for consumers -------------------------------------------------------
 
+    @property
+    def app_settings(self) -> Settings:
+        """The config's [settings] table (theme, keys) for the app."""
+        return self.loaded.config.settings
+
+    @property
+    def view(self) -> SimpleNamespace:
+        """Deprecated: the UI's pre-redesign path to ``app_settings``."""
+        return SimpleNamespace(settings=self.app_settings)
+
+    @property
+    def desktop_status(self) -> tuple[bool | None, str]:
+        return self.alerting.desktop_status
+
     def quotes(self) -> dict[str, Quote]:
-        return dict(self._quotes)
+        return dict(self.quote_book.latest)
+
+    def limit_streak(self, symbol: str) -> int | None:
+        """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""
+        return self.quote_book.limit_streak(symbol)
+
+    async def daily_history(self, symbol: str) -> list[DailyBar]:
+        return await self.quote_book.daily_history(symbol)
 
     def sources(self) -> list[SourceStatus]:
-        return list(self._sources.values())
+        return self.board.all()
 
     def rule_states(self) -> list[RuleState]:
-        return self.runner.states(self.clock.now())
+        return self.alerting.states()
 
     async def recent_headlines(
         self, limit: int = 300, *, matched_only: bool = True
@@ -721,14 +324,7 @@ class Engine:
 
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last news poll saw (new or not), newest first."""
-        entries = list(self._polled_entries)
-        found = await self.store.read(lambda s: s.headlines_for_entries(entries))
-        if self._polled_unchanged:  # 304: the feed's stored stories are still current
-            stored = await self.recent_headlines(limit=2000, matched_only=matched_only)
-            seen = {h.story for h in found}
-            found += [h for h in stored if h.feed in self._polled_unchanged and h.story not in seen]
-            found.sort(key=lambda h: (h.published, h.first_seen), reverse=True)
-        return [h for h in found if h.matched or not matched_only]
+        return await self.news.current_headlines(matched_only)
 
     async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
         return await self.store.read(lambda s: s.search_headlines(text, limit=limit))
@@ -744,41 +340,23 @@ class Engine:
         await self.store.write(lambda s: s.mark_read(ids))
 
     async def ack(self, alert_id: int) -> None:
-        """Acknowledge a fired alert: it is marked in the log and its rule's deeper tiers
-        of the current episode stay quiet."""
-        alerts = await self.alert_log(limit=1000)
-        for alert in alerts:
-            if alert.id == alert_id and alert.rule in self.settings.rule_names:
-                self.runner.ack(alert.rule)
-        await self.store.write(lambda s: s.ack_alert(alert_id))
-        await self._save_rules()
+        await self.alerting.ack(alert_id)
 
     async def snooze(self, rule: str, seconds: float) -> None:
-        self.runner.snooze(rule, self.clock.now() + timedelta(seconds=seconds))
-        await self._save_rules()
+        await self.alerting.snooze(rule, seconds)
 
     async def mute(self, rule: str, muted: bool) -> None:
-        self.runner.mute(rule, muted)
-        await self._save_rules()
-
-    async def _save_rules(self) -> None:
-        state = self.runner.to_state()
-        await self.store.write(lambda s: s.put_rule_state(state))
-        self._emit(RulesEvent(tuple(self.rule_states())))
+        await self.alerting.mute(rule, muted)
 
     async def export(self, path: Path) -> Path:
         headlines = await self.recent_headlines(limit=10_000)
         alerts = await self.alert_log(limit=10_000)
         lines = [h.to_json() for h in headlines]
-        lines += [q.to_json() for q in self._quotes.values()]
+        lines += [q.to_json() for q in self.quote_book.latest.values()]
         lines += [a.to_json() for a in alerts]
         text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines)
         await asyncio.to_thread(path.write_text, text, "utf-8")
         return path
-
-
-def _body_digest(body: bytes | None) -> bytes | None:
-    return None if body is None else hashlib.blake2b(body, digest_size=16).digest()
 
 
 def _open_store(path: Path) -> Store:
@@ -789,20 +367,3 @@ def _open_store(path: Path) -> Store:
         store.close()
         raise
     return store
-
-
-def _feed_source_status(name: str, state: FeedState, warning: str | None = None) -> SourceStatus:
-    detail = None
-    if state.moved_from:
-        detail = f"moved permanently to {state.url}"
-    elif warning:
-        detail = warning
-    return SourceStatus(
-        name=name,
-        kind="feed",
-        status=state.status,
-        error=state.error,
-        next_try=state.next_try,
-        last_ok=state.last_ok,
-        detail=detail,
-    )

@@ -122,8 +122,8 @@ async def test_row24_polling_goes_on_after_reloads_good_and_bad(clock, tmp_path)
         engine.config_path.write_text(text.replace('"NVDA"', '"NVDA", "AMD"'), encoding="utf-8")
         assert await engine.reload_config() is None
         engine.settings.quotes_every = 0.2
-        engine._reschedule()
-        jobs = engine._scheduler.get_jobs()
+        engine.schedule.reschedule()
+        jobs = engine.schedule.scheduler.get_jobs()
         assert jobs and all(job.next_run_time is not None for job in jobs)  # none paused
         calls = quotes.calls
         assert await wait_until(lambda: quotes.calls >= calls + 2)  # still polling

@@ -132,7 +132,7 @@ async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
     loop_errors: list[dict] = []
     loop.set_exception_handler(lambda _loop, context: loop_errors.append(context))
     polls = {"running": 0, "max": 0, "count": 0}
-    fetch_all = engine.fetcher.fetch_all
+    fetch_all = engine.news.fetcher.fetch_all
 
     async def counted(feeds):
         polls["running"] += 1
@@ -143,7 +143,7 @@ async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
         finally:
             polls["running"] -= 1
 
-    engine.fetcher.fetch_all = counted
+    engine.news.fetcher.fetch_all = counted
     thread = threading.Thread(target=chaos.run, daemon=True)
     memory: list[tuple[float, float]] = []
     try:
