@@ -44,6 +44,7 @@ from monitor.config_schema import (
     WebhookNotify,
 )
 from monitor.config_values import Symbol, default_text, type_text
+from monitor.text import one_line
 
 __all__ = [
     "CommandNotify",
@@ -291,24 +292,20 @@ def reference_markdown() -> str:
         if isinstance(section, tuple):
             model, name = section
             field = model.model_fields[name]
-            out += [_one_line(field.description), ""]
+            out += [one_line(field.description), ""]
             continue
-        out += [_one_line(section.__doc__), ""]
+        out += [one_line(section.__doc__), ""]
         out += ["| key | type | default | description |", "|---|---|---|---|"]
         for name, field in section.model_fields.items():
             cells = (
                 f"`{name}`",
                 type_text(field.annotation, field.metadata),
                 default_text(field),
-                _one_line(field.description),
+                one_line(field.description),
             )
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
     return "\n".join(out)
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 if __name__ == "__main__":

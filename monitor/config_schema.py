@@ -258,7 +258,7 @@ class Rule(BaseModel):
     @property
     def parsed(self) -> ParsedRule:
         """The condition as parsed (once, when the file was loaded) by
-        ``monitor.rules.language.parse_rule``."""
+        ``monitor.rules.parser.parse_rule``."""
         assert self._parsed is not None  # set by the validator above
         return self._parsed
 

@@ -12,7 +12,7 @@ from monitor.config import load_config_file, parse_config_text
 from monitor.config_values import QuietHours
 from monitor.engine import Engine, EngineSettings, build
 from monitor.model import Alert
-from monitor.rules import language
+from monitor.rules import parser
 
 DEMO = Path(__file__).resolve().parents[1] / "monitor" / "demo" / "watchlist.toml"
 
@@ -58,13 +58,13 @@ quiet_hours = "12:00-13:00"
 
 def test_each_rule_is_parsed_once_at_load_and_never_again(monkeypatch, tmp_path) -> None:
     calls: list[str] = []
-    real = language.parse_rule
+    real = parser.parse_rule
 
     def counting(text: str) -> Any:
         calls.append(text)
         return real(text)
 
-    monkeypatch.setattr(language, "parse_rule", counting)
+    monkeypatch.setattr(parser, "parse_rule", counting)
     loaded = load_config_file(DEMO, "bundled demo")
     assert len(loaded.config.alerts) == 8
     assert len(calls) == 8, "one parse per rule when the file is loaded"

@@ -19,7 +19,8 @@ from monitor import paths
 from monitor.clock import Clock, ManualClock, WallClock
 from monitor.config import Config, ReplaySettings, Rule
 from monitor.config_values import QuietHours
-from monitor.notify import Channel
+from monitor.model import Severity
+from monitor.notify.channel import Channel
 from monitor.notify.command import CommandNotifier
 from monitor.notify.desktop import DesktopChannel
 from monitor.notify.dispatch import Dispatcher
@@ -54,7 +55,7 @@ def rule_spec(rule: Rule) -> RuleSpec:
         cooldown=rule.cooldown.total_seconds(),
         once=rule.once,
         levels=tuple(rule.levels) if rule.levels else None,
-        severity=rule.severity,
+        severity=Severity(rule.severity),
         allow_stale=rule.allow_stale,
         enabled=rule.enabled,
         hysteresis=rule.hysteresis,

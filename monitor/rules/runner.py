@@ -39,10 +39,10 @@ from typing import Any
 
 from monitor import sessions
 from monitor.model import Alert, RuleState, RuleStatus, iso
-from monitor.rules.context import describe
 from monitor.rules.evaluate import Outcome, Snapshot, evaluate
 from monitor.rules.language import Basket, Comparison, Crosses, Rule, compare
-from monitor.rules.spec import SEVERITIES, RuleSpec, default_hysteresis
+from monitor.rules.message import describe
+from monitor.rules.spec import RuleSpec, default_hysteresis
 
 STATE_VERSION = 1
 
@@ -312,28 +312,3 @@ def _utc(t: datetime) -> datetime:
 def _trading_day(rule: Rule, now: datetime) -> date:
     symbols = rule.symbols
     return sessions.trading_day(symbols[0], now) if symbols else now.astimezone(UTC).date()
-
-
-def summarize(alerts: Sequence[Alert], *, threshold: int = 3) -> Alert | None:
-    """One summary alert to notify instead of a storm of ``threshold`` or more, else None.
-
-    The individual alerts are still logged by the caller; the summary's severity is the
-    highest of them, its notify channels their union.
-    """
-    if len(alerts) < threshold or not alerts:
-        return None
-    names = [a.rule for a in alerts]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return Alert(
-        rule="summary",
-        time=max(a.time for a in alerts),
-        message=f"{len(alerts)} alerts: {shown}",
-        severity=max((a.severity for a in alerts), key=_severity_rank),
-        symbols=tuple(dict.fromkeys(s for a in alerts for s in a.symbols)),
-        context={"alerts": names, "messages": [a.message for a in alerts]},
-        notify=tuple(dict.fromkeys(n for a in alerts for n in a.notify)),
-    )
-
-
-def _severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 1

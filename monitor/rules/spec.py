@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.model import Severity
 from monitor.rules.language import (
     PERCENT_METRICS,
     Basket,
@@ -19,7 +20,6 @@ from monitor.rules.language import (
     check_levels,
 )
 
-SEVERITIES = ("info", "warning", "critical")
 DEFAULT_COOLDOWN = 1800.0
 
 
@@ -34,7 +34,7 @@ class RuleSpec:
     cooldown: float = DEFAULT_COOLDOWN  # seconds between alerts of this rule
     once: str | None = None  # "day": at most once per trading day
     levels: tuple[float, ...] | None = None  # tiers replacing the single threshold
-    severity: str = "warning"  # "info" | "warning" | "critical"
+    severity: Severity = Severity.WARNING
     allow_stale: bool = False  # evaluate on stale / closed-market quotes too
     enabled: bool = True
     hysteresis: float | None = None  # re-arm margin in the measure's unit; None = default
@@ -50,8 +50,10 @@ class RuleSpec:
             object.__setattr__(self, "levels", tuple(float(x) for x in self.levels))
         if self.once not in (None, "day"):
             raise ValueError(f'alert {self.name!r}: once must be "day", not {self.once!r}')
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"alert {self.name!r}: severity must be one of {SEVERITIES}")
+        if self.severity not in tuple(Severity):
+            names = ", ".join(Severity)
+            raise ValueError(f"alert {self.name!r}: severity must be one of {names}")
+        object.__setattr__(self, "severity", Severity(self.severity))
         if self.cooldown < 0 or (self.hysteresis is not None and self.hysteresis < 0):
             raise ValueError(f"alert {self.name!r}: cooldown and hysteresis must be >= 0")
 

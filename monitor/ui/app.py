@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from monitor.model import Alert
+from monitor.model import Alert, Severity
 from monitor.ui.messages import (
     AlertFired,
     HeadlinesArrived,
@@ -50,7 +50,6 @@ PANE_NAMES = {"watchlist": "Watchlist", "headlines": "Headlines", "alerts": "Ale
 TOAST_GATHER_SECONDS = 0.05
 #: this many alerts at once make one summary toast
 STORM_TOASTS = 3
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 #: `t` cycles these (those installed); the config's theme is put first.
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "solarized-light")
 TOAST_SEVERITY = {"critical": "error", "error": "error", "warning": "warning"}
@@ -306,7 +305,7 @@ class MonitorApp(App[None]):
             return
         self.bell()
         if len(alerts) >= STORM_TOASTS:  # a market-wide move: one summary, not a storm
-            worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a.severity.lower(), 0))
+            worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)
             names = ", ".join(a.rule for a in alerts[:4])
             more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
             self.notify(

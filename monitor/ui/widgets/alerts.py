@@ -14,8 +14,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
+from monitor.formatting import amount, clock_time
 from monitor.model import Alert, RuleState, RuleStatus
-from monitor.ui.widgets.format import clock_time
 from monitor.ui.widgets.panes import Pane
 
 SEVERITY_STYLES = {"critical": "bold reverse red", "warning": "bold yellow", "info": "cyan"}
@@ -31,12 +31,6 @@ STATUS_STYLES = {
 
 RULE_COLUMNS = [("rule", 12), ("state", 28), ("value / threshold", 18), ("when", None)]
 LOG_COLUMNS = [("ack", 3), ("time", 8), ("sev", 4), ("rule", 12), ("message", None)]
-
-
-def _number(x: float | None) -> str:
-    if x is None:
-        return "—"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}"
 
 
 def rule_state_text(state: RuleState, tz: tzinfo | None) -> Text:
@@ -56,7 +50,7 @@ def rule_cells(state: RuleState, tz: tzinfo | None) -> list[Text]:
     return [
         Text(state.name, style="bold", no_wrap=True, overflow="ellipsis"),
         rule_state_text(state, tz),
-        Text(f"{_number(state.value)} / {_number(state.threshold)}{level}", justify="right"),
+        Text(f"{amount(state.value)} / {amount(state.threshold)}{level}", justify="right"),
         Text(state.when, style="dim", no_wrap=True, overflow="ellipsis"),
     ]
 

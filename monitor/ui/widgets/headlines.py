@@ -13,8 +13,9 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
+from monitor.formatting import headline_time
 from monitor.model import Headline
-from monitor.ui.widgets.format import headline_time, highlighted
+from monitor.ui.widgets.format import highlighted
 from monitor.ui.widgets.panes import Pane
 
 UNREAD = "●"
@@ -82,7 +83,8 @@ class HeadlinesPane(Pane):
     def add(self, headlines: Iterable[Headline]) -> None:
         """Merge fresh headlines (new stories, or new outlets for a known story)."""
         self._loaded = True
-        fresh, known = [], []
+        fresh: list[Headline] = []
+        known: list[Headline] = []
         for headline in headlines:
             (known if headline.story in self.headlines else fresh).append(headline)
             self.headlines[headline.story] = headline

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.widgets import Static
 
+from monitor.formatting import clock_time
 from monitor.model import SourceStatus, Status
-from monitor.ui.widgets.format import STATUS_WORDS, clock_time
+from monitor.ui.widgets.format import STATUS_WORDS
 
 #: The demo recording is of US markets: show its clock as the exchange saw it.
 REPLAY_ZONE = ZoneInfo("America/New_York")
