@@ -195,9 +195,7 @@ class LoadedConfig:
 
 def bundled_config_dir() -> Path:
     """The shipped config/ directory: inside the installed package, else the checkout's."""
-    import monitor
-
-    installed = Path(monitor.__file__).parent / "_bundled_config"
+    installed = Path(__file__).parent / "_bundled_config"
     return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "config"
 
 

@@ -20,7 +20,7 @@ from monitor.model import Alert, AlertEvent, NoticeEvent, RulesEvent, RuleState
 from monitor.notify import desktop
 from monitor.notify.dispatch import Dispatcher
 from monitor.rules import RuleRunner, Snapshot
-from monitor.storeworker import StoreWorker
+from monitor.store import StoreWorker
 
 log = logging.getLogger(__name__)
 

@@ -75,6 +75,7 @@ class EngineSettings:
     quotes_every: float
     feed_timeout: float
     max_feed_bytes: int
+    allow_private_redirects: bool
     groups: dict[str, list[str]]
     symbols: list[str]
     news_query: str
@@ -101,6 +102,7 @@ class EngineSettings:
             quotes_every=s.quotes_every.total_seconds(),
             feed_timeout=s.feed_timeout.total_seconds(),
             max_feed_bytes=int(s.max_feed_mb * 1_000_000),
+            allow_private_redirects=s.allow_private_redirects,
             groups=config.groups,
             symbols=config.symbols(),
             news_query=config.news.query,

@@ -47,8 +47,7 @@ from monitor.news.fetch import FeedFetcher
 from monitor.quotes.base import QuoteSource
 from monitor.quotes.recorded import RecordedQuotes
 from monitor.rules import Snapshot
-from monitor.store import Store
-from monitor.storeworker import StoreWorker
+from monitor.store import Store, StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class Engine:
         self._opened = False
         self.board = SourceBoard(self._emit)
         self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
-        self._apply_config(loaded)
+        self._apply_config(loaded, self.settings)
 
     def _build_parts(
         self,
@@ -101,7 +100,11 @@ class Engine:
     ) -> None:
         s = self.settings
         common = _Common(clock=self.clock, store=self.store, emit=self._emit)
-        fetcher = fetcher or FeedFetcher(max_bytes=s.max_feed_bytes, deadline=s.feed_timeout)
+        fetcher = fetcher or FeedFetcher(
+            max_bytes=s.max_feed_bytes,
+            deadline=s.feed_timeout,
+            allow_private_redirects=s.allow_private_redirects,
+        )
         self.alerting = Alerting(
             s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common
         )
@@ -136,10 +139,9 @@ class Engine:
 
     # ---- configuration -------------------------------------------------------------
 
-    def _apply_config(self, loaded: LoadedConfig) -> None:
-        self.loaded = loaded
+    def _apply_config(self, loaded: LoadedConfig, settings: EngineSettings) -> None:
+        self.loaded, self.settings = loaded, settings
         self.config_path, self.config_source = loaded.path, loaded.source
-        self.settings = settings = EngineSettings.from_config(loaded.config)
         self.groups, self.symbols = settings.groups, settings.symbols
         for part in (self.quote_book, self.schedule, self.replay):
             part.settings = settings
@@ -157,7 +159,7 @@ class Engine:
             loaded = await asyncio.to_thread(load_config_file, self.loaded.path, self.loaded.source)
         except ConfigError as exc:
             return str(exc)
-        self._apply_config(loaded)
+        self._apply_config(loaded, EngineSettings.from_config(loaded.config))
         self.schedule.reschedule()
         self._emit(RulesEvent(tuple(self.rule_states())))
         return None

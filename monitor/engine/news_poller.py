@@ -22,7 +22,7 @@ from monitor.model import Entry, Headline, HeadlinesEvent, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
-from monitor.storeworker import StoreWorker
+from monitor.store import StoreWorker
 
 #: a headline first seen now but published longer ago than this is not "breaking"
 BREAKING_GRACE = timedelta(hours=2)
@@ -59,7 +59,7 @@ class NewsPoller:
         self._last_poll: dict[str, datetime] = {}
         # feed name -> (digest of its last body, that body's parse warning)
         self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
-        self._polled_entries: list[Entry] = []
+        self._polled_stories: list[str] = []
         self._polled_unchanged: set[str] = set()
         self._recorded_entries: list[Entry] | None = None
         self._released: set[tuple[str, str]] = set()
@@ -105,7 +105,7 @@ class NewsPoller:
             if not due:
                 return []
             pairs = [(f.name, self._state_to_fetch(f)) for f in due]
-            self._polled_entries = []
+            self._polled_stories = []
             self._polled_unchanged = set()
             results = await self.fetcher.fetch_all(pairs)
             headlines: list[Headline] = []
@@ -153,9 +153,10 @@ class NewsPoller:
             warning = parsed.warning
             self._last_bodies[name] = (digest, warning)
             if items:
-                self._polled_entries += parsed.entries
                 stored = await self._store.write(lambda s: s.add_entries(items, now=now))
-                headlines = list(stored or [])
+                if stored is not None:
+                    headlines = stored.headlines
+                    self._polled_stories += stored.story_ids
             elif parsed.bozo and not parsed.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
                 self._polled_unchanged.add(name)
@@ -190,8 +191,8 @@ class NewsPoller:
 
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last poll saw (new or not), newest first."""
-        entries = list(self._polled_entries)
-        found = await self._store.read(lambda s: s.headlines_for_entries(entries))
+        ids = list(self._polled_stories)
+        found = await self._store.read(lambda s: s.headlines_by_id(ids))
         if self._polled_unchanged:  # 304: the feed's stored stories are still current
             stored = await self._store.read(
                 lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=matched_only)
@@ -247,7 +248,7 @@ class NewsPoller:
             self._released.add((e.feed, e.guid or e.title))
         items = self.ingest.process(due)
         stored = await self._store.write(lambda s: s.add_entries(items, now=now))
-        await self.after_news(list(stored or []))
+        await self.after_news(stored.headlines if stored is not None else [])
 
     def _load_recorded_feeds(self) -> list[Entry]:
         far = datetime(2100, 1, 1, tzinfo=UTC)

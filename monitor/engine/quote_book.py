@@ -21,7 +21,7 @@ from monitor.model import DailyBar, Quote, QuoteBatch, QuotesEvent, SourceStatus
 from monitor.price_limits import board_limit, limit_up_streak
 from monitor.quotes.base import QuoteSource
 from monitor.sessions import is_stale
-from monitor.storeworker import StoreWorker
+from monitor.store import StoreWorker
 
 log = logging.getLogger(__name__)
 
