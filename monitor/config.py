@@ -30,6 +30,7 @@ from typing import Annotated, Any
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+import monitor
 from monitor.config_errors import ConfigError, LocatedError, schema_error, toml_error
 from monitor.config_schema import (
     MODEL,
@@ -195,7 +196,7 @@ class LoadedConfig:
 
 def bundled_config_dir() -> Path:
     """The shipped config/ directory: inside the installed package, else the checkout's."""
-    installed = Path(__file__).parent / "_bundled_config"
+    installed = Path(monitor.__file__).parent / "_bundled_config"
     return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "config"
 
 

@@ -27,7 +27,7 @@ from monitor.config import (
     parse_config_text,
     reference_markdown,
 )
-from monitor.config_errors import key_lines, line_of
+from monitor.config_lines import key_lines, line_of
 from monitor.config_values import QuietHours, normalize_symbol, parse_quiet_hours
 from monitor.durations import DurationError, format_duration, parse_duration
 
