@@ -257,5 +257,8 @@ def _run_async(coro: Coroutine[Any, Any, int]) -> int:
     except StoreLocked as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FATAL
+    except RecordedQuotesError as exc:  # quote_source names a bad recorded CSV
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
