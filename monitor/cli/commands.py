@@ -1,7 +1,7 @@
 """What each CLI command does: check, once, run --headless, replay, and the app's engine.
 
-Output is plain text or one JSON object per line.  Every text printed here came
-through the sanitizer on ingest; nothing is rendered as markup.
+Output is plain text or one JSON object per line (``monitor.cli.printer``).  This module
+is imported only when a command runs (``monitor.cli.main`` keeps the start light).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import dataclasses
 import signal
 import sys
 import tempfile
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,13 +19,10 @@ from typing import Any, TextIO
 from monitor.cli import pipes
 from monitor.cli.printer import Printer
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
-from monitor.model import (
-    Alert,
-    AlertEvent,
-    Event,
-    SourceStatus,
-    Status,
-)
+from monitor.engine import Engine, EngineSettings, build
+from monitor.model import Alert, AlertEvent, Event, SourceStatus, Status
+from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
+from monitor.store import StoreError
 
 EXIT_CONFIG = 2
 EXIT_FATAL = 1
@@ -46,12 +44,10 @@ def check(config_arg: str | None) -> int:
     loaded = _load(config_arg)
     if loaded is None:
         return EXIT_CONFIG
-    from monitor.settings_view import SettingsView
-
-    view = SettingsView(loaded.config)
+    view = EngineSettings.from_config(loaded.config)
     print(f"config: {loaded.path} ({loaded.source})")
-    print(f"quote source: {view.quote_source_label(loaded.path)}")
-    print(f"database: {view.database(loaded.path)}")
+    print(f"quote source: {view.quote_source_label}")
+    print(f"database: {view.database}")
     print(f"symbols ({len(view.symbols)}):")
     for group, symbols in view.groups.items():
         print(f"  {group}: {', '.join(symbols)}")
@@ -68,7 +64,7 @@ def check(config_arg: str | None) -> int:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         print(f"  {feed.name}: {feed.url}{suffix}")
-    specs = view.rule_specs()
+    specs = view.rule_specs
     print(f"rules ({len(specs)}):")
     for spec in specs:
         print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
@@ -96,16 +92,13 @@ def once(config_arg: str | None, *, as_json: bool, show_all: bool, at: str | Non
 
 
 async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: datetime | None) -> int:
-    from monitor.engine import Engine
-
     engine = Engine(loaded, notify=False)
     printer = Printer(as_json=as_json, show_all=show_all)
     try:
         await engine.open()
         headlines = await engine.poll_news(force=True)
         if engine.is_replay:
-            quotes = engine.quote_source.latest_at(at or engine.quote_source.last_time)
-            await engine.process_batch(quotes, evaluate=False)
+            await engine.show_recorded_at(at)
         else:
             await engine.poll_quotes()
         new_ids = {h.story for h in headlines if h.new}
@@ -126,7 +119,7 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
             if missing:
                 printer.source(
                     SourceStatus(
-                        engine.quote_source.name,
+                        engine.quote_source_name,
                         "quotes",
                         Status.NO_DATA,
                         error=f"not in the recorded file: {', '.join(missing)}",
@@ -148,8 +141,6 @@ def run_headless(config_arg: str | None, *, as_json: bool, show_all: bool) -> in
 
 
 async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) -> int:
-    from monitor.engine import Engine
-
     engine = Engine(loaded)
     printer = Printer(as_json=as_json, show_all=show_all)
     engine.subscribe(printer.event)
@@ -161,7 +152,7 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     try:
         await engine.start()
         printer.info(
-            f"watching {len(engine.symbols)} symbols and {len(engine.view.feeds)} feeds "
+            f"watching {len(engine.symbols)} symbols and {len(engine.settings.feeds)} feeds "
             f"(config: {loaded.path}); Ctrl-C to stop"
         )
         await stop.wait()
@@ -203,11 +194,7 @@ async def _replay(
     as_json: bool,
     notify: bool,
 ) -> int:
-    from monitor.engine import Engine
-    from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
-    from monitor.settings_view import SettingsView
-
-    view = SettingsView(loaded.config)
+    view = EngineSettings.from_config(loaded.config)
     try:
         source = RecordedQuotes(quotes, clock=None, daily_history=history)
     except RecordedQuotesError as exc:
@@ -219,7 +206,7 @@ async def _replay(
         engine = Engine(
             loaded,
             quote_source=source,
-            clock=view.replay_clock(source),
+            clock=build.replay_clock(view, source),
             recorded_feeds=news,
             database=Path(tmp) / "replay.db",
             notify=notify,
@@ -234,22 +221,20 @@ async def _replay(
         engine.subscribe(on_event)
         try:
             await engine.open()
-            await engine._load_history()
+            await engine.load_history()
             await engine.run_replay()
             states = engine.rule_states()
         finally:
             await engine.stop()
-    printer.summary(alerts, states, engine.view.rule_specs())
+    printer.summary(alerts, states, engine.settings.rule_specs)
     return 0
 
 
 # ---- the app's engine --------------------------------------------------------------
 
 
-async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> Any:
+async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> Engine:
     """Build and open the engine for the Textual app (heavy imports happen here)."""
-    from monitor.engine import Engine
-
     if demo:
         loaded = await asyncio.to_thread(
             load_config_file, DEMO_DIR / "watchlist.toml", "bundled demo"
@@ -268,10 +253,7 @@ async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> 
     return engine
 
 
-def _run_async(coro: Any) -> int:
-    from monitor.quotes.recorded import RecordedQuotesError
-    from monitor.store import StoreError
-
+def _run_async(coro: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(coro)
     except StoreError as exc:  # locked by another monitor, or cannot be opened: one line

@@ -1,4 +1,4 @@
-"""Engine events as plain lines or JSON lines (the `--json` format) on standard output.
+"""Engine events as plain lines or JSON lines (the CLI's `--json` format).
 
 Every text printed here came through the sanitizer on ingest; nothing is rendered as
 markup.  A closed pipe ends the printing quietly (``monitor.cli.pipes``).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from monitor.cli import pipes
@@ -23,10 +24,13 @@ from monitor.model import (
     Quote,
     QuotesEvent,
     ReplayEndedEvent,
+    RuleState,
+    RuleStatus,
     SourceEvent,
     SourceStatus,
     Status,
 )
+from monitor.rules import RuleSpec
 
 
 class Printer:
@@ -127,12 +131,14 @@ class Printer:
         for h in a.headlines[:3]:
             self._line(f"      news: {h.get('source', '')}: {h.get('title', '')}")
 
-    def summary(self, alerts: list[Alert], states: list[Any], specs: list[Any]) -> None:
+    def summary(
+        self, alerts: list[Alert], states: Sequence[RuleState], specs: Sequence[RuleSpec]
+    ) -> None:
         per_rule = Counter(a.rule for a in alerts)
         never = {
             s.name: s.why
             for s in states
-            if s.name not in per_rule and s.why and str(s.status) == "not_evaluated"
+            if s.name not in per_rule and s.why and s.status == RuleStatus.NOT_EVALUATED
         }
         counts = {spec.name: per_rule.get(spec.name, 0) for spec in specs}
         obj = {"type": "summary", "alerts": len(alerts), "per_rule": counts, "not_evaluated": never}
