@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from monitor.cli import pipes
+from monitor.cli import pipes, trust_cmd
 from monitor.cli.printer import Printer
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
 from monitor.engine import Engine, EngineSettings, build
@@ -68,6 +68,8 @@ def check(config_arg: str | None) -> int:
     print(f"rules ({len(specs)}):")
     for spec in specs:
         print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
+    if programs := trust_cmd.programs_line(loaded):
+        print(programs)
     return 0
 
 

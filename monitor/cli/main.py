@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="the app on a bundled replay of the January 2025 DeepSeek shock")
 
+    t = sub.add_parser("trust", help="allow a watchlist file to run its command/webhook alerts")
+    t.add_argument("path", metavar="PATH", help="the watchlist file (e.g. ./watchlist.toml)")
+    t.add_argument("--revoke", action="store_true", help="forget that the file was allowed")
+
     rp = sub.add_parser("replay", help="run the rules over recorded quotes (and feeds)")
     rp.add_argument("quotes", metavar="QUOTES.csv")
     rp.add_argument("--news", metavar="FEED.xml", action="append", default=[])
@@ -83,6 +87,10 @@ def _run_command(commands: Any, command: str, args: argparse.Namespace, config_a
     try:
         if command == "check":
             return commands.check(config_arg)
+        if command == "trust":
+            from monitor.cli.trust_cmd import trust_command
+
+            return trust_command(args.path, revoke=args.revoke)
         if command == "once":
             return commands.once(config_arg, as_json=args.json, show_all=args.all, at=args.at)
         if command == "run":
