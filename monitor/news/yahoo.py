@@ -12,7 +12,8 @@ cookie: ``tests/data/yahoo/search-AAPL.json``).  A missing ``q`` is answered 400
 The answer's ``news`` items carry ``uuid``, ``title``, ``publisher``, ``link`` and
 ``providerPublishTime`` (Unix seconds), often ``relatedTickers``.  Each becomes an
 :class:`~monitor.model.Entry` cleaned by :mod:`monitor.text` like any feed's: the
-publisher is the outlet, the uuid the guid.  The same story from Reuters through an RSS
+publisher is the outlet, the uuid the guid, the related tickers link the story to those
+watchlist symbols even when its title names none.  The same story from Reuters through an RSS
 feed and through Yahoo has the same title key, so the store makes it one row.
 
 A ``ticker`` source asks Yahoo for the symbol and keeps the stories Yahoo relates to
@@ -202,7 +203,16 @@ def _entry(item: Any, feed_name: str, now: datetime) -> Entry | None:
         summary="",
         published=when,
         date_known=known,
+        tickers=_tickers(item.get("relatedTickers")),
     )
+
+
+def _tickers(related: Any) -> tuple[str, ...]:
+    """Yahoo's relatedTickers as symbols (a ticker is a short printable word)."""
+    if not isinstance(related, list):
+        return ()
+    found = (clean_text(t, html=False, max_len=32).upper() for t in related if isinstance(t, str))
+    return tuple(dict.fromkeys(t for t in found if t and " " not in t))
 
 
 def _text(item: dict[str, Any], key: str) -> str | None:
