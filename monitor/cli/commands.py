@@ -63,7 +63,7 @@ def check(config_arg: str | None) -> int:
         if feed.query:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        print(f"  {feed.name}: {feed.url}{suffix}")
+        print(f"  {feed.name}: {feed.where}{suffix}")
     specs = view.rule_specs
     print(f"rules ({len(specs)}):")
     for spec in specs:

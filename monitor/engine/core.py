@@ -115,6 +115,7 @@ class Engine:
         self.news = NewsPoller(
             s,
             fetcher=fetcher,
+            yahoo=build.make_yahoo_news(s),
             board=self.board,
             on_news=self.alerting.evaluate,
             recorded_feeds=recorded_feeds,
