@@ -85,6 +85,7 @@ class EngineSettings:
     rule_specs: tuple[RuleSpec, ...]
     replay: ReplaySettings
     quiet_hours: QuietHours | None
+    stream: bool = True  # prices pushed by Yahoo's streamer (live quotes only)
     rule_quiet_hours: dict[str, QuietHours | Literal["off"]] = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +113,7 @@ class EngineSettings:
             rule_specs=tuple(rule_spec(rule) for rule in config.alerts),
             replay=s.replay,
             quiet_hours=s.quiet_hours,
+            stream=s.stream,
             rule_quiet_hours={
                 r.name: r.quiet_hours for r in config.alerts if r.quiet_hours is not None
             },
@@ -186,6 +188,16 @@ def make_quote_source(
         cache_dir=paths.cache_dir(),
         quotes_every=settings.quotes_every,
     )
+
+
+def stream_url(settings: EngineSettings) -> str | None:
+    """Where streamed prices come from: Yahoo's streamer with live quotes (unless the
+    config says ``stream = false``), nothing with a recording."""
+    if settings.recorded_quotes is not None or not settings.stream:
+        return None
+    from monitor.quotes import stream  # read at call time: tests point it elsewhere
+
+    return stream.STREAM_URL
 
 
 def source_and_clock(

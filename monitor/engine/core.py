@@ -27,6 +27,7 @@ from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
 from monitor.engine import build
 from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
+from monitor.engine.live_stream import LiveStream
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
 from monitor.engine.replay import Replay
@@ -74,9 +75,12 @@ class Engine:
         notify: bool = True,
         fetcher: FeedFetcher | None = None,
         history_file: Path | None = None,
+        stream_url: str | None = None,
     ) -> None:
         self.loaded = loaded
         self.settings = EngineSettings.from_config(loaded.config)
+        if stream_url is None and quote_source is None:  # a source of its own: live?
+            stream_url = build.stream_url(self.settings)
         quote_source, self.clock = build.source_and_clock(
             self.settings, quote_source, clock, history_file
         )
@@ -88,6 +92,7 @@ class Engine:
         self._opened = False
         self.board = SourceBoard(self._emit)
         self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
+        self.live = self._live_stream(stream_url)
         self._apply_config(loaded, self.settings)
 
     def _build_parts(
@@ -137,6 +142,22 @@ class Engine:
             history_file=history_file,
         )
 
+    def _live_stream(self, url: str | None) -> LiveStream | None:
+        """Streamed prices beside the polls (live Yahoo quotes only)."""
+        if url is None or self.is_replay:
+            return None
+        book = self.quote_book
+        live = LiveStream(
+            self.settings,
+            url=url,
+            clock=self.clock,
+            spawn=self._spawn,
+            apply=book.process_batch,
+            on_change=book.live_changed,
+        )
+        book.live = live
+        return live
+
     # ---- configuration -------------------------------------------------------------
 
     def _apply_config(self, loaded: LoadedConfig, settings: EngineSettings) -> None:
@@ -147,6 +168,9 @@ class Engine:
             part.settings = settings
         self.news.configure(settings)
         self.alerting.configure(settings)
+        live: LiveStream | None = getattr(self, "live", None)  # None on the first call
+        if live is not None:
+            live.configure(settings)
         for feed in settings.feeds:
             self.board.expect(feed.name, feed.name, "feed")
         if not settings.feeds and not self.news.recorded_feeds:
@@ -210,6 +234,8 @@ class Engine:
             await self.open()
         self._spawn(self.alerting.check_desktop())
         self._spawn(self.quote_book.load_history())
+        if self.live is not None:
+            self.live.start()
         if self.is_replay:
             self.replay.start()
         if not self.is_replay or self.settings.feeds:
