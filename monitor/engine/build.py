@@ -190,10 +190,15 @@ def make_quote_source(
     )
 
 
-def stream_url(settings: EngineSettings) -> str | None:
-    """Where streamed prices come from: Yahoo's streamer with live quotes (unless the
-    config says ``stream = false``), nothing with a recording."""
-    if settings.recorded_quotes is not None or not settings.stream:
+def stream_url(
+    settings: EngineSettings, given: str | None = None, *, own_source: bool = True
+) -> str | None:
+    """Where streamed prices come from: the URL given, else Yahoo's streamer when the
+    engine reads live quotes of its own (not a recording, not an injected source) and
+    the config does not say ``stream = false``."""
+    if given is not None:
+        return given
+    if not own_source or settings.recorded_quotes is not None or not settings.stream:
         return None
     from monitor.quotes import stream  # read at call time: tests point it elsewhere
 

@@ -19,15 +19,13 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, TypedDict
 
 from monitor.clock import Clock
 from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
-from monitor.engine import build
+from monitor.engine import build, live_stream
 from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
-from monitor.engine.live_stream import LiveStream
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
 from monitor.engine.replay import Replay
@@ -79,8 +77,7 @@ class Engine:
     ) -> None:
         self.loaded = loaded
         self.settings = EngineSettings.from_config(loaded.config)
-        if stream_url is None and quote_source is None:  # a source of its own: live?
-            stream_url = build.stream_url(self.settings)
+        stream_url = build.stream_url(self.settings, stream_url, own_source=quote_source is None)
         quote_source, self.clock = build.source_and_clock(
             self.settings, quote_source, clock, history_file
         )
@@ -92,7 +89,7 @@ class Engine:
         self._opened = False
         self.board = SourceBoard(self._emit)
         self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
-        self.live = self._live_stream(stream_url)
+        self.live = live_stream.attach(self.quote_book, stream_url, spawn=self._spawn)
         self._apply_config(loaded, self.settings)
 
     def _build_parts(
@@ -142,22 +139,6 @@ class Engine:
             history_file=history_file,
         )
 
-    def _live_stream(self, url: str | None) -> LiveStream | None:
-        """Streamed prices beside the polls (live Yahoo quotes only)."""
-        if url is None or self.is_replay:
-            return None
-        book = self.quote_book
-        live = LiveStream(
-            self.settings,
-            url=url,
-            clock=self.clock,
-            spawn=self._spawn,
-            apply=book.process_batch,
-            on_change=book.live_changed,
-        )
-        book.live = live
-        return live
-
     # ---- configuration -------------------------------------------------------------
 
     def _apply_config(self, loaded: LoadedConfig, settings: EngineSettings) -> None:
@@ -168,9 +149,6 @@ class Engine:
             part.settings = settings
         self.news.configure(settings)
         self.alerting.configure(settings)
-        live: LiveStream | None = getattr(self, "live", None)  # None on the first call
-        if live is not None:
-            live.configure(settings)
         for feed in settings.feeds:
             self.board.expect(feed.name, feed.name, "feed")
         if not settings.feeds and not self.news.recorded_feeds:
@@ -317,11 +295,6 @@ class Engine:
     def app_settings(self) -> Settings:
         """The config's [settings] table (theme, keys) for the app."""
         return self.loaded.config.settings
-
-    @property
-    def view(self) -> SimpleNamespace:
-        """Deprecated: the UI's pre-redesign path to ``app_settings``."""
-        return SimpleNamespace(settings=self.app_settings)
 
     @property
     def desktop_status(self) -> tuple[bool | None, str]:

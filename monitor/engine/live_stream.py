@@ -25,14 +25,32 @@ from typing import Any
 from monitor import sessions
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
+from monitor.engine.quote_book import QuoteBook
 from monitor.engine.sources import Spawn
 from monitor.model import Quote, QuoteBatch, Status
+from monitor.quotes.recorded import RecordedQuotes
 from monitor.quotes.stream import YahooStream
 
 log = logging.getLogger(__name__)
 
 #: how often the engine checks whether a market opened or closed
 CHECK_EVERY = 30.0
+
+
+def attach(book: QuoteBook, url: str | None, *, spawn: Spawn) -> LiveStream | None:
+    """A LiveStream feeding ``book`` (None without a URL, or for a recording)."""
+    if url is None or isinstance(book.source, RecordedQuotes):
+        return None
+    live = LiveStream(
+        book.settings,
+        url=url,
+        clock=book.clock,
+        spawn=spawn,
+        apply=book.process_batch,
+        on_change=book.live_changed,
+    )
+    book.live = live
+    return live
 
 
 class LiveStream:

@@ -37,6 +37,7 @@ _SOURCE_TROUBLE = {Status.RATE_LIMITED, Status.UNREACHABLE, Status.BACKOFF}
 class LivePath(Protocol):
     """What the book asks of a streamed price path (``live_stream.LiveStream``)."""
 
+    def configure(self, settings: EngineSettings) -> None: ...
     def wants_poll(self, now: datetime) -> bool: ...
     def polled(self, quotes: Iterable[Quote], now: datetime) -> None: ...
     def detail(self) -> str | None: ...
@@ -56,6 +57,7 @@ class QuoteBook:
         board: SourceBoard,
         on_batch: Callable[[], Awaitable[None]],
     ) -> None:
+        self.live: LivePath | None = None
         self.settings = settings
         self.source = source
         self._clock = clock
@@ -70,7 +72,20 @@ class QuoteBook:
         self._pruned_at: datetime | None = None
         self._lock = asyncio.Lock()  # one poll at a time
         self._apply_lock = asyncio.Lock()  # one batch merged at a time (polls, stream)
-        self.live: LivePath | None = None
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: EngineSettings) -> None:  # a config reload reaches the stream
+        self._settings = settings
+        if self.live is not None:
+            self.live.configure(settings)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     def clear(self) -> None:
         """Forget every quote (a replay starting over); the daily history stays."""
