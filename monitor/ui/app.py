@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from monitor.model import Alert, Severity
-from monitor.notify.osc import TerminalRinger, passthrough_notice
+from monitor.notify.osc import Protocol, TerminalRinger, passthrough_notice
 from monitor.ui.messages import (
     AlertFired,
     HeadlinesArrived,
@@ -474,6 +474,9 @@ class MonitorApp(App[None]):
 
         Written as Textual writes its own bell, so it never lands over the screen.
         """
+        if self._ringer.protocol is Protocol.BELL:
+            self.bell()
+            return
         seq = self._ringer.sequence(alerts)
         if seq and self._driver is not None:
             self._driver.write(seq)
