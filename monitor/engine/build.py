@@ -9,13 +9,14 @@ schema details but these.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from monitor import paths
+from monitor import paths, trust
 from monitor.clock import Clock, ManualClock, WallClock
 from monitor.config import Config, Feed, ReplaySettings, Rule
 from monitor.config_values import QuietHours
@@ -118,9 +119,10 @@ class EngineSettings:
     replay: ReplaySettings
     quiet_hours: QuietHours | None
     rule_quiet_hours: dict[str, QuietHours | Literal["off"]] = field(default_factory=dict)
+    origin: trust.Origin | None = None  # the file, for the trust checks (None: no file)
 
     @classmethod
-    def from_config(cls, config: Config) -> EngineSettings:
+    def from_config(cls, config: Config, origin: trust.Origin | None = None) -> EngineSettings:
         s = config.settings
         all_feeds = [feed_view(f) for f in config.news.feeds]
         return cls(
@@ -142,6 +144,7 @@ class EngineSettings:
             rule_quiet_hours={
                 r.name: r.quiet_hours for r in config.alerts if r.quiet_hours is not None
             },
+            origin=origin,
         )
 
     # ---- derived values --------------------------------------------------------------
@@ -268,17 +271,20 @@ def make_dispatcher(
     channels: dict[str, Channel] = {}
     if settings.uses_channel("desktop"):
         channels["desktop"] = DesktopChannel(on_unavailable=on_notice)
+    refused = functools.partial(trust.refusal, settings.origin)  # programs need trust
     cmd = settings.config.notify.command
     if cmd is not None:
-        channels["command"] = CommandNotifier(cmd.argv, timeout=cmd.timeout.total_seconds())
+        command = CommandNotifier(cmd.argv, timeout=cmd.timeout.total_seconds())
+        channels["command"] = trust.Guarded(command, refused)
     hook = settings.config.notify.webhook
     if hook is not None:
-        channels["webhook"] = WebhookNotifier(
+        webhook = WebhookNotifier(
             hook.url,
             timeout=hook.timeout.total_seconds(),
             retries=hook.retries,
             headers=hook.headers,
         )
+        channels["webhook"] = trust.Guarded(webhook, refused)
     return Dispatcher(
         channels,
         quiet_hours=settings.quiet_hours,
@@ -286,3 +292,12 @@ def make_dispatcher(
         on_notice=on_notice,
         quiet_channels=QUIET_CHANNELS,
     )
+
+
+def program_refusal(settings: EngineSettings) -> str | None:
+    """Why this config's command and webhook alerts are off (``monitor.trust``), or None
+    (also when it has neither)."""
+    notify = settings.config.notify
+    if notify.command is None and notify.webhook is None:
+        return None
+    return trust.refusal(settings.origin)
