@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from pydantic import (
 from monitor import paths
 from monitor.config_errors import ConfigError, LocatedError, schema_error, toml_error
 from monitor.config_values import (
+    CONTROLS_REFUSED,
     AtLeast,
     QuietHours,
     Symbol,
@@ -60,7 +60,7 @@ from monitor.config_values import (
     rule_symbols,
     type_text,
 )
-from monitor.text import one_line
+from monitor.text import has_controls, one_line
 
 APP_NAME = "monitor"
 CONFIG_FILENAME = "watchlist.toml"
@@ -74,12 +74,11 @@ _Model = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 # Names are shown on the terminal (status bar, panes, notifications): no escape
 # sequences, control characters or bidi overrides may hide in them.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _plain_name(value: str) -> str:
-    if _UNPRINTABLE.search(value):
-        raise ValueError("must not contain control characters, escape sequences or bidi marks")
+    if has_controls(value):
+        raise ValueError(CONTROLS_REFUSED)
     return value
 
 

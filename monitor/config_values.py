@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 
 from monitor.config_errors import ExpressionError, LocatedError
 from monitor.durations import DurationError, format_duration, parse_duration
+from monitor.text import has_controls
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class AtLeast:
         return parsed
 
 
+CONTROLS_REFUSED = "must not contain control characters, escape sequences or bidi marks"
 _INDEX = re.compile(r"\^[A-Z0-9][A-Z0-9.\-]{0,11}")  # ^SOX, ^GSPC, ^N225, ^STOXX50E
 _CHINA = re.compile(r"\d{6}\.(SS|SZ|BJ)")  # Shanghai, Shenzhen, Beijing: always 6 digits
 _HONG_KONG = re.compile(r"\d{4,5}\.HK")  # 0700.HK, 9988.HK
@@ -129,6 +131,8 @@ def http_url(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a string, got {value!r}")
     url = value.strip()
+    if has_controls(url):
+        raise ValueError(f"{what} {CONTROLS_REFUSED}")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{what} must be http(s), got {value!r}")
@@ -173,6 +177,8 @@ def check_query(value: Any) -> str:
         raise ValueError(f"expected a query string, got {value!r}")
     if not value.strip():
         return value
+    if has_controls(value):
+        raise ValueError(CONTROLS_REFUSED)
     from monitor.query import QueryError, parse_query  # lazy: keeps config light
 
     try:
@@ -191,6 +197,9 @@ def check_key(value: Any) -> str:
 def parse_rule_text(text: str) -> Any:
     """Parse a rule's `when` with the rule language (the error shows the column)."""
     from monitor.rules.parser import RuleSyntaxError, parse_rule  # lazy, as above
+
+    if has_controls(text):
+        raise LocatedError(CONTROLS_REFUSED, loc=("when",))
 
     try:
         parsed = parse_rule(text)

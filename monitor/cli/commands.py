@@ -33,6 +33,7 @@ from monitor.model import (
     SourceStatus,
     Status,
 )
+from monitor.text import visible
 
 EXIT_CONFIG = 2
 EXIT_FATAL = 1
@@ -57,17 +58,17 @@ def check(config_arg: str | None) -> int:
     from monitor.settings_view import SettingsView
 
     view = SettingsView(loaded.config)
-    print(f"config: {loaded.path} ({loaded.source})")
-    print(f"quote source: {view.quote_source_label(loaded.path)}")
-    print(f"database: {view.database(loaded.path)}")
-    print(f"symbols ({len(view.symbols)}):")
+    _say(f"config: {loaded.path} ({loaded.source})")
+    _say(f"quote source: {view.quote_source_label(loaded.path)}")
+    _say(f"database: {view.database(loaded.path)}")
+    _say(f"symbols ({len(view.symbols)}):")
     for group, symbols in view.groups.items():
-        print(f"  {group}: {', '.join(symbols)}")
+        _say(f"  {group}: {', '.join(symbols)}")
     extra = [s for s in view.symbols if not any(s in g for g in view.groups.values())]
     if extra:
-        print(f"  (polled for rules): {', '.join(extra)}")
-    print(f"news query: {view.news_query}")
-    print(f"feeds ({len(view.feeds)}):")
+        _say(f"  (polled for rules): {', '.join(extra)}")
+    _say(f"news query: {view.news_query}")
+    _say(f"feeds ({len(view.feeds)}):")
     for feed in view.feeds:
         flags = [] if feed.enabled else ["disabled"]
         if feed.every:
@@ -75,12 +76,18 @@ def check(config_arg: str | None) -> int:
         if feed.query:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        print(f"  {feed.name}: {feed.url}{suffix}")
+        _say(f"  {feed.name}: {feed.url}{suffix}")
     specs = view.rule_specs()
-    print(f"rules ({len(specs)}):")
+    _say(f"rules ({len(specs)}):")
     for spec in specs:
-        print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
+        _say(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
     return 0
+
+
+def _say(line: str) -> None:
+    """A line of ``check``: the config's own text, any character a terminal would act on
+    written out (the loader refuses them; this is the last word at the output)."""
+    print(visible(line))
 
 
 # ---- once --------------------------------------------------------------------------
@@ -276,10 +283,14 @@ async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> 
 
 
 def _run_async(coro: Any) -> int:
+    from monitor.quotes.recorded import RecordedQuotesError
     from monitor.store import StoreLocked
 
     try:
         return asyncio.run(coro)
+    except RecordedQuotesError as exc:  # the config's recorded quote file: one line
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except StoreLocked as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FATAL

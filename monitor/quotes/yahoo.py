@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 from monitor import sessions
 from monitor.clock import Clock
 from monitor.model import DailyBar, MarketState, Quote, QuoteBatch, SourceStatus, Status
+from monitor.text import clean_field, one_line
 
 T = TypeVar("T")
 Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, vol
@@ -184,12 +185,13 @@ def quote_from_chart(
         high=_num(meta.get("regularMarketDayHigh")),
         low=_num(meta.get("regularMarketDayLow")),
         volume=_num(meta.get("regularMarketVolume")),
-        currency=meta.get("currency"),
+        # Yahoo's text fields are outside input: cleaned here, where they enter
+        currency=clean_field(meta.get("currency"), max_len=12),
         market_state=state,
         as_of=_utc(meta.get("regularMarketTime")),
         status=status,
         error=error,
-        name=meta.get("longName") or meta.get("shortName"),
+        name=clean_field(meta.get("longName")) or clean_field(meta.get("shortName")),
         intraday=tuple(c for *_, c, _v in bars if _num(c) is not None),
     )
 
@@ -517,7 +519,7 @@ def _daily(frame: Any) -> list[DailyBar]:
 
 
 def _describe(status: Status, exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
+    text = one_line(str(exc)) or type(exc).__name__  # it may quote Yahoo's answer
     if status is Status.UNKNOWN_SYMBOL:
         return f"unknown symbol: {text}"
     return text if len(text) <= 200 else text[:197] + "..."

@@ -44,6 +44,7 @@ from monitor.quotes.yahoo import (
     failure_status,
     quote_from_chart,
 )
+from monitor.text import one_line
 
 QUERY_URL = "https://query1.finance.yahoo.com"
 COOKIE_URL = "https://fc.yahoo.com"
@@ -80,7 +81,7 @@ def short_reason(exc: Exception) -> str:
     if match and int(match.group(1)) in CURL_REASONS:
         return f"Yahoo: {CURL_REASONS[int(match.group(1))]}"
     text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:160]
+    return one_line(text.splitlines()[0], max_len=160)  # it may quote Yahoo's answer
 
 
 def _chrome_session(cookies: Any) -> Any:
