@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,6 +68,7 @@ ENV_VAR = "MONITOR_CONFIG"
 
 Channel = Literal["terminal", "desktop", "command", "webhook"]
 Severity = Literal["info", "warning", "critical"]
+DEFAULT_CHANNELS: tuple[Channel, ...] = ("terminal", "desktop")
 
 
 _Model = ConfigDict(extra="forbid", use_attribute_docstrings=True)
@@ -122,7 +123,7 @@ class Settings(BaseModel):
     database: Annotated[Path | None, PlainValidator(resolve_path), TypeName("path")] = None
     """SQLite file for headlines, quotes and alerts (relative to this file). None: the
     user data dir, e.g. ~/.local/share/monitor/monitor.db."""
-    notify: list[Channel] = Field(default_factory=lambda: ["terminal", "desktop"])
+    notify: list[Channel] = Field(default_factory=lambda: list(DEFAULT_CHANNELS))
     """Default notification channels of every rule: "terminal", "desktop", "command"
     (needs [notify.command]) and "webhook" (needs [notify.webhook])."""
     quiet_hours: Annotated[
@@ -142,6 +143,9 @@ class Settings(BaseModel):
     bodies)."""
     feed_timeout: Annotated[timedelta, AtLeast(timedelta(seconds=1))] = timedelta(seconds=30)
     """Total deadline for one feed fetch (connect, redirects and body)."""
+    allow_private_redirects: bool = False
+    """Let a feed on a public address redirect to a loopback, link-local or private
+    address (normally refused: a hostile feed could probe your own network)."""
     history: Annotated[Path | None, PlainValidator(existing_file), TypeName("path")] = None
     """Optional daily-closes CSV (date,symbol,open,high,low,close,volume) giving replay
     context such as volume ratios and "largest drop since" (relative to this file)."""
@@ -334,7 +338,7 @@ class Config(BaseModel):
         return self
 
     def _check_channels(self) -> None:
-        def check(channels: list[str], loc: tuple[str | int, ...], inherited: bool) -> None:
+        def check(channels: Sequence[str], loc: tuple[str | int, ...], inherited: bool) -> None:
             for channel in ("command", "webhook"):
                 if channel in channels and getattr(self.notify, channel) is None:
                     origin = " (from [settings] notify)" if inherited else ""
@@ -347,11 +351,7 @@ class Config(BaseModel):
         check(self.settings.notify, ("settings", "notify"), False)
         for index, rule in enumerate(self.alerts):
             inherited = rule.notify is None
-            check(
-                self.settings.notify if inherited else rule.notify,
-                ("alerts", index, "notify"),
-                inherited,
-            )
+            check(rule.notify or self.settings.notify, ("alerts", index, "notify"), inherited)
 
     def _check_aliases(self) -> None:
         known = self.symbols()
