@@ -177,7 +177,7 @@ def check_query(value: Any) -> str:
         raise ValueError(f"expected a query string, got {value!r}")
     if not value.strip():
         return value
-    if has_controls(value):
+    if has_controls(value, lines_ok=True):
         raise ValueError(CONTROLS_REFUSED)
     from monitor.query import QueryError, parse_query  # lazy: keeps config light
 
@@ -198,7 +198,7 @@ def parse_rule_text(text: str) -> Any:
     """Parse a rule's `when` with the rule language (the error shows the column)."""
     from monitor.rules.parser import RuleSyntaxError, parse_rule  # lazy, as above
 
-    if has_controls(text):
+    if has_controls(text, lines_ok=True):
         raise LocatedError(CONTROLS_REFUSED, loc=("when",))
 
     try:

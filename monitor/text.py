@@ -50,6 +50,7 @@ _NEEDS_WORK = re.compile(f"[{_INVISIBLE}]|[^\\S ]|  ")
 # Every character a terminal could act on or that hides or reorders text: what a name,
 # a URL or a query in the config may not hold, and what ``visible`` writes out.
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+_UNSAFE_BESIDES_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
 
 # ---- HTML ----------------------------------------------------------------------------
 
@@ -147,10 +148,11 @@ def strip_controls(s: str) -> str:
     return _SEPARATORS.sub(" ", _REMOVE.sub("", s))
 
 
-def has_controls(s: str) -> bool:
-    """Whether ``s`` holds a control, escape, bidi or invisible character (tab and
-    newline included): the check for text a person wrote that must stay as written."""
-    return _UNSAFE.search(s) is not None
+def has_controls(s: str, *, lines_ok: bool = False) -> bool:
+    """Whether ``s`` holds a control, escape, bidi or invisible character: the check for
+    text a person wrote that must stay as written.  Tab, newline and CR count too,
+    unless ``lines_ok`` (a query or rule written over several lines)."""
+    return (_UNSAFE_BESIDES_LINES if lines_ok else _UNSAFE).search(s) is not None
 
 
 def visible(s: str) -> str:

@@ -235,3 +235,9 @@ def test_strip_controls_keeps_what_is_being_typed() -> None:
     assert strip_controls("chips \x1b[2J\x1b]52;c;QQ==\x07rally ") == "chips rally "
     assert strip_controls("a\tb\nc") == "a b c"
     assert strip_controls("two  spaces ") == "two  spaces "
+
+
+def test_a_query_may_span_lines_a_name_may_not() -> None:
+    query = 'DeepSeek\n  OR "Liang Wenfeng"\r\n\tOR 梁文锋'
+    assert has_controls(query) and not has_controls(query, lines_ok=True)
+    assert has_controls("a\nb\x1b[2J", lines_ok=True) and has_controls("a\u202eb", lines_ok=True)

@@ -288,12 +288,12 @@ def _run_async(coro: Any) -> int:
 
     try:
         return asyncio.run(coro)
-    except RecordedQuotesError as exc:  # the config's recorded quote file: one line
-        print(f"monitor: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     except StoreLocked as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FATAL
+    except RecordedQuotesError as exc:  # quote_source names a bad recorded CSV
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 
