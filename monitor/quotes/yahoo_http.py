@@ -31,6 +31,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from monitor.text import one_line
 
+QUERY1 = "https://query1.finance.yahoo.com"
+QUERY2 = "https://query2.finance.yahoo.com"
 #: hosts a redirect may lead to, besides the host asked
 CONSENT_HOSTS = ("guce.yahoo.com", "consent.yahoo.com")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
