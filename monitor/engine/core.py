@@ -48,6 +48,7 @@ from monitor.quotes.base import QuoteSource
 from monitor.quotes.recorded import RecordedQuotes
 from monitor.rules import Snapshot
 from monitor.store import Store, StoreWorker
+from monitor.trust import Origin
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class Engine:
         history_file: Path | None = None,
     ) -> None:
         self.loaded = loaded
-        self.settings = EngineSettings.from_config(loaded.config)
+        self.settings = EngineSettings.from_config(loaded.config, Origin.of(loaded))
         quote_source, self.clock = build.source_and_clock(
             self.settings, quote_source, clock, history_file
         )
@@ -114,6 +115,7 @@ class Engine:
         self.news = NewsPoller(
             s,
             fetcher=fetcher,
+            yahoo=build.make_yahoo_news(s),
             board=self.board,
             on_news=self.alerting.evaluate,
             recorded_feeds=recorded_feeds,
@@ -159,7 +161,8 @@ class Engine:
             loaded = await asyncio.to_thread(load_config_file, self.loaded.path, self.loaded.source)
         except ConfigError as exc:
             return str(exc)
-        self._apply_config(loaded, EngineSettings.from_config(loaded.config))
+        self._apply_config(loaded, EngineSettings.from_config(loaded.config, Origin.of(loaded)))
+        self.alerting.check_trust()  # an edit from outside asks again, saying why
         self.schedule.reschedule()
         self._emit(RulesEvent(tuple(self.rule_states())))
         return None
@@ -209,6 +212,7 @@ class Engine:
         if not self._opened:
             await self.open()
         self._spawn(self.alerting.check_desktop())
+        self.alerting.check_trust()
         self._spawn(self.quote_book.load_history())
         if self.is_replay:
             self.replay.start()
