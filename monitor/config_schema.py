@@ -100,6 +100,9 @@ class Settings(BaseModel):
     ] = "yfinance"
     """"yfinance" for live quotes, or the path of a recorded quotes CSV to replay
     (relative to this file; it must exist)."""
+    stream: bool = True
+    """With live quotes: prices pushed by Yahoo's streamer while a watchlist market is
+    open (polling stays for names, charts and as the fallback). false: polling only."""
     database: Annotated[Path | None, PlainValidator(resolve_path), TypeName("path")] = None
     """SQLite file for headlines, quotes and alerts (relative to this file). None: the
     user data dir, e.g. ~/.local/share/monitor/monitor.db."""
