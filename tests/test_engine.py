@@ -303,3 +303,30 @@ async def test_old_quote_snapshots_are_pruned_and_rule_state_not_rewritten(
     finally:
         await engine.stop()
     assert [p[0] for p in points] == [later], "snapshots older than 3 days are gone"
+
+
+async def test_a_symbol_is_stored_at_most_once_a_minute_and_its_newest_price_on_stop(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    t0 = T27
+    engine = Engine(_loaded(tmp_path), clock=ManualClock(t0))
+    await engine.open()
+    try:
+        for i, seconds in enumerate([0, 1, 2, 59, 60, 61, 62]):
+            t = t0 + timedelta(seconds=seconds)
+            await engine.process_batch(_batch(t, 5300.0 + i, 5341.94, 140.0 + i, 142.62))
+        points = await engine.store.read(lambda s: s.intraday("NVDA", t0))
+    finally:
+        await engine.stop()
+    assert points == [(t0, 140.0), (t0 + timedelta(seconds=60), 144.0)]
+    again = Engine(_loaded(tmp_path), clock=ManualClock(t0 + timedelta(minutes=5)))
+    await again.open()
+    try:
+        stored = await again.store.read(lambda s: s.intraday("NVDA", t0))
+        latest = await again.store.read(lambda s: s.latest_quotes())
+    finally:
+        await again.stop()
+    assert stored[-1] == (t0 + timedelta(seconds=62), 146.0), "the held-back price is kept"
+    assert latest["NVDA"].price == 146.0

@@ -222,6 +222,7 @@ class Engine:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.news.fetcher.aclose()
         await self.quote_book.source.aclose()
+        await self.quote_book.flush()
         await self.store.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:

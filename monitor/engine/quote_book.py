@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 HISTORY_DAYS = 3650
 #: days of quote snapshots kept for sparklines and charts
 QUOTE_DAYS = 3
+#: a symbol's price is stored at most this often (a stream sends several a second)
+SNAPSHOT_EVERY = timedelta(minutes=1)
 #: statuses of a symbol that make the whole source look unwell
 _SOURCE_TROUBLE = {Status.RATE_LIMITED, Status.UNREACHABLE, Status.BACKOFF}
 
@@ -71,6 +73,8 @@ class QuoteBook:
         self.history: dict[str, list[DailyBar]] = {}
         self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
         self._pruned_at: datetime | None = None
+        self._stored_at: dict[str, datetime] = {}  # symbol -> time of its last snapshot
+        self._pending: dict[str, tuple[datetime, Quote]] = {}  # held back, newest
         self._lock = asyncio.Lock()  # one poll at a time
         self._apply_lock = asyncio.Lock()  # one batch merged at a time (polls, stream)
 
@@ -92,6 +96,8 @@ class QuoteBook:
         """Forget every quote (a replay starting over); the daily history stays."""
         self.latest.clear()
         self.previous.clear()
+        self._stored_at.clear()
+        self._pending.clear()
 
     async def poll(self) -> dict[str, Quote]:
         """One quote poll of the whole watchlist (live sources)."""
@@ -127,10 +133,37 @@ class QuoteBook:
         self._board.set(self._source_status(merged, now))
         if evaluate:  # first: an alert waits for no write but its own
             await self._on_batch()
-        fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
+        fresh = QuoteBatch(batch.time, self._due_snapshots(merged, batch.time))
         if fresh.quotes:
             await self._store.write(lambda s: s.add_quotes(fresh))
         await self._prune(now)
+
+    def _due_snapshots(self, merged: dict[str, Quote], at: datetime) -> dict[str, Quote]:
+        """The usable quotes whose symbol has no snapshot within ``SNAPSHOT_EVERY``; the
+        others wait in ``_pending`` (the newest of each) for the next due batch or stop."""
+        due = {}
+        for symbol, quote in merged.items():
+            if not quote.usable:
+                continue
+            last = self._stored_at.get(symbol)
+            if last is None or not last <= at < last + SNAPSHOT_EVERY:
+                due[symbol] = quote
+                self._stored_at[symbol] = at
+                self._pending.pop(symbol, None)
+            else:
+                self._pending[symbol] = (at, quote)
+        return due
+
+    async def flush(self) -> None:
+        """Store the newest quote of each symbol held back by ``SNAPSHOT_EVERY``."""
+        by_time: dict[datetime, dict[str, Quote]] = {}
+        for symbol, (at, quote) in self._pending.items():
+            by_time.setdefault(at, {})[symbol] = quote
+            self._stored_at[symbol] = at
+        self._pending.clear()
+        for at, quotes in by_time.items():
+            batch = QuoteBatch(at, quotes)
+            await self._store.write(lambda s, b=batch: s.add_quotes(b))
 
     async def _prune(self, now: datetime) -> None:
         """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
