@@ -135,7 +135,7 @@ class QuoteBook:
             await self._on_batch()
         fresh = QuoteBatch(batch.time, self._due_snapshots(merged, batch.time))
         if fresh.quotes:
-            await self._store.write(lambda s: s.add_quotes(fresh))
+            await self._store_quotes(fresh)
         await self._prune(now)
 
     def _due_snapshots(self, merged: dict[str, Quote], at: datetime) -> dict[str, Quote]:
@@ -162,8 +162,10 @@ class QuoteBook:
             self._stored_at[symbol] = at
         self._pending.clear()
         for at, quotes in by_time.items():
-            batch = QuoteBatch(at, quotes)
-            await self._store.write(lambda s, b=batch: s.add_quotes(b))
+            await self._store_quotes(QuoteBatch(at, quotes))
+
+    async def _store_quotes(self, batch: QuoteBatch) -> None:
+        await self._store.write(lambda s: s.add_quotes(batch))
 
     async def _prune(self, now: datetime) -> None:
         """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
