@@ -75,6 +75,7 @@ class WatchlistPane(Pane):
         self._columns: list[str] = []
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
+        self._incoming: dict[str, Quote] = {}  # batches waiting for the next frame
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="watchlist-table", cursor_type="row")
@@ -108,7 +109,19 @@ class WatchlistPane(Pane):
             self._update_rows(set(quotes))
 
     def apply_batch(self, batch: QuoteBatch) -> None:
-        self.apply_quotes(batch.quotes)
+        """Batches that arrive within one frame are applied together, once, after it (a
+        stream sends many a second): each symbol's newest quote, its changed cells."""
+        if not batch.quotes:
+            return
+        scheduled = bool(self._incoming)
+        self._incoming.update(batch.quotes)
+        if not scheduled:
+            self.call_after_refresh(self._apply_incoming)
+
+    def _apply_incoming(self) -> None:
+        quotes, self._incoming = self._incoming, {}
+        if quotes:
+            self.apply_quotes(quotes)
 
     def tick(self) -> None:
         """Ages move on and flashes expire: rewrite the cells that changed."""
