@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypedDict
 
-from monitor.clock import Clock
+from monitor.clock import Clock, WallClock
 from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
 from monitor.engine import build
 from monitor.engine.alerting import Alerting
@@ -117,6 +117,7 @@ class Engine:
             board=self.board,
             on_news=self.alerting.evaluate,
             recorded_feeds=recorded_feeds,
+            live_clock=WallClock() if self.is_replay else self.clock,  # never a replay's
             **common,
         )
         self.schedule = Schedule(

@@ -3,6 +3,13 @@ storing the stories, and the memory of matching headlines that news rules read.
 
 In a replay the entries of recorded feed files are released when the recording's
 clock reaches them, through the same path as a poll.
+
+When a live feed is due is decided by real time, never by a replay clock (which stops
+at the end of its recording): ``live_clock`` is the wall clock whatever the quote
+source.  A feed is due when its interval has passed on the wall clock *or* on the
+monotonic one, and its backoff is over when either says so: a wall clock stepping back
+an hour does not hold polling back an hour, and one stepping ahead (or a suspend,
+during which the monotonic clock stands still) makes each feed due once.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import asyncio
 import dataclasses
 import hashlib
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,9 +54,13 @@ class NewsPoller:
         board: SourceBoard,
         on_news: Callable[[], Awaitable[None]],
         recorded_feeds: Sequence[Path] = (),
+        live_clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.fetcher = fetcher
-        self._clock = clock
+        self._clock = clock  # the data's time: a replay's own clock in a replay
+        self._live = live_clock or clock  # real time: when live feeds are due
+        self._monotonic = monotonic
         self._store = store
         self._emit = emit
         self._board = board
@@ -56,7 +68,8 @@ class NewsPoller:
         self.recorded_feeds = list(recorded_feeds)
         self.memory: list[Headline] = []  # matching headlines, newest first
         self._states: dict[str, FeedState] = {}
-        self._last_poll: dict[str, datetime] = {}
+        self._last_poll: dict[str, tuple[datetime, float]] = {}  # (live, monotonic)
+        self._retry_at: dict[str, float] = {}  # a backoff's end on the monotonic clock
         # feed name -> (digest of its last body, that body's parse warning)
         self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
         self._polled_stories: list[str] = []
@@ -77,7 +90,7 @@ class NewsPoller:
         """Read the feeds' state and the recent matching headlines back from the store."""
         states = await self._store.read(lambda s: s.get_feed_states())
         for name, raw in states.items():
-            self._states[name] = FeedState.from_json(raw)
+            self._set_state(name, FeedState.from_json(raw), self._live.now())
         since = self._clock.now() - NEWS_MEMORY
         self.memory = await self._store.read(
             lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=True, since=since)
@@ -100,7 +113,7 @@ class NewsPoller:
             async with self._lock:
                 return []
         async with self._lock:
-            now = self._clock.now()
+            now = self._live.now()
             due = [f for f in self.settings.feeds if force or self._due(f, now)]
             if not due:
                 return []
@@ -115,12 +128,25 @@ class NewsPoller:
             return headlines
 
     def _due(self, feed: FeedView, now: datetime) -> bool:
+        """Due when its interval (or backoff) is over on either real clock."""
+        mono = self._monotonic()
         state = self._states.get(feed.name)
-        if state is not None and (state.gone or (state.next_try and now < state.next_try)):
+        if state is not None and state.gone:
             return False
+        if state is not None and state.next_try and now < state.next_try:
+            if mono < self._retry_at.get(feed.name, float("inf")):
+                return False
         last = self._last_poll.get(feed.name)
+        if last is None:
+            return True
         every = feed.every or self.settings.news_every
-        return last is None or (now - last).total_seconds() >= every * 0.95
+        return max((now - last[0]).total_seconds(), mono - last[1]) >= every * 0.95
+
+    def _set_state(self, name: str, state: FeedState, now: datetime) -> None:
+        self._states[name] = state
+        if state.next_try is not None:
+            wait = (state.next_try - now).total_seconds()
+            self._retry_at[name] = self._monotonic() + wait
 
     def _state_to_fetch(self, feed: FeedView) -> FeedState:
         state = self._states.get(feed.name)
@@ -133,10 +159,10 @@ class NewsPoller:
         return state
 
     async def _ingest_result(self, name: str, result: FetchResult) -> list[Headline]:
-        now = self._clock.now()
+        now = self._live.now()
         old = self._states.get(name) or FeedState(url=result.url)
         state = next_state(old, result, now, rng=self._rng)
-        self._last_poll[name] = now
+        self._last_poll[name] = (now, self._monotonic())
         headlines: list[Headline] = []
         warning = None
         if result.status == Status.NOT_MODIFIED:
@@ -160,7 +186,7 @@ class NewsPoller:
             elif parsed.bozo and not parsed.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
                 self._polled_unchanged.add(name)
-        self._states[name] = state
+        self._set_state(name, state, now)
         raw = state.to_json()
         await self._store.write(lambda s: s.put_feed_state(name, raw))
         self._board.set(feed_source_status(name, state, warning))
