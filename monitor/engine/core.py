@@ -37,6 +37,7 @@ from monitor.model import (
     DailyBar,
     Event,
     Headline,
+    NoticeEvent,
     Quote,
     QuoteBatch,
     RulesEvent,
@@ -82,7 +83,11 @@ class Engine:
         )
         self.is_replay = isinstance(quote_source, RecordedQuotes)
         self.database = database or self.settings.database
-        self.store = StoreWorker(lambda: _open_store(self.database), store_notices(self._emit))
+        self.store = StoreWorker(
+            lambda: _open_store(self.database),
+            store_notices(self._emit),
+            on_notice=lambda text: self._emit(NoticeEvent(text, "warning")),
+        )
         self._subscribers: list[Callable[[Event], None]] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._opened = False

@@ -30,7 +30,7 @@ from monitor.model import Entry, Headline, HeadlinesEvent, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
-from monitor.store import StoreWorker
+from monitor.store import Added, StoreWorker
 
 #: a headline first seen now but published longer ago than this is not "breaking"
 BREAKING_GRACE = timedelta(hours=2)
@@ -179,7 +179,9 @@ class NewsPoller:
             warning = parsed.warning
             self._last_bodies[name] = (digest, warning)
             if items:
-                stored = await self._store.write(lambda s: s.add_entries(items, now=now))
+                stored = await self._store.write(
+                    lambda s: s.add_entries(items, now=now), landed=self._landed_late
+                )
                 if stored is not None:
                     headlines = stored.headlines
                     self._polled_stories += stored.story_ids
@@ -214,6 +216,11 @@ class NewsPoller:
         if matching:
             self._remember(matching)
             await self._on_news()
+
+    async def _landed_late(self, added: Added) -> None:
+        """Entries whose write was queued (a full disk, a busy database) are stored at
+        last: announce their stories now, as a poll would have."""
+        await self.after_news(added.headlines)
 
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last poll saw (new or not), newest first."""
@@ -273,7 +280,9 @@ class NewsPoller:
         for e in due:
             self._released.add((e.feed, e.guid or e.title))
         items = self.ingest.process(due)
-        stored = await self._store.write(lambda s: s.add_entries(items, now=now))
+        stored = await self._store.write(
+            lambda s: s.add_entries(items, now=now), landed=self._landed_late
+        )
         await self.after_news(stored.headlines if stored is not None else [])
 
     def _load_recorded_feeds(self) -> list[Entry]:
