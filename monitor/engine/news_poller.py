@@ -4,12 +4,14 @@ storing the stories, and the memory of matching headlines that news rules read.
 In a replay the entries of recorded feed files are released when the recording's
 clock reaches them, through the same path as a poll.
 
-When a live feed is due is decided by real time, never by a replay clock (which stops
-at the end of its recording): ``live_clock`` is the wall clock whatever the quote
-source.  A feed is due when its interval has passed on the wall clock *or* on the
-monotonic one, and its backoff is over when either says so: a wall clock stepping back
-an hour does not hold polling back an hour, and one stepping ahead (or a suspend,
-during which the monotonic clock stands still) makes each feed due once.
+When a live feed is due, and its backoff, are decided by real time, never by a replay
+clock (which stops at the end of its recording): ``live_clock`` is the wall clock
+whatever the quote source.  The replay clock decides only what the data says: when
+entries were seen, in the recording's world.  A feed is due when its interval has
+passed on the wall clock *or* on the monotonic one, and its backoff is over when either
+says so: a wall clock stepping back an hour does not hold polling back an hour, and one
+stepping ahead (or a suspend, during which the monotonic clock stands still) makes each
+feed due once.
 """
 
 from __future__ import annotations
@@ -159,10 +161,12 @@ class NewsPoller:
         return state
 
     async def _ingest_result(self, name: str, result: FetchResult) -> list[Headline]:
-        now = self._live.now()
+        # The feed's own state (backoff, last success) is on real time; its entries are
+        # seen at the data's time (a replay's: the recording's world).
+        live, now = self._live.now(), self._clock.now()
         old = self._states.get(name) or FeedState(url=result.url)
-        state = next_state(old, result, now, rng=self._rng)
-        self._last_poll[name] = (now, self._monotonic())
+        state = next_state(old, result, live, rng=self._rng)
+        self._last_poll[name] = (live, self._monotonic())
         headlines: list[Headline] = []
         warning = None
         if result.status == Status.NOT_MODIFIED:
@@ -188,7 +192,7 @@ class NewsPoller:
             elif parsed.bozo and not parsed.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
                 self._polled_unchanged.add(name)
-        self._set_state(name, state, now)
+        self._set_state(name, state, live)
         raw = state.to_json()
         await self._store.write(lambda s: s.put_feed_state(name, raw))
         self._board.set(feed_source_status(name, state, warning))

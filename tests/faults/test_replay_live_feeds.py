@@ -1,8 +1,9 @@
 """Issue 11, case 9: a recorded quote source never freezes live news polling.
 
 With ``quote_source`` set to a recorded CSV, the engine's clock is the recording's:
-it stops at the last recorded time.  When a live feed is due, and how its entries are
-dated, is decided by real time; the replay clock decides only what the recording says.
+it stops at the last recorded time.  When a live feed is due, and its backoff, are
+decided by real time; the replay clock decides only what the data says (when entries
+were seen, in the recording's world).
 The engine here is the real one on its real scheduler (the news job's tick is
 accelerated, the config's floor being 10 s), the feed a loopback server.
 """
@@ -17,7 +18,7 @@ from monitor.engine import Engine
 from monitor.engine.build import EngineSettings
 from monitor.model import ReplayEndedEvent
 from monitor.news.fetch import FeedFetcher
-from tests.faults.kit import Events, items, rss, toml_str, wait_until
+from tests.faults.kit import Events, items, rss, source, toml_str, wait_until
 
 RECORDING = """time,symbol,price,prev_close
 2025-01-27T14:30:00+00:00,NVDA,130.0,142.6
@@ -74,11 +75,14 @@ async def test_case09_live_feeds_keep_polling_after_the_recording_ends(
         )
         assert engine.clock.now() == datetime(2025, 1, 27, 14, 40, tzinfo=UTC)  # still
 
-        # the live entries are dated by real time, not by the stopped replay clock
-        # (which would have made their real dates "a day ahead", replaced and marked)
         live = [h for h in events.headlines if h.feed == "live"]
         assert len(live) == 3  # each announced once, however often the feed is polled
-        assert {h.published for h in live} == {published - timedelta(minutes=i) for i in range(3)}
-        assert all(abs(h.first_seen - datetime.now(UTC)) < timedelta(hours=1) for h in live)
+        # the feed's own state is on real time; its entries are seen in the replay's
+        # world (when the replay clock stood at the recording's end)
+        feed = source(engine, "live")
+        assert feed.last_ok is not None and abs(feed.last_ok - datetime.now(UTC)) < timedelta(
+            hours=1
+        )
+        assert {h.first_seen for h in live} == {engine.clock.now()}
     finally:
         await engine.stop()
