@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
 from monitor.engine.build import EngineSettings
-from monitor.model import ReplayEndedEvent
+from monitor.events import ReplayEndedEvent
 from monitor.news.fetch import FeedFetcher
 from tests.faults.kit import Events, items, rss, source, toml_str, wait_until
 
