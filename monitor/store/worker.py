@@ -2,6 +2,10 @@
 
 Writes that fail because the database is busy (another process holds a write lock)
 or full are queued and retried on the next call, never dropped.
+
+New stories are indexed for search off the write path: once writes have been quiet for
+``index_delay`` seconds, the store thread indexes them ``INDEX_BATCH`` at a time (a
+search catches up first anyway, so results never miss a story).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from monitor.store.db import StoreError
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+#: Stories indexed per transaction when idle: a search waits for at most one batch.
+INDEX_BATCH = 2000
+
 
 class StoreWorker:
     """Owns a `Store` living on its own thread; every call is awaited."""
@@ -27,11 +34,16 @@ class StoreWorker:
         self,
         factory: Callable[[], Store],
         on_error: Callable[[str | None, int], None] | None = None,
+        *,
+        index_delay: float = 1.0,
     ) -> None:
         """``on_error(error, pending)`` is called when writes start failing (with the
         reason) and when they work again (with None): the user must see it."""
         self._factory = factory
         self._on_error = on_error
+        self._index_delay = index_delay
+        self._index_timer: asyncio.TimerHandle | None = None
+        self._indexing: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store")
         self._store: Store | None = None
         self._pending: deque[Callable[[Store], Any]] = deque()
@@ -39,6 +51,7 @@ class StoreWorker:
 
     async def open(self) -> None:
         self._store = await self._run(lambda: self._factory())
+        self._index_when_idle()  # stories a previous process left unindexed
 
     @property
     def pending_writes(self) -> int:
@@ -71,6 +84,7 @@ class StoreWorker:
                 return False, None, str(exc)
 
         ok, value, error = await self._run(run)
+        self._index_when_idle()
         if error != self.last_error:
             if error is not None:
                 log.warning("store write queued: %s", error)
@@ -92,7 +106,46 @@ class StoreWorker:
         await self.write(lambda store: None)
         return not self._pending
 
+    # ---- search index, off the write path --------------------------------------------
+
+    def _index_when_idle(self) -> None:
+        """(Re)start the quiet-time countdown when stories wait to be indexed."""
+        if self._index_timer is not None:
+            self._index_timer.cancel()
+            self._index_timer = None
+        store = self._store
+        if store is None or store.readonly or not store.search_pending:
+            return
+        loop = asyncio.get_running_loop()
+        self._index_timer = loop.call_later(self._index_delay, self._start_indexing)
+
+    def _start_indexing(self) -> None:
+        self._index_timer = None
+        if self._indexing is None or self._indexing.done():
+            self._indexing = asyncio.create_task(self._index_batch())
+
+    async def _index_batch(self) -> None:
+        store = self._store
+        if store is None:
+            return
+        try:
+            await self._run(lambda: store.index_for_search(INDEX_BATCH))
+        except StoreError as exc:  # busy or full: the next write or search retries
+            log.info("search indexing postponed: %s", exc)
+            return
+        self._index_when_idle()
+
+    async def index_for_search(self) -> None:
+        """Index every waiting story now (what the quiet-time indexer does in batches)."""
+        store = self._require()
+        await self._run(store.index_for_search)
+
     async def close(self) -> None:
+        if self._index_timer is not None:
+            self._index_timer.cancel()
+            self._index_timer = None
+        if self._indexing is not None:
+            await asyncio.gather(self._indexing, return_exceptions=True)
         if self._store is not None and self._pending:
             await self.flush()  # last chance for queued writes (the lock may be gone)
             if self._pending:
