@@ -18,7 +18,7 @@ from pathlib import Path
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings, FeedView
 from monitor.engine.sources import Emit, SourceBoard, feed_source_status
-from monitor.model import Entry, Headline, HeadlinesEvent, SourceStatus, Status
+from monitor.model import Entry, FeedBody, Headline, HeadlinesEvent, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
@@ -57,8 +57,8 @@ class NewsPoller:
         self.memory: list[Headline] = []  # matching headlines, newest first
         self._states: dict[str, FeedState] = {}
         self._last_poll: dict[str, datetime] = {}
-        # feed name -> (digest of its last body, that body's parse warning)
-        self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
+        # feed name -> its last body (digest, parse warning, stories), kept by the store
+        self._bodies: dict[str, FeedBody] = {}
         self._polled_stories: list[str] = []
         self._polled_unchanged: set[str] = set()
         self._recorded_entries: list[Entry] | None = None
@@ -78,6 +78,7 @@ class NewsPoller:
         states = await self._store.read(lambda s: s.get_feed_states())
         for name, raw in states.items():
             self._states[name] = FeedState.from_json(raw)
+        self._bodies = await self._store.read(lambda s: s.feed_bodies())
         since = self._clock.now() - NEWS_MEMORY
         self.memory = await self._store.read(
             lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=True, since=since)
@@ -108,9 +109,7 @@ class NewsPoller:
             self._polled_stories = []
             self._polled_unchanged = set()
             results = await self.fetcher.fetch_all(pairs)
-            headlines: list[Headline] = []
-            for feed, result in zip(due, results, strict=True):
-                headlines += await self._ingest_result(feed.name, result)
+            headlines = await self._ingest_results(results)
             await self.after_news(headlines)
             return headlines
 
@@ -132,39 +131,70 @@ class NewsPoller:
             )
         return state
 
-    async def _ingest_result(self, name: str, result: FetchResult) -> list[Headline]:
+    async def _ingest_results(self, results: Sequence[FetchResult]) -> list[Headline]:
+        """Parse the changed bodies, then write the whole poll (new entries, every feed's
+        state, the new bodies) in ONE transaction."""
         now = self._clock.now()
-        old = self._states.get(name) or FeedState(url=result.url)
-        state = next_state(old, result, now, rng=self._rng)
-        self._last_poll[name] = now
-        headlines: list[Headline] = []
-        warning = None
-        if result.status == Status.NOT_MODIFIED:
-            self._polled_unchanged.add(name)
-        digest = _body_digest(result.body)
-        last_body = self._last_bodies.get(name)
-        if digest is not None and last_body is not None and last_body[0] == digest:
-            # The very bytes of the last poll (a server without ETag/Last-Modified):
-            # nothing new, so skip parse, match and dedup, as for a 304.
-            self._polled_unchanged.add(name)
-            warning = last_body[1]
-        elif result.body is not None:
-            parsed, items = await asyncio.to_thread(self._parse_and_match, name, result, now)
-            warning = parsed.warning
-            self._last_bodies[name] = (digest, warning)
-            if items:
-                stored = await self._store.write(lambda s: s.add_entries(items, now=now))
-                if stored is not None:
-                    headlines = stored.headlines
-                    self._polled_stories += stored.story_ids
-            elif parsed.bozo and not parsed.entries:
+        changed: list[tuple[FetchResult, bytes]] = []
+        warnings: dict[str, str | None] = {}
+        for result in results:
+            self._last_poll[result.name] = now
+            digest = _body_digest(result.body)
+            body = self._bodies.get(result.name)
+            if result.status == Status.NOT_MODIFIED or (body and body.digest == digest):
+                # A 304, or the very bytes of the last poll (a server without ETag or
+                # Last-Modified): nothing new, so no parse, match, dedup or entry write.
+                self._unchanged(result.name, body)
+                warnings[result.name] = body.warning if result.body and body else None
+            elif digest is not None:
+                changed.append((result, digest))
+        parsed = await asyncio.to_thread(self._parse_all, [r for r, _ in changed], now)
+        items, bodies = [], {}
+        for (result, digest), (feed, matched) in zip(changed, parsed, strict=True):
+            warnings[result.name] = feed.warning
+            items += matched
+            if not matched and feed.bozo and not feed.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
-                self._polled_unchanged.add(name)
-        self._states[name] = state
-        raw = state.to_json()
-        await self._store.write(lambda s: s.put_feed_state(name, raw))
-        self._board.set(feed_source_status(name, state, warning))
-        return headlines
+                self._unchanged(result.name, self._bodies.get(result.name))
+            else:
+                bodies[result.name] = (digest, feed.warning)
+        return await self._write_poll(results, items, bodies, warnings, now)
+
+    def _unchanged(self, name: str, body: FeedBody | None) -> None:
+        if body is not None:
+            self._polled_stories += body.stories
+        else:  # no body remembered: the feed's latest stored stories stand for it
+            self._polled_unchanged.add(name)
+
+    async def _write_poll(
+        self,
+        results: Sequence[FetchResult],
+        items: list[Matched],
+        bodies: dict[str, tuple[bytes, str | None]],
+        warnings: dict[str, str | None],
+        now: datetime,
+    ) -> list[Headline]:
+        for result in results:
+            old = self._states.get(result.name) or FeedState(url=result.url)
+            self._states[result.name] = next_state(old, result, now, rng=self._rng)
+        states = {r.name: self._states[r.name].to_json() for r in results}
+        added = await self._store.write(
+            lambda s: s.record_poll(items, states=states, bodies=bodies, now=now)
+        )
+        if added is not None:
+            self._polled_stories += added.story_ids
+            for name, (digest, warning) in bodies.items():
+                self._bodies[name] = added.feed_body(name, digest, warning)
+        for result in results:
+            state = self._states[result.name]
+            self._board.set(feed_source_status(result.name, state, warnings.get(result.name)))
+        return added.headlines if added is not None else []
+
+    def _parse_all(
+        self, results: Sequence[FetchResult], now: datetime
+    ) -> list[tuple[ParsedFeed, list[Matched]]]:
+        """Parse and match the changed bodies (one worker-thread hop for the poll)."""
+        return [self._parse_and_match(r.name, r, now) for r in results]
 
     def _parse_and_match(
         self, name: str, result: FetchResult, now: datetime

@@ -56,7 +56,7 @@ class Store(Database):
             added = stories.add_entries(self._conn, items, now_us) if items else Added([], [])
             alerts.put_feed_states(self._conn, states)
             alerts.put_feed_bodies(self._conn, [
-                (name, FeedBody(digest, warning, added.feed_stories.get(name, ())))
+                (name, added.feed_body(name, digest, warning))
                 for name, (digest, warning) in bodies.items()])  # fmt: skip
             return added
 

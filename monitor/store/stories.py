@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.model import Headline, Matched, Outlet
+from monitor.model import FeedBody, Headline, Matched, Outlet
 from monitor.store import headlines
 from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
 
@@ -52,6 +52,11 @@ class Added:
     def story_ids(self) -> list[str]:
         """Every story the batch's entries belong to."""
         return [h.story for h in self.headlines] + self.known
+
+    def feed_body(self, feed: str, digest: bytes, warning: str | None) -> FeedBody:
+        """A feed's body as remembered: its digest and warning, and the stories of the
+        entries it had in this batch."""
+        return FeedBody(digest, warning, self.feed_stories.get(feed, ()))
 
 
 @dataclass(slots=True)
