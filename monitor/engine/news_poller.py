@@ -22,6 +22,7 @@ from monitor.model import Entry, FeedBody, Headline, HeadlinesEvent, SourceStatu
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
+from monitor.news.yahoo import YahooNewsFetcher, parse_search
 from monitor.store import StoreWorker
 
 #: a headline first seen now but published longer ago than this is not "breaking"
@@ -40,6 +41,7 @@ class NewsPoller:
         settings: EngineSettings,
         *,
         fetcher: FeedFetcher,
+        yahoo: YahooNewsFetcher | None = None,
         clock: Clock,
         store: StoreWorker,
         emit: Emit,
@@ -48,6 +50,7 @@ class NewsPoller:
         recorded_feeds: Sequence[Path] = (),
     ) -> None:
         self.fetcher = fetcher
+        self.yahoo = yahoo
         self._clock = clock
         self._store = store
         self._emit = emit
@@ -105,13 +108,29 @@ class NewsPoller:
             due = [f for f in self.settings.feeds if force or self._due(f, now)]
             if not due:
                 return []
-            pairs = [(f.name, self._state_to_fetch(f)) for f in due]
             self._polled_stories = []
             self._polled_unchanged = set()
-            results = await self.fetcher.fetch_all(pairs)
-            headlines = await self._ingest_results(results)
+            results = await self._fetch(due)
+            headlines = await self._ingest_results(due, results)
             await self.after_news(headlines)
             return headlines
+
+    async def _fetch(self, feeds: Sequence[FeedView]) -> list[FetchResult]:
+        """Fetch RSS/Atom feeds and Yahoo news searches at once; results in feed order."""
+        rss = [(f.name, self._state_to_fetch(f)) for f in feeds if f.kind != "yahoo"]
+        yahoo = [(f.name, self._state_to_fetch(f)) for f in feeds if f.kind == "yahoo"]
+        rss_results, yahoo_results = await asyncio.gather(
+            self.fetcher.fetch_all(rss), self._fetch_yahoo(yahoo)
+        )
+        by_name = {r.name: r for r in [*rss_results, *yahoo_results]}
+        return [by_name[f.name] for f in feeds]
+
+    async def _fetch_yahoo(self, feeds: Sequence[tuple[str, FeedState]]) -> list[FetchResult]:
+        if not feeds:
+            return []
+        if self.yahoo is None:
+            raise RuntimeError("a yahoo news source, but no Yahoo client was given")
+        return await self.yahoo.fetch_all(feeds)
 
     def _due(self, feed: FeedView, now: datetime) -> bool:
         state = self._states.get(feed.name)
@@ -131,13 +150,15 @@ class NewsPoller:
             )
         return state
 
-    async def _ingest_results(self, results: Sequence[FetchResult]) -> list[Headline]:
+    async def _ingest_results(
+        self, feeds: Sequence[FeedView], results: Sequence[FetchResult]
+    ) -> list[Headline]:
         """Parse the changed bodies, then write the whole poll (new entries, every feed's
         state, the new bodies) in ONE transaction."""
         now = self._clock.now()
-        changed: list[tuple[FetchResult, bytes]] = []
+        changed: list[tuple[FeedView, FetchResult, bytes]] = []
         warnings: dict[str, str | None] = {}
-        for result in results:
+        for feed, result in zip(feeds, results, strict=True):
             self._last_poll[result.name] = now
             digest = _body_digest(result.body)
             body = self._bodies.get(result.name)
@@ -147,17 +168,17 @@ class NewsPoller:
                 self._unchanged(result.name, body)
                 warnings[result.name] = body.warning if result.body and body else None
             elif digest is not None:
-                changed.append((result, digest))
-        parsed = await asyncio.to_thread(self._parse_all, [r for r, _ in changed], now)
+                changed.append((feed, result, digest))
+        parsed = await asyncio.to_thread(self._parse_all, [(f, r) for f, r, _ in changed], now)
         items, bodies = [], {}
-        for (result, digest), (feed, matched) in zip(changed, parsed, strict=True):
-            warnings[result.name] = feed.warning
+        for (_, result, digest), (answer, matched) in zip(changed, parsed, strict=True):
+            warnings[result.name] = answer.warning
             items += matched
-            if not matched and feed.bozo and not feed.entries:
+            if not matched and answer.bozo and not answer.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
                 self._unchanged(result.name, self._bodies.get(result.name))
             else:
-                bodies[result.name] = (digest, feed.warning)
+                bodies[result.name] = (digest, answer.warning)
         return await self._write_poll(results, items, bodies, warnings, now)
 
     def _unchanged(self, name: str, body: FeedBody | None) -> None:
@@ -191,22 +212,26 @@ class NewsPoller:
         return added.headlines if added is not None else []
 
     def _parse_all(
-        self, results: Sequence[FetchResult], now: datetime
+        self, answers: Sequence[tuple[FeedView, FetchResult]], now: datetime
     ) -> list[tuple[ParsedFeed, list[Matched]]]:
         """Parse and match the changed bodies (one worker-thread hop for the poll)."""
-        return [self._parse_and_match(r.name, r, now) for r in results]
+        return [self._parse_and_match(feed, result, now) for feed, result in answers]
 
     def _parse_and_match(
-        self, name: str, result: FetchResult, now: datetime
+        self, feed: FeedView, result: FetchResult, now: datetime
     ) -> tuple[ParsedFeed, list[Matched]]:
         """Parse one body and match its entries (one worker-thread hop, not two)."""
-        parsed = parse_feed(
-            result.body or b"",
-            feed_name=name,
-            now=now,
-            base_url=result.url,
-            content_type=result.content_type,
-        )
+        if feed.kind == "yahoo":
+            body = result.body or b""
+            parsed = parse_search(body, feed_name=feed.name, now=now, ticker=feed.ticker)
+        else:
+            parsed = parse_feed(
+                result.body or b"",
+                feed_name=feed.name,
+                now=now,
+                base_url=result.url,
+                content_type=result.content_type,
+            )
         return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
 
     async def after_news(self, headlines: list[Headline]) -> None:

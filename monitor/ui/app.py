@@ -469,7 +469,7 @@ class MonitorApp(App[None]):
 
     def _apply_config_look(self, engine: Engine) -> None:
         """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
-        settings = getattr(getattr(engine, "view", None), "settings", None)
+        settings = getattr(engine, "app_settings", None)
         if settings is None:
             return
         self._startup_notices.clear()
