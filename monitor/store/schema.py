@@ -158,6 +158,12 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_outlet_domains(conn: sqlite3.Connection) -> None:
+    """Each entry's outlet domain ("reuters.com"), also for a Google News item whose
+    link is news.google.com's redirect (older entries have none)."""
+    conn.execute("ALTER TABLE entries ADD COLUMN domain TEXT")
+
+
 #: ``meta`` key: the highest ``stories.seq`` in the search index.  Stories above it are
 #: indexed in batches off the write path (``monitor.store.search``).
 FTS_INDEXED_SEQ = "fts_indexed_seq"
@@ -165,7 +171,7 @@ FTS_INDEXED_SEQ = "fts_indexed_seq"
 _INDEXED = f"(SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{FTS_INDEXED_SEQ}')"
 
 
-def _v2_search_off_the_write_path(conn: sqlite3.Connection) -> None:
+def _v3_search_off_the_write_path(conn: sqlite3.Connection) -> None:
     """Stories are no longer indexed by an insert trigger (trigram indexing was most
     of a write); a delete or an edit reaches the index only for an indexed story.
     A story's symbols are one b-tree, in the order the symbol view reads them.
@@ -217,7 +223,8 @@ def _v2_search_off_the_write_path(conn: sqlite3.Connection) -> None:
 #: Migration ``i`` takes a database from version ``i`` to ``i + 1``.  Append only.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
-    _v2_search_off_the_write_path,
+    _v2_outlet_domains,
+    _v3_search_off_the_write_path,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -183,7 +183,7 @@ def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int
             batch.extended.setdefault(story, []).append(item)
         known.add(e.feed, guid, keys.link_key, keys.title_key, e.source, story)
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
-                                 e.source, to_us(e.published), now_us))  # fmt: skip
+                                 e.source, to_us(e.published), now_us, e.domain))  # fmt: skip
         batch.touched[story] = None
         batch.take(item, story)
     return _write(conn, batch)
@@ -194,7 +194,7 @@ def _write(conn: sqlite3.Connection, batch: _Batch) -> Added:
     _extend_stories(conn, batch.extended, batch.now_us)
     conn.executemany(
         "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
-        " published, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
+        " published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,?,?)",
         batch.entry_rows,
     )
     # New stories are built from memory; only extended ones are read back.
@@ -293,19 +293,22 @@ def _new_headline(story: str, group: list[Matched], first_seen: datetime) -> Hea
     e = first.entry
     if len(group) == 1:  # the common case: one entry, one outlet
         matched, symbols = first.matched, first.symbols
-        outlets: tuple[Outlet, ...] = (Outlet(e.source, e.link, e.published),)
+        outlets: tuple[Outlet, ...] = (Outlet(e.source, e.link, e.published, e.domain),)
     else:
         matched, symbols = _merged(group)
         outlets = one_per_source(
             sorted(  # stable: batch order on ties
-                (Outlet(i.entry.source, i.entry.link, i.entry.published) for i in group),
+                (
+                    Outlet(i.entry.source, i.entry.link, i.entry.published, i.entry.domain)
+                    for i in group
+                ),  # fmt: skip
                 key=lambda o: o.published,
             )
         )
     return Headline(
         story=story, title=e.title, link=e.link, source=e.source, feed=e.feed,
         published=e.published, first_seen=first_seen, summary=e.summary,
-        matched=matched, symbols=symbols, outlets=outlets, new=True,
+        matched=matched, symbols=symbols, outlets=outlets, new=True, domain=e.domain,
     )  # fmt: skip
 
 
