@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import ManualClock
+from monitor.config import Config, parse_config_text
 from monitor.model import (
     Alert,
     DailyBar,
@@ -162,6 +163,9 @@ class FakeEngine:
             "Crypto": ["BTC-USD"],
         }
         self.news_query = "DeepSeek"
+        self.config: Config = parse_config_text(
+            '[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n', self.config_path
+        )
         self.is_replay = replay
         self.paused = False
         self.desktop_status: tuple[bool | None, str] = (False, "no D-Bus session")
@@ -205,6 +209,9 @@ class FakeEngine:
 
     def quotes(self) -> dict[str, Quote]:
         return dict(self._quotes)
+
+    def limit_streak(self, symbol: str) -> int | None:
+        return None
 
     def sources(self) -> list[SourceStatus]:
         return list(self._sources)

@@ -24,6 +24,7 @@ from monitor.model import (
     Status,
 )
 from monitor.ui.app import MonitorApp
+from monitor.ui.palette import app_commands
 from monitor.ui.screens.confirm_open import ConfirmOpen, safe_url
 from monitor.ui.screens.headline_detail import HeadlineDetail
 from monitor.ui.screens.help import HelpScreen
@@ -422,7 +423,7 @@ async def test_palette_offers_the_app_commands() -> None:
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
-        names = [name for name, _, _ in app.palette_commands()]
+        names = [name for name, _, _ in app_commands(app)]
         for wanted in (
             "Refresh now",
             "Pause polling",

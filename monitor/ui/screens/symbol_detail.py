@@ -18,7 +18,7 @@ from monitor.ui.widgets.quote_cells import age_cell, limit_badge
 from monitor.ui.widgets.sparkline import column_chart
 
 if TYPE_CHECKING:
-    from monitor.engine import Engine
+    from monitor.ui.engine_api import EngineAPI
 
 CHART_HEIGHT = 6
 DAYS_HEIGHT = 5
@@ -65,7 +65,7 @@ def chart_text(title: str, values: list[float], width: int, height: int) -> Text
 class SymbolDetail(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="close_symbol")]
 
-    def __init__(self, symbol: str, quote: Quote | None, engine: Engine) -> None:
+    def __init__(self, symbol: str, quote: Quote | None, engine: EngineAPI) -> None:
         super().__init__(classes="dialog-screen")
         self.symbol, self.quote, self.engine = symbol, quote, engine
         self.days: list[DailyBar] = []

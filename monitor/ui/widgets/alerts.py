@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Label
 
 from monitor.model import Alert, RuleState, RuleStatus
+from monitor.ui.messages import AlertFired, ConfigReloaded, RulesChanged
+from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.format import clock_time
 from monitor.ui.widgets.panes import Pane
+
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
 SEVERITY_STYLES = {"critical": "bold reverse red", "warning": "bold yellow", "info": "cyan"}
 STATUS_STYLES = {
@@ -83,6 +90,12 @@ class AlertsPane(Pane):
         Binding("m", "mute", "Mute", id="mute"),
     ]
 
+    @dataclass
+    class UnackedChanged(Message):
+        """How many alerts in the log are not acknowledged yet (the tab shows it)."""
+
+        count: int
+
     def __init__(self) -> None:
         super().__init__(id="alerts", title="Alerts")
         self.states: list[RuleState] = []
@@ -100,6 +113,7 @@ class AlertsPane(Pane):
             yield DataTable(id="log-table", cursor_type="row")
 
     def on_mount(self) -> None:
+        self.toaster = Toaster(self.app)
         for label, width in RULE_COLUMNS:
             self.rules_table.add_column(Text(label, style="bold"), key=label, width=width)
         for label, width in LOG_COLUMNS:
@@ -117,6 +131,23 @@ class AlertsPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        await super().attach(engine, tz)
+        self.set_rules(engine.rule_states())
+        self.set_log(await engine.alert_log())
+
+    def on_rules_changed(self, message: RulesChanged) -> None:
+        self.set_rules(message.states)
+
+    def on_config_reloaded(self, message: ConfigReloaded) -> None:
+        if message.error is None and self.engine is not None:
+            self.set_rules(self.engine.rule_states())
+
+    def on_alert_fired(self, message: AlertFired) -> None:
+        """A fired alert goes to the top of the log, with a toast and the bell."""
+        self.add_alert(message.alert)
+        self.toaster.alert(message.alert)
+
     def set_rules(self, states: Iterable[RuleState]) -> None:
         self._loaded = True
         self.states = list(states)
@@ -130,6 +161,9 @@ class AlertsPane(Pane):
     def add_alert(self, alert: Alert) -> None:
         self.alerts.insert(0, alert)
         self._render_log()
+
+    def _unacked_changed(self) -> None:
+        self.post_message(self.UnackedChanged(sum(1 for a in self.alerts if not a.acknowledged)))
 
     def _render_rules(self) -> None:
         table = self.rules_table
@@ -157,6 +191,7 @@ class AlertsPane(Pane):
             message = "no alerts yet" if self._loaded else "loading…"
             table.add_row(Text(""), Text(""), Text(""), Text(""), Text(message, style="dim"))
         table.move_cursor(row=cursor, scroll=False)
+        self._unacked_changed()
 
     # ---- selection ----------------------------------------------------------------
 
@@ -187,6 +222,7 @@ class AlertsPane(Pane):
         index = self.alerts.index(alert)
         self.alerts[index] = dataclasses.replace(alert, acknowledged=True)
         self.log_table.update_cell(self._keys[index], "ack", Text("✓", style="dim"))
+        self._unacked_changed()
         if alert.id is not None and self.engine is not None:
             self._apply(self.engine.ack(alert.id))
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import tzinfo
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from monitor.model import Headline
+from monitor.ui.messages import HeadlinesArrived
 from monitor.ui.widgets.format import headline_time, highlighted
 from monitor.ui.widgets.panes import Pane
+
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
 UNREAD = "●"
 #: Wait this long after the last keystroke before asking the store (FTS) again.
@@ -48,6 +55,12 @@ class HeadlinesPane(Pane):
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     ]
 
+    @dataclass
+    class UnreadChanged(Message):
+        """How many stories on screen are unread (the tab shows it)."""
+
+        count: int
+
     def __init__(self) -> None:
         super().__init__(id="headlines", title="Headlines")
         self.headlines: dict[str, Headline] = {}  # story -> headline, as shown
@@ -71,6 +84,16 @@ class HeadlinesPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        await super().attach(engine, tz)
+        self.show(await engine.recent_headlines())
+
+    def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
+        self.add(message.headlines)
+
+    def _unread_changed(self) -> None:
+        self.post_message(self.UnreadChanged(len(self.unread)))
+
     def show(self, headlines: Iterable[Headline]) -> None:
         """Replace everything shown (stored headlines at start, or search results)."""
         self._loaded = True
@@ -78,11 +101,13 @@ class HeadlinesPane(Pane):
         # read locally but perhaps not yet in the store: keep what we know
         self.unread = {s for s, h in self.headlines.items() if h.new and s not in self._read}
         self._rebuild()
+        self._unread_changed()
 
     def add(self, headlines: Iterable[Headline]) -> None:
         """Merge fresh headlines (new stories, or new outlets for a known story)."""
         self._loaded = True
-        fresh, known = [], []
+        fresh: list[Headline] = []
+        known: list[Headline] = []
         for headline in headlines:
             (known if headline.story in self.headlines else fresh).append(headline)
             self.headlines[headline.story] = headline
@@ -95,6 +120,7 @@ class HeadlinesPane(Pane):
             self._rebuild()  # a new story takes its place in the order
         else:
             self._update_rows(known)  # another outlet of a shown story: its cells only
+        self._unread_changed()
 
     def _update_rows(self, headlines: Iterable[Headline]) -> None:
         table, now = self.table, self.now()
@@ -205,6 +231,7 @@ class HeadlinesPane(Pane):
         for story in stories:
             if story in self.order:
                 self.table.update_cell(story, "unread", Text(""))
+        self._unread_changed()
         if self.engine is not None:
             self._store_read(stories)
 

@@ -8,17 +8,22 @@ width).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from monitor.model import Quote, QuoteBatch
+from monitor.model import Alert, Quote, QuoteBatch
+from monitor.ui.messages import AlertFired, ConfigReloaded, QuotesArrived
 from monitor.ui.widgets.panes import Pane
 from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells
+
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
 #: (column key, header, width) in display order
 COLUMNS = [
@@ -50,6 +55,11 @@ HEADER_PREFIX = "\x00group:"  # row keys of group headers cannot clash with a sy
 
 def row_key(group: str, symbol: str) -> str:
     return f"{group}\x1f{symbol}"
+
+
+def alert_symbols(alert: Alert) -> Iterable[str]:
+    """The symbols an alert is about, its own first."""
+    return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
 
 
 class WatchlistPane(Pane):
@@ -89,6 +99,26 @@ class WatchlistPane(Pane):
         return self.query_one("#watchlist-table", DataTable)
 
     # ---- data in ------------------------------------------------------------------
+
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        await super().attach(engine, tz)
+        self._show_engine_state()
+
+    def _show_engine_state(self) -> None:
+        if self.engine is not None:
+            self.set_groups(self.engine.groups)
+            self.apply_quotes(self.engine.quotes())
+
+    def on_quotes_arrived(self, message: QuotesArrived) -> None:
+        self.apply_batch(message.batch)
+
+    def on_alert_fired(self, message: AlertFired) -> None:
+        for symbol in alert_symbols(message.alert):
+            self.flash(symbol)
+
+    def on_config_reloaded(self, message: ConfigReloaded) -> None:
+        if message.error is None:
+            self._show_engine_state()
 
     def set_groups(self, groups: Mapping[str, list[str]]) -> None:
         self._loaded = True
@@ -232,8 +262,7 @@ class WatchlistPane(Pane):
 
     def _limit_streak(self, symbol: str) -> int:
         """Consecutive limit-up sessions, when the engine has the daily history."""
-        streak = getattr(getattr(self, "engine", None), "limit_streak", None)
-        return (streak(symbol) or 0) if streak is not None else 0
+        return (self.engine.limit_streak(symbol) or 0) if self.engine is not None else 0
 
     def _header_cells(self, group: str) -> dict[str, Text]:
         marker = "▸" if group in self.collapsed else "▾"

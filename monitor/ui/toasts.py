@@ -1,0 +1,80 @@
+"""Toasts for fired alerts and engine notices: gathered, summarized, never repeated.
+
+The alerts of one batch arrive back to back: they are gathered for a moment and shown
+together, as one summary toast when there are many (a market-wide move is one event to
+the person watching, not a storm of toasts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.notifications import SeverityLevel
+
+from monitor.model import Alert
+
+#: alerts arriving within this long of each other are toasted together
+TOAST_GATHER_SECONDS = 0.05
+#: this many alerts at once make one summary toast
+STORM_TOASTS = 3
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+TOAST_SEVERITY: dict[str, SeverityLevel] = {
+    "critical": "error",
+    "error": "error",
+    "warning": "warning",
+}
+
+
+def toast_severity(severity: str) -> SeverityLevel:
+    return TOAST_SEVERITY.get(severity.lower(), "information")
+
+
+class Toaster:
+    """Shows alerts and notices as the app's toasts (plain text, never markup)."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self._pending: list[Alert] = []
+        self._notices: set[str] = set()
+
+    def alert(self, alert: Alert) -> None:
+        self._pending.append(alert)
+        if len(self._pending) == 1:
+            self.app.set_timer(TOAST_GATHER_SECONDS, self._flush)
+
+    def notice(self, message: str, severity: str) -> None:
+        """An engine notice, shown once per session however often it is sent."""
+        if message in self._notices:
+            return
+        self._notices.add(message)
+        self.app.notify(message, severity=toast_severity(severity), markup=False, timeout=10)
+
+    def _flush(self) -> None:
+        alerts, self._pending = self._pending, []
+        if not alerts:
+            return
+        self.app.bell()
+        if len(alerts) >= STORM_TOASTS:
+            self._summary(alerts)
+            return
+        for alert in alerts:
+            self.app.notify(
+                alert.message,
+                title=f"{alert.severity.upper()} · {alert.rule}",
+                severity=toast_severity(alert.severity),
+                markup=False,
+                timeout=15 if alert.severity == "critical" else 8,
+            )
+
+    def _summary(self, alerts: list[Alert]) -> None:
+        worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a.severity.lower(), 0))
+        names = ", ".join(a.rule for a in alerts[:4])
+        more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
+        self.app.notify(
+            f"{names}{more} — see the Alerts pane (3)",
+            title=f"{len(alerts)} alerts",
+            severity=toast_severity(worst.severity),
+            markup=False,
+            timeout=15,
+        )
