@@ -32,6 +32,7 @@ BENCHMARKS = {
     "idle": "bench.idle",
     "alerts": "bench.alerts",
     "search": "bench.search",
+    "newsboat": "bench.newsboat",
 }
 #: a benchmark that takes longer than this is broken (the whole run must stay < 10 min)
 TIMEOUT = 300
