@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -84,7 +85,7 @@ class WatchlistPane(Pane):
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield DataTable(id="watchlist-table", cursor_type="row")
 
     def on_mount(self) -> None:
