@@ -1,22 +1,30 @@
 """Market sessions by symbol suffix: when each market trades, in its own time zone.
 
-Pure: no I/O, no clock.  Every function takes aware datetimes.  Markets are chosen by
-Yahoo's symbol conventions: no suffix (and ``^`` indexes) = US; ``.SS``/``.SZ``/``.BJ`` =
-mainland China; ``.HK``; ``.L``; ``.T``; ``.DE``/``.PA``/``.AS``; ``-USD``/``-USDT`` =
-crypto (always open); ``=X`` = forex (24x5); ``=F`` = futures (CME Globex, ~23x5).
+No I/O, no clock: every function takes aware datetimes.  Markets are chosen by Yahoo's
+symbol conventions: no suffix (and ``^`` indexes) = US; ``.SS``/``.SZ``/``.BJ`` = mainland
+China; ``.HK``; ``.L``; ``.T``; ``.KS``/``.KQ``; ``.TW``/``.TWO``; ``.DE``/``.PA``/``.AS``;
+``-USD``/``-USDT`` = crypto (always open); ``=X`` = forex (24x5); ``=F`` = futures (CME
+Globex, ~23x5).  Any other ``.XX`` suffix is an *unknown* market: no calendar, and it says
+so (``Market.calendar_note``) rather than borrowing another market's hours.
 
-Holidays: full NYSE lists for 2024-2027 (with early closes), mainland China 2024-2026 and
-Hong Kong 2025.  Other markets and years know weekends only: extend the tables yearly.
+Holidays and early closes come from the ``holidays`` package's financial calendars (ISO
+10383 codes: XNYS, XSHG, XHKG, XLON, XJPX, XKRX, XTAI, XETR, XPAR, XAMS, XCME), for any
+year it knows, one-off closures included.  It is imported on first use (~0.1 s), not at
+start-up.  A half day ends at the market's ``early_close``: one constant per exchange.
+
+Today's session: a quote source that reads Yahoo's own trading period (the
+``currentTradingPeriod`` of a v7 quote or v8 chart meta) hands it to
+``note_trading_period``; that period then wins over the calendar for its day.
 
 ``data_delay`` is how late Yahoo's free quotes usually are for that market (its
 "Exchanges and data providers" page): US real time; Shanghai/Shenzhen 30 min; Hong
-Kong, Xetra, Paris, Amsterdam 15 min; London, Tokyo 20 min; CME futures 10 min.
+Kong, Xetra, Paris, Amsterdam 15 min; London, Tokyo, Seoul, Taipei 20 min; CME 10 min.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -26,122 +34,16 @@ from monitor.model import MarketState, Quote
 Interval = tuple[datetime, datetime]
 
 
-def _days(*isodates: str) -> frozenset[date]:
-    return frozenset(date.fromisoformat(d) for d in isodates)
+@lru_cache(maxsize=256)
+def _calendar_year(code: str, year: int) -> tuple[Mapping[date, str], frozenset[date]]:
+    """(closed weekdays with their names, half days) of one exchange's calendar year."""
+    import holidays  # deferred: ~0.1 s with its first calendar, off the start-up path
 
-
-def _span(first: str, last: str) -> list[str]:
-    a, b = date.fromisoformat(first), date.fromisoformat(last)
-    return [(a + timedelta(n)).isoformat() for n in range((b - a).days + 1)]
-
-
-NYSE_HOLIDAYS = _days(
-    # 2024
-    "2024-01-01",
-    "2024-01-15",
-    "2024-02-19",
-    "2024-03-29",
-    "2024-05-27",
-    "2024-06-19",
-    "2024-07-04",
-    "2024-09-02",
-    "2024-11-28",
-    "2024-12-25",
-    # 2025 (01-09: national day of mourning for President Carter)
-    "2025-01-01",
-    "2025-01-09",
-    "2025-01-20",
-    "2025-02-17",
-    "2025-04-18",
-    "2025-05-26",
-    "2025-06-19",
-    "2025-07-04",
-    "2025-09-01",
-    "2025-11-27",
-    "2025-12-25",
-    # 2026 (07-03: Independence Day observed)
-    "2026-01-01",
-    "2026-01-19",
-    "2026-02-16",
-    "2026-04-03",
-    "2026-05-25",
-    "2026-06-19",
-    "2026-07-03",
-    "2026-09-07",
-    "2026-11-26",
-    "2026-12-25",
-    # 2027 (06-18, 07-05, 12-24: observed)
-    "2027-01-01",
-    "2027-01-18",
-    "2027-02-15",
-    "2027-03-26",
-    "2027-05-31",
-    "2027-06-18",
-    "2027-07-05",
-    "2027-09-06",
-    "2027-11-25",
-    "2027-12-24",
-)
-
-#: NYSE closes at 13:00 on these days.
-NYSE_EARLY_CLOSES: Mapping[date, time] = {
-    d: time(13, 0)
-    for d in _days(
-        "2024-07-03",
-        "2024-11-29",
-        "2024-12-24",
-        "2025-07-03",
-        "2025-11-28",
-        "2025-12-24",
-        "2026-11-27",
-        "2026-12-24",
-        "2027-11-26",
-    )
-}
-
-#: Shanghai/Shenzhen/Beijing closures on weekdays (State Council holiday notices).
-CHINA_HOLIDAYS = _days(
-    "2024-01-01",
-    *_span("2024-02-09", "2024-02-17"),
-    *_span("2024-04-04", "2024-04-05"),
-    *_span("2024-05-01", "2024-05-03"),
-    "2024-06-10",
-    *_span("2024-09-16", "2024-09-17"),
-    *_span("2024-10-01", "2024-10-07"),
-    "2025-01-01",
-    *_span("2025-01-28", "2025-02-04"),
-    "2025-04-04",
-    *_span("2025-05-01", "2025-05-05"),
-    "2025-06-02",
-    *_span("2025-10-01", "2025-10-08"),
-    *_span("2026-01-01", "2026-01-02"),
-    *_span("2026-02-16", "2026-02-23"),
-    "2026-04-06",
-    *_span("2026-05-01", "2026-05-05"),
-    "2026-06-19",
-    "2026-09-25",
-    *_span("2026-10-01", "2026-10-07"),
-)
-
-HK_HOLIDAYS = _days(
-    "2025-01-01",
-    "2025-01-29",
-    "2025-01-30",
-    "2025-01-31",
-    "2025-04-04",
-    "2025-04-18",
-    "2025-04-21",
-    "2025-05-01",
-    "2025-05-05",
-    "2025-07-01",
-    "2025-10-01",
-    "2025-10-07",
-    "2025-10-29",
-    "2025-12-25",
-    "2025-12-26",
-)
-
-NEW_YORK = ZoneInfo("America/New_York")
+    full = holidays.financial_holidays(code, years=year)
+    half: Iterable[date] = ()
+    if "half_day" in full.supported_categories:
+        half = holidays.financial_holidays(code, years=year, categories=("half_day",))
+    return {d: str(name) for d, name in full.items()}, frozenset(half)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +51,10 @@ class Market:
     """One market's trading calendar.
 
     ``kind`` is "exchange" (sessions on weekdays that are not holidays), "crypto"
-    (always open), "forex" (Sunday 17:00 to Friday 17:00 New York) or "futures"
-    (CME Globex: 18:00 to 17:00 New York, Sunday evening to Friday).
+    (always open), "forex" (Sunday 17:00 to Friday 17:00 New York), "futures"
+    (CME Globex: 18:00 to 17:00 New York, Sunday evening to Friday) or "unknown"
+    (no calendar: weekdays, hours only from Yahoo's reported trading period).
+    ``calendar`` is the ``holidays`` financial calendar (None: ``calendar_note`` says why).
     """
 
     name: str
@@ -158,29 +62,45 @@ class Market:
     sessions: tuple[tuple[time, time], ...] = ()
     pre_open: time | None = None
     post_close: time | None = None
-    holidays: frozenset[date] = frozenset()
-    early_closes: Mapping[date, time] = field(default_factory=dict)
+    calendar: str | None = None
+    early_close: time | None = None
     data_delay: float = 0.0
     kind: str = "exchange"
+    calendar_note: str = ""
+
+    def closed_for(self, d: date) -> str | None:
+        """Why the market does not trade on local day ``d`` (None: it trades)."""
+        if self.kind == "crypto":
+            return None
+        if d.weekday() >= 5:
+            return "weekend"
+        if self.calendar is None:
+            return None
+        return _calendar_year(self.calendar, d.year)[0].get(d)
 
     def is_trading_day(self, d: date) -> bool:
-        if self.kind == "crypto":
-            return True
-        return d.weekday() < 5 and d not in self.holidays
+        return self.closed_for(d) is None
+
+    def closes_early(self, d: date) -> time | None:
+        """The early-close time of a half day, else None."""
+        if self.calendar is None or self.early_close is None:
+            return None
+        return self.early_close if d in _calendar_year(self.calendar, d.year)[1] else None
 
     def sessions_on(self, d: date) -> list[Interval]:
-        """The regular sessions of local day ``d`` as aware datetimes (may cross midnight)."""
+        """The regular sessions of local day ``d`` by the calendar (may cross midnight)."""
         if not self.is_trading_day(d):
             return []
+        early = self.closes_early(d)
         if self.kind == "crypto":
-            return [_local(d, time(0), self.tz, days=1)]
+            return [(_at(d, time(0), self.tz), _at(d + timedelta(1), time(0), self.tz))]
         if self.kind == "forex":
             # The session of day d runs from 17:00 the evening before to 17:00 on d.
             return [(_at(d - timedelta(1), time(17), self.tz), _at(d, time(17), self.tz))]
         if self.kind == "futures":
-            return [(_at(d - timedelta(1), time(18), self.tz), _at(d, time(17), self.tz))]
+            end = early or time(17)
+            return [(_at(d - timedelta(1), time(18), self.tz), _at(d, end, self.tz))]
         out = []
-        early = self.early_closes.get(d)
         for start, end in self.sessions:
             if early is not None and early <= start:
                 break
@@ -193,50 +113,44 @@ def _at(d: date, t: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, t, tzinfo=tz)
 
 
-def _local(d: date, t: time, tz: ZoneInfo, *, days: int) -> Interval:
-    start = _at(d, t, tz)
-    return start, _at(d + timedelta(days), t, tz)
+NEW_YORK = ZoneInfo("America/New_York")
+_UTC_ZONE = ZoneInfo("UTC")
 
 
-US = Market(
-    "US",
-    NEW_YORK,
-    ((time(9, 30), time(16, 0)),),
-    time(4, 0),
-    time(20, 0),
-    NYSE_HOLIDAYS,
-    NYSE_EARLY_CLOSES,
-    0.0,
+def _exchange(
+    name: str, zone: str, hours: str, calendar: str, early: str = "", delay: float = 0.0
+) -> Market:
+    """A market from its zone, sessions ("09:30-11:30 13:00-15:00"), calendar, half-day
+    close and Yahoo data delay in seconds."""
+    pairs = [h.split("-") for h in hours.split()]
+    spans = tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in pairs)
+    early_close = time.fromisoformat(early) if early else None
+    return Market(name, ZoneInfo(zone), spans, None, None, calendar, early_close, delay)
+
+
+# Nasdaq (XNAS) keeps the NYSE's days; Shenzhen (XSHE) and Beijing those of Shanghai
+US = replace(
+    _exchange("US", "America/New_York", "09:30-16:00", "XNYS", "13:00"),
+    pre_open=time(4, 0),
+    post_close=time(20, 0),
 )
-_CHINA_SESSIONS = ((time(9, 30), time(11, 30)), (time(13, 0), time(15, 0)))
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
-CHINA = Market("China A-shares", _SHANGHAI, _CHINA_SESSIONS, None, None, CHINA_HOLIDAYS, {}, 1800.0)
-HONG_KONG = Market(
-    "Hong Kong",
-    ZoneInfo("Asia/Hong_Kong"),
-    ((time(9, 30), time(12, 0)), (time(13, 0), time(16, 0))),
-    None,
-    None,
-    HK_HOLIDAYS,
-    {},
-    900.0,
+CHINA = _exchange("China A-shares", "Asia/Shanghai", "09:30-11:30 13:00-15:00", "XSHG", "", 1800)
+HONG_KONG = _exchange(
+    "Hong Kong", "Asia/Hong_Kong", "09:30-12:00 13:00-16:00", "XHKG", "12:00", 900
 )
-LONDON = Market(
-    "London", ZoneInfo("Europe/London"), ((time(8, 0), time(16, 30)),), data_delay=1200.0
+LONDON = _exchange("London", "Europe/London", "08:00-16:30", "XLON", "12:30", 1200)
+TOKYO = _exchange("Tokyo", "Asia/Tokyo", "09:00-11:30 12:30-15:30", "XJPX", "", 1200)
+SEOUL = _exchange("Korea", "Asia/Seoul", "09:00-15:30", "XKRX", "", 1200)
+TAIPEI = _exchange("Taiwan", "Asia/Taipei", "09:00-13:30", "XTAI", "", 1200)
+XETRA = _exchange("Xetra", "Europe/Berlin", "09:00-17:30", "XETR", "", 900)
+PARIS = _exchange("Paris", "Europe/Paris", "09:00-17:30", "XPAR", "14:05", 900)
+AMSTERDAM = _exchange("Amsterdam", "Europe/Amsterdam", "09:00-17:30", "XAMS", "14:05", 900)
+CRYPTO = Market("Crypto", _UTC_ZONE, kind="crypto", calendar_note="none needed: never closes")
+FOREX = Market(
+    "Forex", NEW_YORK, kind="forex", calendar_note="none: over the counter, 24x5, no holidays"
 )
-TOKYO = Market(
-    "Tokyo",
-    ZoneInfo("Asia/Tokyo"),
-    ((time(9, 0), time(11, 30)), (time(12, 30), time(15, 30))),
-    data_delay=1200.0,
-)
-_EU_SESSION = ((time(9, 0), time(17, 30)),)
-XETRA = Market("Xetra", ZoneInfo("Europe/Berlin"), _EU_SESSION, data_delay=900.0)
-PARIS = Market("Paris", ZoneInfo("Europe/Paris"), _EU_SESSION, data_delay=900.0)
-AMSTERDAM = Market("Amsterdam", ZoneInfo("Europe/Amsterdam"), _EU_SESSION, data_delay=900.0)
-CRYPTO = Market("Crypto", ZoneInfo("UTC"), kind="crypto")
-FOREX = Market("Forex", NEW_YORK, kind="forex")
-FUTURES = Market("Futures", NEW_YORK, data_delay=600.0, kind="futures")
+# CME Globex: half days pause at 12:00 Chicago
+FUTURES = Market("Futures", NEW_YORK, (), None, None, "XCME", time(13, 0), 600.0, "futures")
 
 _BY_SUFFIX: Mapping[str, Market] = {
     ".SS": CHINA,
@@ -245,6 +159,10 @@ _BY_SUFFIX: Mapping[str, Market] = {
     ".HK": HONG_KONG,
     ".L": LONDON,
     ".T": TOKYO,
+    ".KS": SEOUL,
+    ".KQ": SEOUL,
+    ".TW": TAIPEI,
+    ".TWO": TAIPEI,
     ".DE": XETRA,
     ".PA": PARIS,
     ".AS": AMSTERDAM,
@@ -254,30 +172,109 @@ _BY_SUFFIX: Mapping[str, Market] = {
     "=F": FUTURES,
 }
 
+#: Every market a symbol can map to (the unknown ones aside).
+MARKETS: tuple[Market, ...] = tuple({m.name: m for m in (US, *_BY_SUFFIX.values())}.values())
+
 
 @lru_cache(maxsize=1024)
 def market_for(symbol: str) -> Market:
-    """The market a Yahoo symbol trades on; US when the suffix is not known."""
+    """The market a Yahoo symbol trades on: US without a suffix, *unknown* for a ``.XX``
+    suffix that has no calendar here."""
     upper = symbol.upper()
     for suffix, market in _BY_SUFFIX.items():
         if upper.endswith(suffix):
             return market
+    head, dot, suffix = upper.rpartition(".")
+    if dot and head and not upper.startswith("^"):
+        return Market(
+            f"Unknown market (.{suffix})",
+            _UTC_ZONE,
+            kind="unknown",
+            calendar_note=f"none: no calendar for suffix .{suffix}; hours only from Yahoo",
+        )
     return US
 
 
-_AROUND: dict[tuple[int, date], list[Interval]] = {}
+@dataclass(frozen=True, slots=True)
+class TradingPeriod:
+    """A day's periods as the data source reported them (aware datetimes)."""
+
+    regular: Interval
+    pre: Interval | None = None
+    post: Interval | None = None
+
+
+_REPORTED: dict[str, dict[date, TradingPeriod]] = {}
+_AROUND: dict[tuple[str, date], list[Interval]] = {}
+
+
+def note_trading_period(
+    symbol: str, regular: Interval, pre: Interval | None = None, post: Interval | None = None
+) -> None:
+    """Record the trading period a quote source read for ``symbol``'s market (Yahoo's
+    ``currentTradingPeriod``).  It wins over the calendar for the local day its regular
+    session ends on; the calendar's lunch breaks inside it stay.  Crypto ignores it (it
+    never closes); an empty, reversed or over-a-day period is ignored."""
+    start, end = regular
+    market = market_for(symbol)
+    if market.kind == "crypto" or not timedelta(0) < end - start <= timedelta(days=1):
+        return
+    day = end.astimezone(market.tz).date()
+    period = TradingPeriod(regular, pre, post)
+    days = _REPORTED.setdefault(market.name, {})
+    if days.get(day) == period:
+        return
+    days[day] = period
+    for old in sorted(days)[:-4]:
+        del days[old]
+    _AROUND.clear()
+
+
+def forget_trading_periods() -> None:
+    """Drop every reported period (tests; a source that stops reporting)."""
+    _REPORTED.clear()
+    _AROUND.clear()
+
+
+def _reported(market: Market, d: date) -> TradingPeriod | None:
+    days = _REPORTED.get(market.name)
+    return days.get(d) if days else None
+
+
+def _trades_on(market: Market, d: date) -> bool:
+    return _reported(market, d) is not None or market.is_trading_day(d)
+
+
+def _sessions_of(market: Market, d: date) -> list[Interval]:
+    """Day ``d``'s regular sessions: the reported period when there is one (minus the
+    calendar's breaks), else the calendar's."""
+    period = _reported(market, d)
+    if period is None:
+        if market.kind == "unknown" and d.weekday() < 5:
+            return [(_at(d, time(0), market.tz), _at(d + timedelta(1), time(0), market.tz))]
+        return market.sessions_on(d)
+    pieces = [period.regular]
+    for (_, gap_start), (gap_end, _) in zip(market.sessions, market.sessions[1:], strict=False):
+        lo, hi = _at(d, gap_start, market.tz), _at(d, gap_end, market.tz)
+        pieces = [
+            part
+            for s, e in pieces
+            for part in ((s, min(e, lo)), (max(s, hi), e))
+            if part[0] < part[1]
+        ]
+    return pieces
 
 
 def _sessions_around(market: Market, t: datetime) -> list[Interval]:
     """Sessions of the day before, of and after ``t``: memoized per market and day, since
     every quote of every batch asks (200 symbols share a handful of markets)."""
     d = t.astimezone(market.tz).date()
-    key = (id(market), d)
+    key = (market.name, d)
     around = _AROUND.get(key)
     if around is None:
         if len(_AROUND) > 4096:
             _AROUND.clear()
-        around = [s for n in (-1, 0, 1) for s in market.sessions_on(d + timedelta(n))]
+        around = [s for n in (-1, 0, 1) for s in _sessions_of(market, d + timedelta(n))]
         _AROUND[key] = around
     return around
 
@@ -287,15 +284,21 @@ def market_state(symbol: str, t: datetime) -> MarketState:
     market = market_for(symbol)
     if any(start <= t <= end for start, end in _sessions_around(market, t)):
         return MarketState.REGULAR
-    if market.kind != "exchange" or not market.sessions:
+    if market.kind != "exchange":
         return MarketState.CLOSED
-    local = t.astimezone(market.tz)
-    regular = market.sessions_on(local.date())
+    day = t.astimezone(market.tz).date()
+    regular = _sessions_of(market, day)
     if not regular:
         return MarketState.CLOSED
-    if market.pre_open and _at(local.date(), market.pre_open, market.tz) <= t < regular[0][0]:
+    period = _reported(market, day)
+    pre, post = (period.pre, period.post) if period else (None, None)
+    if pre is None and market.pre_open:
+        pre = (_at(day, market.pre_open, market.tz), regular[0][0])
+    if post is None and market.post_close:
+        post = (regular[-1][1], _at(day, market.post_close, market.tz))
+    if pre and pre[0] <= t < min(pre[1], regular[0][0]):
         return MarketState.PRE
-    if market.post_close and regular[-1][1] < t < _at(local.date(), market.post_close, market.tz):
+    if post and max(post[0], regular[-1][1]) < t < post[1]:
         return MarketState.POST
     return MarketState.CLOSED
 
@@ -306,15 +309,27 @@ def is_open(symbol: str, t: datetime) -> bool:
 
 
 def is_trading_day(symbol: str, d: date) -> bool:
-    return market_for(symbol).is_trading_day(d)
+    return _trades_on(market_for(symbol), d)
+
+
+def closed_for(symbol: str, d: date) -> str | None:
+    """Why ``symbol``'s market is shut on local day ``d`` ("weekend", a holiday's name)."""
+    market = market_for(symbol)
+    return None if _reported(market, d) else market.closed_for(d)
+
+
+def calendar_of(symbol: str) -> str:
+    """The calendar behind ``symbol``'s sessions, e.g. "XNYS", or "none: <why>"."""
+    market = market_for(symbol)
+    return market.calendar or market.calendar_note
 
 
 def previous_trading_day(symbol: str, d: date) -> date:
-    """The last trading day strictly before ``d`` (weekends and known holidays skipped)."""
+    """The last trading day strictly before ``d`` (weekends and holidays skipped)."""
     market = market_for(symbol)
     day = d - timedelta(1)
     for _ in range(30):
-        if market.is_trading_day(day):
+        if _trades_on(market, day):
             return day
         day -= timedelta(1)
     return day
@@ -333,7 +348,7 @@ def trading_day(symbol: str, t: datetime) -> date:
     elif market.kind == "futures" and local.time() >= time(18):
         local += timedelta(days=1)
     d = local.date()
-    return d if market.is_trading_day(d) else previous_trading_day(symbol, d)
+    return d if _trades_on(market, d) else previous_trading_day(symbol, d)
 
 
 def open_intervals(symbols: Iterable[str], a: datetime, b: datetime) -> list[Interval]:
@@ -345,7 +360,7 @@ def open_intervals(symbols: Iterable[str], a: datetime, b: datetime) -> list[Int
     for market in markets.values():
         first, last = a.astimezone(market.tz).date(), b.astimezone(market.tz).date()
         for n in range(-1, (last - first).days + 2):
-            for start, end in market.sessions_on(first + timedelta(n)):
+            for start, end in _sessions_of(market, first + timedelta(n)):
                 lo, hi = max(start, a), min(end, b)
                 if lo < hi:
                     found.append((lo.astimezone(UTC), hi.astimezone(UTC)))
@@ -368,10 +383,14 @@ def open_seconds_between(symbols: Sequence[str], a: datetime, b: datetime) -> fl
 
 
 def is_stale(quote: Quote, now: datetime, quotes_every: float) -> bool:
-    """Older than max(3 polls, the market's usual data delay) while its market is open."""
+    """Older than max(3 polls, the market's usual data delay) while its market is open.
+    A market with no calendar and no reported period today is never called stale."""
+    market = market_for(quote.symbol)
+    if market.kind == "unknown" and _reported(market, now.astimezone(market.tz).date()) is None:
+        return False
     if not is_open(quote.symbol, now):
         return False
     if quote.as_of is None:
         return True
-    limit = max(3.0 * quotes_every, market_for(quote.symbol).data_delay)
+    limit = max(3.0 * quotes_every, market.data_delay)
     return (now - quote.as_of).total_seconds() > limit

@@ -20,8 +20,8 @@ from monitor.sessions import (
 )
 
 
-def utc(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=UTC)
+def utc(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, ss, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,9 @@ def utc(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
         ("ETH-USDT", "Crypto"),
         ("EURUSD=X", "Forex"),
         ("ES=F", "Futures"),
+        ("005930.KS", "Korea"),
+        ("2330.TW", "Taiwan"),
+        ("6488.TWO", "Taiwan"),
     ],
 )
 def test_market_by_suffix(symbol, market):
@@ -128,13 +131,130 @@ def test_trading_day_of_a_time():
     assert trading_day("EURUSD=X", utc(2025, 1, 26, 22, 30)) == date(2025, 1, 27)
 
 
-def test_holiday_tables_hold_weekdays_only():
-    for table in (sessions.NYSE_HOLIDAYS, sessions.HK_HOLIDAYS):
-        assert all(d.weekday() < 5 for d in table)
+def test_nyse_days_come_from_the_library_calendar():
+    """The NYSE days the old hand-typed table held, now read from ``holidays``' XNYS."""
     per_year = {
-        y: sum(d.year == y for d in sessions.NYSE_HOLIDAYS) for y in (2024, 2025, 2026, 2027)
+        y: sum(not is_trading_day("NVDA", d) for d in _weekdays(y))
+        for y in (2024, 2025, 2026, 2027)
     }
     assert per_year == {2024: 10, 2025: 11, 2026: 10, 2027: 10}
+    assert sessions.closed_for("NVDA", date(2025, 1, 9)).startswith("National Day of Mourning")
+    assert not is_open("NVDA", utc(2025, 1, 9, 15))  # one-off: President Carter
+    assert not is_open("NVDA", utc(2027, 12, 24, 15))  # Christmas observed on a Friday
+    assert is_open("NVDA", utc(2024, 12, 23, 15))
+
+
+def _weekdays(year: int) -> list[date]:
+    first = date(year, 1, 1)
+    days = (first + timedelta(n) for n in range(366))
+    return [d for d in days if d.year == year and d.weekday() < 5]
+
+
+def test_hong_kong_2026_lunar_new_year_is_closed():
+    # the old table stopped at 2025: 2026-02-17 looked like a trading day
+    assert not is_trading_day("9988.HK", date(2026, 2, 17))
+    assert not is_open("9988.HK", utc(2026, 2, 17, 2))  # 10:00 Hong Kong
+    assert "New Year" in sessions.closed_for("9988.HK", date(2026, 2, 17))
+    assert is_open("9988.HK", utc(2026, 2, 20, 2))
+    assert previous_trading_day("9988.HK", date(2026, 2, 20)) == date(2026, 2, 16)
+
+
+def test_mainland_china_2026_from_the_calendar():
+    assert not is_trading_day("600519.SS", date(2026, 2, 23))  # Spring Festival day off
+    assert not is_trading_day("300766.SZ", date(2026, 10, 7))
+    assert not is_trading_day("430047.BJ", date(2026, 10, 7))
+    assert is_trading_day("300766.SZ", date(2026, 2, 24))
+    assert not is_trading_day("300766.SZ", date(2026, 2, 28))  # a make-up Saturday: no trading
+
+
+@pytest.mark.parametrize(
+    ("symbol", "last_regular", "first_after"),
+    [
+        ("NVDA", utc(2025, 11, 28, 18), utc(2025, 11, 28, 18, 1)),  # 13:00 New York
+        ("9988.HK", utc(2026, 2, 16, 4), utc(2026, 2, 16, 5, 30)),  # Lunar New Year's Eve
+        ("VOD.L", utc(2026, 12, 24, 12, 30), utc(2026, 12, 24, 12, 31)),  # 12:30 London
+        ("MC.PA", utc(2026, 12, 31, 13, 5), utc(2026, 12, 31, 13, 6)),  # 14:05 Paris
+        ("ES=F", utc(2026, 11, 27, 18), utc(2026, 11, 27, 18, 1)),  # CME pauses 12:00 CT
+    ],
+)
+def test_half_days_close_early(symbol, last_regular, first_after):
+    assert is_open(symbol, last_regular)
+    assert not is_open(symbol, first_after)
+
+
+def test_crypto_never_closes():
+    for t in (utc(2025, 12, 25, 12), utc(2026, 1, 1, 0), utc(2026, 2, 17, 23, 59, 30)):
+        assert is_open("BTC-USD", t)
+        assert market_state("ETH-USDT", t) is MarketState.REGULAR
+    assert trading_day("BTC-USD", utc(2025, 12, 25, 23, 59)) == date(2025, 12, 25)
+    sessions.note_trading_period("BTC-USD", (utc(2026, 3, 2), utc(2026, 3, 2, 23, 59)))
+    assert is_open("BTC-USD", utc(2026, 3, 2, 23, 59, 30))  # Yahoo's UTC day does not close it
+
+
+def test_every_market_names_its_calendar_or_says_why_not():
+    import holidays
+
+    known = holidays.list_supported_financial()
+    for market in sessions.MARKETS:
+        if market.calendar is not None:
+            assert market.calendar in known, market.name
+        else:
+            assert market.calendar_note.startswith("none"), market.name
+    assert sessions.calendar_of("300766.SZ") == "XSHG"
+    assert sessions.calendar_of("005930.KS") == "XKRX"
+    assert sessions.calendar_of("2330.TW") == "XTAI"
+    assert sessions.calendar_of("EURUSD=X").startswith("none: ")
+
+
+def test_an_unknown_suffix_says_so_instead_of_borrowing_us_hours():
+    market = market_for("BHP.AX")
+    assert market.kind == "unknown" and market.calendar is None
+    assert (
+        sessions.calendar_of("BHP.AX") == "none: no calendar for suffix .AX; hours only from Yahoo"
+    )
+    night = utc(2025, 1, 27, 3)
+    old = Quote("BHP.AX", price=1.0, as_of=night - timedelta(hours=5))
+    assert not is_stale(old, night, quotes_every=30)  # no hours known: not judged stale
+    assert market_state("BHP.AX", utc(2025, 1, 25, 3)) is MarketState.CLOSED  # Saturday
+    sydney = (utc(2025, 1, 27, 23), utc(2025, 1, 28, 5))  # 10:00-16:00 Sydney
+    sessions.note_trading_period("BHP.AX", sydney)
+    assert is_open("BHP.AX", utc(2025, 1, 28, 1))
+    assert not is_open("BHP.AX", utc(2025, 1, 28, 6))
+    assert is_stale(old, utc(2025, 1, 28, 4), quotes_every=30)
+
+
+def test_yahoo_reported_period_wins_over_the_calendar_for_its_day():
+    # Yahoo reports an early 12:00 close (say, a typhoon in the afternoon): the calendar's
+    # lunch break stays, the afternoon session goes
+    hk = (utc(2025, 7, 21, 1, 30), utc(2025, 7, 21, 4))
+    sessions.note_trading_period("0700.HK", hk)
+    assert is_open("9988.HK", utc(2025, 7, 21, 3))
+    assert not is_open("9988.HK", utc(2025, 7, 21, 6))  # 14:00: closed by Yahoo's period
+    assert is_open("9988.HK", utc(2025, 7, 22, 6))  # the next day is the calendar's again
+    # a period reported for a calendar holiday opens that day (Yahoo's word wins)
+    sessions.note_trading_period("NVDA", (utc(2026, 7, 3, 13, 30), utc(2026, 7, 3, 20)))
+    assert is_open("NVDA", utc(2026, 7, 3, 15))
+    assert trading_day("NVDA", utc(2026, 7, 3, 15)) == date(2026, 7, 3)
+    # lunch breaks inside a reported period stay closed
+    sh = (utc(2025, 1, 27, 1, 30), utc(2025, 1, 27, 7))
+    sessions.note_trading_period("300766.SZ", sh)
+    assert not is_open("600519.SS", utc(2025, 1, 27, 4))
+    assert is_open("600519.SS", utc(2025, 1, 27, 5))
+
+
+def test_nonsense_periods_are_ignored():
+    day = utc(2025, 1, 27, 15)
+    sessions.note_trading_period("NVDA", (day, day))
+    sessions.note_trading_period("NVDA", (day, day - timedelta(hours=1)))
+    sessions.note_trading_period("NVDA", (day - timedelta(days=3), day))
+    assert is_open("NVDA", day)
+
+
+@pytest.fixture(autouse=True)
+def _no_reported_periods():
+    sessions.forget_trading_periods()
+    yield
+    sessions.forget_trading_periods()
 
 
 def test_open_seconds_between():
