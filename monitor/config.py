@@ -60,6 +60,7 @@ from monitor.config_values import (
     rule_symbols,
     type_text,
 )
+from monitor.text import one_line
 
 APP_NAME = "monitor"
 CONFIG_FILENAME = "watchlist.toml"
@@ -278,7 +279,7 @@ class Rule(BaseModel):
 
     @property
     def parsed(self) -> Any:
-        """The rule as parsed by ``monitor.rules.language.parse_rule``."""
+        """The rule as parsed by ``monitor.rules.parser.parse_rule``."""
         return self._parsed
 
     @property
@@ -525,24 +526,20 @@ def reference_markdown() -> str:
         if isinstance(section, tuple):
             model, name = section
             field = model.model_fields[name]
-            out += [_one_line(field.description), ""]
+            out += [one_line(field.description), ""]
             continue
-        out += [_one_line(section.__doc__), ""]
+        out += [one_line(section.__doc__), ""]
         out += ["| key | type | default | description |", "|---|---|---|---|"]
         for name, field in section.model_fields.items():
             cells = (
                 f"`{name}`",
                 type_text(field.annotation, field.metadata),
                 default_text(field),
-                _one_line(field.description),
+                one_line(field.description),
             )
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
     return "\n".join(out)
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 if __name__ == "__main__":

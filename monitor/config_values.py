@@ -190,7 +190,7 @@ def check_key(value: Any) -> str:
 
 def parse_rule_text(text: str) -> Any:
     """Parse a rule's `when` with the rule language (the error shows the column)."""
-    from monitor.rules.language import RuleSyntaxError, parse_rule  # lazy, as above
+    from monitor.rules.parser import RuleSyntaxError, parse_rule  # lazy, as above
 
     try:
         parsed = parse_rule(text)

@@ -64,6 +64,15 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=total)
 
 
+def seconds(value: float | str) -> float:
+    """Seconds from a number of seconds or a duration string ("30m"); DurationError else."""
+    if isinstance(value, bool):
+        raise DurationError(f"expected a duration like {EXAMPLES}, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    return parse_duration(value).total_seconds()
+
+
 def _unreadable(text: str) -> DurationError:
     suggestion = _suggest(text)
     hint = f'; write "{suggestion}"' if suggestion else ""

@@ -38,6 +38,30 @@ class Status(StrEnum):
 DISPLAYABLE = frozenset({Status.OK, Status.STALE, Status.MARKET_CLOSED, Status.SUSPECT})
 
 
+class Severity(StrEnum):
+    """How loud an alert is.  Members compare equal to their names ("critical")."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """info 0 < warning 1 < critical 2: the worst of many alerts has the top rank."""
+        return _SEVERITY_ORDER.index(self)
+
+    @classmethod
+    def of(cls, name: str) -> Severity:
+        """The severity called ``name`` (any case); an unknown name reads as a warning."""
+        try:
+            return cls(name.lower())
+        except ValueError:
+            return cls.WARNING
+
+
+_SEVERITY_ORDER = tuple(Severity)
+
+
 class MarketState(StrEnum):
     PRE = "pre"
     REGULAR = "regular"
@@ -257,7 +281,7 @@ class Alert:
     rule: str
     time: datetime  # the data time that triggered it
     message: str
-    severity: str = "warning"  # "info" | "warning" | "critical"
+    severity: Severity = Severity.WARNING
     symbol: str | None = None
     symbols: tuple[str, ...] = ()
     value: float | None = None
@@ -303,7 +327,7 @@ class RuleState:
     name: str
     when: str
     status: RuleStatus
-    severity: str = "warning"
+    severity: Severity = Severity.WARNING
     value: float | None = None  # current value of the rule's main measure
     threshold: float | None = None  # the threshold (current tier when levels are set)
     why: str | None = None  # why not evaluated ("NVDA: stale quote", ...)

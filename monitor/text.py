@@ -118,6 +118,12 @@ def clean_text(s: str | None, *, html: bool = True, max_len: int = 2000) -> str:
     return _truncate(s.strip(), max_len)
 
 
+def one_line(s: str | None, *, max_len: int = 2000) -> str:
+    """Already-plain text (a message, an error, a docstring) cleaned onto one line: tags
+    in it stay literal text, controls go, whitespace runs become one space."""
+    return clean_text(s, html=False, max_len=max_len)
+
+
 def clean_multiline(s: str | None, *, html: bool = True, max_len: int = 4000) -> str:
     """Like :func:`clean_text` but keeps line and paragraph breaks.
 

@@ -93,7 +93,8 @@ def test_news_parts_carry_query_count_and_window():
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("30m", 1800), ("2h", 7200), ("1d", 86400)]
+    ("text", "seconds"),
+    [("30s", 30), ("30m", 1800), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("1.5h", 5400)],
 )
 def test_durations(text, seconds):
     assert parse_rule(f'news "x" within {text}').expr.window == seconds
@@ -141,6 +142,7 @@ ERRORS = [
     ('news "DeepSeek" count = 5', 22, "unknown comparison", None),
     ('news "DeepSeek" count <= 5', 22, "a news count is a minimum", "count >= 5"),
     ('news "DeepSeek" within soon', 23, "expected a duration", "30m, 2h or 1d"),
+    ('news "DeepSeek" within 30m1h', 23, "units must go from largest", "1h30m"),
     ("(NVDA price < 1", 15, "expected `)`", "close the parenthesis"),
     ("", 0, "empty rule", "^SOX day% <= -5"),
     ("NVDA price < 1 and", 18, "expected a condition", None),

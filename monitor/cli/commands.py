@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
+from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
 from monitor.model import (
     Alert,
     AlertEvent,
@@ -343,7 +344,7 @@ class Printer:
         outlets = f" (+{len(h.outlets) - 1} outlets)" if len(h.outlets) > 1 else ""
         mark = "NEW " if h.new else "    "
         syms = f" [{' '.join(h.symbols)}]" if h.symbols else ""
-        self._line(f"{mark}{h.published:%Y-%m-%d %H:%M}Z  {h.source}: {h.title}{outlets}{syms}")
+        self._line(f"{mark}{utc_minute(h.published)}  {h.source}: {h.title}{outlets}{syms}")
 
     def quote(self, q: Quote) -> None:
         if self.as_json:
@@ -353,12 +354,11 @@ class Printer:
             self._line(f"{q.symbol:<10} {'—':>12}  {q.status.value}: {q.error or ''}")
             return
         pct = q.change_pct
-        move = f"{pct:+.2f}%" if pct is not None else "n/a"
-        arrow = "▲" if (pct or 0) > 0 else "▼" if (pct or 0) < 0 else " "
+        move = percent(pct, missing="n/a")
         why = f": {q.error}" if q.error else ""
         status = "" if q.status == Status.OK else f"  [{q.status.value}{why}]"
-        when = f"  {q.as_of:%Y-%m-%d %H:%M}Z" if q.as_of else ""
-        price = f"{q.symbol:<10} {q.price:>12,.2f} {arrow} {move:>8} {q.currency or ''}"
+        when = f"  {utc_minute(q.as_of)}" if q.as_of else ""
+        price = f"{q.symbol:<10} {fixed(q.price):>12} {arrow(pct)} {move:>8} {q.currency or ''}"
         self._line(f"{price}{when}{status}")
 
     def source(self, s: SourceStatus) -> None:
@@ -366,7 +366,7 @@ class Printer:
             self._json(s.to_json())
             return
         extra = f": {s.error}" if s.error else ""
-        retry = f" (next try {s.next_try:%H:%M:%S}Z)" if s.next_try else ""
+        retry = f" (next try {utc_second(s.next_try)})" if s.next_try else ""
         detail = f" — {s.detail}" if s.detail else ""
         self._line(f"source {s.kind} {s.name!r}: {s.status.value}{extra}{retry}{detail}")
 
@@ -374,7 +374,7 @@ class Printer:
         if self.as_json:
             self._json(a.to_json())
             return
-        self._line(f"ALERT [{a.severity}] {a.time:%Y-%m-%d %H:%M}Z {a.rule}: {a.message}")
+        self._line(f"ALERT [{a.severity}] {utc_minute(a.time)} {a.rule}: {a.message}")
         for h in a.headlines[:3]:
             self._line(f"      news: {h.get('source', '')}: {h.get('title', '')}")
 
@@ -385,16 +385,12 @@ class Printer:
             for s in states
             if s.name not in per_rule and s.why and str(s.status) == "not_evaluated"
         }
-        obj = {
-            "type": "summary",
-            "alerts": len(alerts),
-            "per_rule": {spec.name: per_rule.get(spec.name, 0) for spec in specs},
-            "not_evaluated": never,
-        }
+        counts = {spec.name: per_rule.get(spec.name, 0) for spec in specs}
+        obj = {"type": "summary", "alerts": len(alerts), "per_rule": counts, "not_evaluated": never}
         if self.as_json:
             self._json(obj)
             return
         self._line(f"summary: {len(alerts)} alerts")
-        for name, count in obj["per_rule"].items():
+        for name, count in counts.items():
             why = f"  (not evaluated: {never[name]})" if name in never else ""
             self._line(f"  {name}: {count}{why}")

@@ -8,8 +8,8 @@ persisted ``FeedState`` (validators, permanent redirects, backoff, 410 Gone).
 Status semantics in ``FeedState.status``: the status of the last attempt is kept as it
 was (``timeout``, ``unreachable``, ``rate_limited``, ``error`` ...), even while the feed
 is backing off; callers show "backing off until ``next_try``" from ``next_try`` rather
-than from a separate ``backoff`` status.  The engine skips a feed while ``is_due`` is
-false (``now < next_try`` or ``gone``).
+than from a separate ``backoff`` status.  The engine skips a feed while
+``now < next_try`` or it is ``gone``.
 """
 
 from __future__ import annotations
@@ -114,13 +114,6 @@ class FetchResult:
     retry_after: float | None = None  # seconds
     http_status: int | None = None
     error: str | None = None
-
-
-def is_due(state: FeedState, now: datetime) -> bool:
-    """Whether the engine should fetch this feed now."""
-    if state.gone:
-        return False
-    return state.next_try is None or now >= state.next_try
 
 
 # ---- pure helpers ----------------------------------------------------------------------

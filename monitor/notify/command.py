@@ -16,7 +16,8 @@ import signal
 from collections.abc import Sequence
 
 from monitor.model import Alert
-from monitor.notify import alert_payload, one_line
+from monitor.notify.payload import alert_payload
+from monitor.text import one_line
 
 log = logging.getLogger(__name__)
 

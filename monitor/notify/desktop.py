@@ -19,8 +19,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from monitor.model import Alert
-from monitor.notify import clean_text, one_line, run_bounded
+from monitor.model import Alert, Severity
+from monitor.notify.channel import run_bounded
+from monitor.notify.payload import clean_text
+from monitor.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +164,7 @@ class DesktopNotifier:
         from desktop_notifier import Icon, Notification, Urgency
 
         dispatched = asyncio.Event()
-        critical = alert.severity == "critical"
+        critical = alert.severity == Severity.CRITICAL
         notification = Notification(
             title=notification_title(alert),
             message=notification_body(alert),

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field, replace
 from datetime import time, tzinfo
 
 from monitor.clock import Clock, WallClock
-from monitor.model import Alert
-from monitor.notify import DESKTOP, TERMINAL, Channel, one_line, run_bounded
+from monitor.model import Alert, Severity
+from monitor.notify.channel import DESKTOP, TERMINAL, Channel, run_bounded
+from monitor.text import one_line
 
 log = logging.getLogger(__name__)
 
 OFF = "off"
 SUMMARY_SHOWN = 3  # alerts named in a summary before the ellipsis
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -91,13 +91,13 @@ def summary_alert(channel: str, alerts: Sequence[Alert]) -> Alert:
     """One alert standing for many; ``context["alerts"]`` carries each one's JSON."""
     shown = [one_line(a.message) or a.rule for a in alerts[:SUMMARY_SHOWN]]
     more = ", …" if len(alerts) > SUMMARY_SHOWN else ""
-    worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a.severity, 1))
+    worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)
     symbols = (s for a in alerts for s in (a.symbol, *a.symbols) if s)
     return Alert(
         rule=f"{len(alerts)} alerts",
         time=max(a.time for a in alerts),
         message=f"{len(alerts)} alerts: {', '.join(shown)}{more}",
-        severity=worst.severity,
+        severity=Severity.of(worst.severity),
         symbols=tuple(dict.fromkeys(symbols)),
         context={"summary": True, "alerts": [a.to_json() for a in alerts]},
         notify=(channel,),
@@ -187,7 +187,7 @@ class Dispatcher:
         local: time,
         quiet_hours_for: Callable[[str], str | None] | None,
     ) -> bool:
-        if channel not in self.quiet_channels or alert.severity == "critical":
+        if channel not in self.quiet_channels or alert.severity == Severity.CRITICAL:
             return False
         quiet = self._quiet_hours_of(alert.rule, quiet_hours_for)
         return quiet is not None and quiet.covers(local)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.model import Alert
-from monitor.notify import alert_payload, clean_text
+from monitor.notify.payload import alert_payload, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -3,29 +3,27 @@ state machine and what an alert says.  No I/O, no asyncio: the engine calls
 ``RuleRunner.evaluate`` once per quote batch and on new headlines, the store keeps
 ``RuleRunner.to_state()``, the notifier sends the returned alerts.
 
-See ``language`` (the grammar and ``LANGUAGE_REFERENCE``), ``evaluate`` (not-evaluated
-reasons), ``runner`` (fire / re-arm / cooldown / levels / snooze / mute / ack) and
-``context`` (message and context of an alert).
+See ``language`` (the words, the tree and ``LANGUAGE_REFERENCE``), ``parser`` (text to
+tree, with the column of an error), ``evaluate`` (not-evaluated reasons), ``runner``
+(fire / re-arm / cooldown / levels / snooze / mute / ack) and ``message`` (the message
+and context of an alert).
 """
 
-from monitor.rules.context import describe, headline_dict, largest_since, market_value_change
 from monitor.rules.evaluate import Outcome, Snapshot, evaluate, usable_quote
 from monitor.rules.language import (
     DEFAULT_NEWS_WINDOW,
     LANGUAGE_REFERENCE,
     METRICS,
     Rule,
-    RuleSyntaxError,
     check_levels,
-    parse_rule,
 )
+from monitor.rules.message import describe, headline_dict, largest_since, market_value_change
+from monitor.rules.parser import RuleSyntaxError, parse_rule
 from monitor.rules.runner import (
     RuleRunner,
     RuleSpec,
     default_hysteresis,
-    parse_duration,
     parse_quiet_hours,
-    summarize,
 )
 
 __all__ = [
@@ -45,9 +43,7 @@ __all__ = [
     "headline_dict",
     "largest_since",
     "market_value_change",
-    "parse_duration",
     "parse_quiet_hours",
     "parse_rule",
-    "summarize",
     "usable_quote",
 ]

@@ -40,8 +40,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import sessions
-from monitor.model import Alert, RuleState, RuleStatus, iso
-from monitor.rules.context import describe
+from monitor.durations import DurationError, seconds
+from monitor.model import Alert, RuleState, RuleStatus, Severity, iso
 from monitor.rules.evaluate import Outcome, Snapshot, evaluate
 from monitor.rules.language import (
     PERCENT_METRICS,
@@ -52,10 +52,10 @@ from monitor.rules.language import (
     Rule,
     check_levels,
     compare,
-    parse_rule,
 )
+from monitor.rules.message import describe
+from monitor.rules.parser import parse_rule
 
-SEVERITIES = ("info", "warning", "critical")
 DEFAULT_COOLDOWN = 1800.0
 STATE_VERSION = 1
 _QUIET = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*(\S+)?\s*\Z")
@@ -99,19 +99,6 @@ def parse_quiet_hours(text: str) -> QuietHours:
 # ---- the spec ------------------------------------------------------------------------
 
 
-def parse_duration(value: float | int | str) -> float:
-    """Seconds from a number of seconds or a duration like ``30s``, ``30m``, ``2h``, ``1d``."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
-    if not m:
-        raise ValueError(f"not a duration: {value!r} (write 30s, 30m, 2h or 1d)")
-    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-    return float(m.group(1)) * unit
-
-
 @dataclass(frozen=True)
 class RuleSpec:
     """One configured alert: the parsed rule plus how and when it may notify."""
@@ -123,7 +110,7 @@ class RuleSpec:
     cooldown: float = DEFAULT_COOLDOWN  # seconds between alerts of this rule
     once: str | None = None  # "day": at most once per trading day
     levels: tuple[float, ...] | None = None  # tiers replacing the single threshold
-    severity: str = "warning"  # "info" | "warning" | "critical"
+    severity: Severity = Severity.WARNING
     quiet_hours: str | None = None  # alerts inside are marked context["quiet"] = True
     allow_stale: bool = False  # evaluate on stale / closed-market quotes too
     enabled: bool = True
@@ -140,8 +127,10 @@ class RuleSpec:
             object.__setattr__(self, "levels", tuple(float(x) for x in self.levels))
         if self.once not in (None, "day"):
             raise ValueError(f'alert {self.name!r}: once must be "day", not {self.once!r}')
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"alert {self.name!r}: severity must be one of {SEVERITIES}")
+        if self.severity not in tuple(Severity):
+            names = ", ".join(Severity)
+            raise ValueError(f"alert {self.name!r}: severity must be one of {names}")
+        object.__setattr__(self, "severity", Severity(self.severity))
         if self.cooldown < 0 or (self.hysteresis is not None and self.hysteresis < 0):
             raise ValueError(f"alert {self.name!r}: cooldown and hysteresis must be >= 0")
         if self.quiet_hours:
@@ -176,7 +165,7 @@ class RuleSpec:
             name=str(d["name"]),
             rule=parse_rule(str(d["when"])),
             notify=(notify,) if isinstance(notify, str) else tuple(notify),
-            cooldown=parse_duration(d.get("cooldown", DEFAULT_COOLDOWN)),
+            cooldown=_cooldown(d.get("cooldown", DEFAULT_COOLDOWN)),
             once=d.get("once"),
             levels=tuple(levels) if levels is not None else None,
             severity=d.get("severity", "warning"),
@@ -189,6 +178,13 @@ class RuleSpec:
     @property
     def first_threshold(self) -> float | None:
         return self.levels[0] if self.levels else self.rule.threshold
+
+
+def _cooldown(value: Any) -> float:
+    try:
+        return seconds(value)
+    except DurationError as exc:
+        raise ValueError(f"cooldown: {exc}") from None
 
 
 def default_hysteresis(spec: RuleSpec) -> float:
@@ -479,28 +475,3 @@ def _utc(t: datetime) -> datetime:
 def _trading_day(rule: Rule, now: datetime) -> date:
     symbols = rule.symbols
     return sessions.trading_day(symbols[0], now) if symbols else now.astimezone(UTC).date()
-
-
-def summarize(alerts: Sequence[Alert], *, threshold: int = 3) -> Alert | None:
-    """One summary alert to notify instead of a storm of ``threshold`` or more, else None.
-
-    The individual alerts are still logged by the caller; the summary's severity is the
-    highest of them, its notify channels their union.
-    """
-    if len(alerts) < threshold or not alerts:
-        return None
-    names = [a.rule for a in alerts]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return Alert(
-        rule="summary",
-        time=max(a.time for a in alerts),
-        message=f"{len(alerts)} alerts: {shown}",
-        severity=max((a.severity for a in alerts), key=_severity_rank),
-        symbols=tuple(dict.fromkeys(s for a in alerts for s in a.symbols)),
-        context={"alerts": names, "messages": [a.message for a in alerts]},
-        notify=tuple(dict.fromkeys(n for a in alerts for n in a.notify)),
-    )
-
-
-def _severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 1

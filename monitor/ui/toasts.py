@@ -12,13 +12,12 @@ from typing import Any
 from textual.app import App
 from textual.notifications import SeverityLevel
 
-from monitor.model import Alert
+from monitor.model import Alert, Severity
 
 #: alerts arriving within this long of each other are toasted together
 TOAST_GATHER_SECONDS = 0.05
 #: this many alerts at once make one summary toast
 STORM_TOASTS = 3
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
     "critical": "error",
     "error": "error",
@@ -68,7 +67,7 @@ class Toaster:
             )
 
     def _summary(self, alerts: list[Alert]) -> None:
-        worst = max(alerts, key=lambda a: SEVERITY_RANK.get(a.severity.lower(), 0))
+        worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)
         names = ", ".join(a.rule for a in alerts[:4])
         more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
         self.app.notify(

@@ -20,8 +20,8 @@ from monitor.cli.commands import Printer
 from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
-from monitor.notify import alert_payload
 from monitor.notify.desktop import notification_body, notification_title
+from monitor.notify.payload import alert_payload
 from monitor.ui.app import MonitorApp
 from monitor.ui.screens.confirm_open import ConfirmOpen
 from monitor.ui.screens.headline_detail import HeadlineDetail

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from monitor.formatting import zoned_minute
 from monitor.model import Headline
 from monitor.ui.screens.confirm_open import confirm_and_open, safe_url
 
@@ -17,7 +18,7 @@ def detail_text(headline: Headline) -> Text:
     """The whole story as one Text: nothing in it is ever read as markup."""
     text = Text()
     text.append(headline.title + "\n\n", style="bold")
-    published = headline.published.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    published = zoned_minute(headline.published, None)
     text.append(f"{headline.source} · {published} · feed {headline.feed}\n", style="dim")
     if headline.matched:
         text.append("matched: " + ", ".join(headline.matched) + "\n", style="dim")

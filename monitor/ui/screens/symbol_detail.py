@@ -12,8 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from monitor.formatting import compact, headline_time, price
 from monitor.model import DailyBar, Headline, Quote
-from monitor.ui.widgets.format import compact, headline_time, price, signed_change, signed_pct
+from monitor.ui.widgets.format import signed_change, signed_pct
 from monitor.ui.widgets.quote_cells import age_cell, limit_badge
 from monitor.ui.widgets.sparkline import column_chart
 

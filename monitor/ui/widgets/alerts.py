@@ -16,10 +16,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label
 
+from monitor.formatting import amount, clock_time
 from monitor.model import Alert, RuleState, RuleStatus
 from monitor.ui.messages import AlertFired, ConfigReloaded, RulesChanged
 from monitor.ui.toasts import Toaster
-from monitor.ui.widgets.format import clock_time
 from monitor.ui.widgets.panes import Pane
 
 if TYPE_CHECKING:
@@ -40,12 +40,6 @@ RULE_COLUMNS = [("rule", 12), ("state", 28), ("value / threshold", 18), ("when",
 LOG_COLUMNS = [("ack", 3), ("time", 8), ("sev", 4), ("rule", 12), ("message", None)]
 
 
-def _number(x: float | None) -> str:
-    if x is None:
-        return "—"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}"
-
-
 def rule_state_text(state: RuleState, tz: tzinfo | None) -> Text:
     """'armed', 'fired at 10:05:00', 'snoozed until 11:00:00', 'not evaluated: why'."""
     status = RuleStatus(state.status)
@@ -63,7 +57,7 @@ def rule_cells(state: RuleState, tz: tzinfo | None) -> list[Text]:
     return [
         Text(state.name, style="bold", no_wrap=True, overflow="ellipsis"),
         rule_state_text(state, tz),
-        Text(f"{_number(state.value)} / {_number(state.threshold)}{level}", justify="right"),
+        Text(f"{amount(state.value)} / {amount(state.threshold)}{level}", justify="right"),
         Text(state.when, style="dim", no_wrap=True, overflow="ellipsis"),
     ]
 

@@ -1,16 +1,15 @@
-"""Pure formatting of market values for the panes: plain strings and rich Text.
+"""How market values look in the panes: rich Text with colour, built on monitor.formatting.
 
-No Textual here, so everything is testable with plain values.  Direction is never
-shown by colour alone: every change carries a sign and an arrow too.
+The strings themselves (prices, percentages, ages, times) are formatted in
+``monitor.formatting``; this module adds only what is the UI's own: styles and Text.
+Direction is never shown by colour alone: every change carries a sign and an arrow too.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta, tzinfo
-
 from rich.text import Text
 
+from monitor.formatting import arrow, finite, fixed, percent
 from monitor.model import Status
 
 UP_STYLE = "green"
@@ -36,24 +35,6 @@ STATUS_WORDS: dict[Status, str] = {
 }
 
 
-def finite(x: float | None) -> float | None:
-    if x is None or not isinstance(x, int | float) or not math.isfinite(x):
-        return None
-    return float(x)
-
-
-def price(value: float | None) -> str:
-    """A price with as many decimals as its size needs (BTC 2, a penny stock 4)."""
-    v = finite(value)
-    if v is None:
-        return "—"
-    if abs(v) >= 1000:
-        return f"{v:,.2f}"
-    if abs(v) >= 1:
-        return f"{v:.2f}"
-    return f"{v:.4f}"
-
-
 def direction_style(change: float | None) -> str:
     v = finite(change)
     if v is None or v == 0:
@@ -61,64 +42,15 @@ def direction_style(change: float | None) -> str:
     return UP_STYLE if v > 0 else DOWN_STYLE
 
 
-def arrow(change: float | None) -> str:
-    v = finite(change)
-    if v is None or v == 0:
-        return "·"
-    return "▲" if v > 0 else "▼"
-
-
 def signed_change(change: float | None) -> Text:
-    v = finite(change)
-    if v is None:
-        return Text("—", style=FLAT_STYLE, justify="right")
-    return Text(f"{v:+,.2f}", style=direction_style(v), justify="right")
+    return Text(fixed(change, signed=True), style=direction_style(change), justify="right")
 
 
 def signed_pct(change_pct: float | None) -> Text:
     v = finite(change_pct)
     if v is None:
         return Text("—", style=FLAT_STYLE, justify="right")
-    return Text(f"{arrow(v)} {v:+.2f}%", style=direction_style(v), justify="right")
-
-
-def compact(value: float | None) -> str:
-    """1234 -> '1.2K', 5_600_000 -> '5.6M' (volumes, market caps)."""
-    v = finite(value)
-    if v is None:
-        return "—"
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= limit:
-            return f"{v / limit:.1f}{suffix}"
-    return f"{v:.0f}"
-
-
-def age(since: datetime | None, now: datetime) -> str:
-    """A short age: '12s', '5m', '3h', '2d' ('—' when unknown)."""
-    if since is None:
-        return "—"
-    seconds = max(0, int((now - since).total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
-
-
-def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
-    """'5m ago' / '3h ago' for today (local), else 'Jan 26'."""
-    local, local_now = published.astimezone(tz), now.astimezone(tz)
-    if local.date() == local_now.date() and published <= now + timedelta(minutes=1):
-        return "now" if now - published < timedelta(minutes=1) else f"{age(published, now)} ago"
-    if local.year == local_now.year:
-        return local.strftime("%b %d")
-    return local.strftime("%Y-%m-%d")
-
-
-def clock_time(t: datetime | None, tz: tzinfo | None) -> str:
-    return "—" if t is None else t.astimezone(tz).strftime("%H:%M:%S")
+    return Text(f"{arrow(v)} {percent(v)}", style=direction_style(v), justify="right")
 
 
 def highlighted(text: str, spans: list[tuple[int, int]], style: str = "bold reverse") -> Text:

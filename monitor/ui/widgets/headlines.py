@@ -16,9 +16,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
+from monitor.formatting import headline_time
 from monitor.model import Headline
 from monitor.ui.messages import HeadlinesArrived
-from monitor.ui.widgets.format import headline_time, highlighted
+from monitor.ui.widgets.format import highlighted
 from monitor.ui.widgets.panes import Pane
 
 if TYPE_CHECKING:

@@ -11,16 +11,9 @@ from typing import Any
 
 from rich.text import Text
 
+from monitor.formatting import age, compact, price
 from monitor.model import MarketState, Quote, Status
-from monitor.ui.widgets.format import (
-    STATUS_WORDS,
-    age,
-    compact,
-    direction_style,
-    price,
-    signed_change,
-    signed_pct,
-)
+from monitor.ui.widgets.format import STATUS_WORDS, direction_style, signed_change, signed_pct
 from monitor.ui.widgets.sparkline import sparkline
 
 STATE_WORDS = {

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.widgets import Static
 
+from monitor.formatting import clock_time
 from monitor.model import SourceStatus, Status
 from monitor.ui.messages import ConfigReloaded, SourceChanged
-from monitor.ui.widgets.format import STATUS_WORDS, clock_time
+from monitor.ui.widgets.format import STATUS_WORDS
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI

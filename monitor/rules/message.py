@@ -28,6 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 from monitor import price_limits as limits
 from monitor import sessions
+from monitor.durations import format_duration
+from monitor.formatting import (
+    UNKNOWN,
+    compact,
+    multiple,
+    number,
+    percent,
+    sentence_price,
+    zoned_minute,
+)
 from monitor.model import DailyBar, Headline, Quote, iso
 from monitor.rules.evaluate import Outcome, Snapshot
 from monitor.rules.language import (
@@ -100,8 +110,8 @@ def _say(outcome: Outcome, snap: Snapshot) -> str:
     if isinstance(node, Crosses):
         way = "upward" if (outcome.previous or 0) < node.level else "downward"
         return (
-            f"{node.symbol} crossed {_num(node.level)} {way} "
-            f"({_price(outcome.previous)} → {_price(outcome.value)})"
+            f"{node.symbol} crossed {number(node.level)} {way} "
+            f"({sentence_price(outcome.previous)} → {sentence_price(outcome.value)})"
         )
     if isinstance(node, Limit):
         return _say_limit(outcome, node, snap)
@@ -117,7 +127,7 @@ def _say_comparison(outcome: Outcome, node: Comparison, snap: Snapshot) -> str:
     m = node.measure
     if isinstance(m, Metric):
         pct = "%" if m.metric in PERCENT_METRICS else ""
-        head = f"{m} {_value(outcome.value, m.metric)} {sign} {_num(threshold)}{pct}"
+        head = f"{m} {_value(outcome.value, m.metric)} {sign} {number(threshold)}{pct}"
         detail = _detail(m.metric, snap.quotes.get(m.symbol))
         return f"{head} ({detail})" if detail else head
     left = snap.quotes.get(m.left.symbol)
@@ -126,23 +136,23 @@ def _say_comparison(outcome: Outcome, node: Comparison, snap: Snapshot) -> str:
         f"{m.left.symbol} {_metric_text(m.left.metric, left)}, "
         f"{m.right.symbol} {_metric_text(m.right.metric, right)}"
     )
-    return f"{m} {_value(outcome.value, 'diff')} {sign} {_num(threshold)} ({detail})"
+    return f"{m} {_value(outcome.value, 'diff')} {sign} {number(threshold)} ({detail})"
 
 
 def _detail(metric: str, quote: Quote | None) -> str:
     if quote is None:
         return ""
-    price = _price(quote.price)
+    price = sentence_price(quote.price)
     if metric in ("day%", "change"):
-        return f"{price}, prev close {_price(quote.prev_close)}"
+        return f"{price}, prev close {sentence_price(quote.prev_close)}"
     if metric == "open%":
-        return f"{price}, open {_price(quote.open)}"
+        return f"{price}, open {sentence_price(quote.open)}"
     if metric == "drawdown%":
-        return f"{price}, day high {_price(quote.high)}"
+        return f"{price}, day high {sentence_price(quote.high)}"
     if metric == "volume_x":
-        return f"volume {_big(quote.volume)}"
+        return f"volume {compact(quote.volume, trim=True, missing='?')}"
     pct = quote.change_pct
-    return f"day {pct:+.2f}%" if pct is not None else ""
+    return f"day {percent(pct)}" if pct is not None else ""
 
 
 def _metric_text(metric: str, quote: Quote | None) -> str:
@@ -161,10 +171,10 @@ def _metric_text(metric: str, quote: Quote | None) -> str:
 def _say_limit(outcome: Outcome, node: Limit, snap: Snapshot) -> str:
     quote = snap.quotes.get(node.symbol)
     pct = quote.change_pct if quote else None
-    moved = f"{pct:+.2f}%, " if pct is not None else ""
-    prev = _price(quote.prev_close) if quote else "?"
+    moved = f"{percent(pct)}, " if pct is not None else ""
+    prev = sentence_price(quote.prev_close) if quote else "?"
     return (
-        f"{node.symbol} at limit {node.direction} {_price(outcome.value)} "
+        f"{node.symbol} at limit {node.direction} {sentence_price(outcome.value)} "
         f"({moved}prev close {prev})"
     )
 
@@ -184,61 +194,33 @@ def _say_basket(outcome: Outcome, node: Basket) -> str:
     listed = ", ".join(f"{s} {_value(v, node.metric)}" for s, v in held)
     return (
         f"{need} [{', '.join(node.symbols)}] {node.metric} {OP_SIGNS[node.op]} "
-        f"{_num(outcome.threshold)}{pct}: {listed}"
+        f"{number(outcome.threshold)}{pct}: {listed}"
     )
 
 
 def _say_news(outcome: Outcome, node: News) -> str:
     n = len(outcome.headlines)
     stories = "story" if n == 1 else "stories"
-    text = f'news "{node.query_text}": {n} {stories} within {_duration(node.window)}'
+    window = format_duration(timedelta(seconds=node.window))
+    text = f'news "{node.query_text}": {n} {stories} within {window}'
     if outcome.headlines:
         latest = outcome.headlines[0]
         text += f', latest "{latest.title}" ({latest.source})'
     return text
 
 
-# ---- formatting ----------------------------------------------------------------------
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
-
-
-def _price(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "?"
-    return f"{x:.2f}" if abs(x) >= 10 else f"{x:.4f}".rstrip("0").rstrip(".")
+# ---- times ---------------------------------------------------------------------------
 
 
 def _value(x: float | None, metric: str) -> str:
-    if x is None:
-        return "?"
+    """A measure's value: -9.15% for percent metrics, 3.2x, a price, else 2 decimals."""
     if metric in PERCENT_METRICS:
-        return f"{x:.2f}%"
+        return percent(x, signed=False, missing="?")
     if metric == "volume_x":
-        return f"{x:.1f}x"
+        return multiple(x)
     if metric == "price":
-        return _price(x)
-    return f"{x:.2f}"
-
-
-def _big(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "?"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= size:
-            return f"{x / size:.{0 if abs(x) >= 100 * size else 1}f}{suffix}"
-    return f"{x:.0f}"
-
-
-def _duration(seconds: float) -> str:
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
+        return sentence_price(x)
+    return UNKNOWN if x is None else f"{x:.2f}"
 
 
 def _data_time(outcome: Outcome, snap: Snapshot) -> datetime:
@@ -248,8 +230,7 @@ def _data_time(outcome: Outcome, snap: Snapshot) -> datetime:
 
 def _clock(t: datetime, symbol: str | None) -> str:
     """The time in the exchange's zone (UTC for news-only rules)."""
-    zone = sessions.market_for(symbol).tz if symbol else UTC
-    return t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return zoned_minute(t, sessions.market_for(symbol).tz if symbol else UTC)
 
 
 # ---- context -------------------------------------------------------------------------
@@ -286,11 +267,8 @@ def market_value_change(quote: Quote) -> str | None:
         return None
     amount = change * shares
     verb = "lost" if amount < 0 else "gained"
-    money = (
-        f"${_big(abs(amount))}"
-        if quote.currency in (None, "USD")
-        else f"{_big(abs(amount))} {quote.currency}"
-    )
+    size = compact(abs(amount), trim=True, missing="?")
+    money = f"${size}" if quote.currency in (None, "USD") else f"{size} {quote.currency}"
     return f"{quote.symbol} {verb} {money} of market value"
 
 

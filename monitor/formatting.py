@@ -1,0 +1,156 @@
+"""Numbers and times as people read them: the one home of every format the monitor prints.
+
+Plain strings only (no rich, no Textual), so the CLI's lines, an alert's sentence and the
+UI's cells all format here, testable with plain values.  ``missing`` is what an unknown
+or non-finite value reads as: "—" in a table cell, "?" inside a sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, tzinfo
+
+DASH = "—"
+UNKNOWN = "?"
+
+_SIZES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def finite(x: object) -> float | None:
+    """``x`` as a float when it is a finite number, else None (bool is not a number)."""
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        return None
+    return float(x)
+
+
+# ---- numbers -------------------------------------------------------------------------
+
+
+def price(value: float | None, missing: str = DASH) -> str:
+    """A price for a table: 1,234.56 · 12.34 · 0.1234 (a penny stock keeps 4 decimals)."""
+    v = finite(value)
+    if v is None:
+        return missing
+    if abs(v) >= 1000:
+        return f"{v:,.2f}"
+    if abs(v) >= 1:
+        return f"{v:.2f}"
+    return f"{v:.4f}"
+
+
+def sentence_price(value: float | None, missing: str = UNKNOWN) -> str:
+    """A price inside a sentence: 4853.24 · 12.30 · 0.5 (up to 4 decimals below 10)."""
+    v = finite(value)
+    if v is None:
+        return missing
+    return f"{v:.2f}" if abs(v) >= 10 else f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def fixed(value: float | None, *, signed: bool = False, missing: str = DASH) -> str:
+    """Two decimals with thousands separators: 1,234.50, or +1,234.50 when ``signed``."""
+    v = finite(value)
+    if v is None:
+        return missing
+    return f"{v:+,.2f}" if signed else f"{v:,.2f}"
+
+
+def amount(value: float | None, missing: str = DASH) -> str:
+    """A value or threshold of any size: 5,342 from a thousand up, else 12.34 / -5.00."""
+    v = finite(value)
+    if v is None:
+        return missing
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}"
+
+
+def number(value: float | None, missing: str = UNKNOWN) -> str:
+    """A number as written in a rule: -5, 7.5, 130, and 1,500,000 from a million up."""
+    v = finite(value)
+    if v is None:
+        return missing
+    return f"{v:g}" if abs(v) < 1e6 else f"{v:,.0f}"
+
+
+def percent(value: float | None, *, signed: bool = True, missing: str = DASH) -> str:
+    """A percentage with two decimals: +1.25% (or 1.25% without ``signed``)."""
+    v = finite(value)
+    if v is None:
+        return missing
+    return f"{v:+.2f}%" if signed else f"{v:.2f}%"
+
+
+def multiple(value: float | None, missing: str = UNKNOWN) -> str:
+    """A ratio such as a volume multiple: 3.2x."""
+    v = finite(value)
+    return missing if v is None else f"{v:.1f}x"
+
+
+def compact(value: float | None, *, trim: bool = False, missing: str = DASH) -> str:
+    """1234 -> 1.2K, 5_600_000 -> 5.6M (volumes, market values).
+
+    ``trim`` drops the decimal from 100 of a unit up (589B rather than 589.0B), as a
+    sentence reads best.
+    """
+    v = finite(value)
+    if v is None:
+        return missing
+    for size, suffix in _SIZES:
+        if abs(v) >= size:
+            decimals = 0 if trim and abs(v) >= 100 * size else 1
+            return f"{v / size:.{decimals}f}{suffix}"
+    return f"{v:.0f}"
+
+
+def arrow(change: float | None) -> str:
+    """▲ for a rise, ▼ for a fall, · when flat or unknown."""
+    v = finite(change)
+    if v is None or v == 0:
+        return "·"
+    return "▲" if v > 0 else "▼"
+
+
+# ---- times ---------------------------------------------------------------------------
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """A short age: 12s, 5m, 3h, 2d ("—" when unknown)."""
+    if since is None:
+        return DASH
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
+    """'5m ago' / '3h ago' for today (local), else 'Jan 26', or '2024-01-26' for an
+    earlier year."""
+    local, local_now = published.astimezone(tz), now.astimezone(tz)
+    if local.date() == local_now.date() and published <= now + timedelta(minutes=1):
+        return "now" if now - published < timedelta(minutes=1) else f"{age(published, now)} ago"
+    if local.year == local_now.year:
+        return local.strftime("%b %d")
+    return local.strftime("%Y-%m-%d")
+
+
+def clock_time(t: datetime | None, tz: tzinfo | None) -> str:
+    """10:05:00 in ``tz`` (None: the machine's local zone); "—" when unknown."""
+    return DASH if t is None else t.astimezone(tz).strftime("%H:%M:%S")
+
+
+def zoned_minute(t: datetime, tz: tzinfo | None) -> str:
+    """2025-01-27 16:00 EST: the minute in ``tz`` (None: local), with the zone's name."""
+    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def utc_minute(t: datetime) -> str:
+    """2025-01-27 21:00Z."""
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M}Z"
+
+
+def utc_second(t: datetime) -> str:
+    """21:00:05Z."""
+    return f"{t.astimezone(UTC):%H:%M:%S}Z"

@@ -1,0 +1,88 @@
+"""Numbers and times as printed: the one home of every format (monitor.formatting)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor import formatting as fmt
+from monitor.model import Severity
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2025, 1, 27, 21, 0, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "table", "sentence"),
+    [
+        (4853.24, "4,853.24", "4853.24"),
+        (118.42, "118.42", "118.42"),
+        (12.3, "12.30", "12.30"),
+        (0.5, "0.5000", "0.5"),
+        (0.1234, "0.1234", "0.1234"),
+        (None, "—", "?"),
+        (float("nan"), "—", "?"),
+        (float("inf"), "—", "?"),
+    ],
+)
+def test_prices_in_a_table_and_in_a_sentence(value, table, sentence) -> None:
+    assert fmt.price(value) == table
+    assert fmt.sentence_price(value) == sentence
+
+
+@pytest.mark.parametrize(
+    ("value", "plain", "trimmed"),
+    [
+        (999, "999", "999"),
+        (1234, "1.2K", "1.2K"),
+        (5_600_000, "5.6M", "5.6M"),
+        (589e9, "589.0B", "589B"),
+        (2.1e12, "2.1T", "2.1T"),
+        (-579_666_400, "-579.7M", "-580M"),
+        (None, "—", "—"),
+    ],
+)
+def test_compact_sizes(value, plain, trimmed) -> None:
+    assert fmt.compact(value) == plain
+    assert fmt.compact(value, trim=True) == trimmed
+
+
+def test_signed_numbers_percentages_and_arrows() -> None:
+    assert fmt.fixed(-1234.5, signed=True) == "-1,234.50"
+    assert fmt.fixed(3, signed=True) == "+3.00"
+    assert fmt.fixed(1234.5) == "1,234.50"
+    assert fmt.percent(-9.149) == "-9.15%" and fmt.percent(1.25) == "+1.25%"
+    assert fmt.percent(1.25, signed=False) == "1.25%"
+    assert fmt.percent(None, missing="n/a") == "n/a"
+    assert (fmt.arrow(1), fmt.arrow(-1), fmt.arrow(0), fmt.arrow(None)) == ("▲", "▼", "·", "·")
+    assert fmt.amount(5341.94) == "5,342" and fmt.amount(-5) == "-5.00"
+    assert fmt.number(-7.5) == "-7.5" and fmt.number(1_500_000) == "1,500,000"
+    assert fmt.multiple(3.24) == "3.2x"
+
+
+def test_ages_and_times() -> None:
+    assert [fmt.age(NOW - timedelta(seconds=s), NOW) for s in (12, 300, 10800, 172800)] == [
+        "12s",
+        "5m",
+        "3h",
+        "2d",
+    ]
+    assert fmt.age(None, NOW) == "—" and fmt.age(NOW + timedelta(seconds=5), NOW) == "0s"
+    assert fmt.headline_time(NOW - timedelta(seconds=20), NOW, UTC) == "now"
+    assert fmt.headline_time(NOW - timedelta(minutes=5), NOW, UTC) == "5m ago"
+    assert fmt.headline_time(datetime(2025, 1, 20, tzinfo=UTC), NOW, UTC) == "Jan 20"
+    assert fmt.headline_time(datetime(2024, 1, 20, tzinfo=UTC), NOW, UTC) == "2024-01-20"
+    assert fmt.clock_time(NOW, NY) == "16:00:05" and fmt.clock_time(None, NY) == "—"
+    assert fmt.zoned_minute(NOW, NY) == "2025-01-27 16:00 EST"
+    assert fmt.utc_minute(NOW.astimezone(NY)) == "2025-01-27 21:00Z"
+    assert fmt.utc_second(NOW) == "21:00:05Z"
+
+
+def test_severity_ranks_and_reads_any_spelling() -> None:
+    assert [s.rank for s in Severity] == [0, 1, 2]
+    assert max(["info", "critical", "warning"], key=lambda s: Severity.of(s).rank) == "critical"
+    assert Severity.of("CRITICAL") is Severity.CRITICAL
+    assert Severity.of("loud") is Severity.WARNING  # unknown reads as the default
+    assert Severity.CRITICAL == "critical" and f"{Severity.INFO}" == "info"
