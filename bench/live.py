@@ -152,5 +152,5 @@ async def _headline(engine: Any, clock: Any, rng: random.Random, tick: int) -> f
     start = time.perf_counter()
     items = engine.ingest.process([entry])
     stored = await engine.store.write(lambda s: s.add_entries(items, now=now))
-    await engine._after_news(list(stored or []))  # what a news poll does with new ones
+    await engine._after_news(stored.headlines if stored else [])  # as a news poll does
     return (time.perf_counter() - start) * 1000

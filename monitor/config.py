@@ -143,6 +143,9 @@ class Settings(BaseModel):
     bodies)."""
     feed_timeout: Annotated[timedelta, AtLeast(timedelta(seconds=1))] = timedelta(seconds=30)
     """Total deadline for one feed fetch (connect, redirects and body)."""
+    allow_private_redirects: bool = False
+    """Let a feed on a public address redirect to a loopback, link-local or private
+    address (normally refused: a hostile feed could probe your own network)."""
     history: Annotated[Path | None, PlainValidator(existing_file), TypeName("path")] = None
     """Optional daily-closes CSV (date,symbol,open,high,low,close,volume) giving replay
     context such as volume ratios and "largest drop since" (relative to this file)."""

@@ -46,8 +46,7 @@ from monitor.quotes.base import QuoteSource
 from monitor.rules import RuleRunner, Snapshot
 from monitor.sessions import is_stale
 from monitor.settings_view import SettingsView
-from monitor.store import Store
-from monitor.storeworker import StoreWorker
+from monitor.store import Store, StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,9 @@ class Engine:
         self.clock: Clock = clock
         self.database = database or self.view.database(loaded.path)
         self.fetcher = fetcher or FeedFetcher(
-            max_bytes=self.view.max_feed_bytes, deadline=self.view.feed_timeout
+            max_bytes=self.view.max_feed_bytes,
+            deadline=self.view.feed_timeout,
+            allow_private_redirects=self.view.allow_private_redirects,
         )
         self.store = StoreWorker(lambda: _open_store(self.database), self._store_problem)
         self.paused = False
@@ -118,7 +119,7 @@ class Engine:
         self._saved_rule_state: dict[str, Any] | None = None
         self._pruned_at: datetime | None = None
         self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
-        self._polled_entries: list[Any] = []
+        self._polled_stories: list[str] = []
         self._polled_unchanged = set()
         # feed name -> (digest of its last body, that body's parse warning)
         self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
@@ -329,7 +330,7 @@ class Engine:
             if not due:
                 return []
             pairs = [(f.name, self._feed_state(f)) for f in due]
-            self._polled_entries = []
+            self._polled_stories = []
             self._polled_unchanged: set[str] = set()
             results = await self.fetcher.fetch_all(pairs)
             headlines: list[Headline] = []
@@ -377,9 +378,10 @@ class Engine:
             warning = parsed.warning
             self._last_bodies[name] = (digest, warning)
             if items:
-                self._polled_entries += parsed.entries
                 stored = await self.store.write(lambda s: s.add_entries(items, now=now))
-                headlines = list(stored or [])
+                if stored is not None:
+                    headlines = stored.headlines
+                    self._polled_stories += stored.story_ids
             elif parsed.bozo and not parsed.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
                 self._polled_unchanged.add(name)
@@ -455,7 +457,7 @@ class Engine:
             self._released.add((e.feed, e.guid or e.title))
         items = self.ingest.process(due)
         stored = await self.store.write(lambda s: s.add_entries(items, now=now))
-        await self._after_news(list(stored or []))
+        await self._after_news(stored.headlines if stored is not None else [])
 
     def _load_recorded_feeds(self) -> list[Any]:
         far = datetime(2100, 1, 1, tzinfo=UTC)
@@ -715,8 +717,8 @@ class Engine:
 
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last news poll saw (new or not), newest first."""
-        entries = list(self._polled_entries)
-        found = await self.store.read(lambda s: s.headlines_for_entries(entries))
+        ids = list(self._polled_stories)
+        found = await self.store.read(lambda s: s.headlines_by_id(ids))
         if self._polled_unchanged:  # 304: the feed's stored stories are still current
             stored = await self.recent_headlines(limit=2000, matched_only=matched_only)
             seen = {h.story for h in found}

@@ -125,10 +125,18 @@ def age(since: datetime | None, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+def _local(t: datetime, tz: tzinfo | None) -> datetime:
+    """``t`` in ``tz``; at the calendar's edge (year 1 west of UTC) it stays as it is."""
+    try:
+        return t.astimezone(tz)
+    except (OverflowError, ValueError):
+        return t
+
+
 def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
     """'5m ago' / '3h ago' for today (local), else 'Jan 26', or '2024-01-26' for an
     earlier year."""
-    local, local_now = published.astimezone(tz), now.astimezone(tz)
+    local, local_now = _local(published, tz), _local(now, tz)
     if local.date() == local_now.date() and published <= now + timedelta(minutes=1):
         return "now" if now - published < timedelta(minutes=1) else f"{age(published, now)} ago"
     if local.year == local_now.year:
@@ -138,12 +146,12 @@ def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
 
 def clock_time(t: datetime | None, tz: tzinfo | None) -> str:
     """10:05:00 in ``tz`` (None: the machine's local zone); "—" when unknown."""
-    return DASH if t is None else t.astimezone(tz).strftime("%H:%M:%S")
+    return DASH if t is None else _local(t, tz).strftime("%H:%M:%S")
 
 
 def zoned_minute(t: datetime, tz: tzinfo | None) -> str:
     """2025-01-27 16:00 EST: the minute in ``tz`` (None: local), with the zone's name."""
-    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return _local(t, tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def utc_minute(t: datetime) -> str:

@@ -208,6 +208,27 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryKeys:
+    """What recognizes an entry's story across polls, feeds and outlets (see news/dedup)."""
+
+    guid_key: str | None  # "feed\nguid"
+    link_key: str | None  # the canonical link
+    title_key: str  # the folded title without its outlet suffix
+    story: str  # the story id these keys propose (of the title key, else link or guid)
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """An entry ready to store: the topic terms it matched, the watchlist symbols it
+    mentions and its dedup keys, each computed once by the news layer."""
+
+    entry: Entry
+    matched: tuple[str, ...]
+    symbols: tuple[str, ...]
+    keys: EntryKeys
+
+
+@dataclass(frozen=True, slots=True)
 class Outlet:
     source: str
     link: str | None

@@ -35,6 +35,7 @@ class SettingsView:
         self.quotes_every = s.quotes_every.total_seconds()
         self.feed_timeout = s.feed_timeout.total_seconds()
         self.max_feed_bytes = int(s.max_feed_mb * 1_000_000)
+        self.allow_private_redirects = s.allow_private_redirects
         self.groups: dict[str, list[str]] = {g: list(v) for g, v in config.watchlist.items()}
         self.symbols: list[str] = list(config.symbols())
         self.news_query: str = config.news.query

@@ -1,22 +1,38 @@
-"""A fake Yahoo Finance on 127.0.0.1, and a yfinance session that talks to it.
+"""A fake Yahoo Finance on 127.0.0.1, as strict as the real one, and sessions that talk
+to it.
 
 Reusable from tests and benchmarks (no pytest here)::
 
     server = FakeYahoo().start()
     server.set_quote("NVDA", price=118.42, prev_close=142.62, time=...)
-    session = fake_session(server)
-    reset_yfinance(tmp_path)          # fresh yfinance singleton + caches in tmp_path
+    session = fake_session(server)            # yfinance's (sync curl_cffi)
+    live = fake_async_session(server)         # the live path's (async curl_cffi)
     ... YahooQuotes(clock=..., cache_dir=tmp_path, session=session) ...
     server.stop()
 
-Serves what yfinance's chart path touches (and ``/v7/finance/quote``, the batch quote
-endpoint of monitor's live path): ``/v8/finance/chart/<SYMBOL>`` (chart JSON
-shaped like Yahoo's: ``meta``, ``timestamp``, ``indicators.quote[0]``, ``adjclose`` for
-daily bars), ``/v1/test/getcrumb``, ``/`` (sets a cookie, like fc.yahoo.com).  Unknown
-symbols answer 404 with Yahoo's "Not Found" chart error.  Behaviours: ``rate_limit``,
-``expire_crumb_once``, ``empty`` (valid meta, no bars), ``unreachable`` is simply
-``stop()``.  Counters: ``chart_requests`` (per symbol), ``requests`` (per kind),
-``bytes_served``.
+One server plays every Yahoo host; the sessions rewrite ``https://<host>.yahoo.com`` to
+it and send the host in the ``Host`` header, and they follow redirects themselves (a
+redirect to a real Yahoo URL must never reach the internet).  Like Yahoo:
+
+- ``fc.yahoo.com`` sets the ``A3`` cookie; getcrumb (query1/query2) answers a crumb only
+  to a cookie it set (401 otherwise); ``/v7/finance/quote`` wants that cookie and its
+  crumb (401 "Invalid Crumb" otherwise, the recorded "User is unable to access this
+  feature" without any crumb); ``/v8/finance/chart`` wants neither.
+- ``consent_required``: the EU.  ``fc.yahoo.com`` sets no cookie but redirects to
+  ``guce.yahoo.com/consent`` → ``consent.yahoo.com/v2/collectConsent`` (a form with a
+  csrfToken) → POST → ``guce.yahoo.com/copyConsent`` → the cookie.  Without it
+  (elsewhere), ``guce.yahoo.com/consent`` redirects straight back with a cookie, as in
+  the recorded geo-nl answers.
+- ``crumb_mode``: "429" (Too Many Requests), "html" (a page, not a crumb), "empty".
+- ``refuse_crumbs``: v7 answers 401 Invalid Crumb to every crumb.
+- ``unreachable_hosts``: the sessions send those hosts to a port nothing listens on.
+- ``rate_limit``, ``expire_crumb_once``, ``empty`` (meta, no bars), ``stop()``;
+  ``set_quote(bars=...)`` may hold ``None`` (lunch breaks), ``zero_placeholders=True``
+  sends 0 for an index's open/high/low/volume, ``raw={...}`` sends any field as is
+  (``regularMarketTime: 1e20``, ``regularMarketPrice: True``).
+
+Counters: ``requests`` (per kind: cookie, consent, crumb, quote, chart, other),
+``total`` (every request), ``chart_requests`` (per symbol), ``bytes_served``.
 """
 
 from __future__ import annotations
@@ -24,108 +40,41 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from monitor import sessions
-
-YAHOO_HOSTS = (
-    "https://query1.finance.yahoo.com",
-    "https://query2.finance.yahoo.com",
-    "https://fc.yahoo.com",
-    "https://finance.yahoo.com",
-    "https://guce.yahoo.com",
-    "https://consent.yahoo.com",
+from tests.fake_yahoo_answers import (
+    INVALID_COOKIE,
+    INVALID_CRUMB,
+    NO_CRUMB,
+    NOT_FOUND,
+    Bar,
+    FakeQuote,
+    chart_json,
+    consent_page,
+    generated_bars,
+    instrument_type,
+    quote_row,
 )
 
-NOT_FOUND = {
-    "chart": {
-        "result": None,
-        "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"},
-    }
-}
-INVALID_CRUMB = {
-    "finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}
-}
-
-Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, volume
-
-
-@dataclass
-class FakeQuote:
-    symbol: str
-    price: float
-    prev_close: float | None
-    open: float
-    high: float
-    low: float
-    volume: float
-    currency: str
-    time: datetime
-    tz: str
-    bars: list[Bar]
-    name: str
-    instrument_type: str
-    daily: list[tuple[date, float, float, float, float, float]] = field(default_factory=list)
-    empty: bool = False
-    shares_outstanding: float | None = None
-
-
-def _epoch(t: datetime) -> int:
-    return int(t.timestamp())
-
-
-def _period(start: datetime, end: datetime, tz: str) -> dict[str, Any]:
-    local = start.astimezone(_zone(tz))
-    offset = local.utcoffset() or timedelta(0)
-    return {
-        "timezone": local.tzname(),
-        "start": _epoch(start),
-        "end": _epoch(end),
-        "gmtoffset": int(offset.total_seconds()),
-    }
-
-
-def _zone(tz: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
-
-
-def _instrument_type(symbol: str) -> str:
-    if symbol.startswith("^"):
-        return "INDEX"
-    if symbol.endswith(("-USD", "-USDT")):
-        return "CRYPTOCURRENCY"
-    if symbol.endswith("=X"):
-        return "CURRENCY"
-    if symbol.endswith("=F"):
-        return "FUTURE"
-    return "EQUITY"
-
-
-def _generated_bars(
-    t: datetime, open_: float, price: float, high: float, low: float, volume: float, n: int = 12
-) -> list[Bar]:
-    """``n`` five-minute bars ending at ``t``, walking from the open to the price."""
-    bars: list[Bar] = []
-    start = t - timedelta(minutes=5 * (n - 1))
-    prev = open_
-    for i in range(n):
-        close = price if i == n - 1 else open_ + (price - open_) * (i + 1) / n
-        hi = high if i == 0 else max(prev, close)
-        lo = low if i == n - 1 else min(prev, close)
-        bars.append((start + timedelta(minutes=5 * i), prev, hi, lo, close, volume / n))
-        prev = close
-    return bars
+YAHOO_HOSTS = (
+    "query1.finance.yahoo.com",
+    "query2.finance.yahoo.com",
+    "fc.yahoo.com",
+    "finance.yahoo.com",
+    "guce.yahoo.com",
+    "consent.yahoo.com",
+)
+Reply = tuple[int, Any, dict[str, str]]
 
 
 class FakeYahoo:
-    """A threaded HTTP server answering like Yahoo's chart API."""
+    """A threaded HTTP server answering like Yahoo's hosts (see the module docstring)."""
 
     def __init__(self) -> None:
         self.quotes: dict[str, FakeQuote] = {}
@@ -133,12 +82,19 @@ class FakeYahoo:
         self.requests: Counter[str] = Counter()
         self.bytes_served = 0
         self.quote_symbols = 0  # symbols asked for in /v7/finance/quote requests
+        self.consent_required = False
+        self.crumb_mode = "ok"
+        self.refuse_crumbs = False
+        self.unreachable_hosts: set[str] = set()
+        self.recorded_charts: dict[str, tuple[int, str]] = {}  # symbol -> (status, body)
+        self.recorded_rows: dict[str, dict[str, Any]] = {}  # symbol -> a recorded v7 row
         self._rate_limits: dict[str | None, int] = {}
         self._expire_crumb = 0
-        self._crumbs = 0
+        self._cookies: dict[str, str | None] = {}  # A3 value -> its crumb
+        self._consents: dict[str, tuple[str, bool]] = {}  # session id -> (csrf, agreed)
+        self._serial = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._port: int | None = None
 
     # ---- lifecycle ---------------------------------------------------------------
@@ -152,10 +108,8 @@ class FakeYahoo:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
-        self._thread.start()
+        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
         return self
 
     def stop(self) -> None:
@@ -180,6 +134,11 @@ class FakeYahoo:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def total(self) -> int:
+        """Every HTTP request the fake has answered."""
+        return sum(self.requests.values())
+
     # ---- scenario ----------------------------------------------------------------
 
     def set_quote(
@@ -200,10 +159,13 @@ class FakeYahoo:
         instrument_type: str | None = None,
         daily: list[tuple[date, float, float, float, float, float]] | None = None,
         shares_outstanding: float | None = None,
+        zero_placeholders: bool = False,
+        raw: dict[str, Any] | None = None,
     ) -> FakeQuote:
         """Serve ``symbol``.  ``time`` is regularMarketTime (default: now); ``bars`` are
-        (time, open, high, low, close, volume) 5-minute bars (default: 12 generated ones
-        ending at ``time``); ``daily`` are (day, open, high, low, close, volume) rows."""
+        (time, open, high, low, close, volume) 5-minute bars, ``None`` for a bar without
+        trades (default: 12 generated ones ending at ``time``); ``daily`` are (day, open,
+        high, low, close, volume) rows; ``raw`` fields are sent as they are."""
         t = time or datetime.now(UTC)
         open_ = open if open is not None else (prev_close or price)
         high = high if high is not None else max(open_, price)
@@ -219,15 +181,29 @@ class FakeYahoo:
             currency=currency,
             time=t,
             tz=tz or sessions.market_for(symbol).tz.key,
-            bars=bars if bars is not None else _generated_bars(t, open_, price, high, low, volume),
+            bars=bars if bars is not None else generated_bars(t, open_, price, high, low, volume),
             name=name or f"{symbol} Inc.",
-            instrument_type=instrument_type or _instrument_type(symbol),
+            instrument_type=instrument_type or _kind(symbol),
             daily=daily or [],
             shares_outstanding=shares_outstanding,
+            zero_placeholders=zero_placeholders,
+            raw=dict(raw or {}),
         )
         with self._lock:
             self.quotes[symbol.upper()] = quote
         return quote
+
+    def serve_recorded(self, payload: dict[str, Any], status: int = 200) -> None:
+        """Serve a recorded answer (tests/data/yahoo/) as it is: a v7 quote's rows join
+        the batch answers; a v8 chart (or its error) answers that symbol's charts."""
+        rows = (payload.get("quoteResponse") or {}).get("result")
+        with self._lock:
+            for row in rows or []:
+                self.recorded_rows[row["symbol"].upper()] = row
+            chart = payload.get("chart")
+            for result in (chart or {}).get("result") or []:
+                symbol = result["meta"]["symbol"].upper()
+                self.recorded_charts[symbol] = (status, json.dumps(payload))
 
     def empty(self, symbol: str) -> None:
         """Answer ``symbol`` with a valid meta but no bars (weekend, holiday)."""
@@ -239,9 +215,9 @@ class FakeYahoo:
             self.quotes.pop(symbol.upper(), None)
 
     def rate_limit(self, symbols: list[str] | str | None = None, *, times: int = 1) -> None:
-        """Answer the next ``times`` chart requests (of ``symbols``, or of any symbol)
-        with 429 Too Many Requests.  yfinance retries a 4xx once by itself, so a symbol
-        needs times >= 2 to surface as rate limited."""
+        """Answer the next ``times`` chart and quote requests (of ``symbols``, or of any
+        symbol) with 429 Too Many Requests.  yfinance retries a 4xx once by itself, so
+        a symbol needs times >= 2 to surface as rate limited there."""
         keys = [None] if symbols is None else [symbols] if isinstance(symbols, str) else symbols
         with self._lock:
             for key in keys:
@@ -252,7 +228,8 @@ class FakeYahoo:
             self._rate_limits.clear()
 
     def expire_crumb_once(self) -> None:
-        """The next chart request answers 401 Invalid Crumb."""
+        """The next chart or quote request answers 401 Invalid Crumb (and that crumb is
+        dead: getcrumb gives a new one)."""
         with self._lock:
             self._expire_crumb += 1
 
@@ -263,7 +240,12 @@ class FakeYahoo:
             self.bytes_served = 0
             self.quote_symbols = 0
 
-    # ---- answers (called by the handler) -----------------------------------------
+    # ---- state (called by the handler) -------------------------------------------
+
+    def _next(self, prefix: str) -> str:
+        with self._lock:
+            self._serial += 1
+            return f"{prefix}{self._serial}"
 
     def _take_rate_limit(self, symbol: str) -> bool:
         with self._lock:
@@ -277,172 +259,163 @@ class FakeYahoo:
         with self._lock:
             if self._expire_crumb > 0:
                 self._expire_crumb -= 1
+                for cookie in self._cookies:
+                    self._cookies[cookie] = None
                 return True
         return False
 
-    def _count(self, kind: str, symbol: str | None = None) -> None:
+    def count(self, kind: str, symbol: str | None = None) -> None:
         with self._lock:
             self.requests[kind] += 1
             if symbol:
                 self.chart_requests[symbol] += 1
 
-    def _served(self, n: int) -> None:
+    def served(self, n: int) -> None:
         with self._lock:
             self.bytes_served += n
 
-    def next_crumb(self) -> str:
+    def new_cookie(self) -> dict[str, str]:
+        """A Set-Cookie header with a fresh A3 cookie for every Yahoo host, as Yahoo's.
+        (curl files cookies under the Host header's name; no ``Secure``: the fake is
+        plain HTTP.)"""
+        value = self._next("d=AQABBFAKE")
         with self._lock:
-            self._crumbs += 1
-            return f"fakeCrumb{self._crumbs}"
+            self._cookies[value] = None
+        return {"Set-Cookie": f"A3={value}; Max-Age=31557600; Domain=.yahoo.com; Path=/"}
 
-    def chart_answer(self, symbol: str, query: dict[str, list[str]]) -> tuple[int, Any]:
-        self._count("chart", symbol)
+    def crumb_for(self, cookie: str | None) -> str | None:
+        """The crumb of a cookie this fake set (a new one after an expiry)."""
+        with self._lock:
+            if cookie not in self._cookies:
+                return None
+            crumb = self._cookies[cookie]
+        if crumb is None:
+            crumb = self._next("fakeCrumb")
+            with self._lock:
+                self._cookies[cookie] = crumb
+        return crumb
+
+    def crumb_is_good(self, cookie: str | None, crumb: str) -> bool:
+        with self._lock:
+            return bool(crumb) and cookie in self._cookies and self._cookies[cookie] == crumb
+
+    # ---- answers -----------------------------------------------------------------
+
+    def answer(self, method: str, host: str, url: str, cookies: dict[str, str], body: str) -> Reply:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        cookie = cookies.get("A3")
+        if host in ("query1.finance.yahoo.com", "query2.finance.yahoo.com"):
+            return self._api(parts.path, query, cookie)
+        if host == "fc.yahoo.com":
+            self.count("cookie")
+            if self.consent_required:
+                return self._to_consent("https://www.yahoo.com/")
+            return 404, "<html><body>fc.yahoo.com</body></html>", self.new_cookie()
+        if host in ("guce.yahoo.com", "consent.yahoo.com"):
+            self.count("consent")
+            return self._consent(method, parts.path, query, body)
+        self.count("other")
+        if host == "finance.yahoo.com" and self.consent_required and cookie is None:
+            return self._to_consent(f"https://finance.yahoo.com{parts.path}")
+        return 200, "<html><body>Yahoo Finance</body></html>", {}
+
+    def _api(self, path: str, query: dict[str, list[str]], cookie: str | None) -> Reply:
+        if path.startswith("/v8/finance/chart/"):
+            return self._chart(unquote(path.rsplit("/", 1)[1]).upper(), query)
+        if path == "/v7/finance/quote":
+            return self._quote(query, cookie)
+        if path == "/v1/test/getcrumb":
+            self.count("crumb")
+            if self.crumb_mode == "429":
+                return 429, "Too Many Requests\r\n", {}
+            if self.crumb_mode == "html":
+                return 200, "<html><head><title>Yahoo</title></head><body></body></html>", {}
+            if self.crumb_mode == "empty":
+                return 200, "", {}
+            crumb = self.crumb_for(cookie)
+            return (200, crumb, {}) if crumb else (401, INVALID_COOKIE, {})
+        self.count("other")
+        return 404, "<html>not here</html>", {}
+
+    def _chart(self, symbol: str, query: dict[str, list[str]]) -> Reply:
+        self.count("chart", symbol)
         if self._take_rate_limit(symbol):
-            return 429, "Too Many Requests\r\n"
+            return 429, "Too Many Requests\r\n", {}
         if self._take_crumb_expiry():
-            return 401, INVALID_CRUMB
+            return 401, INVALID_CRUMB, {}
         with self._lock:
-            quote = self.quotes.get(symbol)
+            quote, recorded = self.quotes.get(symbol), self.recorded_charts.get(symbol)
+        if recorded is not None:
+            return recorded[0], recorded[1], {"Content-Type": "application/json;charset=utf-8"}
         if quote is None:
-            return 404, NOT_FOUND
+            return 404, NOT_FOUND, {}
         interval = (query.get("interval") or ["1d"])[0]
-        return 200, chart_json(quote, interval, (query.get("range") or ["1d"])[0])
+        return 200, chart_json(quote, interval, (query.get("range") or ["1d"])[0]), {}
 
-    def quote_answer(self, query: dict[str, list[str]]) -> tuple[int, Any]:
-        """``/v7/finance/quote?symbols=A,B&crumb=..``: one row per known symbol (unknown
-        ones are simply left out, as Yahoo does); 401 without a crumb."""
+    def _quote(self, query: dict[str, list[str]], cookie: str | None) -> Reply:
+        """One row per known symbol (unknown ones are simply left out, as Yahoo does)."""
         symbols = [
             s.strip().upper() for s in (query.get("symbols") or [""])[0].split(",") if s.strip()
         ]
-        self._count("quote")
+        self.count("quote")
         with self._lock:
             self.quote_symbols += len(symbols)
         if any(self._take_rate_limit(s) for s in symbols or [""]):
-            return 429, "Too Many Requests\r\n"
-        if self._take_crumb_expiry() or not (query.get("crumb") or [""])[0]:
-            return 401, INVALID_CRUMB
+            return 429, "Too Many Requests\r\n", {}
+        crumb = (query.get("crumb") or [""])[0]
+        if not crumb:
+            return 401, NO_CRUMB, {}
+        expired = self._take_crumb_expiry()
+        if expired or self.refuse_crumbs or not self.crumb_is_good(cookie, crumb):
+            return 401, INVALID_CRUMB, {}
         with self._lock:
             rows = [quote_row(self.quotes[s]) for s in symbols if s in self.quotes]
-        return 200, {"quoteResponse": {"result": rows, "error": None}}
+            rows += [self.recorded_rows[s] for s in symbols if s in self.recorded_rows]
+        return 200, {"quoteResponse": {"result": rows, "error": None}}, {}
+
+    # ---- the EU consent flow -----------------------------------------------------
+
+    def _to_consent(self, done: str) -> Reply:
+        target = "https://guce.yahoo.com/consent?brandType=eu&gcrumb=FAKE&done=" + quote(done)
+        gucs = {"Set-Cookie": "GUCS=AQFAKE; Max-Age=1800; Domain=.yahoo.com; Path=/"}
+        return 302, "", {"Location": target, **gucs}
+
+    def _consent(self, method: str, path: str, query: dict[str, list[str]], body: str) -> Reply:
+        session = (query.get("sessionId") or [""])[0]
+        if path == "/consent" and not self.consent_required:
+            done = (query.get("done") or ["https://finance.yahoo.com/"])[0]
+            return 302, "", {"Location": done + "?guccounter=1", **self.new_cookie()}
+        if path == "/consent":
+            session, csrf = self._next("3_cc-session_fake"), self._next("csrf")
+            with self._lock:
+                self._consents[session] = (csrf, False)
+            target = f"https://consent.yahoo.com/v2/collectConsent?sessionId={session}"
+            return 302, "", {"Location": target}
+        with self._lock:
+            csrf, agreed = self._consents.get(session, ("", False))
+        done = "https://finance.yahoo.com/"
+        if path == "/v2/collectConsent" and csrf and method == "GET":
+            return 200, consent_page(session, csrf, done), {"Content-Type": "text/html"}
+        if path == "/v2/collectConsent" and csrf and method == "POST":
+            form = parse_qs(body)
+            if form.get("csrfToken") != [csrf] or "agree" not in form.get("agree", []):
+                return 200, consent_page(session, csrf, done), {"Content-Type": "text/html"}
+            with self._lock:
+                self._consents[session] = (csrf, True)
+            target = f"https://guce.yahoo.com/copyConsent?sessionId={session}&lang=en-GB"
+            return (
+                302,
+                "",
+                {"Location": target, "Set-Cookie": "CFC=AQFAKE; Domain=consent.yahoo.com; Path=/"},
+            )
+        if path == "/copyConsent" and agreed:
+            return 302, "", {"Location": done, **self.new_cookie()}
+        return 404, "<html>no such consent session</html>", {}
 
 
-def quote_row(q: FakeQuote) -> dict[str, Any]:
-    """One row of Yahoo's v7 quote answer for ``q``."""
-    return {
-        "symbol": q.symbol,
-        "quoteType": q.instrument_type,
-        "currency": q.currency,
-        "exchangeTimezoneName": q.tz,
-        "regularMarketPrice": q.price,
-        "regularMarketPreviousClose": q.prev_close,
-        "regularMarketOpen": q.open,
-        "regularMarketDayHigh": q.high,
-        "regularMarketDayLow": q.low,
-        "regularMarketVolume": q.volume,
-        "regularMarketTime": _epoch(q.time),
-        "longName": q.name,
-        "shortName": q.name[:20],
-        "marketState": "REGULAR",
-        **({"sharesOutstanding": q.shares_outstanding} if q.shares_outstanding else {}),
-    }
-
-
-def chart_json(q: FakeQuote, interval: str, range_: str) -> dict[str, Any]:
-    """Chart JSON shaped like Yahoo's v8 answer for ``q``."""
-    daily = interval == "1d"
-    meta = _meta(q, interval, range_)
-    result: dict[str, Any] = {"meta": meta}
-    rows = _daily_rows(q) if daily else [] if q.empty else q.bars
-    if rows:
-        result["timestamp"] = [_epoch(r[0]) for r in rows]
-        result["indicators"] = {
-            "quote": [
-                {
-                    "open": [r[1] for r in rows],
-                    "high": [r[2] for r in rows],
-                    "low": [r[3] for r in rows],
-                    "close": [r[4] for r in rows],
-                    "volume": [r[5] for r in rows],
-                }
-            ]
-        }
-        if daily:
-            result["indicators"]["adjclose"] = [{"adjclose": [r[4] for r in rows]}]
-    else:
-        # What Yahoo sends for a day without trades: meta, no timestamps, empty quote.
-        result["indicators"] = {"quote": [{}], "adjclose": [{}]} if daily else {"quote": [{}]}
-    return {"chart": {"result": [result], "error": None}}
-
-
-def _session_open(q: FakeQuote):
-    market = sessions.market_for(q.symbol)
-    return market.sessions[0][0] if market.sessions else datetime.min.time()
-
-
-def _daily_rows(q: FakeQuote) -> list[tuple[Any, ...]]:
-    zone = _zone(q.tz)
-    return [
-        (datetime.combine(d, _session_open(q), tzinfo=zone), o, h, lo, c, v)
-        for d, o, h, lo, c, v in q.daily
-    ]
-
-
-def _trading_period(q: FakeQuote) -> dict[str, Any]:
-    market = sessions.market_for(q.symbol)
-    day = sessions.trading_day(q.symbol, q.time)
-    regular = market.sessions_on(day)
-    if not regular:
-        start = datetime.combine(day, datetime.min.time(), tzinfo=market.tz)
-        regular = [(start, start + timedelta(days=1))]
-    start, end = regular[0][0], regular[-1][1]
-    pre_start = (
-        datetime.combine(day, market.pre_open, tzinfo=market.tz) if market.pre_open else start
-    )
-    post_end = (
-        datetime.combine(day, market.post_close, tzinfo=market.tz) if market.post_close else end
-    )
-    return {
-        "pre": _period(pre_start, start, q.tz),
-        "regular": _period(start, end, q.tz),
-        "post": _period(end, post_end, q.tz),
-    }
-
-
-def _meta(q: FakeQuote, interval: str, range_: str) -> dict[str, Any]:
-    ctp = _trading_period(q)
-    meta: dict[str, Any] = {
-        "currency": q.currency,
-        "symbol": q.symbol,
-        "exchangeName": "NMS",
-        "fullExchangeName": "NasdaqGS",
-        "instrumentType": q.instrument_type,
-        "firstTradeDate": 917015400,
-        "regularMarketTime": _epoch(q.time),
-        "hasPrePostMarketData": True,
-        "gmtoffset": ctp["regular"]["gmtoffset"],
-        "timezone": ctp["regular"]["timezone"],
-        "exchangeTimezoneName": q.tz,
-        "regularMarketPrice": q.price,
-        "fiftyTwoWeekHigh": max(q.high, q.price) * 1.3,
-        "fiftyTwoWeekLow": min(q.low, q.price) * 0.6,
-        "regularMarketDayHigh": q.high,
-        "regularMarketDayLow": q.low,
-        "regularMarketVolume": q.volume,
-        "longName": q.name,
-        "shortName": q.name[:20],
-        "chartPreviousClose": q.prev_close,
-        "priceHint": 2,
-        "currentTradingPeriod": ctp,
-        "dataGranularity": interval,
-        "range": range_,
-        "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
-    }
-    if range_ == "1d" and interval != "1d":
-        # Yahoo adds previousClose (and scale) only to one-day intraday charts.
-        meta["previousClose"] = q.prev_close
-        meta["scale"] = 3
-        meta["tradingPeriods"] = {k: [[v]] for k, v in ctp.items()}
-    return meta
+def _kind(symbol: str) -> str:
+    return instrument_type(symbol)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -454,79 +427,123 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # keep test output quiet
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        fake = self.server_fake
-        parts = urlsplit(self.path)
-        if parts.path.startswith("/v8/finance/chart/"):
-            symbol = unquote(parts.path.rsplit("/", 1)[1]).upper()
-            status, body = fake.chart_answer(symbol, parse_qs(parts.query))
-            self._send(status, body)
-        elif parts.path == "/v7/finance/quote":
-            status, body = fake.quote_answer(parse_qs(parts.query))
-            self._send(status, body)
-        elif parts.path == "/v1/test/getcrumb":
-            fake._count("crumb")
-            self._send(200, fake.next_crumb(), content_type="text/plain")
-        elif parts.path == "/":
-            fake._count("cookie")
-            self._send(
-                404,
-                "<html>fake fc.yahoo.com</html>",
-                content_type="text/html",
-                headers={
-                    "Set-Cookie": "A3=d=AQABBFAKE&S=AQAAAFAKE; "
-                    "Max-Age=31557600; Path=/; SameSite=None"
-                },
-            )
-        else:
-            fake._count("other")
-            self._send(404, "<html>not here</html>", content_type="text/html")
+        self._answer("GET", "")
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        self.server_fake._count("other")
-        self._send(404, "<html>not here</html>", content_type="text/html")
+        self._answer("POST", self.rfile.read(length).decode("utf-8", "replace"))
 
-    def _send(
-        self,
-        status: int,
-        body: Any,
-        *,
-        content_type: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+    def _answer(self, method: str, body: str) -> None:
+        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        if host not in YAHOO_HOSTS:
+            host = "query1.finance.yahoo.com"
+        jar = SimpleCookie(self.headers.get("Cookie") or "")
+        cookies = {k: v.value for k, v in jar.items()}
+        status, reply, headers = self.server_fake.answer(method, host, self.path, cookies, body)
+        self._send(status, reply, headers)
+
+    def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
         if isinstance(body, str):
             data = body.encode()
-            content_type = content_type or "text/plain"
+            content_type = "text/html" if body.startswith("<") else "text/plain"
         else:
             data = json.dumps(body).encode()
-            content_type = content_type or "application/json;charset=utf-8"
+            content_type = "application/json;charset=utf-8"
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Type", headers.pop("Content-Type", content_type))
         self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
-        self.server_fake._served(len(data))
+        self.server_fake.served(len(data))
+
+
+# ---- sessions that talk to the fake -----------------------------------------------------
+
+
+def _route(server: Any, url: str) -> tuple[str, dict[str, str]]:
+    """``url`` on one of Yahoo's hosts -> the same path on the fake, and its Host header.
+    Any other host is refused: a test never reaches the internet."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "127.0.0.1":
+        return url, {}
+    if host not in YAHOO_HOSTS:
+        raise RuntimeError(f"a test tried to reach {url}")
+    base = server.base_url
+    if host in getattr(server, "unreachable_hosts", ()):
+        base = _dead_base()
+    path = parts.path or "/"
+    return base + path + (f"?{parts.query}" if parts.query else ""), {"Host": host}
+
+
+_DEAD: list[str] = []
+
+
+def _dead_base() -> str:
+    """A loopback base URL nothing listens on (connection refused), one per process."""
+    if not _DEAD:
+        from tests.feedserver import unused_url
+
+        _DEAD.append(unused_url(""))
+    return _DEAD[0]
+
+
+def _rerouted(server: Any, url: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    target, host = _route(server, url)
+    args = dict(kwargs)
+    args["headers"] = {**dict(args.get("headers") or {}), **host}
+    args["allow_redirects"] = False
+    return target, args
+
+
+def _next_hop(url: str, response: Any) -> str | None:
+    location = response.headers.get("location")
+    if response.status_code in (301, 302, 303, 307, 308) and location:
+        from urllib.parse import urljoin
+
+        return urljoin(url, location)
+    return None
 
 
 def fake_session(server: FakeYahoo) -> Any:
-    """A curl_cffi Session that sends every Yahoo URL to ``server`` instead."""
+    """A curl_cffi Session (yfinance's) that sends every Yahoo URL to ``server``."""
     from curl_cffi import requests as curl_requests
 
     class FakeYahooSession(curl_requests.Session):
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            for host in YAHOO_HOSTS:
-                if url == host or url.startswith(host + "/") or url.startswith(host + "?"):
-                    headers = dict(kwargs.get("headers") or {})
-                    headers["Host"] = host.removeprefix("https://")
-                    kwargs["headers"] = headers
-                    url = server.base_url + (url[len(host) :] or "/")
-                    break
-            return super().request(method, url, *args, **kwargs)
+            follow = kwargs.get("allow_redirects", True)
+            for _ in range(10):
+                target, args_ = _rerouted(server, url, kwargs)
+                response = super().request(method, target, *args, **args_)
+                hop = _next_hop(url, response) if follow else None
+                if hop is None:
+                    return response
+                method, url, kwargs = "GET", hop, {"timeout": kwargs.get("timeout")}
+            return response
 
     return FakeYahooSession(trust_env=False)
+
+
+def fake_async_session(server: FakeYahoo, cookies: Any = None) -> Any:
+    """A curl_cffi AsyncSession (the live path's) that sends every Yahoo URL to
+    ``server``."""
+    from curl_cffi import requests as curl_requests
+
+    class FakeYahooAsyncSession(curl_requests.AsyncSession):
+        async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            follow = kwargs.get("allow_redirects", True)
+            for _ in range(10):
+                target, args_ = _rerouted(server, url, kwargs)
+                response = await super().request(method, target, *args, **args_)
+                hop = _next_hop(url, response) if follow else None
+                if hop is None:
+                    return response
+                method, url, kwargs = "GET", hop, {"timeout": kwargs.get("timeout")}
+            return response
+
+    return FakeYahooAsyncSession(trust_env=False, cookies=cookies)
 
 
 def reset_yfinance(cache_dir: Path) -> None:
@@ -548,19 +565,9 @@ def reset_yfinance(cache_dir: Path) -> None:
     yf_cache._ISINCacheManager._isin_cache = None
 
 
-def fake_async_session(server: FakeYahoo, cookies: Any = None) -> Any:
-    """A curl_cffi AsyncSession that sends every Yahoo URL to ``server`` instead."""
-    from curl_cffi import requests as curl_requests
+def route_live_quotes(server: Any) -> None:
+    """Make every live Yahoo source of this process talk to ``server`` (an object with
+    ``base_url`` and ``unreachable_hosts``): how the CLI tests run the real command."""
+    from monitor.quotes import yahoo_http
 
-    class FakeYahooAsyncSession(curl_requests.AsyncSession):
-        async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            for host in YAHOO_HOSTS:
-                if url == host or url.startswith(host + "/") or url.startswith(host + "?"):
-                    headers = dict(kwargs.get("headers") or {})
-                    headers["Host"] = host.removeprefix("https://")
-                    kwargs["headers"] = headers
-                    url = server.base_url + (url[len(host) :] or "/")
-                    break
-            return await super().request(method, url, *args, **kwargs)
-
-    return FakeYahooAsyncSession(trust_env=False, cookies=cookies)
+    yahoo_http.SESSION_FACTORY = lambda cookies: fake_async_session(server, cookies)

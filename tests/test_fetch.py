@@ -14,20 +14,20 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from monitor.backoff import MAX_RETRY_AFTER, Backoff, parse_retry_after
 from monitor.model import Status
 from monitor.news.fetch import (
     DEFAULT_USER_AGENT,
     GONE_ERROR,
-    MAX_RETRY_AFTER,
     FeedFetcher,
     FeedState,
     FetchResult,
     _connect_reason,
-    _Inflater,
-    backoff_delay,
     next_state,
-    parse_retry_after,
 )
+from monitor.news.fetch_body import Inflater
+from monitor.news.fetch_redirects import is_public_address
+from monitor.news.fetch_state import FEED_BACKOFF
 from tests.feedserver import FeedServer, Reply, failure, gzip_bomb_body, unused_url
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
@@ -290,12 +290,12 @@ def test_inflater_pieces_are_bounded_whatever_the_reads(
     encoding: str, compress: Callable[[bytes], bytes], read_size: int
 ) -> None:
     body = b"".join(b"<item>%d</item>" % i for i in range(300)) + bytes(300_000)
-    data, inflater, pieces = compress(body), _Inflater(encoding), []
+    data, inflater, pieces = compress(body), Inflater(encoding), []
     for start in range(0, len(data), read_size):
         pieces += inflater.feed(data[start : start + read_size])
     pieces += inflater.finish()
     assert b"".join(pieces) == body
-    assert max(map(len, pieces)) <= _Inflater.STEP
+    assert max(map(len, pieces)) <= Inflater.STEP
 
 
 async def test_corrupt_or_unknown_encoding_is_an_error(feed_server: FeedServer) -> None:
@@ -373,7 +373,7 @@ def test_backoff_doubles_and_is_capped() -> None:
     state = FeedState(url="http://x/")
     delays = []
     for _ in range(9):
-        state = next_state(state, failed(), NOW, base_backoff=30, max_backoff=3600)
+        state = next_state(state, failed(), NOW, policy=Backoff(30, 3600))
         delays.append((state.next_try - NOW).total_seconds())
     assert delays == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
     assert state.failures == 9
@@ -382,7 +382,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 def test_jitter_stays_within_twenty_percent() -> None:
     rng = random.Random(7)
-    delays = [backoff_delay(3, rng=rng, base_backoff=30) for _ in range(500)]
+    delays = [FEED_BACKOFF.delay(3, rng) for _ in range(500)]
     assert all(96 <= d <= 144 for d in delays)
     assert max(delays) - min(delays) > 30  # it really varies
     state = next_state(FeedState(url="u", failures=2), failed(), NOW, rng=random.Random(1))
@@ -446,3 +446,27 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(format_datetime(NOW - timedelta(hours=1), usegmt=True), NOW) == 0.0
     assert parse_retry_after("99999999", NOW) == MAX_RETRY_AFTER
     assert parse_retry_after("soon", NOW) is None and parse_retry_after(None, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # cloud metadata (link-local)
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("224.0.0.1", False),
+        ("not an address", False),
+    ],
+)
+def test_is_public_address(address: str, public: bool) -> None:
+    assert is_public_address(address) is public

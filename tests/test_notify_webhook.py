@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitor.backoff import parse_retry_after
 from monitor.model import Alert
-from monitor.notify.webhook import WebhookNotifier, _retry_after
+from monitor.notify.webhook import WebhookNotifier
 from tests.notify_fixtures import Hook
 
 pytestmark = pytest.mark.timeout(60)
@@ -124,10 +125,11 @@ async def test_unreachable_server_is_retried_then_fails() -> None:
 
 
 def test_retry_after_forms() -> None:
-    assert _retry_after("120") == 120.0
-    assert _retry_after(None) is None
-    assert _retry_after("soon") is None
-    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    now = datetime.now(UTC)
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after(None, now) is None
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now) == 0.0  # in the past
 
 
 def test_only_http_urls() -> None:

@@ -56,7 +56,7 @@ def parsed(name: str, **kw: object) -> ParsedFeed:
 @pytest.fixture
 def slow_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Force the feedparser path."""
-    monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+    monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_fast_path_reads_well_formed_feeds(name: str, fast_only: None) -> None:
 @pytest.mark.parametrize("name", [n for n in WELL_FORMED if n != "nasty_markup.xml"])
 def test_both_parsers_agree(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = parsed(name)
-    monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+    monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
     slow = parsed(name)
     assert slow.title == fast.title
     assert not slow.bozo
@@ -119,7 +119,7 @@ def test_both_parsers_agree(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("path", ["fast", "slow"])
 def test_rss2(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if path == "slow":
-        monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+        monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
     feed = parsed("rss2_basic.xml", feed_name="wire")
     assert feed.title == "Example Markets Wire"
     first, second, third, fourth, fifth = feed.entries
@@ -171,7 +171,7 @@ def test_rdf() -> None:
 @pytest.mark.parametrize("path", ["fast", "slow"])
 def test_google_news_sources(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if path == "slow":
-        monkeypatch.setattr(parse, "_parse_fast", lambda data: None)
+        monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
     feed = parsed("google_news.xml")
     assert [e.source for e in feed.entries] == [
         "Reuters",
@@ -241,7 +241,7 @@ def test_raw_control_characters_force_fallback_and_are_removed() -> None:
 
 
 def test_broken_feed_with_entries_uses_feedparser(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(data: bytes) -> None:
+    def refuse(data: bytes, make: object) -> None:
         raise AssertionError("fast path used on a malformed feed")
 
     monkeypatch.setattr(parse, "_parse_fast", refuse)
@@ -296,7 +296,7 @@ def test_truncated_feeds_never_raise() -> None:
 
 
 def test_xxe_is_not_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(data: bytes) -> None:
+    def refuse(data: bytes, make: object) -> None:
         raise AssertionError("fast path used on a feed declaring entities")
 
     monkeypatch.setattr(parse, "_parse_fast", refuse)
@@ -413,3 +413,35 @@ def test_external_doctype_without_subset_is_never_loaded(doctype: str) -> None:
     feed = parse_feed(data, feed_name="old", now=NOW)
     assert [e.title for e in feed.entries] == ["Old style"]
     assert "root:" not in all_text(feed)
+
+
+# ---- declared UTF-8 stays UTF-8 -----------------------------------------------------------
+
+
+def _feed(title: bytes, declaration: bytes = b'<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return (
+        declaration
+        + b'<rss version="2.0"><channel><title>W</title><item><title>'
+        + title
+        + b"</title><link>https://e.com/1</link></item><item><title>\xe6\xb7\xb1\xe5\xba\xa6"
+        b"</title><link>https://e.com/2</link></item></channel></rss>"
+    )
+
+
+def test_a_bad_byte_in_declared_utf8_is_replaced_where_it_stands() -> None:
+    parsed = parse_feed(_feed(b"caf\xe9 news"), feed_name="f", now=NOW)
+    assert [e.title for e in parsed.entries] == ["caf\ufffd news", "深度"]
+    assert parsed.warning == "1 invalid UTF-8 byte sequence replaced (in 1 entry)"
+
+
+def test_the_http_charset_decides_over_the_document() -> None:
+    data = _feed(b"caf\xe9 news")
+    latin = parse_feed(data, feed_name="f", now=NOW, content_type="text/xml; charset=ISO-8859-1")
+    assert latin.entries[0].title == "café news"  # declared Latin-1 by the server: as told
+    assert latin.warning is None or "UTF-8" not in latin.warning
+
+
+def test_an_undeclared_feed_is_left_to_detection() -> None:
+    data = _feed(b"caf\xe9 news", declaration=b'<?xml version="1.0"?>')
+    parsed = parse_feed(data, feed_name="f", now=NOW)
+    assert "invalid UTF-8" not in (parsed.warning or "")

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.model import Alert, Entry, MarketState, Quote, QuoteBatch, Status
+from monitor.model import Alert, Entry, Headline, MarketState, Matched, Quote, QuoteBatch, Status
+from monitor.news.dedup import entry_keys
 from monitor.store import (
     SCHEMA_VERSION,
+    Added,
     Store,
     StoreBusy,
     StoreError,
@@ -44,8 +46,17 @@ def entry(
                  summary=summary, published=published)  # fmt: skip
 
 
-def matched(e: Entry, *terms: str, symbols: tuple[str, ...] = ()) -> tuple:
-    return (e, terms or ("deepseek",), symbols)
+def matched(e: Entry, *terms: str, symbols: tuple[str, ...] = ()) -> Matched:
+    return Matched(e, terms or ("deepseek",), symbols, entry_keys(e))
+
+
+def unmatched(e: Entry) -> Matched:
+    return Matched(e, (), (), entry_keys(e))
+
+
+def add(store: Store, items: list[Matched], *, now: datetime) -> list[Headline]:
+    """The stories a batch created or gave another outlet."""
+    return store.add_entries(items, now=now).headlines
 
 
 @pytest.fixture
@@ -100,7 +111,7 @@ def test_file_that_is_not_a_database_gives_clear_error(tmp_path: Path) -> None:
 
 def test_naive_datetime_is_rejected(store: Store) -> None:
     with pytest.raises(ValueError, match="naive"):
-        store.add_entries([matched(entry("x", guid="1"))], now=datetime(2025, 1, 1))  # noqa: DTZ001
+        add(store, [matched(entry("x", guid="1"))], now=datetime(2025, 1, 1))  # noqa: DTZ001
 
 
 # ---- headlines and dedup -----------------------------------------------------------------
@@ -111,9 +122,7 @@ def test_add_and_read_headlines(store: Store) -> None:
                   summary="chips slide", published=T0 - timedelta(hours=1))  # fmt: skip
     newer = entry("DeepSeek R1 tops app store", guid="b", link="https://r.com/b")
     other = entry("Bank of England holds rates", guid="c", link="https://r.com/c")
-    got = store.add_entries(
-        [matched(older, symbols=("NVDA",)), matched(newer), (other, (), ())], now=T0
-    )
+    got = add(store, [matched(older, symbols=("NVDA",)), matched(newer), unmatched(other)], now=T0)
     assert [h.title for h in got] == [older.title, newer.title, other.title]
     assert all(h.new for h in got)
     first = got[0]
@@ -138,44 +147,44 @@ def test_add_and_read_headlines(store: Store) -> None:
 
 def test_same_feed_and_guid_twice_is_stored_once(store: Store) -> None:
     e = entry("DeepSeek unveils model", guid="g1", link="https://r.com/1")
-    assert [h.new for h in store.add_entries([matched(e)], now=T0)] == [True]
-    assert store.add_entries([matched(e)], now=T0 + timedelta(minutes=5)) == []
+    assert [h.new for h in add(store, [matched(e)], now=T0)] == [True]
+    assert add(store, [matched(e)], now=T0 + timedelta(minutes=5)) == []
     # The same guid in one batch twice as well.
     twice = entry("Another story", guid="g2", link="https://r.com/2")
-    assert len(store.add_entries([matched(twice), matched(twice)], now=T0)) == 1
+    assert len(add(store, [matched(twice), matched(twice)], now=T0)) == 1
     assert store.headline_count() == 2
 
 
 def test_entry_without_guid_is_recognized_by_its_link(store: Store) -> None:
     e = entry("DeepSeek unveils model", link="https://r.com/story?id=7")
-    assert len(store.add_entries([matched(e)], now=T0)) == 1
+    assert len(add(store, [matched(e)], now=T0)) == 1
     retitled = entry("DeepSeek unveils new model (updated)", link="https://r.com/story?id=7")
-    assert store.add_entries([matched(retitled)], now=T0 + timedelta(minutes=1)) == []
+    assert add(store, [matched(retitled)], now=T0 + timedelta(minutes=1)) == []
     assert store.headline_count() == 1
 
 
 def test_changed_guid_with_same_link_is_not_new(store: Store) -> None:
-    store.add_entries([matched(entry("DeepSeek unveils", guid="v1", link="https://r.com/x"))],
+    add(store, [matched(entry("DeepSeek unveils", guid="v1", link="https://r.com/x"))],
                       now=T0)  # fmt: skip
     again = entry("DeepSeek unveils", guid="v2-regenerated", link="https://r.com/x")
-    assert store.add_entries([matched(again)], now=T0 + timedelta(minutes=1)) == []
+    assert add(store, [matched(again)], now=T0 + timedelta(minutes=1)) == []
     assert store.headline_count() == 1
 
 
 def test_same_title_again_in_same_feed_is_not_new(store: Store) -> None:
-    store.add_entries([matched(entry("DeepSeek unveils model", guid="1", link="https://r.com/1"))],
+    add(store, [matched(entry("DeepSeek unveils model", guid="1", link="https://r.com/1"))],
                       now=T0)  # fmt: skip
     repost = entry("DeepSeek unveils model", guid="2", link="https://r.com/2")
-    assert store.add_entries([matched(repost)], now=T0) == []
+    assert add(store, [matched(repost)], now=T0) == []
 
 
 def test_recurring_title_days_later_is_a_new_story(store: Store) -> None:
     title = "Stock market today: Dow, S&P 500 slip"
-    [monday] = store.add_entries([matched(entry(title, guid="1", link="https://y.com/1"))],
+    [monday] = add(store, [matched(entry(title, guid="1", link="https://y.com/1"))],
                                  now=T0)  # fmt: skip
     later = T0 + timedelta(days=4)
     thursday = entry(title, guid="2", link="https://y.com/2", published=later)
-    [got] = store.add_entries([matched(thursday)], now=later)
+    [got] = add(store, [matched(thursday)], now=later)
     assert got.new and got.story != monday.story
     assert store.headline_count() == 2
 
@@ -186,9 +195,9 @@ def test_same_story_in_two_feeds_becomes_one_story_with_two_outlets(store: Store
     cnbc = entry("Nvidia shares tumble as DeepSeek rattles AI trade | CNBC", feed="cnbc",
                  source="CNBC", guid="c1", link="https://cnbc.com/b",
                  published=T0 - timedelta(minutes=10))  # fmt: skip
-    [first] = store.add_entries([matched(reuters, symbols=("NVDA",))], now=T0)
+    [first] = add(store, [matched(reuters, symbols=("NVDA",))], now=T0)
     assert first.new
-    [second] = store.add_entries([matched(cnbc, "ai", symbols=("SOXX",))],
+    [second] = add(store, [matched(cnbc, "ai", symbols=("SOXX",))],
                                  now=T0 + timedelta(minutes=1))  # fmt: skip
     assert second.story == first.story and not second.new
     # Outlets ordered by published time: CNBC published earlier.
@@ -198,14 +207,14 @@ def test_same_story_in_two_feeds_becomes_one_story_with_two_outlets(store: Store
     assert store.headline_count() == 1
     assert store.headlines_for_symbol("SOXX")[0].story == first.story
     # Seen again from either feed: nothing new.
-    assert store.add_entries([matched(reuters), matched(cnbc)], now=T0 + timedelta(hours=1)) == []
+    assert add(store, [matched(reuters), matched(cnbc)], now=T0 + timedelta(hours=1)) == []
 
 
 def test_same_story_from_two_feeds_in_one_batch(store: Store) -> None:
     a = entry("Chip stocks slide after DeepSeek - Reuters", guid="1", link="https://r.com/1")
     b = entry("Chip stocks slide after DeepSeek | CNBC", feed="cnbc", source="CNBC",
               guid="1", link="https://cnbc.com/1")  # fmt: skip
-    [headline] = store.add_entries([matched(a), matched(b)], now=T0)
+    [headline] = add(store, [matched(a), matched(b)], now=T0)
     assert headline.new
     assert {o.source for o in headline.outlets} == {"Reuters", "CNBC"}
 
@@ -214,8 +223,8 @@ def test_same_link_from_another_feed_is_an_outlet_not_a_new_story(store: Store) 
     a = entry("DeepSeek tops App Store", guid="x", link="https://example.com/story")
     b = entry("App Store: DeepSeek is number one", feed="aggregator", source="Hacker News",
               guid="y", link="https://example.com/story")  # fmt: skip
-    [first] = store.add_entries([matched(a)], now=T0)
-    [second] = store.add_entries([matched(b)], now=T0)
+    [first] = add(store, [matched(a)], now=T0)
+    [second] = add(store, [matched(b)], now=T0)
     assert second.story == first.story and not second.new
     assert len(second.outlets) == 2
 
@@ -225,37 +234,32 @@ def test_similar_but_different_stories_stay_apart(store: Store) -> None:
     b = entry("Nvidia shares rise 9% after DeepSeek selloff", guid="2", link="https://r.com/2")
     c = entry("Nvidia shares fall 17% on DeepSeek fears", feed="x", source="X", guid="9",
               link=None)  # fmt: skip
-    got = store.add_entries([matched(a), matched(b)], now=T0)
+    got = add(store, [matched(a), matched(b)], now=T0)
     assert [h.new for h in got] == [True, True]
     assert got[0].story != got[1].story
-    [extra] = store.add_entries([matched(c)], now=T0)  # same title elsewhere: an outlet
+    [extra] = add(store, [matched(c)], now=T0)  # same title elsewhere: an outlet
     assert extra.story == got[0].story and not extra.new
     assert store.headline_count() == 2
 
 
 def test_untitled_entries_stay_apart_and_keyless_ones_are_dropped(store: Store) -> None:
-    got = store.add_entries([matched(entry("", guid="a")), matched(entry("...", guid="b")),
+    got = add(store, [matched(entry("", guid="a")), matched(entry("...", guid="b")),
                              matched(entry("", guid=None))], now=T0)  # fmt: skip
     assert [h.new for h in got] == [True, True]
     assert got[0].story != got[1].story
-    assert store.add_entries([matched(entry("", guid="a"))], now=T0) == []
+    assert add(store, [matched(entry("", guid="a"))], now=T0) == []
 
 
-def test_story_id_collision_never_merges_distinct_stories(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import monitor.store as store_module
-    from monitor.news.dedup import entry_keys
+def test_story_id_collision_never_merges_distinct_stories(store: Store) -> None:
+    def colliding(e: Entry) -> Matched:  # every entry hashes to the same story id
+        keys = replace(entry_keys(e), story="0000000000000000")
+        return Matched(e, ("deepseek",), (), keys)
 
-    def colliding(e: Entry):  # every entry hashes to the same story id
-        return replace(entry_keys(e), story="0000000000000000")
-
-    monkeypatch.setattr(store_module, "entry_keys", colliding)
     a = entry("Nvidia falls", guid="1", link="https://r.com/1")
     b = entry("Apple rises", guid="2", link="https://r.com/2")
     c = entry("Gold steady", guid="3", link="https://r.com/3")
-    first = store.add_entries([matched(a), matched(b)], now=T0)
-    [third] = store.add_entries([matched(c)], now=T0)
+    first = add(store, [colliding(a), colliding(b)], now=T0)
+    [third] = add(store, [colliding(c)], now=T0)
     assert len({h.story for h in [*first, third]}) == 3
     assert all(h.new for h in [*first, third])
     assert store.headline_count() == 3
@@ -266,13 +270,13 @@ def test_reopen_keeps_everything_and_reports_nothing_new(db: Path) -> None:
              for i in range(5)]  # fmt: skip
     alert = Alert(rule="nvda_drop", time=T0, message="NVDA -5%", symbol="NVDA", value=-5.2)
     with Store(db) as s:
-        assert len(s.add_entries(items, now=T0)) == 5
+        assert len(add(s, items, now=T0)) == 5
         s.add_alerts_and_rule_state([alert], {"nvda_drop": {"fired": True}})
         s.put_feed_state("reuters", {"etag": "abc", "failures": 0})
         s.set_meta("last_news_poll", T0.isoformat())
         s.mark_read([s.recent_headlines()[0].story])
     with Store(db) as s:
-        assert s.add_entries(items, now=T0 + timedelta(hours=1)) == []
+        assert add(s, items, now=T0 + timedelta(hours=1)) == []
         assert s.headline_count() == 5
         assert [a.rule for a in s.recent_alerts()] == ["nvda_drop"]
         assert s.get_rule_state() == {"nvda_drop": {"fired": True}}
@@ -281,23 +285,32 @@ def test_reopen_keeps_everything_and_reports_nothing_new(db: Path) -> None:
         assert len(s.unread_story_ids()) == 4
 
 
-def test_headlines_for_entries_finds_stored_stories_newest_first(store: Store) -> None:
+def test_a_repoll_reports_the_known_stories_and_they_read_back_newest_first(
+    store: Store,
+) -> None:
     old = entry("DeepSeek old story", guid="1", link="https://r.com/1",
                 published=T0 - timedelta(hours=2))  # fmt: skip
     new = entry("DeepSeek new story - Reuters", guid="2", link="https://r.com/2")
     other_outlet = entry("DeepSeek new story | CNBC", feed="cnbc", source="CNBC", guid="9")
-    never_stored = entry("Not stored", guid="3", link="https://r.com/3")
     stored = store.add_entries([matched(old), matched(new), matched(other_outlet)], now=T0)
-    assert len(stored) == 2
-    found = store.headlines_for_entries([old, new, other_outlet, never_stored], now=T0)
+    assert len(stored.headlines) == 2 and stored.known == []
+    later = T0 + timedelta(minutes=5)
+    fresh = entry("Not stored before", guid="3", link="https://r.com/3")
+    again = store.add_entries([matched(old), matched(new), matched(other_outlet),
+                               matched(fresh)], now=later)  # fmt: skip
+    assert [h.title for h in again.headlines] == [fresh.title]
+    assert again.known == [h.story for h in stored.headlines]
+    assert again.story_ids == [again.headlines[0].story, *again.known]
+    found = store.headlines_by_id(again.known + ["0000000000000000"])
     assert [h.title for h in found] == [new.title, old.title]
     assert not any(h.new for h in found)
     assert len(found[0].outlets) == 2
-    assert store.headlines_for_entries([]) == []
+    assert store.headlines_by_id([]) == []
+    assert store.add_entries([], now=later) == Added([], [])
 
 
 def test_mark_read_and_unread_ids(store: Store) -> None:
-    got = store.add_entries(
+    got = add(store,
         [matched(entry(f"DeepSeek {i}", guid=str(i), published=T0 + timedelta(minutes=i)))
          for i in range(3)], now=T0 + timedelta(hours=1))  # fmt: skip
     assert store.unread_story_ids() == [h.story for h in reversed(got)]
@@ -314,7 +327,8 @@ def test_search_english_chinese_and_hostile_queries(store: Store) -> None:
         "深度求索发布新模型",
         "Fed holds rates (again)",
     )
-    store.add_entries(
+    add(
+        store,
         [
             matched(entry(nvidia, guid="1", summary="AI chip stocks slide")),
             matched(entry(chinese, guid="2", summary="人工智能芯片股下跌")),
@@ -442,11 +456,11 @@ def test_full_disk_raises_store_full_and_keeps_the_database(store: Store) -> Non
     store._conn.execute(f"PRAGMA max_page_count = {pages}")
     big = [matched(entry(f"DeepSeek {i}", guid=str(i), summary="x" * 3000)) for i in range(50)]
     with pytest.raises(StoreFull, match="disk full"):
-        store.add_entries(big, now=T0)
+        add(store, big, now=T0)
     assert store.headline_count() == 0  # nothing half-written
     assert store.get_meta("before") == "1"
     store._conn.execute("PRAGMA max_page_count = 1073741823")
-    assert len(store.add_entries(big, now=T0)) == 50
+    assert len(add(store, big, now=T0)) == 50
     assert store.integrity_check() == "ok"
 
 
@@ -543,7 +557,8 @@ def test_write_gives_up_with_store_busy(db: Path) -> None:
 WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
-from monitor.model import Alert, Entry
+from monitor.model import Alert, Entry, Matched
+from monitor.news.dedup import entry_keys
 from monitor.store import Store
 path, prefix = sys.argv[1], sys.argv[2]
 t0 = datetime(2025, 1, 27, tzinfo=UTC)
@@ -552,7 +567,8 @@ with Store(path) as s:
     for i in range(100000):
         e = Entry(feed="f", source="S", title=f"story {prefix} {i}", link=None,
                   guid=f"{prefix}-{i}", summary="x" * 200, published=t0)
-        s.add_entries([(e, ("deepseek",), ())], now=t0 + timedelta(seconds=i))
+        s.add_entries([Matched(e, ("deepseek",), (), entry_keys(e))],
+                      now=t0 + timedelta(seconds=i))
         alert = Alert(rule=prefix, time=t0, message=str(i))
         s.add_alerts_and_rule_state([alert], {prefix: i})
         print(f"{prefix}-{i}", flush=True)

@@ -10,9 +10,10 @@ import pytest
 
 from monitor.clock import ManualClock
 from monitor.model import MarketState, Status
+from monitor.quotes.backoff import Backoff
 from monitor.quotes.base import QuoteSource
-from monitor.quotes.yahoo import Backoff
-from monitor.quotes.yahoo_live import YahooLiveQuotes, bars_from_chart, live_bars
+from monitor.quotes.yahoo_chart import bars_from_chart, live_bars
+from monitor.quotes.yahoo_live import YahooLiveQuotes
 from tests.fake_yahoo import FakeYahoo, fake_async_session, fake_session, reset_yfinance
 
 NOW = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)  # 15:00 in New York: regular session
@@ -271,24 +272,24 @@ async def test_the_session_is_closed_between_polls_and_its_cookie_and_crumb_kept
     )
     fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW)
     first = await source.fetch(["NVDA"])
-    assert source._live is None, "no session (and no 0.1 s timer) between polls"
+    assert not source.holds_session, "no session (and no 0.1 s timer) between polls"
     fake.reset_counters()
     clock.advance(30)
     second = await source.fetch(["NVDA"])
     assert first.quotes["NVDA"].price == second.quotes["NVDA"].price == 118.42
-    assert len(made) == 2 and source._live is None
+    assert len(made) == 2 and not source.holds_session
     assert fake.requests["crumb"] == 0, "the crumb (and its cookie) survive the session"
     await source.aclose()
 
 
 def test_curl_failures_read_as_one_short_line():
-    from monitor.quotes.yahoo_live import short_reason
+    from monitor.quotes.yahoo_http import short_reason
 
     raw = Exception(
         "Failed to perform, curl: (6) Could not resolve host: fc.yahoo.com "
         "(Domain name not found). See https://curl.se/libcurl/c/libcurl-errors"
         ".html first for more details."
     )
-    assert short_reason(raw) == "Yahoo: name not resolved"
-    assert short_reason(Exception("curl: (7) Failed to connect")) == "Yahoo: connection refused"
+    assert short_reason(raw) == "name not resolved"
+    assert short_reason(Exception("curl: (7) Failed to connect")) == "connection refused"
     assert short_reason(Exception("odd\nsecond line")) == "odd"

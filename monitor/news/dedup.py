@@ -1,4 +1,5 @@
-"""Keys that recognize the same story across feeds and outlets (pure; the store looks up).
+"""Keys that recognize the same story across feeds and outlets (pure: the store looks
+them up and decides whether an entry is new, a new outlet of a stored story, or known).
 
 Three keys per entry:
 
@@ -19,10 +20,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.model import Entry
+from monitor.model import Entry, EntryKeys
 
 _TRACKING_PARAMS = frozenset(
     {
@@ -144,14 +144,6 @@ def similar(a_key: str, b_key: str) -> bool:
     if len(a) < _SIMILAR_MIN_TOKENS or len(b) < _SIMILAR_MIN_TOKENS:
         return False
     return len(a & b) >= _SIMILAR_JACCARD * len(a | b)
-
-
-@dataclass(frozen=True, slots=True)
-class EntryKeys:
-    guid_key: str | None  # "feed\nguid"
-    link_key: str | None  # canonical_link(entry.link)
-    title_key: str
-    story: str  # story_id(title_key), or of the link/guid key for an empty title
 
 
 def entry_keys(entry: Entry) -> EntryKeys:

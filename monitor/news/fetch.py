@@ -1,34 +1,47 @@
-"""Fetching feeds over HTTP: conditional GETs, redirects, limits, backoff.
+"""Fetching feeds over HTTP: the client pools, limits, and every failure as a result.
 
 I/O only: this module returns raw bytes and never parses them.  ``FeedFetcher`` turns
 every outcome of one request into a ``FetchResult`` (it does not raise for a feed's
-failure); ``next_state`` is the pure step that folds a result into the feed's
-persisted ``FeedState`` (validators, permanent redirects, backoff, 410 Gone).
+failure).  The rest of fetching lives beside it:
 
-Status semantics in ``FeedState.status``: the status of the last attempt is kept as it
-was (``timeout``, ``unreachable``, ``rate_limited``, ``error`` ...), even while the feed
-is backing off; callers show "backing off until ``next_try``" from ``next_try`` rather
-than from a separate ``backoff`` status.  The engine skips a feed while
-``now < next_try`` or it is ``gone``.
+- ``fetch_state``: ``FeedState`` (conditional-GET validators, remembered redirects,
+  backoff) and ``next_state``, the pure step that folds a result into it;
+- ``fetch_body``: the size cap and bounded gzip/deflate decoding;
+- ``fetch_redirects``: which redirect to remember, and public feeds kept from
+  redirecting to private addresses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import random
 import socket
 import ssl
 import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import httpx
 
-from monitor.model import Status, iso
+from monitor.backoff import parse_retry_after
+from monitor.model import Status
+from monitor.news.fetch_body import ACCEPT_ENCODING, TooLarge, Undecodable, read_capped, size_text
+from monitor.news.fetch_redirects import (
+    PrivateRedirect,
+    RedirectGuard,
+    Resolver,
+    permanent_target,
+)
+from monitor.news.fetch_state import GONE_ERROR, FeedState, FetchResult, next_state
+
+__all__ = [
+    "GONE_ERROR",
+    "FeedFetcher",
+    "FeedState",
+    "FetchResult",
+    "next_state",
+]
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; monitor/0.1; +https://pypi.org/project/monitor/)"
 # Feed types first; anything else is still accepted because many feeds are served as
@@ -36,207 +49,13 @@ DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; monitor/0.1; +https://pypi.org/pr
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
-#: A server asking for more than this is treated as asking for this much.
-MAX_RETRY_AFTER = 6 * 3600.0
-PERMANENT_REDIRECTS = frozenset({301, 308})
 RATE_LIMIT_CODES = frozenset({429, 503})
-GONE_ERROR = "feed is gone (HTTP 410); disabled"
 MAX_REDIRECTS = 10
 #: connection pools a fetcher spreads its feeds over (see FeedFetcher)
 POOL_SHARDS = 8
 
 
-@dataclass(frozen=True)
-class FeedState:
-    """What is remembered about one feed between polls (persisted by the store)."""
-
-    url: str  # current URL (after a remembered permanent redirect)
-    etag: str | None = None
-    last_modified: str | None = None
-    failures: int = 0  # consecutive failures
-    next_try: datetime | None = None  # do not fetch before this (backoff / Retry-After)
-    gone: bool = False  # 410: disabled until the user changes the URL
-    status: Status = Status.PENDING  # the last attempt's own status (see module doc)
-    error: str | None = None
-    last_ok: datetime | None = None
-    moved_from: str | None = None  # original URL when a permanent redirect was remembered
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-            "failures": self.failures,
-            "next_try": iso(self.next_try),
-            "gone": self.gone,
-            "status": self.status.value,
-            "error": self.error,
-            "last_ok": iso(self.last_ok),
-            "moved_from": self.moved_from,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FeedState:
-        return cls(
-            url=data["url"],
-            etag=data.get("etag"),
-            last_modified=data.get("last_modified"),
-            failures=int(data.get("failures", 0)),
-            next_try=_parse_iso(data.get("next_try")),
-            gone=bool(data.get("gone", False)),
-            status=Status(data.get("status", Status.PENDING)),
-            error=data.get("error"),
-            last_ok=_parse_iso(data.get("last_ok")),
-            moved_from=data.get("moved_from"),
-        )
-
-
-def _parse_iso(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    t = datetime.fromisoformat(text)
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """The outcome of one fetch.  ``status`` is one of ok, not_modified, rate_limited,
-    timeout, unreachable, gone, error; ``error`` is a short plain-text reason."""
-
-    name: str
-    url: str  # the URL requested (the state's URL)
-    status: Status
-    body: bytes | None = None
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    new_url: str | None = None  # permanent redirect (301/308) target to remember
-    retry_after: float | None = None  # seconds
-    http_status: int | None = None
-    error: str | None = None
-
-
-# ---- pure helpers ----------------------------------------------------------------------
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:  # "-0000" dates come back naive; HTTP-dates are GMT
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def backoff_delay(
-    failures: int,
-    *,
-    rng: random.Random | None = None,
-    base_backoff: float = 30,
-    max_backoff: float = 3600,
-) -> float:
-    """Seconds to wait after ``failures`` consecutive failures (1 -> base).
-
-    ``base * 2**(failures-1)`` capped at ``max_backoff``, then scaled by a factor in
-    [0.8, 1.2] drawn from ``rng`` so feeds that failed together do not retry together.
-    Without ``rng`` there is no jitter (deterministic).
-    """
-    exponent = min(max(failures, 1) - 1, 62)  # 2**62 already exceeds any cap
-    delay = min(base_backoff * 2.0**exponent, max_backoff)
-    if rng is not None:
-        delay *= rng.uniform(0.8, 1.2)
-    return delay
-
-
-def next_state(
-    state: FeedState,
-    result: FetchResult,
-    now: datetime,
-    *,
-    rng: random.Random | None = None,
-    base_backoff: float = 30,
-    max_backoff: float = 3600,
-) -> FeedState:
-    """Fold one fetch result into the feed's state.  Pure: no I/O, no clock.
-
-    - ok / not_modified: failures reset, ``next_try`` cleared, ``last_ok`` = now; a 200
-      stores the response's validators, a 304 keeps the old ones unless new ones came.
-      A permanent redirect (``new_url``) is remembered only on success, so a moved feed
-      whose new home is broken keeps its original URL.
-    - rate_limited: failures + 1, ``next_try = now + max(retry_after, backoff)``.
-    - gone: ``gone`` set, status gone; the engine stops polling it.
-    - other failures: failures + 1, exponential backoff with jitter (``backoff_delay``).
-    """
-    if result.status in (Status.OK, Status.NOT_MODIFIED):
-        return _succeeded(state, result, now)
-    if result.status is Status.GONE:
-        return replace(
-            state,
-            gone=True,
-            status=Status.GONE,
-            error=GONE_ERROR,
-            next_try=None,
-            failures=state.failures + 1,
-        )
-    failures = state.failures + 1
-    delay = backoff_delay(failures, rng=rng, base_backoff=base_backoff, max_backoff=max_backoff)
-    if result.status is Status.RATE_LIMITED and result.retry_after is not None:
-        delay = max(delay, result.retry_after)
-    return replace(
-        state,
-        failures=failures,
-        next_try=now + timedelta(seconds=delay),
-        status=result.status,
-        error=result.error,
-    )
-
-
-def _succeeded(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
-    if result.status is Status.OK:
-        etag, last_modified = result.etag, result.last_modified
-    else:
-        etag = result.etag or state.etag
-        last_modified = result.last_modified or state.last_modified
-    url, moved_from = state.url, state.moved_from
-    if result.new_url and result.new_url != state.url:
-        url, moved_from = result.new_url, state.moved_from or state.url
-    return replace(
-        state,
-        url=url,
-        moved_from=moved_from,
-        etag=etag,
-        last_modified=last_modified,
-        failures=0,
-        next_try=None,
-        gone=False,
-        status=result.status,
-        error=None,
-        last_ok=now,
-    )
-
-
-# ---- the fetcher -----------------------------------------------------------------------
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _size_text(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:g} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:g} kB"
-    return f"{n} bytes"
+# ---- failures as short plain reasons ---------------------------------------------------
 
 
 def _walk_causes(exc: BaseException) -> list[BaseException]:
@@ -278,19 +97,7 @@ def _short(exc: BaseException) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in line[:100])
 
 
-def _permanent_target(response: httpx.Response) -> str | None:
-    """The URL to remember: the end of the leading run of permanent redirects.
-
-    A temporary redirect (302/303/307) ends the run, so only the part of the chain the
-    server declared permanent is remembered.
-    """
-    hops = [*response.history, response]
-    target = None
-    for hop, following in zip(hops, hops[1:], strict=False):
-        if hop.status_code not in PERMANENT_REDIRECTS:
-            break
-        target = str(following.request.url)
-    return target
+# ---- the fetcher -----------------------------------------------------------------------
 
 
 class FeedFetcher:
@@ -304,7 +111,8 @@ class FeedFetcher:
     The ``httpx.AsyncClient`` pools are created lazily on the running loop, and the fetcher
     stays bound to that loop: use one fetcher per event loop.  Use ``async with`` or call
     ``aclose()`` when done.  ``fetch`` alone is not bounded by ``concurrency``;
-    ``fetch_all`` is.
+    ``fetch_all`` is.  ``resolve`` replaces the system resolver in the redirect check
+    only (tests); connections always use the system's.
     """
 
     def __init__(
@@ -316,6 +124,8 @@ class FeedFetcher:
         read_timeout: float = 20,
         deadline: float = 30,
         concurrency: int = 128,  # 100 feeds answering slowly still overlap fully
+        allow_private_redirects: bool = False,
+        resolve: Resolver | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.max_bytes = max_bytes
@@ -323,6 +133,7 @@ class FeedFetcher:
         self.read_timeout = read_timeout
         self.deadline = deadline
         self.concurrency = concurrency
+        self.redirects = RedirectGuard(allow_private=allow_private_redirects, resolve=resolve)
         self._clients: dict[int, httpx.AsyncClient] = {}
         self._semaphore = asyncio.Semaphore(concurrency)
 
@@ -341,29 +152,32 @@ class FeedFetcher:
         shard = zlib.crc32(url.encode("utf-8", "replace")) % POOL_SHARDS
         client = self._clients.get(shard)
         if client is None:
-            client = self._clients[shard] = httpx.AsyncClient(
-                http1=True,
-                http2=False,
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-                timeout=httpx.Timeout(
-                    connect=self.connect_timeout,
-                    read=self.read_timeout,
-                    write=self.read_timeout,
-                    pool=self.deadline,
-                ),
-                limits=httpx.Limits(
-                    max_connections=self.concurrency,
-                    max_keepalive_connections=self.concurrency,
-                ),
-                headers={
-                    "User-Agent": self.user_agent,
-                    "Accept": ACCEPT,
-                    # Only what _Inflater decodes with bounded memory (not br/zstd).
-                    "Accept-Encoding": "gzip, deflate",
-                },
-            )
+            client = self._clients[shard] = self._new_client()
         return client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            http1=True,
+            http2=False,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            timeout=httpx.Timeout(
+                connect=self.connect_timeout,
+                read=self.read_timeout,
+                write=self.read_timeout,
+                pool=self.deadline,
+            ),
+            limits=httpx.Limits(
+                max_connections=self.concurrency,
+                max_keepalive_connections=self.concurrency,
+            ),
+            headers={
+                "User-Agent": self.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+            event_hooks={"request": [self.redirects.on_request]},
+        )
 
     async def fetch_all(self, feeds: Sequence[tuple[str, FeedState]]) -> list[FetchResult]:
         """Fetch every feed concurrently (at most ``concurrency`` at once), in input order."""
@@ -384,7 +198,8 @@ class FeedFetcher:
 
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._get(name, state)
+                with self.redirects.chain():
+                    return await self._get(name, state)
         except TimeoutError:
             return failed(Status.TIMEOUT, f"timed out after {self.deadline:g} s")
         except httpx.ConnectTimeout:
@@ -395,12 +210,12 @@ class FeedFetcher:
             return failed(Status.TIMEOUT, "timed out")
         except httpx.ConnectError as exc:
             return failed(*_connect_reason(exc))
-        except _TooLarge:
-            return failed(Status.ERROR, f"feed larger than {_size_text(self.max_bytes)}")
+        except TooLarge:
+            return failed(Status.ERROR, f"feed larger than {size_text(self.max_bytes)}")
         except httpx.TooManyRedirects:
             return failed(Status.ERROR, "too many redirects")
-        except _Undecodable as exc:
-            return failed(Status.ERROR, str(exc)[:100])
+        except (Undecodable, PrivateRedirect) as exc:
+            return failed(Status.ERROR, str(exc)[:200])
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
             return failed(Status.ERROR, f"invalid URL: {state.url[:100]}")
         except httpx.RemoteProtocolError as exc:  # e.g. disconnected without a response
@@ -408,16 +223,8 @@ class FeedFetcher:
         except httpx.TransportError as exc:
             return failed(Status.UNREACHABLE, _connect_reason(exc)[1])
 
-    def _conditional_headers(self, state: FeedState) -> dict[str, str]:
-        headers = {}
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
-        return headers
-
     async def _get(self, name: str, state: FeedState) -> FetchResult:
-        headers = self._conditional_headers(state)
+        headers = state.conditional_headers()
         async with self._http(state.url).stream("GET", state.url, headers=headers) as response:
             code = response.status_code
             base = FetchResult(
@@ -429,17 +236,15 @@ class FeedFetcher:
                 last_modified=response.headers.get("last-modified"),
             )
             if code == 304:
-                return replace(
-                    base, status=Status.NOT_MODIFIED, new_url=_permanent_target(response)
-                )
+                return replace(base, status=Status.NOT_MODIFIED, new_url=permanent_target(response))
             if not 200 <= code < 300:
                 return self._http_failure(base, response)
-            body = await self._read_capped(response)
+            body = await read_capped(response, self.max_bytes)
             return replace(
                 base,
                 body=body,
                 content_type=response.headers.get("content-type"),
-                new_url=_permanent_target(response),
+                new_url=permanent_target(response),
             )
 
     def _http_failure(self, base: FetchResult, response: httpx.Response) -> FetchResult:
@@ -456,103 +261,3 @@ class FeedFetcher:
         if code == 410:
             return replace(failure, status=Status.GONE, error=GONE_ERROR)
         return replace(failure, status=Status.ERROR, error=f"HTTP {code}")
-
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        """Read and decode the body, aborting as soon as it passes ``max_bytes``.
-
-        Decoded bytes are counted, so a small gzip bomb is stopped too, and inflating
-        is done in steps of at most 64 kB: peak memory stays near the cap even though
-        deflate can expand a 64 kB network read into 64 MB.
-        """
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        length = response.headers.get("content-length", "")
-        inflater = None
-        if encoding in ("", "identity"):
-            if length.isdigit() and int(length) > self.max_bytes:
-                raise _TooLarge
-        elif encoding in ("gzip", "x-gzip", "deflate"):
-            inflater = _Inflater(encoding)
-        else:
-            raise _Undecodable(f"unsupported content encoding {encoding[:30]!r}")
-        body = bytearray()
-        async for raw in response.aiter_raw():
-            for piece in inflater.feed(raw) if inflater else (raw,):
-                body += piece
-                if len(body) > self.max_bytes:
-                    raise _TooLarge
-        for piece in inflater.finish() if inflater else ():
-            body += piece
-            if len(body) > self.max_bytes:
-                raise _TooLarge
-        return bytes(body)
-
-
-class _Undecodable(Exception):
-    pass
-
-
-class _Inflater:
-    """gzip/deflate decoding that yields at most ``STEP`` bytes per piece.
-
-    httpx's own decoders inflate a whole network read at once, which is what lets a
-    gzip bomb allocate tens of MB before any cap can be checked.  Like browsers, bytes
-    after the end of the compressed data (padding, junk) are ignored.
-    """
-
-    STEP = 64 * 1024
-
-    def __init__(self, encoding: str) -> None:
-        self._gzip = encoding != "deflate"
-        self._wbits = zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS
-        self._inflater = zlib.decompressobj(self._wbits)
-        self._first = True  # nothing decoded yet: a raw-deflate fallback is still possible
-        self._seen = bytearray()  # input so far while _first, replayed on that fallback
-        self._after_end = False  # a stream has ended: what follows may be junk
-        self._done = False
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._first and not self._gzip:
-            self._seen += data[: self.STEP]
-        while data and not self._done:
-            if self._inflater.eof:
-                self._next_stream()
-                continue
-            try:
-                piece = self._inflater.decompress(data, self.STEP)
-            except zlib.error as exc:
-                data = self._recover(data, exc)
-                continue
-            if piece:
-                self._first = self._after_end = False
-                self._seen.clear()
-                yield piece
-            inflater = self._inflater
-            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
-
-    def _next_stream(self) -> None:
-        self._first = False
-        self._seen.clear()
-        if not self._gzip:
-            self._done = True
-            return
-        self._after_end = True  # gzip allows several members back to back
-        self._inflater = zlib.decompressobj(self._wbits)
-
-    def _recover(self, data: bytes, exc: zlib.error) -> bytes:
-        if self._first and not self._gzip:  # "deflate" sent without its zlib header
-            self._first = False
-            self._wbits = -zlib.MAX_WBITS
-            self._inflater = zlib.decompressobj(self._wbits)
-            return bytes(self._seen)
-        if self._after_end:  # junk after the last member
-            self._done = True
-            return b""
-        raise _Undecodable(f"body could not be decoded ({exc})") from exc
-
-    def finish(self) -> Iterator[bytes]:
-        if self._done or self._inflater.eof:
-            return
-        while piece := self._inflater.decompress(b"", self.STEP):
-            yield piece
-        if tail := self._inflater.flush():
-            yield tail

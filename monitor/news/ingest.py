@@ -1,7 +1,8 @@
-"""The ingest step between parsing and the store: topic match and symbol links.
+"""The ingest step between parsing and the store: topic match, symbol links, dedup keys.
 
-Pure: given parsed entries, decide which query terms each one matches and which
-watchlist symbols it mentions.  The engine runs it off the event loop.
+Pure: given parsed entries, decide which query terms each one matches, which watchlist
+symbols it mentions and its dedup keys; the store decides new or known.  The engine runs
+it off the event loop.
 """
 
 from __future__ import annotations
@@ -9,29 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from monitor.model import Entry
+from monitor.model import Entry, Matched
+from monitor.news.dedup import entry_keys
 from monitor.news.symbols import SymbolLinker
 from monitor.query import Query, parse_query
-
-Matched = tuple[Entry, tuple[str, ...], tuple[str, ...]]
-
-#: What a headline "matched" when the query is blank ("" = show every headline).
-EVERYTHING = "all headlines"
-
-
-class _Everything:
-    """The blank query: every headline is a topic match."""
-
-    source = ""
-    terms: tuple[str, ...] = ()
-
-    def match(self, text: str) -> tuple[str, ...]:
-        return (EVERYTHING,)
-
-
-def _query(text: str) -> Query | _Everything:
-    return _Everything() if not text.strip() else parse_query(text)
-
 
 #: what an empty topic query "matches" with: every headline is shown
 MATCH_ALL = "*"
@@ -83,5 +65,5 @@ class Ingest:
             text = f"{entry.title}\n{entry.summary}" if entry.summary else entry.title
             matched = query.match(text)
             symbols = self.linker.link(text)
-            out.append((entry, matched, symbols))
+            out.append(Matched(entry, matched, symbols, entry_keys(entry)))
         return out

@@ -11,9 +11,14 @@ declared entities and reads no external ones; those feeds get a warning.
 fastfeedparser does not report an item's ``<source>`` (Google News names the outlet
 there), so it is read from the item's own XML when the feed has any.
 
+Encoding: a feed that declares UTF-8 stays UTF-8; invalid bytes are replaced where they
+stand and the feed gets a warning (``decoding``).
+
 Dates: an entry's published time, else its updated time, as aware UTC.  Missing or
-unparseable -> ``now`` with ``date_known=False``; more than five minutes after ``now``
--> ``now`` with ``date_known=False`` too, since the feed's clock is not to be trusted.
+unparseable -> ``now`` (the time the entry is first seen) with ``date_known=False``;
+before 1990 or more than five minutes after ``now`` -> ``now`` with ``date_known=False``
+too, since the feed's clock is not to be trusted (and a year-0001 date cannot even be
+shown west of UTC).
 """
 
 from __future__ import annotations
@@ -31,10 +36,13 @@ import feedparser
 from lxml import etree
 
 from monitor.model import Entry
+from monitor.news import decoding
 from monitor.text import clean_multiline, clean_text, clean_url
 
 MAX_ENTRIES = 500
 FUTURE_TOLERANCE = timedelta(minutes=5)
+#: Dates before this are a feed's mistake (year 0001, 1900, the epoch), not news.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 TITLE_MAX = 500
 SUMMARY_MAX = 4000
 NAME_MAX = 200
@@ -85,23 +93,58 @@ class ParsedFeed:
 
 
 @dataclass(slots=True)
-class _RawEntry:
-    """One entry as a parser gave it, before sanitizing."""
-
-    title: str | None
-    link: str | None
-    guid: str | None
-    summary: str | None
-    published: datetime | None
-    source: str | None = None
-
-
-@dataclass(slots=True)
 class _RawFeed:
+    """A parser's answer: the feed's title and its entries, already sanitized."""
+
     title: str | None
-    entries: list[_RawEntry]
+    entries: list[Entry]
     bozo: bool = False
     warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """Turns a parser's fields straight into sanitized entries (no shape in between)."""
+
+    feed_name: str
+    now: datetime
+    base_url: str | None
+
+    def outlet(self, feed_title: str | None) -> str:
+        """The feed's title, else its configured name: an entry's default source."""
+        return clean_text(feed_title, max_len=NAME_MAX) or clean_text(
+            self.feed_name, html=False, max_len=NAME_MAX
+        )
+
+    def make(
+        self,
+        outlet: str,
+        *,
+        title: str | None,
+        link: str | None,
+        guid: str | None,
+        summary: str | None,
+        published: datetime | None,
+        source: str | None,
+    ) -> Entry | None:
+        clean_link = _link(link, self.base_url)
+        clean_title = clean_text(title, max_len=TITLE_MAX) or (clean_link or "")
+        if not clean_title:
+            return None
+        clean_guid = clean_text(guid, html=False, max_len=GUID_MAX) or None
+        if clean_guid is not None and link and clean_guid == link.strip():
+            clean_guid = None  # fastfeedparser fills a missing id with the link
+        when, date_known = _published(published, self.now)
+        return Entry(
+            feed=self.feed_name,
+            source=clean_text(source, max_len=NAME_MAX) or outlet,
+            title=clean_title,
+            link=clean_link,
+            guid=clean_guid,
+            summary=clean_multiline(summary, max_len=SUMMARY_MAX),
+            published=when,
+            date_known=date_known,
+        )
 
 
 # ---- choosing the parser -------------------------------------------------------------
@@ -172,7 +215,7 @@ def _item_sources(data: bytes, count: int) -> list[str | None] | None:
     return names
 
 
-def _parse_fast(data: bytes) -> _RawFeed | None:
+def _parse_fast(data: bytes, make: _Entries) -> _RawFeed | None:
     try:
         parsed = fastfeedparser.parse(data)
     except Exception:  # noqa: BLE001 - any failure means: use feedparser
@@ -180,32 +223,41 @@ def _parse_fast(data: bytes) -> _RawFeed | None:
     raw_entries = parsed.get("entries") or []
     if not raw_entries and (b"<item" in data or b"<entry" in data):
         return None  # items it could not see: let feedparser try
-    entries = [
-        _RawEntry(
-            title=e.get("title"),
-            link=e.get("link"),
-            guid=e.get("id"),
-            summary=_fast_summary(e),
-            published=_iso_time(e.get("published")) or _iso_time(e.get("updated")),
-        )
-        for e in raw_entries[:MAX_ENTRIES]
-    ]
-    if entries and b"<source" in data:
-        sources = _item_sources(data, len(raw_entries))
-        if sources is None:
+    sources: list[str | None] = [None] * len(raw_entries)
+    if raw_entries and b"<source" in data:
+        found = _item_sources(data, len(raw_entries))
+        if found is None:
             return None
-        for entry, source in zip(entries, sources, strict=False):
-            entry.source = source
-    feed_info = parsed.get("feed") or parsed
-    return _RawFeed(title=feed_info.get("title"), entries=entries)
+        sources = found
+    title = (parsed.get("feed") or parsed).get("title")
+    outlet = make.outlet(title)
+    entries = [
+        entry
+        for e, source in zip(raw_entries[:MAX_ENTRIES], sources, strict=False)
+        if (
+            entry := make.make(
+                outlet,
+                title=e.get("title"),
+                link=e.get("link"),
+                guid=e.get("id"),
+                summary=_fast_summary(e),
+                source=source,
+                published=_iso_time(e.get("published")) or _iso_time(e.get("updated")),
+            )
+        )  # fmt: skip
+    ]
+    return _RawFeed(title=title, entries=entries)
 
 
 # ---- feedparser ----------------------------------------------------------------------
 
 
 def _struct_time(value: Any) -> datetime | None:
+    if not value:
+        return None
     try:
-        return datetime(*value[:6], tzinfo=UTC) if value else None
+        year, month, day, hour, minute, second = value[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -235,7 +287,7 @@ def _slow_summary(e: Any) -> str | None:
     return None
 
 
-def _parse_slow(data: bytes, content_type: str | None) -> _RawFeed:
+def _parse_slow(data: bytes, content_type: str | None, make: _Entries) -> _RawFeed:
     headers = {"content-type": content_type} if content_type else {}
     try:
         d = feedparser.parse(
@@ -243,24 +295,29 @@ def _parse_slow(data: bytes, content_type: str | None) -> _RawFeed:
         )
     except Exception as exc:  # noqa: BLE001 - feedparser is the last resort
         return _RawFeed(title=None, entries=[], bozo=True, warning=f"unreadable feed: {exc}")
+    outlet = make.outlet(d.feed.get("title"))
     entries = [
-        _RawEntry(
-            title=e.get("title"),
-            link=_slow_link(e),
-            guid=e.get("id"),
-            summary=_slow_summary(e),
-            # dict.get: FeedParserDict.get maps a missing updated_parsed to
-            # published_parsed with a DeprecationWarning
-            published=_struct_time(dict.get(e, "published_parsed"))
-            or _struct_time(dict.get(e, "updated_parsed")),
-            source=(e.get("source") or {}).get("title"),
-        )
+        entry
         for e in d.entries[:MAX_ENTRIES]
+        if (
+            entry := make.make(
+                outlet,
+                title=e.get("title"),
+                link=_slow_link(e),
+                guid=e.get("id"),
+                summary=_slow_summary(e),
+                source=(e.get("source") or {}).get("title"),
+                # dict.get: FeedParserDict.get maps a missing updated_parsed to
+                # published_parsed with a DeprecationWarning
+                published=_struct_time(dict.get(e, "published_parsed"))
+                or _struct_time(dict.get(e, "updated_parsed")),
+            )
+        )  # fmt: skip
     ]
     warning = None
     if d.get("bozo"):
         warning = f"malformed feed: {d.get('bozo_exception')}"
-    if not d.get("version") and not entries:
+    if not d.get("version") and not d.entries:
         warning = NOT_A_FEED
     return _RawFeed(
         d.feed.get("title"), entries, bool(d.get("bozo")) or warning is not None, warning
@@ -283,32 +340,9 @@ def _link(raw: str | None, base_url: str | None) -> str | None:
 
 
 def _published(raw: datetime | None, now: datetime) -> tuple[datetime, bool]:
-    if raw is None or raw > now + FUTURE_TOLERANCE:
+    if raw is None or raw < EARLIEST or raw > now + FUTURE_TOLERANCE:
         return now, False
     return raw, True
-
-
-def _to_entry(
-    raw: _RawEntry, *, feed_name: str, outlet: str, now: datetime, base_url: str | None
-) -> Entry | None:
-    link = _link(raw.link, base_url)
-    title = clean_text(raw.title, max_len=TITLE_MAX) or (link or "")
-    if not title:
-        return None
-    guid = clean_text(raw.guid, html=False, max_len=GUID_MAX) or None
-    if guid is not None and raw.link and guid == raw.link.strip():
-        guid = None  # fastfeedparser fills a missing id with the link; the link key covers it
-    published, date_known = _published(raw.published, now)
-    return Entry(
-        feed=feed_name,
-        source=clean_text(raw.source, max_len=NAME_MAX) or outlet,
-        title=title,
-        link=link,
-        guid=guid,
-        summary=clean_multiline(raw.summary, max_len=SUMMARY_MAX),
-        published=published,
-        date_known=date_known,
-    )
 
 
 def _explain(raw: _RawFeed, reason: str, malformed: bool) -> None:
@@ -336,24 +370,24 @@ def parse_feed(
     now = now.astimezone(UTC)
     if not data or not data.strip():
         return ParsedFeed(title=clean_text(feed_name), bozo=True, warning="empty response")
+    repaired = decoding.repair_utf8(data, content_type)  # one bad byte stays one bad byte
+    data = repaired.data
+    make = _Entries(feed_name, now, base_url)
     refusal = _fast_path_refusal(data)
-    raw = _parse_fast(data) if refusal is None else None
+    raw = _parse_fast(data, make) if refusal is None else None
     if raw is None:
         if refusal is not None and refusal[0] == ENTITY_WARNING:
             data = _INTERNAL_SUBSET.sub(b"", data)  # references stay as literal text
-        raw = _parse_slow(data, content_type)
+        raw = _parse_slow(data, content_type, make)
         if refusal is not None:
             _explain(raw, *refusal)
-    feed_title = clean_text(raw.title, max_len=NAME_MAX)
-    outlet = feed_title or clean_text(feed_name, html=False, max_len=NAME_MAX)
-    entries = [
-        entry
-        for r in raw.entries
-        if (entry := _to_entry(r, feed_name=feed_name, outlet=outlet, now=now, base_url=base_url))
-    ]
+    warning = _one_line(raw.warning) if raw.warning else None
+    if repaired.replaced:
+        touched = decoding.entries_holding_replacements(
+            [[e.title, e.summary, e.source] for e in raw.entries]
+        )
+        note = decoding.warning(repaired.replaced, touched)
+        warning = note if warning is None else f"{note}; {warning}"
     return ParsedFeed(
-        title=outlet,
-        entries=entries,
-        bozo=raw.bozo,
-        warning=_one_line(raw.warning) if raw.warning else None,
+        title=make.outlet(raw.title), entries=raw.entries, bozo=raw.bozo, warning=warning
     )

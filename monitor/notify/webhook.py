@@ -4,8 +4,9 @@ The body is the alert's JSON plus a ``"text"`` field (the severity, rule and mes
 which is what Slack and Mattermost display.  That text is escaped the way Slack asks
 (``&``, ``<``, ``>``) so a headline cannot turn into a link or an ``<!channel>`` ping.
 
-Network errors, timeouts, 5xx and 429 are retried with exponential backoff (Retry-After
-honoured up to ``max_retry_after``); any other status is final.  Error messages name
+Network errors, timeouts, 5xx and 429 are retried with the one backoff policy
+(``monitor.backoff``: exponential, Retry-After honoured up to ``max_retry_after``); any
+other status is final.  Error messages name
 only the scheme and host: webhook paths often carry the secret token.
 """
 
@@ -16,12 +17,12 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from monitor.backoff import Backoff, RetryLater, parse_retry_after
 from monitor.model import Alert
 from monitor.notify.payload import alert_payload, clean_text
 
@@ -42,8 +43,8 @@ class WebhookNotifier:
         max_retry_after: float = 30.0,
     ) -> None:
         """``retries`` is how many times a failed POST is repeated (at most 1 + retries
-        requests); the n-th retry waits ``backoff * 2**n`` seconds unless the server sent
-        Retry-After."""
+        requests); the n-th retry waits ``backoff * 2**(n-1)`` seconds, or what the
+        server's Retry-After asks (up to ``max_retry_after``) when that is longer."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"webhook URL must be http(s)://host/...: {_where(url)}")
@@ -51,9 +52,10 @@ class WebhookNotifier:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        self.backoff = backoff
         self.max_retry_after = max_retry_after
-        longest_wait = max(max_retry_after, backoff * 2**self.retries)
+        # no jitter (no rng): one notifier's few retries need no spreading
+        self.policy = Backoff(initial=backoff, maximum=backoff * 2**self.retries)
+        longest_wait = max(max_retry_after, self.policy.maximum)
         self.deadline = (self.retries + 1) * timeout + self.retries * longest_wait
         self.last_error: str | None = None
 
@@ -73,36 +75,40 @@ class WebhookNotifier:
 
     async def _post_with_retries(self, body: bytes) -> str | None:
         headers = {**self.headers, "Content-Type": "application/json"}
+        retrying = self.policy.retrying(self.retries + 1, max_retry_after=self.max_retry_after)
         async with httpx.AsyncClient(timeout=self.timeout) as client:
-            for attempt in range(self.retries + 1):
-                error, retry, wait = await self._post_once(client, body, headers, attempt)
-                if error is None or not retry or attempt == self.retries:
-                    return error
-                await asyncio.sleep(wait)
-        return error
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        return await self._post_once(client, body, headers, attempt.num)
+            except RetryLater as exc:  # the last attempt failed too
+                return exc.reason
+        return None  # pragma: no cover - stamina makes at least one attempt
 
     async def _post_once(
         self, client: httpx.AsyncClient, body: bytes, headers: dict[str, str], attempt: int
-    ) -> tuple[str | None, bool, float]:
-        """(error or None, worth retrying, seconds to wait first)."""
-        backoff = self.backoff * 2**attempt
+    ) -> str | None:
+        """None when the POST was accepted, the error when it is final; raises
+        :class:`RetryLater` when it is worth repeating."""
         try:
             # httpx's timeout is per phase; this bounds the whole request.
             response = await asyncio.wait_for(
                 client.post(self.url, content=body, headers=headers), self.timeout
             )
         except TimeoutError:
-            return f"no answer within {self.timeout:g} s", True, backoff
+            raise RetryLater(f"no answer within {self.timeout:g} s", attempt=attempt) from None
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}", True, backoff
+            raise RetryLater(f"{type(exc).__name__}: {exc}", attempt=attempt) from None
         status = response.status_code
         if 200 <= status < 300:
-            return None, False, 0.0
+            return None
         error = f"HTTP {status}"
         if status == 429 or status >= 500:
-            wait = _retry_after(response.headers.get("Retry-After"))
-            return error, True, backoff if wait is None else min(wait, self.max_retry_after)
-        return error, False, 0.0
+            wait = parse_retry_after(
+                response.headers.get("Retry-After"), datetime.now(UTC), cap=self.max_retry_after
+            )
+            raise RetryLater(error, attempt=attempt, retry_after=wait)
+        return error
 
 
 def _body(alert: Alert) -> dict[str, Any]:
@@ -110,22 +116,6 @@ def _body(alert: Alert) -> dict[str, Any]:
     text = f"{alert.severity.upper()} {alert.rule}: {alert.message}"
     body["text"] = clean_text(text, html=True)
     return body
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _where(url: str) -> str:

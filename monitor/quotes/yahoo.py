@@ -29,187 +29,26 @@ Prices are kept in the currency Yahoo quotes them in: ``GBp`` (pence) stays ``GB
 from __future__ import annotations
 
 import asyncio
-import math
-import random
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from monitor import sessions
 from monitor.clock import Clock
-from monitor.model import DailyBar, MarketState, Quote, QuoteBatch, SourceStatus, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.quotes.backoff import Backoff
+from monitor.quotes.yahoo_base import YahooSource
+from monitor.quotes.yahoo_chart import Bar, failure_status, loose_number, quote_from_chart
 
 T = TypeVar("T")
-Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, vol
 
-#: |change| beyond this on an index means a broken previous close, not a crash.
-INDEX_MAX_MOVE = 0.60
 _USABLE = (Status.OK, Status.MARKET_CLOSED, Status.SUSPECT)
 _setup_lock = threading.Lock()
 _tz_cache_lock = threading.Lock()
-
-
-# ---- backoff --------------------------------------------------------------------------
-
-
-@dataclass
-class Backoff:
-    """Exponential backoff with jitter: base, 2×base, 4×base ... up to cap seconds."""
-
-    base: float = 60.0
-    cap: float = 1800.0
-    rng: random.Random = field(default_factory=random.Random)
-    failures: int = 0
-    next_try: datetime | None = None
-
-    def fail(self, now: datetime) -> datetime:
-        self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
-        # Jitter spreads the retries of many monitors hitting the same 429 wave.
-        delay *= 0.75 + 0.5 * self.rng.random()
-        self.next_try = now + timedelta(seconds=delay)
-        return self.next_try
-
-    def waiting(self, now: datetime) -> bool:
-        return self.next_try is not None and now < self.next_try
-
-    def succeed(self) -> None:
-        self.failures = 0
-        self.next_try = None
-
-
-# ---- pure conversion of chart answers -------------------------------------------------
-
-
-def _num(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def _utc(value: Any) -> datetime | None:
-    """Epoch seconds or an aware datetime (pandas Timestamp included) -> aware UTC."""
-    if isinstance(value, datetime):
-        # fromtimestamp also turns a pandas Timestamp into a plain datetime
-        return datetime.fromtimestamp(value.timestamp(), UTC) if value.tzinfo else None
-    seconds = _num(value)
-    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
-
-
-def _period(meta: Mapping[str, Any], part: str) -> tuple[datetime, datetime] | None:
-    try:
-        span = meta["currentTradingPeriod"][part]
-        start, end = _utc(span["start"]), _utc(span["end"])
-    except (KeyError, TypeError):
-        return None
-    return (start, end) if start and end else None
-
-
-def yahoo_market_state(meta: Mapping[str, Any], now: datetime) -> MarketState | None:
-    """The state Yahoo's ``currentTradingPeriod`` implies at ``now`` (None if absent)."""
-    regular = _period(meta, "regular")
-    if regular is None:
-        return None
-    if regular[0] <= now <= regular[1]:
-        return MarketState.REGULAR
-    for part, state in (("pre", MarketState.PRE), ("post", MarketState.POST)):
-        span = _period(meta, part)
-        if span and span[0] <= now < span[1] and span[0] != span[1]:
-            return state
-    return MarketState.CLOSED
-
-
-def _day_open(meta: Mapping[str, Any], bars: Sequence[Bar]) -> float | None:
-    regular = _period(meta, "regular")
-    for t, open_, *_ in bars:
-        if regular is None or regular[0] <= t <= regular[1]:
-            if _num(open_) is not None:
-                return _num(open_)
-    return _num(meta.get("regularMarketOpen"))
-
-
-def _previous_close(meta: Mapping[str, Any]) -> float | None:
-    prev = _num(meta.get("previousClose"))
-    return prev if prev is not None else _num(meta.get("chartPreviousClose"))
-
-
-def suspect_reason(
-    symbol: str, meta: Mapping[str, Any], price: float, prev: float | None
-) -> str | None:
-    """Why a quote's numbers cannot be trusted, or None (Yahoo's ^VIX/^RUT zero closes)."""
-    if prev is None:
-        return "previous close missing"
-    if prev < 1e-6:
-        return f"previous close {prev:g} is not a price"
-    if price <= 0:
-        return f"price {price:g} is not a price"
-    is_index = symbol.startswith("^") or meta.get("instrumentType") == "INDEX"
-    move = abs(price / prev - 1.0)
-    if is_index and move > INDEX_MAX_MOVE:
-        return f"index move of {move:.0%} against previous close {prev:g} is implausible"
-    return None
-
-
-def quote_from_chart(
-    symbol: str, meta: Mapping[str, Any], bars: Sequence[Bar], now: datetime
-) -> Quote:
-    """A Quote from one chart answer: ``meta`` plus the day's bars (may be empty)."""
-    price = _num(meta.get("regularMarketPrice"))
-    prev = _previous_close(meta)
-    state = yahoo_market_state(meta, now) or sessions.market_state(symbol, now)
-    status, error = Status.OK, None
-    if price is None:
-        status, error = Status.NO_DATA, "no price in Yahoo's answer"
-    elif not bars:
-        if state is MarketState.REGULAR:
-            status, error = Status.NO_DATA, "no bars while the market is open"
-        else:
-            status = Status.MARKET_CLOSED
-    if price is not None and (reason := suspect_reason(symbol, meta, price, prev)):
-        status, error = Status.SUSPECT, reason
-        if prev is not None and prev < 1e-6:
-            prev = None
-    return Quote(
-        symbol=symbol,
-        price=price,
-        prev_close=prev,
-        open=_day_open(meta, bars),
-        high=_num(meta.get("regularMarketDayHigh")),
-        low=_num(meta.get("regularMarketDayLow")),
-        volume=_num(meta.get("regularMarketVolume")),
-        currency=meta.get("currency"),
-        market_state=state,
-        as_of=_utc(meta.get("regularMarketTime")),
-        status=status,
-        error=error,
-        name=meta.get("longName") or meta.get("shortName"),
-        intraday=tuple(c for *_, c, _v in bars if _num(c) is not None),
-    )
-
-
-def failure_status(exc: BaseException) -> Status:
-    """The status of a symbol whose chart request raised ``exc`` (no usable meta)."""
-    kind = type(exc).__name__
-    if kind == "YFRateLimitError":
-        return Status.RATE_LIMITED
-    if kind in ("YFTzMissingError", "YFTickerMissingError"):
-        return Status.UNKNOWN_SYMBOL
-    if kind == "YFPricesMissingError":
-        # Yahoo explains a missing symbol ("No data found, symbol may be delisted");
-        # an answer without a chart at all (e.g. a second 401) is an error instead.
-        return Status.UNKNOWN_SYMBOL if getattr(exc, "yahoo_reason", None) else Status.ERROR
-    if "Timeout" in kind or isinstance(exc, TimeoutError):
-        return Status.TIMEOUT
-    if isinstance(exc, OSError):  # curl_cffi and requests errors are OSErrors
-        return Status.UNREACHABLE
-    return Status.ERROR
 
 
 def _rows(frame: Any) -> list[Bar]:
@@ -247,7 +86,7 @@ def _period_for(days: int) -> str:
 # ---- the source -----------------------------------------------------------------------
 
 
-class YahooQuotes:
+class YahooQuotes(YahooSource):
     """QuoteSource over yfinance's chart API (see the module docstring)."""
 
     name = "yfinance"
@@ -263,18 +102,14 @@ class YahooQuotes:
         timeout: float = 10,
         backoff: Backoff | None = None,
     ) -> None:
-        self._clock = clock
+        super().__init__(clock=clock, quotes_every=quotes_every, backoff=backoff)
         self._cache_dir = Path(cache_dir)
         self._session = session
         self._own_session = session is None
         self._concurrency = max(1, concurrency)
         self._timeout = timeout
-        self._backoff = backoff or Backoff(base=max(60.0, 2 * quotes_every))
         self._pool: ThreadPoolExecutor | None = None
         self._tickers: dict[str, Any] = {}
-        self._history: dict[str, tuple[date, int, list[DailyBar]]] = {}
-        self._status = SourceStatus(self.name, "quotes", Status.PENDING)
-        self._poll_lock = asyncio.Lock()
         self._yf: Any = None
 
     # ---- protocol ----------------------------------------------------------------
@@ -290,28 +125,9 @@ class YahooQuotes:
             self._record_poll(quotes, now)
             return QuoteBatch(now, {q.symbol: q for q in quotes})
 
-    async def history(self, symbol: str, days: int = 400) -> list[DailyBar]:
-        market = sessions.market_for(symbol)
-        now = self._clock.now()
-        today = now.astimezone(market.tz).date()
-        cached = self._history.get(symbol)
-        if cached is None or cached[0] != today or cached[1] < days:
-            if self._backoff.waiting(now):
-                return []
-            bars = await self._fetch_daily(symbol, days, market.tz)
-            if bars is None:
-                return []
-            cached = (today, days, bars)
-            self._history[symbol] = cached
-        first = today - timedelta(days=days)
-        return [b for b in cached[2] if first <= b.day < today]
-
     async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         """Daily bars through yfinance (``history`` caches them per exchange day)."""
         return (await self._in_threads([lambda: self._daily_bars(symbol, days)]))[0]
-
-    def source_status(self) -> SourceStatus:
-        return self._status
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -333,7 +149,7 @@ class YahooQuotes:
         """Import and configure yfinance once per source (runs in a worker thread)."""
         with _setup_lock:
             if self._yf is None:
-                import yfinance as yf
+                import yfinance as yf  # type: ignore[import-untyped]
 
                 (self._cache_dir / "yfinance").mkdir(parents=True, exist_ok=True)
                 # One location for yfinance's tz, cookie and ISIN caches (never ~/.cache).
@@ -352,7 +168,7 @@ class YahooQuotes:
         yf = self._setup()
         if not fresh and symbol in self._tickers:
             return self._tickers[symbol]
-        from yfinance import cache
+        from yfinance import cache  # type: ignore[import-untyped]
 
         # The tz cache is one SQLite file: concurrent writers get "database is locked".
         with _tz_cache_lock:
@@ -399,7 +215,7 @@ class YahooQuotes:
     def _learn_tz(self, symbol: str, meta: Mapping[str, Any]) -> None:
         tz = meta.get("exchangeTimezoneName")
         if isinstance(tz, str) and tz != sessions.market_for(symbol).tz.key:
-            from yfinance import cache
+            from yfinance import cache  # type: ignore[import-untyped]
 
             with _tz_cache_lock:
                 cache.get_tz_cache().store(symbol, tz)
@@ -421,14 +237,6 @@ class YahooQuotes:
         return _daily(frame)
 
     # ---- bookkeeping -------------------------------------------------------------
-
-    def _backing_off(self, symbol: str) -> Quote:
-        next_try = self._backoff.next_try
-        when = next_try.isoformat(timespec="seconds") if next_try else "later"
-        why = "rate limit" if self._status.status is Status.RATE_LIMITED else "unreachable"
-        return Quote(
-            symbol=symbol, status=Status.BACKOFF, error=f"Yahoo {why}: backing off until {when}"
-        )
 
     def _record_poll(self, quotes: list[Quote], now: datetime) -> None:
         last_ok = self._status.last_ok
@@ -455,14 +263,14 @@ class YahooQuotes:
         statuses = {q.status for q in failed}
         # No network at all: hammering a dead link every poll helps nobody; back off too.
         offline = statuses <= {Status.UNREACHABLE, Status.TIMEOUT}
-        next_try = self._backoff.fail(now) if offline else None
+        retry = self._backoff.fail(now) if offline else None
         status = statuses.pop() if len(statuses) == 1 else Status.ERROR
         self._status = SourceStatus(
             self.name,
             "quotes",
             status,
             error=failed[0].error,
-            next_try=next_try,
+            next_try=retry,
             last_ok=last_ok,
             last_poll=now,
         )
@@ -510,9 +318,10 @@ def _daily(frame: Any) -> list[DailyBar]:
         frame["Volume"],
         strict=True,
     ):
-        close = _num(c)
+        close = loose_number(c)
         if close is not None:
-            bars.append(DailyBar(t.date(), _num(o), _num(h), _num(lo), close, _num(v)))
+            n = loose_number
+            bars.append(DailyBar(t.date(), n(o), n(h), n(lo), close, n(v)))
     return bars
 
 

@@ -1,4 +1,4 @@
-"""Live quotes from Yahoo's batch quote endpoint; yfinance only for daily history.
+"""Live quotes from Yahoo's batch quote endpoint, per-symbol charts when it fails.
 
 Why (figures in bench/README.md, benchmark #3): keeping 100 symbols fresh every 30 s
 through yfinance costs one chart request per symbol per refresh (200 requests a
@@ -6,47 +6,56 @@ minute, the kind of load that trips Yahoo's 429 waves) and pandas in the process
 (~70 MB).  Here one refresh is:
 
 - one ``/v7/finance/quote?symbols=A,B,...`` request per 200 symbols: price, previous
-  close, day range, volume, time, currency, name for every symbol at once (it needs
-  the cookie from ``fc.yahoo.com`` and a crumb from ``/v1/test/getcrumb``, fetched
-  once and again after a ``401 Invalid Crumb``);
-- a few ``/v8/finance/chart`` requests (the same chart yfinance reads): each symbol's
-  5-minute bars for its sparkline and open, and Yahoo's trading periods for its
-  market state, refreshed every ``chart_every`` seconds (default 20 refreshes: 10 min
-  at 30 s) in a rolling share of the watchlist; between refreshes the live price
-  extends the bars.
+  close, open, day range, volume, time, currency, name of every symbol at once.  It
+  needs a cookie and a crumb (``yahoo_signin``: yfinance's two sign-in strategies, the
+  EU consent form included), fetched once and again after a ``401 Invalid Crumb``;
+- a few ``/v8/finance/chart`` requests: each symbol's 5-minute bars for its sparkline
+  and open, and Yahoo's trading periods for its market state, refreshed every
+  ``chart_every`` seconds (default 20 refreshes: 10 min at 30 s) in a rolling share of
+  the watchlist; between refreshes the live price extends the bars.
 
-Both answers go through ``quote_from_chart``, so statuses mean exactly what they mean
-for the yfinance source (``suspect`` closes, ``market_closed``, ``no_data``).  The
-requests go through curl_cffi impersonating a browser, as yfinance does (Yahoo
-answers plain HTTP clients with 429).  Daily history stays yfinance's: the inherited
-``YahooQuotes.history`` imports it on first use only.
+When the batch quote cannot be had (no cookie, no crumb, getcrumb or the quote
+answering 401 or 429), prices come from the chart endpoint, one request per symbol per
+refresh, and the source status says so; the sign-in backs off (5 min, 10, 20 ... with
+jitter) and is tried again after.  Nothing is hammered: the sign-in, the batch quote,
+each symbol's chart and each symbol's daily history back off on their own
+(``Backoffs``), and a symbol whose chart keeps failing is not asked again every poll.
+
+A malformed field fails its own symbol only (``BadField``, named in its status).  Daily
+history comes from the same chart endpoint as plain JSON: the live path never imports
+yfinance or pandas.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as urlquote
 
 from monitor.clock import Clock
-from monitor.model import DailyBar, Quote, QuoteBatch, Status
-from monitor.quotes.yahoo import (
-    Backoff,
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.quotes.backoff import Backoff, Backoffs
+from monitor.quotes.yahoo_base import YahooSource
+from monitor.quotes.yahoo_chart import (
+    BadField,
     Bar,
-    YahooQuotes,
-    _num,
-    _utc,
-    failure_status,
+    bars_from_chart,
+    chart_error,
+    chart_meta,
+    chart_result,
+    live_bar,
+    loose_number,
+    meta_from_quote,
     quote_from_chart,
 )
+from monitor.quotes.yahoo_http import Answer, Unreachable, YahooHttp
+from monitor.quotes.yahoo_signin import QUERY1, SignIn
 
-QUERY_URL = "https://query1.finance.yahoo.com"
-COOKIE_URL = "https://fc.yahoo.com"
 #: symbols per quote request (Yahoo takes more; a short URL is kinder to proxies)
 CHUNK = 200
 #: only what ``quote_from_chart`` reads: a smaller answer
@@ -56,93 +65,25 @@ FIELDS = ",".join((
     "regularMarketDayLow", "regularMarketVolume", "regularMarketTime", "longName",
     "shortName", "sharesOutstanding",
 ))  # fmt: skip
-
-
 #: Yahoo's chart ranges by the days of daily history they cover
 SPANS = ((360, "1y"), (720, "2y"), (1800, "5y"), (3600, "10y"))
+_USABLE = (Status.OK, Status.MARKET_CLOSED, Status.SUSPECT)
+_WAITING = (Status.RATE_LIMITED, Status.BACKOFF)
+#: the key of the batch quote endpoint in ``Backoffs``
+BATCH = "quote"
 
 
-#: curl's error codes as a person would say them (the raw text runs to two lines)
-CURL_REASONS = {
-    5: "proxy not resolved",
-    6: "name not resolved",
-    7: "connection refused",
-    28: "timed out",
-    35: "TLS handshake failed",
-    52: "empty reply",
-    56: "connection reset",
-}
+def _clock_time(t: datetime | None) -> str:
+    return f"{t:%H:%M:%S}Z" if t else "later"
 
 
-def short_reason(exc: Exception) -> str:
-    """A one-line reason for a failed refresh: 'Yahoo: name not resolved'."""
-    match = re.search(r"curl: \((\d+)\)", str(exc))
-    if match and int(match.group(1)) in CURL_REASONS:
-        return f"Yahoo: {CURL_REASONS[int(match.group(1))]}"
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:160]
+def _answer_problem(answer: Answer) -> tuple[Status, str]:
+    if answer.status == 429:
+        return Status.RATE_LIMITED, "Yahoo answered 429 Too Many Requests"
+    return Status.ERROR, f"Yahoo answered HTTP {answer.status}"
 
 
-def _chrome_session(cookies: Any) -> Any:
-    """A curl_cffi session that looks like Chrome to Yahoo (as yfinance's does)."""
-    from curl_cffi.requests import AsyncSession
-
-    return AsyncSession(impersonate="chrome", cookies=cookies)
-
-
-class RateLimited(Exception):
-    """Yahoo answered 429 Too Many Requests."""
-
-
-class YahooHTTPError(Exception):
-    """Yahoo answered an unexpected HTTP status."""
-
-
-def meta_from_quote(row: Mapping[str, Any], chart_meta: Mapping[str, Any]) -> dict[str, Any]:
-    """A chart-style meta from one v7 quote row, with the chart's trading periods."""
-    meta = {
-        "currency": row.get("currency"),
-        "instrumentType": row.get("quoteType"),
-        "exchangeTimezoneName": row.get("exchangeTimezoneName"),
-        "regularMarketPrice": row.get("regularMarketPrice"),
-        "previousClose": row.get("regularMarketPreviousClose"),
-        "regularMarketDayHigh": row.get("regularMarketDayHigh"),
-        "regularMarketDayLow": row.get("regularMarketDayLow"),
-        "regularMarketVolume": row.get("regularMarketVolume"),
-        "regularMarketTime": row.get("regularMarketTime"),
-        "regularMarketOpen": row.get("regularMarketOpen"),
-        "longName": row.get("longName"),
-        "shortName": row.get("shortName"),
-    }
-    if "currentTradingPeriod" in chart_meta:
-        meta["currentTradingPeriod"] = chart_meta["currentTradingPeriod"]
-    return meta
-
-
-def bars_from_chart(result: Mapping[str, Any]) -> list[Bar]:
-    """The (time, open, high, low, close, volume) bars of one chart result."""
-    times = result.get("timestamp") or []
-    quote = ((result.get("indicators") or {}).get("quote") or [{}])[0] or {}
-    columns = [quote.get(k) or [] for k in ("open", "high", "low", "close", "volume")]
-    bars: list[Bar] = []
-    for i, stamp in enumerate(times):
-        t = _utc(stamp)
-        values = [_num(col[i]) if i < len(col) else None for col in columns]
-        if t is not None and values[3] is not None:
-            bars.append((t, *values))  # type: ignore[arg-type]
-    return bars
-
-
-def live_bars(bars: Sequence[Bar], row: Mapping[str, Any]) -> list[Bar]:
-    """The chart's bars extended by the live price when it is newer than the last bar."""
-    price, when = _num(row.get("regularMarketPrice")), _utc(row.get("regularMarketTime"))
-    out = list(bars)
-    if price is not None and when is not None and (not out or when > out[-1][0]):
-        out.append((when, price, price, price, price, 0.0))
-    return out
-
-
-class YahooLiveQuotes(YahooQuotes):
+class YahooLiveQuotes(YahooSource):
     """QuoteSource: batch quotes plus rolling charts (see the module docstring)."""
 
     name = "Yahoo Finance"
@@ -152,34 +93,40 @@ class YahooLiveQuotes(YahooQuotes):
         *,
         clock: Clock,
         cache_dir: Path,
-        session: Any = None,
+        session: Any = None,  # yfinance's (the other source's); not used here
         live_session: Any = None,
         live_session_factory: Callable[[Any], Any] | None = None,
         quotes_every: float = 30,
         chart_every: float | None = None,
         timeout: float = 10,
         backoff: Backoff | None = None,
+        signin_backoff: Backoff | None = None,
         concurrency: int = 8,
     ) -> None:
-        super().__init__(
-            clock=clock,
-            cache_dir=cache_dir,
-            session=session,
-            concurrency=concurrency,
-            quotes_every=quotes_every,
-            timeout=timeout,
-            backoff=backoff,
+        super().__init__(clock=clock, quotes_every=quotes_every, backoff=backoff)
+        self._http = YahooHttp(factory=live_session_factory, session=live_session, timeout=timeout)
+        rng = self._backoff.rng
+        self._signin = SignIn(
+            self._http, signin_backoff or Backoff(base=max(300.0, 10 * quotes_every), cap=3600)
         )
-        self._live = live_session
-        self._own_live = live_session is None
-        self._live_cookies: Any = None
-        self._new_live = live_session_factory or _chrome_session
-        self._live_users = 0  # polls and history reads using the session right now
+        self._waits = Backoffs(self._backoff.base, self._backoff.cap, rng)
         self._chart_every = chart_every if chart_every is not None else 20 * quotes_every
         self._quotes_every = quotes_every
-        self._crumb: str | None = None
-        self._charts: dict[str, tuple[datetime, dict[str, Any], list[Bar]]] = {}
-        self._chart_gate = asyncio.Semaphore(max(1, concurrency))
+        self._charts: dict[str, tuple[datetime, Mapping[str, Any], list[Bar]]] = {}
+        self._faults: dict[str, tuple[datetime, Quote]] = {}  # the last failed chart
+        self._gate = asyncio.Semaphore(max(1, concurrency))
+        self._problem: str | None = None  # why this poll has no batch quote
+        self._offline = False  # a chart request of this poll got no answer at all
+
+    @property
+    def holds_session(self) -> bool:
+        """An HTTP session is open (only during a poll or a history read)."""
+        return self._http.is_open
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests attempted so far (answered or not)."""
+        return self._http.sent
 
     # ---- protocol ----------------------------------------------------------------
 
@@ -187,174 +134,253 @@ class YahooLiveQuotes(YahooQuotes):
         wanted = list(dict.fromkeys(symbols))
         async with self._poll_lock:
             started = self._clock.now()
-            if self._backoff.waiting(started):
-                return QuoteBatch(started, {s: self._backing_off(s) for s in wanted})
-            self._live_users += 1
+            self._offline = False
             try:
-                rows = await self._quote_rows(wanted)
-                await self._refresh_charts([s for s in wanted if s in rows], started)
+                async with self._http.open():
+                    rows = await self._batch(wanted, started)
+                    await self._refresh_charts(wanted, rows, started)
                 now = self._clock.now()
-                quotes = [self._quote_of(s, rows.get(s), now) for s in wanted]
-            except Exception as exc:  # noqa: BLE001 - the whole refresh failed alike
-                quotes = [self._failed_all(s, exc) for s in wanted]
-            finally:
-                await self._release_live()
-            now = self._clock.now()
-            self._record_poll(quotes, now)
+                quotes = [self._quote(s, rows, started, now) for s in wanted]
+            except Exception as exc:  # noqa: BLE001 - a bug here must not stop the polling
+                now, rows = self._clock.now(), {}
+                error = f"{type(exc).__name__}: {exc}"[:160]
+                quotes = [Quote(symbol=s, status=Status.ERROR, error=error) for s in wanted]
+            self._record_poll(quotes, now, batch=rows is not None)
             return QuoteBatch(now, {q.symbol: q for q in quotes})
 
-    async def _release_live(self) -> None:
-        """Close our HTTP session between polls, keeping its cookies (and the crumb):
-        an open curl_cffi AsyncSession wakes the event loop ten times a second, which
-        was most of the monitor's CPU at idle."""
-        self._live_users -= 1
-        if self._live_users == 0 and self._own_live and self._live is not None:
-            self._live_cookies = self._live.cookies
-            await self._live.close()
-            self._live = None
-
     async def aclose(self) -> None:
-        await super().aclose()
-        if self._own_live and self._live is not None:
-            await self._live.close()
-        self._live = None
+        await self._http.aclose()
 
-    # ---- requests ----------------------------------------------------------------
+    # ---- the batch quote ---------------------------------------------------------
 
-    def _live_http(self) -> Any:
-        if self._live is None:
-            self._live = self._new_live(self._live_cookies)
-        return self._live
+    async def _batch(self, wanted: Sequence[str], now: datetime) -> dict[str, Any] | None:
+        """Each symbol's row of the batch quote, or None when it cannot be had."""
+        if not wanted:
+            return {}
+        if self._waits.waiting(BATCH, now):
+            return None
+        self._signin.fresh = False
+        rows: dict[str, Any] = {}
+        for start in range(0, len(wanted), CHUNK):
+            got = await self._quote_chunk(wanted[start : start + CHUNK], now)
+            if got is None:
+                return None
+            rows.update(got)
+        self._problem = None
+        return {s: rows[s.upper()] for s in wanted if s.upper() in rows}
 
-    async def _get(self, url: str, params: Mapping[str, str] | None = None) -> Any:
-        return await self._live_http().get(
-            url, params=dict(params or {}), timeout=self._timeout, allow_redirects=True
-        )
-
-    async def _ensure_crumb(self, *, fresh: bool = False) -> str:
-        if self._crumb is None or fresh:
-            await self._get(COOKIE_URL)  # sets Yahoo's cookie (the page itself is a 404)
-            answer = await self._get(QUERY_URL + "/v1/test/getcrumb")
-            if answer.status_code == 429:
-                raise RateLimited("Yahoo answered 429 Too Many Requests")
-            crumb = answer.text.strip()
-            if answer.status_code != 200 or not crumb or "<" in crumb:
-                raise YahooHTTPError(f"no crumb from Yahoo (HTTP {answer.status_code})")
-            self._crumb = crumb
-        return self._crumb
-
-    async def _quote_rows(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
-        rows: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(symbols), CHUNK):
-            chunk = symbols[start : start + CHUNK]
-            for row in await self._quote_chunk(chunk):
-                symbol = str(row.get("symbol") or "").upper()
-                rows[symbol] = row
-        return {s: rows[s.upper()] for s in symbols if s.upper() in rows}
-
-    async def _quote_chunk(self, chunk: Sequence[str]) -> list[dict[str, Any]]:
+    async def _quote_chunk(self, chunk: Sequence[str], now: datetime) -> dict[str, Any] | None:
         for attempt in range(2):
-            crumb = await self._ensure_crumb(fresh=attempt > 0)
-            answer = await self._get(
-                QUERY_URL + "/v7/finance/quote",
-                {"symbols": ",".join(chunk), "crumb": crumb, "fields": FIELDS},
-            )
-            if answer.status_code == 401 and attempt == 0:
-                continue  # an expired crumb: one silent retry with a fresh one
-            if answer.status_code == 429:
-                raise RateLimited("Yahoo answered 429 Too Many Requests")
-            if answer.status_code != 200:
-                raise YahooHTTPError(f"Yahoo answered HTTP {answer.status_code}")
-            result = (answer.json().get("quoteResponse") or {}).get("result") or []
-            return [row for row in result if isinstance(row, dict)]
-        raise YahooHTTPError("Yahoo refused the crumb twice (401 Invalid Crumb)")
+            crumb = await self._signin.crumb_for(now)
+            if crumb is None:
+                self._problem = self._signin.problem or "no crumb"
+                return None
+            params = {"symbols": ",".join(chunk), "crumb": crumb, "fields": FIELDS}
+            try:
+                answer = await self._http.get(QUERY1 + "/v7/finance/quote", params)
+            except Unreachable as exc:
+                self._batch_failed(now, str(exc))
+                return None
+            if answer.status == 401 and attempt == 0 and not self._signin.fresh:
+                self._signin.expired()  # an expired crumb: one silent retry with a new one
+                continue
+            if answer.status == 401:
+                self._problem = "Yahoo refused the crumb (401 Invalid Crumb)"
+                self._signin.refused(now, self._problem)
+                return None
+            rows = _rows_of(answer) if answer.status == 200 else None
+            if rows is None:
+                why = "not a quote answer" if answer.status == 200 else _answer_problem(answer)[1]
+                self._batch_failed(now, why)
+                return None
+            self._waits.succeed(BATCH)
+            return rows
+        return None
 
-    async def _refresh_charts(self, symbols: Sequence[str], now: datetime) -> None:
-        """Charts of symbols never charted, plus a rolling share of the stale ones."""
-        missing = [s for s in symbols if s not in self._charts]
-        stale = sorted(
-            (
-                s
-                for s in symbols
-                if s in self._charts
-                and (now - self._charts[s][0]).total_seconds() >= self._chart_every
-            ),
-            key=lambda s: self._charts[s][0],
-        )
-        share = math.ceil(len(symbols) * self._quotes_every / max(self._chart_every, 1))
-        due = missing + stale[: max(1, share)]
+    def _batch_failed(self, now: datetime, why: str) -> None:
+        self._waits.fail(BATCH, now)
+        self._problem = f"batch quote: {why}"
+
+    # ---- charts ------------------------------------------------------------------
+
+    async def _refresh_charts(
+        self, wanted: Sequence[str], rows: Mapping[str, Any] | None, now: datetime
+    ) -> None:
+        """Without the batch quote: every symbol's chart (its price).  With it: charts of
+        symbols never charted, plus a rolling share of the stale ones.  Never a chart
+        that is backing off."""
+        free = [s for s in wanted if not self._waits.waiting("chart:" + s, now)]
+        if rows is None:
+            due = free
+        else:
+            known = [s for s in free if s in rows]
+            missing = [s for s in known if s not in self._charts]
+            stale = sorted(
+                (s for s in known if s in self._charts and self._age(s, now) >= self._chart_every),
+                key=lambda s: self._charts[s][0],
+            )
+            share = math.ceil(len(wanted) * self._quotes_every / max(self._chart_every, 1))
+            due = missing + stale[: max(1, share)]
         await asyncio.gather(*(self._chart(s, now) for s in due))
 
+    def _age(self, symbol: str, now: datetime) -> float:
+        return (now - self._charts[symbol][0]).total_seconds()
+
     async def _chart(self, symbol: str, now: datetime) -> None:
-        async with self._chart_gate:
+        async with self._gate:
+            if self._offline:
+                return  # Yahoo did not answer this poll: the rest wait for the next
+            url = f"{QUERY1}/v8/finance/chart/{urlquote(symbol, safe='')}"
+            params = {"range": "1d", "interval": "5m", "includePrePost": "true"}
             try:
-                answer = await self._get(
-                    f"{QUERY_URL}/v8/finance/chart/{symbol}",
-                    {"range": "1d", "interval": "5m", "includePrePost": "true"},
-                )
-                result = (answer.json().get("chart") or {}).get("result") or []
-            except Exception:  # noqa: BLE001 - the quote row still gives the price
+                answer = await self._http.get(url, params)
+            except Unreachable as exc:
+                self._offline = True
+                status = Status.TIMEOUT if exc.timeout else Status.UNREACHABLE
+                self._chart_failed(symbol, now, status, f"Yahoo: {exc}")
                 return
-        if answer.status_code == 200 and result:
-            self._charts[symbol] = (now, result[0].get("meta") or {}, bars_from_chart(result[0]))
+        try:
+            payload: Any = answer.json()
+        except ValueError:
+            payload = None
+        result = chart_result(payload)
+        if answer.status == 200 and result is not None:
+            self._charts[symbol] = (now, chart_meta(result), bars_from_chart(result))
+            self._waits.succeed("chart:" + symbol)
+            self._faults.pop(symbol, None)
+        elif answer.status == 404:
+            why = chart_error(payload) or "Yahoo has no chart for it"
+            self._chart_failed(symbol, now, Status.UNKNOWN_SYMBOL, f"unknown symbol: {why}")
+        elif answer.status == 200:
+            self._chart_failed(symbol, now, Status.ERROR, "Yahoo sent no chart")
+        else:
+            self._chart_failed(symbol, now, *_answer_problem(answer))
+
+    def _chart_failed(self, symbol: str, now: datetime, status: Status, error: str) -> None:
+        self._waits.fail("chart:" + symbol, now)
+        self._faults[symbol] = (now, Quote(symbol=symbol, status=status, error=error))
+
+    # ---- daily history -----------------------------------------------------------
+
+    def _history_waiting(self, symbol: str, now: datetime) -> bool:
+        return self._waits.waiting("daily:" + symbol, now)
 
     async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
-        """Daily bars from the same chart endpoint (``interval=1d``), parsed as plain JSON:
-        the live path never imports yfinance's pandas (about 70 MB), even for the context
-        of alerts.  ``history`` caches them per exchange day; None on any failure."""
-        self._live_users += 1
-        try:
-            return await self._daily_chart(symbol, days, tz)
-        finally:
-            await self._release_live()
-
-    async def _daily_chart(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         span = next((name for limit, name in SPANS if days <= limit), "max")
+        url = f"{QUERY1}/v8/finance/chart/{urlquote(symbol, safe='')}"
         try:
-            async with self._chart_gate:
-                answer = await self._get(
-                    f"{QUERY_URL}/v8/finance/chart/{symbol}", {"range": span, "interval": "1d"}
-                )
-            if answer.status_code == 429:
-                self._backoff.fail(self._clock.now())
-                return None
-            result = (answer.json().get("chart") or {}).get("result") or []
-        except Exception:  # noqa: BLE001 - history only adds context
+            async with self._http.open(), self._gate:
+                answer = await self._http.get(url, {"range": span, "interval": "1d"})
+            result = chart_result(answer.json()) if answer.status == 200 else None
+        except (Unreachable, ValueError):
+            result = None
+        if result is None:
+            self._waits.fail("daily:" + symbol, self._clock.now())
             return None
-        if answer.status_code != 200 or not result:
-            return None
+        self._waits.succeed("daily:" + symbol)
         return [
             DailyBar(t.astimezone(tz).date(), o, h, lo, c, v)
-            for t, o, h, lo, c, v in bars_from_chart(result[0])
+            for t, o, h, lo, c, v in bars_from_chart(result)
         ]
 
     # ---- answers -----------------------------------------------------------------
 
-    def _quote_of(self, symbol: str, row: dict[str, Any] | None, now: datetime) -> Quote:
+    def _quote(
+        self, symbol: str, rows: Mapping[str, Any] | None, started: datetime, now: datetime
+    ) -> Quote:
+        """One symbol's quote; a malformed field fails this symbol only."""
+        try:
+            if rows is not None:
+                return self._from_row(symbol, rows.get(symbol), now)
+            return self._from_chart(symbol, started, now)
+        except BadField as exc:
+            return Quote(symbol=symbol, status=Status.ERROR, error=f"bad data from Yahoo: {exc}")
+
+    def _from_row(self, symbol: str, row: Mapping[str, Any] | None, now: datetime) -> Quote:
         if row is None:
             return Quote(
                 symbol=symbol,
                 status=Status.UNKNOWN_SYMBOL,
                 error="unknown symbol: No data found, Yahoo has no quote for it",
             )
-        _, chart_meta, bars = self._charts.get(symbol, (now, {}, []))
-        if not bars and "currentTradingPeriod" not in chart_meta:
-            # never charted (its chart failed): the live price is the only bar we have
-            bars = live_bars([], row)
-        else:
-            bars = live_bars(bars, row) if bars else []
-        quote = quote_from_chart(symbol, meta_from_quote(row, chart_meta), bars, now)
-        shares = row.get("sharesOutstanding")
-        if isinstance(shares, (int, float)) and shares > 0:
+        _, meta, bars = self._charts.get(symbol, (now, {}, []))
+        # A chart without bars is a day without trades; no chart yet: the live price
+        # is the only bar there is.
+        live = live_bar(row, bars) if bars or "currentTradingPeriod" not in meta else None
+        quote = quote_from_chart(symbol, meta_from_quote(row, meta), bars, now, live=live)
+        shares = loose_number(row.get("sharesOutstanding"))
+        if shares is not None and shares > 0:
             # market value gained or lost, in alert context
-            quote = replace(quote, shares_outstanding=float(shares))
+            quote = replace(quote, shares_outstanding=shares)
         return quote
 
-    def _failed_all(self, symbol: str, exc: Exception) -> Quote:
-        if isinstance(exc, RateLimited):
-            status = Status.RATE_LIMITED
-        elif isinstance(exc, YahooHTTPError):
-            status = Status.ERROR
+    def _from_chart(self, symbol: str, started: datetime, now: datetime) -> Quote:
+        """Without the batch quote, the chart of this poll is the quote."""
+        charted = self._charts.get(symbol)
+        if charted is not None and charted[0] == started:
+            return quote_from_chart(symbol, charted[1], charted[2], now)
+        failed = self._faults.get(symbol)
+        if failed is not None and failed[0] == started:
+            return failed[1]
+        next_try = self._waits.next_try("chart:" + symbol)
+        why = failed[1].error if failed else "Yahoo did not answer this poll"
+        return Quote(
+            symbol=symbol,
+            status=Status.BACKOFF,
+            error=f"{why}; chart again after {_clock_time(next_try)}",
+        )
+
+    # ---- status ------------------------------------------------------------------
+
+    def _fallback_note(self, now: datetime) -> str:
+        if self._waits.waiting(BATCH, now):
+            again = f"batch quote again after {_clock_time(self._waits.next_try(BATCH))}"
         else:
-            status = failure_status(exc)
-        return Quote(symbol=symbol, status=status, error=short_reason(exc))
+            again = f"sign-in again after {_clock_time(self._signin.next_try)}"
+        why = self._problem or self._signin.problem or "no crumb"
+        return f"prices from per-symbol charts: no batch quote ({why}); {again}"
+
+    def _record_poll(self, quotes: list[Quote], now: datetime, *, batch: bool) -> None:
+        last_ok = self._status.last_ok
+        note = None if batch or not quotes else self._fallback_note(now)
+        failed = [q for q in quotes if q.status not in _USABLE]
+        if len(failed) < len(quotes) or not quotes:
+            listed = ", ".join(f"{q.symbol}: {q.status.value}" for q in failed) or None
+            detail = "; ".join(x for x in (note, listed) if x) or None
+            self._status = SourceStatus(
+                self.name, "quotes", Status.OK, note, None, now, now, detail
+            )
+            return
+        statuses = {q.status for q in failed}
+        if statuses & set(_WAITING):
+            status = Status.RATE_LIMITED
+        else:
+            status = statuses.pop() if len(statuses) == 1 else Status.ERROR
+        ahead = self._waits.pending(now)
+        self._status = SourceStatus(
+            self.name,
+            "quotes",
+            status,
+            error=failed[0].error,
+            next_try=min(ahead) if ahead else None,
+            last_ok=last_ok,
+            last_poll=now,
+            detail=note,
+        )
+
+
+def _rows_of(answer: Answer) -> dict[str, Any] | None:
+    """The rows of a batch quote answer by upper-case symbol; None if it is not one."""
+    try:
+        payload = answer.json()
+    except ValueError:
+        return None
+    response = payload.get("quoteResponse") if isinstance(payload, dict) else None
+    result = response.get("result") if isinstance(response, dict) else None
+    if not isinstance(result, list):
+        return None
+    return {
+        row["symbol"].upper(): row
+        for row in result
+        if isinstance(row, dict) and isinstance(row.get("symbol"), str)
+    }

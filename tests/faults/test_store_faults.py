@@ -31,7 +31,8 @@ conn.execute("COMMIT")
 WRITER = """
 import sys
 from datetime import datetime, timezone
-from monitor.model import Entry
+from monitor.model import Entry, Matched
+from monitor.news.dedup import entry_keys
 from monitor.store import Store
 
 path, run = sys.argv[1], sys.argv[2]
@@ -40,10 +41,10 @@ store.acquire_lock()
 now = datetime(2025, 1, 27, 20, 0, tzinfo=timezone.utc)
 i = 0
 while True:
-    batch = [(Entry(feed="wire", source="Wire", title=f"Story {run} {i} {j} on chips",
-                    link=f"https://example.com/{run}/{i}/{j}", guid=f"{run}-{i}-{j}",
-                    summary="x" * 500, published=now), ("chips",), ())
-             for j in range(5)]
+    entries = [Entry(feed="wire", source="Wire", title=f"Story {run} {i} {j} on chips",
+                     link=f"https://example.com/{run}/{i}/{j}", guid=f"{run}-{i}-{j}",
+                     summary="x" * 500, published=now) for j in range(5)]
+    batch = [Matched(e, ("chips",), (), entry_keys(e)) for e in entries]
     store.add_entries(batch, now=now)
     print(f"{run}-{i}", flush=True)  # printed only once the transaction committed
     i += 1

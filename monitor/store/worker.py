@@ -13,7 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from monitor.store import Store, StoreError
+from monitor.store.api import Store
+from monitor.store.db import StoreError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -1,0 +1,136 @@
+"""The SQLite store: stories and their feed entries, quote snapshots, alerts, rule state,
+feed state and small metadata, in one WAL-mode database file.
+
+``Store`` is the one object the engine holds: each public method is one transaction
+(a write, or a read on one consistent snapshot) around a function of the module that
+owns the concept -- ``stories`` (dedup and new entries), ``headlines`` (queries, read
+state, search), ``quotes``, ``alerts`` (alerts, rule and feed state).  The connection,
+the single-instance lock, transactions and errors are ``db.Database``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.model import Alert, Headline, Matched, Quote, QuoteBatch
+from monitor.store import alerts, headlines, quotes, stories
+from monitor.store.db import Database
+from monitor.store.rows import to_us
+from monitor.store.stories import Added
+
+
+class Store(Database):
+    """The monitor database.  See ``monitor.store.db`` for threading and failures."""
+
+    # ---- stories and headlines ---------------------------------------------------------
+
+    def add_entries(self, items: Sequence[Matched], *, now: datetime) -> Added:
+        """Store a poll's entries at once; say which stories are new, which gained an
+        outlet and which were known already (``monitor.store.stories``)."""
+        if not items:
+            return Added([], [])
+        now_us = to_us(now)
+        return self._write(lambda: stories.add_entries(self._conn, items, now_us))
+
+    def headlines_by_id(self, story_ids: Sequence[str]) -> list[Headline]:
+        """The stored stories of ``story_ids``, newest first (unknown ids left out)."""
+        ids = list(dict.fromkeys(story_ids))
+        return self._read(lambda: headlines.newest_first(headlines.by_id(self._conn, ids)))
+
+    def recent_headlines(
+        self, limit: int = 200, *, matched_only: bool = True, since: datetime | None = None
+    ) -> list[Headline]:
+        """Newest first by published time, then first-seen time.
+
+        ``published`` is already clamped to the time it was seen and falls back to it
+        when a feed gives no usable date, so a bad date never jumps a story to the top.
+        ``since`` keeps stories published at or after it.
+        """
+        return self._read(lambda: headlines.recent(self._conn, limit, matched_only, since))
+
+    def search_headlines(self, text: str, limit: int = 200) -> list[Headline]:
+        """Stories whose title or summary contain every word of ``text``.
+
+        Words are matched as substrings (trigram index), case-insensitively; words
+        under three characters (two-character Chinese words) are matched by a scan.
+        Each word is quoted, so FTS operators (``NOT``, ``"``, parentheses) in the text
+        are searched for literally.  Newest first by first sighting; all stories, not
+        only topic matches.
+        """
+        trigram = self._trigram
+        return self._read(lambda: headlines.search(self._conn, text, trigram, limit))
+
+    def headlines_for_symbol(self, symbol: str, limit: int = 50) -> list[Headline]:
+        """Stories linked to ``symbol``, newest first."""
+        return self._read(lambda: headlines.for_symbol(self._conn, symbol, limit))
+
+    def headline_count(self, *, matched_only: bool = False) -> int:
+        return self._read(lambda: headlines.count(self._conn, matched_only))
+
+    def mark_read(self, story_ids: Iterable[str]) -> None:
+        ids = list(story_ids)
+        self._write(lambda: headlines.mark_read(self._conn, ids))
+
+    def unread_story_ids(self, limit: int = 200, *, matched_only: bool = True) -> list[str]:
+        """Unread stories, newest first (the same order as ``recent_headlines``)."""
+        return self._read(lambda: headlines.unread_ids(self._conn, limit, matched_only))
+
+    # ---- quotes ------------------------------------------------------------------------
+
+    def add_quotes(self, batch: QuoteBatch) -> None:
+        """Keep one snapshot per usable quote (each poll adds an intraday point)."""
+        self._write(lambda: quotes.add(self._conn, batch))
+
+    def latest_quotes(self) -> dict[str, Quote]:
+        """The last snapshot of every symbol, with that session's prices as intraday."""
+        return self._read(lambda: quotes.latest(self._conn))
+
+    def intraday(self, symbol: str, since: datetime) -> list[tuple[datetime, float]]:
+        """Every stored (as_of, price) of ``symbol`` at or after ``since``, oldest first."""
+        return self._read(lambda: quotes.intraday(self._conn, symbol, since))
+
+    def prune_quotes(self, before: datetime) -> int:
+        """Drop snapshots older than ``before`` (keep ~3 days), except each symbol's
+        latest, so a quiet symbol still shows its last price; return how many went."""
+        return self._write(lambda: quotes.prune(self._conn, before))
+
+    # ---- alerts, rule state, feed state ------------------------------------------------
+
+    def add_alerts(self, fired: Sequence[Alert]) -> list[Alert]:
+        """Store fired alerts; return them with their ids."""
+        return self._write(lambda: alerts.insert(self._conn, fired))
+
+    def add_alerts_and_rule_state(
+        self, fired: Sequence[Alert], state: dict[str, Any]
+    ) -> list[Alert]:
+        """Alerts and the rule state that fired them, in ONE transaction: after a crash
+        there is neither an alert without its state (a re-fire) nor the reverse (a loss)."""
+
+        def both() -> list[Alert]:
+            stored = alerts.insert(self._conn, fired)
+            alerts.put_rule_state(self._conn, state)
+            return stored
+
+        return self._write(both)
+
+    def recent_alerts(self, limit: int = 200) -> list[Alert]:
+        """Newest first by trigger time."""
+        return self._read(lambda: alerts.recent(self._conn, limit))
+
+    def ack_alert(self, alert_id: int) -> None:
+        """Mark an alert acknowledged (an unknown id is ignored)."""
+        self._write(lambda: alerts.ack(self._conn, alert_id))
+
+    def get_rule_state(self) -> dict[str, Any]:
+        return self._read(lambda: alerts.rule_state(self._conn))
+
+    def put_rule_state(self, state: dict[str, Any]) -> None:
+        self._write(lambda: alerts.put_rule_state(self._conn, state))
+
+    def get_feed_states(self) -> dict[str, dict[str, Any]]:
+        return self._read(lambda: alerts.feed_states(self._conn))
+
+    def put_feed_state(self, name: str, state: dict[str, Any]) -> None:
+        self._write(lambda: alerts.put_feed_state(self._conn, name, state))

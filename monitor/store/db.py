@@ -1,0 +1,284 @@
+"""The database file: one WAL-mode SQLite connection, its single-instance lock, its
+transactions and how SQLite's errors reach the caller.
+
+Threading: the class is synchronous.  It owns ONE connection, opened with
+``check_same_thread=False`` and guarded by a lock, so it may be created on one thread
+and used from another; the engine runs every call on its single store thread
+(``monitor.store.worker``), which keeps SQLite off the event loop.
+
+Single instance: ``acquire_lock()`` takes an OS lock (``flock``) on ``<db>.lock`` for
+the life of the store, so a second ``monitor`` on the same database refuses to poll
+with ``StoreLocked`` naming the first one's pid.  A read-only store
+(``readonly=True``) takes no lock: the CLI uses it to view a database another monitor
+is writing.
+
+Failures: every write is one transaction.  When another process holds the write lock,
+SQLite waits ``busy_timeout_ms``, then the write is retried with backoff
+``busy_retries`` times, then ``StoreBusy`` is raised and nothing was written (the
+engine queues the write and retries later).  A full disk raises ``StoreFull``; I/O
+errors, a damaged file or a file that is not a monitor database raise ``StoreError``.
+WAL with ``synchronous=NORMAL`` never corrupts the file on a crash; a power cut may
+lose the last transactions, never half of one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Self, TypeVar
+
+from monitor.store.schema import SCHEMA_VERSION, SchemaTooNew, apply_migrations
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """The database could not be used; the message says why and what to do."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the write lock past every retry; nothing was written."""
+
+
+class StoreFull(StoreError):
+    """The disk is full; nothing was written."""
+
+
+class StoreLocked(StoreError):
+    """Another monitor already owns this database."""
+
+
+class StoreVersionError(StoreError):
+    """The database's schema is newer (or older, read-only) than this code knows."""
+
+
+def _error_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error) and _error_code(exc) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    code = _error_code(exc)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreBusy(f"database {path} is busy (another process is writing to it): {exc}")
+    if code == sqlite3.SQLITE_FULL:
+        return StoreFull(f"disk full: cannot write {path} ({exc}); free some space")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreError(f"disk I/O error on {path}: {exc}")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreError(f"{path} is damaged or not a monitor database ({exc}); move it away")
+    if code == sqlite3.SQLITE_READONLY:
+        return StoreError(f"{path} is read-only here: {exc}")
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(f"cannot open {path}: {exc}")
+    return StoreError(f"database error on {path}: {exc}")
+
+
+class Database:
+    """One connection to the monitor database, its lock and its transactions.
+
+    See the module docstring for threading and failures.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        readonly: bool = False,
+        busy_timeout_ms: int = 5000,
+        busy_retries: int = 2,
+    ) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._busy_retries = busy_retries
+        self._lock = threading.RLock()
+        self._lock_fd: int | None = None
+        self._conn = self._connect(busy_timeout_ms)
+        try:
+            self._prepare(busy_timeout_ms)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        timeout = busy_timeout_ms / 1000
+        try:
+            if self.readonly:
+                if not self.path.exists():
+                    raise StoreError(f"no database at {self.path}")
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
+                                       check_same_thread=False)  # fmt: skip
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)  # fmt: skip
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create {self.path.parent}: {exc}") from exc
+
+    def _prepare(self, busy_timeout_ms: int) -> None:
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if not self.readonly:
+                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        if self.readonly:
+            self._check_version_readonly()
+        else:
+            self.migrate()
+        self._trigram = self.get_meta("fts_tokenizer") == "trigram"
+
+    def migrate(self) -> None:
+        """Apply pending migrations; refuse a database written by a newer monitor."""
+        try:
+            if self.schema_version == SCHEMA_VERSION:
+                return  # no write lock needed: opening must not wait for another writer
+            self._write(lambda: apply_migrations(self._conn))
+        except SchemaTooNew as exc:
+            raise StoreVersionError(
+                f"{self.path} was written by a newer monitor (schema version {exc.args[0]}; "
+                f"this one knows {SCHEMA_VERSION}): upgrade monitor or use another database"
+            ) from exc
+
+    def _check_version_readonly(self) -> None:
+        found = self._read(lambda: self._conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} was written by a newer monitor (schema version {found}; "
+                f"this one knows {SCHEMA_VERSION})"
+            )
+        if found < SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} has schema version {found} (expected {SCHEMA_VERSION}); "
+                "run monitor once without read-only to create or upgrade it"
+            )
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._read(lambda: self._conn.execute("PRAGMA user_version").fetchone()[0]))
+
+    def acquire_lock(self) -> None:
+        """Own the database for this process's lifetime (until ``close``).
+
+        Raises ``StoreLocked`` naming the other monitor's pid.  The OS drops the lock
+        when the owner dies, however it dies, so a crash never leaves it stuck.
+        """
+        if self.readonly:
+            raise ValueError("a read-only store does not take the lock")
+        if self._lock_fd is not None:
+            return
+        lock_path = Path(f"{self.path}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreLocked(
+                f"another monitor (pid {holder}) is already using {self.path}; stop it "
+                "first, or view the database read-only"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                if not self.readonly:
+                    self._conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass  # advisory only; closing matters more
+            self._conn.close()
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def integrity_check(self) -> str:
+        """``"ok"`` when the file and the search index are sound, else the problems."""
+        rows = self._read(lambda: self._conn.execute("PRAGMA integrity_check").fetchall())
+        report = "\n".join(str(r[0]) for r in rows)
+        if report == "ok" and not self.readonly:
+            try:
+                self._write(lambda: self._conn.execute(
+                    "INSERT INTO stories_fts(stories_fts) VALUES ('integrity-check')"))  # fmt: skip
+            except StoreBusy:
+                raise  # not a verdict on the file: let the caller retry
+            except StoreError as exc:
+                return f"search index: {exc}"
+        return report
+
+    # ---- transactions ------------------------------------------------------------------
+
+    def _write(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in one write transaction, retrying while another writer holds it."""
+        return self._transaction("BEGIN IMMEDIATE", fn)
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on one consistent snapshot (a deferred read transaction)."""
+        return self._transaction("BEGIN", fn)
+
+    def _transaction(self, begin: str, fn: Callable[[], T]) -> T:
+        with self._lock:
+            attempt = 0
+            while True:
+                try:
+                    self._conn.execute(begin)
+                    result = fn()
+                    self._conn.execute("COMMIT")
+                    return result
+                except BaseException as exc:
+                    self._rollback()
+                    if _is_busy(exc) and attempt < self._busy_retries:
+                        time.sleep(min(0.05 * 2**attempt, 1.0))
+                        attempt += 1
+                        continue
+                    if isinstance(exc, sqlite3.DatabaseError):
+                        raise _translate(exc, self.path) from exc
+                    raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (e.g. after SQLITE_FULL)
+
+    # ---- small metadata ---------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._read(lambda: self._conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (key,)).fetchone())  # fmt: skip
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(lambda: self._conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key)"
+            " DO UPDATE SET value = excluded.value", (key, value)))  # fmt: skip

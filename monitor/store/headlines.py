@@ -1,0 +1,152 @@
+"""Headline queries over stored stories: by id, newest, by symbol, search; read state.
+
+Each function runs inside the caller's transaction on the connection it is given.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.model import Headline, Outlet
+from monitor.store.rows import (
+    STORY_COLS,
+    chunks,
+    from_us,
+    headline_from_row,
+    marks,
+    one_per_source,
+    to_us,
+)
+
+
+def by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Headline]:
+    """The stored stories of ``ids``, in that order (unknown ids are left out)."""
+    rows: dict[str, Sequence[Any]] = {}
+    for chunk in chunks(ids):
+        for row in conn.execute(
+            f"SELECT {STORY_COLS} FROM stories s WHERE s.id IN ({marks(len(chunk))})",
+            tuple(chunk),
+        ):
+            rows[row[0]] = row
+    return _headlines(conn, [rows[i] for i in ids if i in rows])
+
+
+def newest_first(headlines: Iterable[Headline]) -> list[Headline]:
+    return sorted(headlines, key=lambda h: (h.published, h.first_seen), reverse=True)
+
+
+def recent(
+    conn: sqlite3.Connection, limit: int, matched_only: bool, since: datetime | None
+) -> list[Headline]:
+    """Newest first by published time, then first-seen time."""
+    where, params = [], []
+    if matched_only:
+        where.append("s.is_matched = 1")
+    if since is not None:
+        where.append("s.published >= ?")
+        params.append(to_us(since))
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    sql = (
+        f"SELECT {STORY_COLS} FROM stories s {clause}"
+        " ORDER BY s.published DESC, s.first_seen DESC LIMIT ?"
+    )
+    return _query(conn, sql, (*params, limit))
+
+
+def for_symbol(conn: sqlite3.Connection, symbol: str, limit: int) -> list[Headline]:
+    sql = (
+        f"SELECT {STORY_COLS} FROM story_symbols y JOIN stories s ON s.id = y.story_id"
+        " WHERE y.symbol = ? ORDER BY y.published DESC, y.first_seen DESC LIMIT ?"
+    )
+    return _query(conn, sql, (symbol, limit))
+
+
+def search(conn: sqlite3.Connection, text: str, trigram: bool, limit: int) -> list[Headline]:
+    query = search_sql(text, trigram)
+    if query is None:
+        return []
+    sql, params = query
+    return _query(conn, sql, (*params, limit))
+
+
+def count(conn: sqlite3.Connection, matched_only: bool) -> int:
+    sql = "SELECT COUNT(*) FROM stories" + (" WHERE is_matched = 1" if matched_only else "")
+    return int(conn.execute(sql).fetchone()[0])
+
+
+def mark_read(conn: sqlite3.Connection, story_ids: Iterable[str]) -> None:
+    conn.executemany("UPDATE stories SET read = 1 WHERE id = ?", [(s,) for s in story_ids])
+
+
+def unread_ids(conn: sqlite3.Connection, limit: int, matched_only: bool) -> list[str]:
+    where = "read = 0" + (" AND is_matched = 1" if matched_only else "")
+    sql = f"SELECT id FROM stories WHERE {where} ORDER BY published DESC, first_seen DESC LIMIT ?"
+    return [r[0] for r in conn.execute(sql, (limit,))]
+
+
+def _query(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Headline]:
+    return _headlines(conn, conn.execute(sql, params).fetchall())
+
+
+def _headlines(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[Headline]:
+    outlets = _outlets(conn, [r[0] for r in rows])
+    return [headline_from_row(r, outlets.get(r[0], ())) for r in rows]
+
+
+def _outlets(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[Outlet, ...]]:
+    """Every source that carried each story, earliest entry per source."""
+    found: dict[str, list[Outlet]] = {}
+    for chunk in chunks(ids):
+        for story, source, link, published in conn.execute(
+            "SELECT story_id, source, link, published FROM entries"
+            f" WHERE story_id IN ({marks(len(chunk))}) ORDER BY published, id",
+            tuple(chunk),
+        ):
+            found.setdefault(story, []).append(Outlet(source, link, from_us(published)))
+    return {story: one_per_source(outlets) for story, outlets in found.items()}
+
+
+# ---- search ------------------------------------------------------------------------------
+
+
+def _quote_fts(word: str) -> str:
+    """One user word as an FTS5 string literal: no user text is ever FTS syntax."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_sql(text: str, trigram: bool) -> tuple[str, list[Any]] | None:
+    """SQL (ending in ``LIMIT ?``) and parameters finding stories containing every word.
+
+    With trigram, words of three or more characters use the index; shorter ones (a
+    two-character Chinese word) are matched with LIKE.  None when there are no words.
+    """
+    words = text.split()
+    if not words:
+        return None
+    if trigram:
+        match = " AND ".join(_quote_fts(w) for w in words if len(w) >= 3)
+        scanned = [w for w in words if len(w) < 3]
+    else:
+        match, scanned = " AND ".join(f"{_quote_fts(w)} *" for w in words), []
+    likes = " AND ".join(
+        "(s.title LIKE ? ESCAPE '\\' OR s.summary LIKE ? ESCAPE '\\')" for _ in scanned
+    )
+    like_params = [p for w in scanned for p in (_like_pattern(w),) * 2]
+    if not match:
+        sql = f"SELECT {STORY_COLS} FROM stories s WHERE {likes} ORDER BY s.seq DESC LIMIT ?"
+        return sql, like_params
+    extra = f" AND {likes}" if likes else ""
+    # ORDER BY the FTS rowid lets FTS5 walk its index newest-first and stop at the limit.
+    sql = (
+        f"SELECT {STORY_COLS} FROM stories_fts f JOIN stories s ON s.seq = f.rowid"
+        f" WHERE stories_fts MATCH ?{extra} ORDER BY f.rowid DESC LIMIT ?"
+    )
+    return sql, [match, *like_params]

@@ -1,0 +1,137 @@
+"""How model objects map to the database's rows, shared by every module of the store.
+
+Times are stored as integer microseconds since the Unix epoch (exact, sortable); lists
+and mappings as compact JSON.  Nothing here runs SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from monitor.model import Alert, Headline, MarketState, Outlet, Quote, Status
+
+T = TypeVar("T")
+
+#: Keys per ``IN (...)`` list: far below SQLite's bound-parameter limit.
+CHUNK = 300
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+STORY_COLS = (
+    "s.id, s.title, s.link, s.source, s.feed, s.published, s.first_seen, s.summary,"
+    " s.matched, s.symbols"
+)
+QUOTE_COLS = "price, prev_close, open, high, low, volume, currency, market_state, status"
+ALERT_COLS = (
+    "rule, time, severity, symbol, symbols, value, threshold, level, message, context,"
+    " headlines, notify, acknowledged"
+)
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def marks(n: int) -> str:
+    """``?,?,?`` for an ``IN (...)`` list of ``n`` values."""
+    return ",".join("?" * n)
+
+
+def to_us(t: datetime) -> int:
+    """Times are stored as integer microseconds since the Unix epoch: exact, sortable."""
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t!r}: the store keeps timezone-aware times only")
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+# ---- headlines ---------------------------------------------------------------------------
+
+
+def headline_from_row(r: Sequence[Any], outlets: tuple[Outlet, ...]) -> Headline:
+    """A ``STORY_COLS`` row as a stored (not new) headline."""
+    return Headline(
+        story=r[0], title=r[1], link=r[2], source=r[3], feed=r[4], published=from_us(r[5]),
+        first_seen=from_us(r[6]), summary=r[7], matched=tuple(json.loads(r[8])),
+        symbols=tuple(json.loads(r[9])), outlets=outlets,
+    )  # fmt: skip
+
+
+def one_per_source(outlets: Iterable[Outlet]) -> tuple[Outlet, ...]:
+    """An outlet is a source: keep its earliest entry (outlets come ordered by time)."""
+    first: dict[str, Outlet] = {}
+    for outlet in outlets:
+        first.setdefault(outlet.source, outlet)
+    return tuple(first.values())
+
+
+def union(existing: Sequence[str], extra: Iterable[str]) -> list[str]:
+    """Existing order first, then the new values (sorted, so results are stable)."""
+    return [*existing, *sorted(set(extra) - set(existing))]
+
+
+# ---- quotes ------------------------------------------------------------------------------
+
+
+def quote_row(q: Quote, default_time: datetime) -> tuple[Any, ...]:
+    state = q.market_state.value if q.market_state else None
+    return (q.symbol, to_us(q.as_of or default_time), q.price, q.prev_close, q.open, q.high,
+            q.low, q.volume, q.currency, state, q.status.value)  # fmt: skip
+
+
+def quote_from_row(symbol: str, as_of: int, values: Sequence[Any],
+                   intraday: Sequence[float]) -> Quote:  # fmt: skip
+    price, prev_close, open_, high, low, volume, currency, market_state, status = values
+    return Quote(
+        symbol=symbol, price=price, prev_close=prev_close, open=open_, high=high, low=low,
+        volume=volume, currency=currency,
+        market_state=MarketState(market_state) if market_state else None,
+        as_of=from_us(as_of), status=Status(status), intraday=tuple(intraday),
+    )  # fmt: skip
+
+
+def downsample(values: list[float], limit: int) -> list[float]:
+    """Evenly spaced points, always keeping the first and the last."""
+    if len(values) <= limit or limit < 2:
+        return values
+    step = (len(values) - 1) / (limit - 1)
+    return [values[round(i * step)] for i in range(limit)]
+
+
+# ---- alerts ------------------------------------------------------------------------------
+
+
+def alert_row(a: Alert) -> tuple[Any, ...]:
+    return (a.rule, to_us(a.time), a.severity, a.symbol, to_json(a.symbols), a.value,
+            a.threshold, a.level, a.message, to_json(a.context), to_json(a.headlines),
+            to_json(a.notify), int(a.acknowledged))  # fmt: skip
+
+
+def alert_from_row(id_: int, r: Sequence[Any]) -> Alert:
+    (rule, t, severity, symbol, symbols, value, threshold, level, message, context,
+     headlines, notify, acknowledged) = r  # fmt: skip
+    return Alert(
+        rule=rule, time=from_us(t), message=message, severity=severity, symbol=symbol,
+        symbols=tuple(json.loads(symbols)), value=value, threshold=threshold, level=level,
+        context=json.loads(context), headlines=tuple(json.loads(headlines)),
+        notify=tuple(json.loads(notify)), id=id_, acknowledged=bool(acknowledged),
+    )  # fmt: skip

@@ -1,0 +1,300 @@
+"""Stories and their feed entries: the ONE place that decides whether an entry is new.
+
+The news layer computes each entry's keys (``monitor.news.dedup``, pure); this module
+looks them up among the stored entries and decides:
+
+- *already seen* -- not stored again -- when its feed delivered the same guid, the same
+  canonical link, or (within ``TITLE_WINDOW``) the same title from the same outlet;
+- *a new outlet of a stored story* when any feed carried its canonical link or (within
+  the window) its title key;
+- else *a new story*.
+
+Entries with different titles, links and guids are never merged.  An entry with no
+guid, no http(s) link and no title is dropped.  Each function runs inside the caller's
+transaction on the connection it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from monitor.model import Headline, Matched, Outlet
+from monitor.store import headlines
+from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
+
+#: How long the same title (from the same outlet) means the same story.
+TITLE_WINDOW = timedelta(days=3)
+_TITLE_WINDOW_US = TITLE_WINDOW // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What a batch of entries did to the stored stories."""
+
+    #: one per story the batch created (``new=True``) or gave another outlet, in the
+    #: batch's order
+    headlines: list[Headline]
+    #: the stories of the batch's entries that were stored already (a re-poll), in the
+    #: batch's order, none of them in ``headlines``
+    known: list[str]
+
+    @property
+    def story_ids(self) -> list[str]:
+        """Every story the batch's entries belong to."""
+        return [h.story for h in self.headlines] + self.known
+
+
+@dataclass(slots=True)
+class KnownEntries:
+    """The entries already stored that share a guid, link or title with the batch.
+
+    Grows as the batch is processed, so two entries of one batch dedup too.
+    """
+
+    guids: dict[tuple[str, str], str] = field(default_factory=dict)  # (feed, guid) -> story
+    links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # -> (feed, story)
+    titles: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    # (feed, guid) -> (link key, title key) of the entry that first had the guid
+    guid_keys: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
+
+    def add(self, feed: str, guid: str | None, link_key: str | None, tkey: str,
+            source: str, story: str) -> None:  # fmt: skip
+        if guid is not None:
+            self.guids.setdefault((feed, guid), story)
+            self.guid_keys.setdefault((feed, guid), (link_key, tkey))
+        if link_key:
+            self.links.setdefault(link_key, []).append((feed, story))
+        if tkey:
+            self.titles.setdefault(tkey, []).append((feed, source, story))
+
+    def seen(self, item: Matched) -> bool:
+        """This feed already delivered this entry (perhaps under another guid)."""
+        e, keys = item.entry, item.keys
+        if e.guid is not None and (e.feed, e.guid) in self.guids and not self.reused_guid(item):
+            return True
+        if keys.link_key and any(f == e.feed for f, _ in self.links.get(keys.link_key, ())):
+            return True
+        return bool(keys.title_key) and any(
+            f == e.feed and s == e.source for f, s, _ in self.titles.get(keys.title_key, ())
+        )
+
+    def stored_story(self, item: Matched) -> str | None:
+        """The story this very entry was stored under, if it was."""
+        e = item.entry
+        if e.guid is not None and not self.reused_guid(item):
+            if story := self.guids.get((e.feed, e.guid)):
+                return story
+        return self.story_of(item)
+
+    def reused_guid(self, item: Matched) -> bool:
+        """The feed gave this guid to another entry (another link and title) before.
+
+        Broken feeds give every item one guid (the feed's URL, "1"); trusting it would
+        drop every story but the first, so such an entry is known by link and title.
+        """
+        e, keys = item.entry, item.keys
+        first = self.guid_keys.get((e.feed, e.guid)) if e.guid is not None else None
+        return first is not None and first[0] != keys.link_key and first[1] != keys.title_key
+
+    def story_of(self, item: Matched) -> str | None:
+        """The story another feed or outlet already carried under this link or title."""
+        keys = item.keys
+        if keys.link_key and (hits := self.links.get(keys.link_key)):
+            return hits[0][1]
+        if keys.title_key and (titled := self.titles.get(keys.title_key)):
+            return titled[0][2]
+        return None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The decisions of one ``add_entries`` call, before they are written."""
+
+    created: dict[str, list[Matched]] = field(default_factory=dict)  # story -> entries
+    extended: dict[str, list[Matched]] = field(default_factory=dict)
+    entry_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    touched: dict[str, None] = field(default_factory=dict)  # ordered set
+    known: dict[str, None] = field(default_factory=dict)
+
+
+def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
+    """Store a batch's entries; see the module docstring for what is new."""
+    known = known_entries(conn, items, now_us)
+    taken = _taken_story_ids(conn, items)
+    batch = _Batch()
+    for item in items:
+        e, keys = item.entry, item.keys
+        if not (e.guid or keys.link_key or keys.title_key):
+            continue  # nothing to recognize it by next time
+        if known.seen(item):
+            if (stored := known.stored_story(item)) is not None:
+                batch.known[stored] = None
+            continue
+        guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
+        story = known.story_of(item)
+        if story is None:
+            story = _new_story_id(conn, keys.story, taken)
+            taken.add(story)
+            batch.created[story] = [item]
+        elif story in batch.created:
+            batch.created[story].append(item)
+        else:
+            batch.extended.setdefault(story, []).append(item)
+        known.add(e.feed, guid, keys.link_key, keys.title_key, e.source, story)
+        batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
+                                 e.source, to_us(e.published), now_us))  # fmt: skip
+        batch.touched[story] = None
+    return _write(conn, batch, now_us)
+
+
+def _write(conn: sqlite3.Connection, batch: _Batch, now_us: int) -> Added:
+    created = {sid: _new_headline(sid, group, now_us) for sid, group in batch.created.items()}
+    _insert_stories(conn, created, batch.created, now_us)
+    _extend_stories(conn, batch.extended, now_us)
+    conn.executemany(
+        "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
+        " published, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
+        batch.entry_rows,
+    )
+    # New stories are built from memory; only extended ones are read back.
+    found = {h.story: h for h in headlines.by_id(conn, list(batch.extended))}
+    found.update(created)
+    known = [s for s in batch.known if s not in batch.touched]
+    return Added([found[sid] for sid in batch.touched], known)
+
+
+def known_entries(
+    conn: sqlite3.Connection, items: Sequence[Matched], now_us: int | None
+) -> KnownEntries:
+    """The stored entries sharing a guid, a link or (since the title window before
+    ``now_us``; ever when None) a title with ``items``."""
+    known = KnownEntries()
+    # Titles recur ("Stock market today: ..." every day with a new link), so a title
+    # only identifies a story within TITLE_WINDOW; guids and links always do.
+    title_since = -(2**62) if now_us is None else now_us - _TITLE_WINDOW_US
+    by_column = {
+        "guid": (sorted({i.entry.guid for i in items if i.entry.guid is not None}), ""),
+        "link_key": (sorted({i.keys.link_key for i in items if i.keys.link_key}), ""),
+        "title_key": (
+            sorted({i.keys.title_key for i in items if i.keys.title_key}),
+            f" AND first_seen >= {title_since:d}",
+        ),
+    }
+    for column, (values, window) in by_column.items():
+        for chunk in chunks(values):
+            rows = conn.execute(
+                "SELECT feed, guid, link_key, title_key, source, story_id FROM entries"
+                f" WHERE {column} IN ({marks(len(chunk))}){window}",
+                tuple(chunk),
+            )
+            for feed, guid, link_key, tkey, source, story in rows:
+                known.add(feed, guid, link_key, tkey, source, story)
+    return known
+
+
+def _taken_story_ids(conn: sqlite3.Connection, items: Sequence[Matched]) -> set[str]:
+    candidates = sorted({i.keys.story for i in items})
+    taken: set[str] = set()
+    for chunk in chunks(candidates):
+        sql = f"SELECT id FROM stories WHERE id IN ({marks(len(chunk))})"
+        taken.update(r[0] for r in conn.execute(sql, tuple(chunk)))
+    return taken
+
+
+def _new_story_id(conn: sqlite3.Connection, story: str, taken: set[str]) -> str:
+    """The entry's story id, salted in the (unlikely) event it is taken: a hash
+    collision (or two untitled entries) must never merge two distinct stories."""
+    candidate, salt = story, 0
+    while candidate in taken or (salt and conn.execute(
+            "SELECT 1 FROM stories WHERE id = ?", (candidate,)).fetchone()):  # fmt: skip
+        salt += 1
+        candidate = _salted(story, salt)
+    return candidate
+
+
+def _salted(story: str, salt: int) -> str:
+    """Another id of the same 16-hex-digit form (a story id's own hash of ``story#salt``)."""
+    return hashlib.blake2b(f"{story}#{salt}".encode(), digest_size=8).hexdigest()
+
+
+def _new_headline(story: str, group: list[Matched], now_us: int) -> Headline:
+    """A new story, built once from its first entry and the batch's other outlets."""
+    first = group[0].entry
+    matched, symbols = list(group[0].matched), list(group[0].symbols)
+    for item in group[1:]:
+        matched, symbols = union(matched, item.matched), union(symbols, item.symbols)
+    outlets = sorted(  # stable: batch order on ties
+        (Outlet(i.entry.source, i.entry.link, i.entry.published) for i in group),
+        key=lambda o: o.published,
+    )
+    return Headline(
+        story=story, title=first.title, link=first.link, source=first.source,
+        feed=first.feed, published=first.published, first_seen=from_us(now_us),
+        summary=first.summary, matched=tuple(matched), symbols=tuple(symbols),
+        outlets=one_per_source(outlets), new=True,
+    )  # fmt: skip
+
+
+def _insert_stories(
+    conn: sqlite3.Connection,
+    created: dict[str, Headline],
+    groups: dict[str, list[Matched]],
+    now_us: int,
+) -> None:
+    rows = []
+    for sid, h in created.items():
+        keys = groups[sid][0].keys
+        rows.append((sid, h.title, keys.title_key, h.link, keys.link_key, h.source, h.feed,
+                     to_us(h.published), now_us, now_us, h.summary, to_json(h.matched),
+                     to_json(h.symbols), int(bool(h.matched))))  # fmt: skip
+    conn.executemany(
+        "INSERT INTO stories(id, title, title_key, link, link_key, source, feed, published,"
+        " first_seen, last_seen, summary, matched, symbols, is_matched)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    _link_symbols(conn, [(sym, sid, to_us(h.published), now_us)
+                         for sid, h in created.items() for sym in h.symbols])  # fmt: skip
+
+
+def _link_symbols(conn: sqlite3.Connection, rows: list[tuple[str, str, int, int]]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO story_symbols(symbol, story_id, published, first_seen)"
+        " VALUES (?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _extend_stories(
+    conn: sqlite3.Connection, extended: dict[str, list[Matched]], now_us: int
+) -> None:
+    """A new outlet's matched terms and symbols join its story's."""
+    updates: list[tuple[str, str, int, int, str]] = []
+    links: list[tuple[str, str, int, int]] = []
+    for story, group in extended.items():
+        terms = {t for i in group for t in i.matched}
+        symbols = {s for i in group for s in i.symbols}
+        old_terms, old_symbols, published, first_seen = conn.execute(
+            "SELECT matched, symbols, published, first_seen FROM stories WHERE id = ?",
+            (story,),
+        ).fetchone()
+        all_terms = union(_json_list(old_terms), terms)
+        all_symbols = union(_json_list(old_symbols), symbols)
+        updates.append((to_json(all_terms), to_json(all_symbols), int(bool(all_terms)),
+                        now_us, story))  # fmt: skip
+        links.extend((symbol, story, published, first_seen) for symbol in symbols)
+    conn.executemany(
+        "UPDATE stories SET matched = ?, symbols = ?, is_matched = ?, last_seen = ? WHERE id = ?",
+        updates,
+    )
+    _link_symbols(conn, links)
+
+
+def _json_list(text: str) -> list[str]:
+    return list(json.loads(text))
