@@ -267,6 +267,22 @@ class Query:
             return ()
         return tuple(self._spellings[i] for i in self._positive if self._found(i, folded, found))
 
+    def holds(self, text: str) -> bool:
+        """Whether ``text`` satisfies the query (``-apple`` alone holds for any text
+        without "apple", where :meth:`match` has no positive term to return)."""
+        folded = fold(text)
+        return self._holds(self._tree, folded, [None] * len(self._regexes))
+
+    def required(self, most: int = 8) -> list[tuple[str, ...]] | None:
+        """Alternatives of terms a matching text must contain: every text the query
+        matches contains all the terms of at least one alternative, so a word index can
+        narrow the search before :meth:`match` decides.  None when no such short list
+        exists (``-apple`` alone, or more than ``most`` alternatives)."""
+        found = _required(self._tree, most)
+        if found is None:
+            return None
+        return [tuple(self._spellings[i] for i in sorted(alt)) for alt in found]
+
     def _found(self, index: int, folded: str, found: list[bool | None]) -> bool:
         hit = found[index]
         if hit is None:
@@ -281,6 +297,27 @@ class Query:
         if isinstance(node, _All):
             return all(self._holds(n, folded, found) for n in node.operands)
         return any(self._holds(n, folded, found) for n in node.operands)
+
+
+def _required(node: _Node, most: int) -> list[frozenset[int]] | None:
+    if isinstance(node, _Term):
+        return [frozenset({node.index})]
+    if isinstance(node, _Not):
+        return None  # a negation requires nothing
+    parts = [_required(n, most) for n in node.operands]
+    if isinstance(node, _Any):  # one of the branches holds: any of their alternatives
+        if any(p is None for p in parts):
+            return None
+        union = [alt for p in parts if p is not None for alt in p]
+        return union if len(union) <= most else None
+    known = [p for p in parts if p is not None]  # _All: each operand holds
+    combined: list[frozenset[int]] | None = None
+    for part in sorted(known, key=len):
+        merged = [a | b for a in (combined or [frozenset()]) for b in part]
+        if len(merged) > most:
+            break
+        combined = merged
+    return combined
 
 
 @lru_cache(maxsize=256)

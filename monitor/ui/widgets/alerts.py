@@ -153,8 +153,10 @@ class AlertsPane(Pane):
         self._render_log()
 
     def add_alert(self, alert: Alert) -> None:
+        had_rows = bool(self.alerts)
         self.alerts.insert(0, alert)
-        self._render_log()
+        # the new alert goes on top: the cursor stays on the alert it was on
+        self._render_log(shift=1 if had_rows else 0)
 
     def _unacked_changed(self) -> None:
         self.post_message(self.UnackedChanged(sum(1 for a in self.alerts if not a.acknowledged)))
@@ -170,9 +172,9 @@ class AlertsPane(Pane):
             table.add_row(Text(message, style="dim italic"))
         table.move_cursor(row=cursor, scroll=False)
 
-    def _render_log(self) -> None:
+    def _render_log(self, shift: int = 0) -> None:
         table = self.log_table
-        cursor = table.cursor_row
+        cursor = table.cursor_row + shift
         table.clear()
         self._keys = []
         for alert in self.alerts:
@@ -190,10 +192,14 @@ class AlertsPane(Pane):
     # ---- selection ----------------------------------------------------------------
 
     def selected_alert(self) -> Alert | None:
-        """The alert under the log's cursor, else the newest unacknowledged one."""
-        table = self.log_table
-        if self.alerts and table.has_focus and 0 <= table.cursor_row < len(self.alerts):
-            return self.alerts[table.cursor_row]
+        """The alert under the log's cursor; on the rules table, the newest alert of the
+        rule under the cursor that is not acknowledged; else the newest such alert."""
+        log, rules = self.log_table, self.rules_table
+        if self.alerts and log.has_focus and 0 <= log.cursor_row < len(self.alerts):
+            return self.alerts[log.cursor_row]
+        if self.states and rules.has_focus and 0 <= rules.cursor_row < len(self.states):
+            rule = self.states[rules.cursor_row].name
+            return next((a for a in self.alerts if a.rule == rule and not a.acknowledged), None)
         return next((a for a in self.alerts if not a.acknowledged), None)
 
     def selected_rule(self) -> str | None:
@@ -211,7 +217,9 @@ class AlertsPane(Pane):
     def action_ack(self) -> None:
         alert = self.selected_alert()
         if alert is None or alert.acknowledged:
-            self.app.notify("No unacknowledged alert", timeout=2)
+            rule = self.selected_rule() if self.rules_table.has_focus else None
+            where = f" for {rule}" if rule else ""
+            self.app.notify(f"No unacknowledged alert{where}", timeout=2, markup=False)
             return
         index = self.alerts.index(alert)
         self.alerts[index] = dataclasses.replace(alert, acknowledged=True)

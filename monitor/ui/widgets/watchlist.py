@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from monitor.model import Alert, Quote, QuoteBatch
 from monitor.ui.messages import AlertFired, ConfigReloaded, QuotesArrived
 from monitor.ui.widgets.panes import Pane
-from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells
+from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells, state_cell
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
@@ -150,19 +150,22 @@ class WatchlistPane(Pane):
         self._update_ages()
 
     def _update_ages(self) -> None:
-        """Once a second only the age column moves: recompute that cell alone (a full row
-        rebuild every second for 200 symbols costs more than everything else at idle)."""
-        if "age" not in self._columns:
-            return
+        """Once a second only the age and the market state move: recompute those cells
+        alone (a full row rebuild every second for 200 symbols costs more than everything
+        else at idle)."""
         table, now = self.table, self.now()
+        moving = [c for c in ("age", "state") if c in self._columns]
         for key in self.rows:
             if key.startswith(HEADER_PREFIX):
                 continue
-            cell = age_cell(self.quotes.get(key.split("\x1f", 1)[1]), now)
-            new, shown = cell_key(cell), self._shown[key]
-            if shown["age"] != new:
-                table.update_cell(key, "age", cell)
-                shown["age"] = new
+            symbol = key.split("\x1f", 1)[1]
+            quote, shown = self.quotes.get(symbol), self._shown[key]
+            for column in moving:
+                cell = age_cell(quote, now) if column == "age" else state_cell(symbol, quote, now)
+                new = cell_key(cell)
+                if shown[column] != new:
+                    table.update_cell(key, column, cell)
+                    shown[column] = new
 
     def flash(self, symbol: str, seconds: float = FLASH_SECONDS) -> None:
         """Highlight a symbol's row(s) for a while (an alert fired on it)."""
