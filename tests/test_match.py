@@ -153,6 +153,127 @@ def test_highlight_terms_come_from_the_query() -> None:
     assert [text[a:b] for a, b in find_spans(text, q.terms)] == ["深度求索", "DeepSeek"]
 
 
+# ---- proximity (NEAR) and case-sensitive terms (=) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        # NEAR/n: at most n words between, either order
+        (
+            "R1 NEAR/3 (model OR reasoning OR AI)",
+            "R1 reasoning model",
+            ("R1", "model", "reasoning"),
+        ),
+        ("R1 NEAR/3 (model OR AI)", "DeepSeek-R1, a model", ("R1", "model")),
+        ("R1 NEAR/3 model", "a model that beat R1", ("R1", "model")),
+        ("R1 NEAR/3 model", "R1 a b c model", ("R1", "model")),
+        ("R1 NEAR/3 model", "R1 a b c d model", ()),
+        ("R1 NEAR/3 model", "R1 rides the road: Rivian's new electric model", ()),
+        ("R1 NEAR/0 model", "R1 model", ("R1", "model")),
+        ("R1 NEAR/0 model", "R1 big model", ()),
+        ("R1 NEAR/2 model", "R1 - the... model!", ("R1", "model")),  # punctuation is no word
+        ("R1 NEAR/2 model", "R1 only", ()),
+        ("R1 NEAR/2 model", "model only", ()),
+        # NEAR alone is NEAR/5
+        ("R1 NEAR model", "R1 a b c d e model", ("R1", "model")),
+        ("R1 NEAR model", "R1 a b c d e f model", ()),
+        # any occurrence counts
+        ("R1 NEAR/1 model", "R1 is far from here, yes; but R1 model", ("R1", "model")),
+        # each CJK character is a word
+        ("模型 NEAR/1 R1", "国产大模型R1登顶", ("模型", "R1")),
+        ("模型 NEAR/1 R1", "模型发布了R1", ()),
+        ("模型 NEAR/3 R1", "模型发布了R1", ("模型", "R1")),
+        # phrases as operands
+        (
+            '"Liang Wenfeng" NEAR/2 DeepSeek',
+            "Liang Wenfeng, founder of DeepSeek",
+            ("Liang Wenfeng", "DeepSeek"),
+        ),
+        ('"Liang Wenfeng" NEAR/1 DeepSeek', "Liang Wenfeng, founder of DeepSeek", ()),
+        # a term is not near its own occurrence
+        ("AI NEAR/2 AI", "AI rules", ()),
+        ("AI NEAR/2 AI", "AI beats AI", ("AI",)),
+        # NEAR inside NOT, AND and OR
+        ("deepseek NOT R1 NEAR/1 Rivian", "DeepSeek R1 beats Rivian", ()),
+        ("deepseek NOT R1 NEAR/1 Rivian", "DeepSeek R1 is not a Rivian", ("deepseek",)),
+        ("nvidia R1 NEAR/1 model", "Nvidia hosts the R1 model", ("nvidia", "R1", "model")),
+        ("nvidia R1 NEAR/1 model", "Nvidia model R1 x y", ("nvidia", "R1", "model")),
+        ("nvidia R1 NEAR/1 model", "R1 model", ()),
+        ("deepseek OR R1 NEAR/1 model", "DeepSeek", ("deepseek",)),
+        # lowercase near and words that only begin with NEAR are ordinary words
+        ("war near peace", "war near peace", ("war", "near", "peace")),
+        ("NEARBY", "nearby shops", ("NEARBY",)),
+        # =term: case-sensitive, same boundaries
+        ("=R1", "R1 launch", ("=R1",)),
+        ("=R1", "r1 launch", ()),
+        ("=R1", "DeepSeek-R1 tops", ("=R1",)),
+        ("=R1", "R10 chip", ()),
+        ("=R1", "AR1 rifle", ()),
+        ("=R1", "aR1", ()),
+        ("=R1", "Ｒ１ model", ("=R1",)),  # NFKC
+        ("=V3", "DeepSeek-V3 paper", ("=V3",)),
+        ("=V3", "the v3 API", ()),
+        ('="Janus Pro"', "Janus  Pro 7B", ("=Janus Pro",)),
+        ('="Janus Pro"', "janus pro", ()),
+        ("=DeepSeek", "DEEPSEEK", ()),
+        ("=Straße", "STRASSE", ()),
+        ("=Straße", "Die Straße", ("=Straße",)),
+        ("=深度求索", "深度求索发布", ("=深度求索",)),
+        ("=R1 OR r1", "r1", ("r1",)),  # different terms
+        ("=R1 OR r1", "R1", ("=R1", "r1")),
+        ("=R1 NEAR/2 (model OR AI)", "R1 AI model", ("=R1", "model", "AI")),
+        ("=R1 NEAR/2 (model OR AI)", "r1 AI model", ()),
+    ],
+)
+def test_near_and_case(query: str, text: str, expected: tuple[str, ...]) -> None:
+    assert parse_query(query).match(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ("=", "'=' goes right before a word or a quoted phrase, as in =R1", 0),
+        ("a = b", "'=' goes right before a word or a quoted phrase, as in =R1", 2),
+        ("a NEAR", "expected a term after 'NEAR'", 6),
+        ("a NEAR/3", "expected a term after 'NEAR/3'", 8),
+        ("NEAR a", "unexpected 'NEAR'", 0),
+        ("a NEAR/x b", "NEAR/ takes a number of words, as in NEAR/3", 2),
+        ("a NEAR/ b", "NEAR/ takes a number of words, as in NEAR/3", 2),
+        ("(a b) NEAR c", "NEAR joins terms, phrases or (a OR b) groups", 0),
+        ("a NEAR (b c)", "NEAR joins terms, phrases or (a OR b) groups", 2),
+        ("a NEAR -b", "unexpected '-'", 7),
+        ("a NEAR b NEAR c", "NEAR joins two sides only; combine with AND", 9),
+        ('x ="b', "unterminated quote", 3),
+    ],
+)
+def test_near_and_case_errors(query: str, message: str, position: int) -> None:
+    with pytest.raises(QueryError) as info:
+        parse_query(query)
+    assert (info.value.message, info.value.position) == (message, position)
+
+
+def test_near_and_case_terms() -> None:
+    q = parse_query("=R1 NEAR/3 (model OR AI) -Rivian")
+    assert q.terms == ("=R1", "model", "AI")
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "expected"),
+    [
+        ("R1 and r1", ["=R1"], [(0, 2)]),
+        ("r1 and R1", ["=R1", "and"], [(3, 6), (7, 9)]),
+        ("Ｒ１ r1", ["=R1"], [(0, 2)]),
+        ("DeepSeek-R1 r1", ["deepseek", "=R1"], [(0, 8), (9, 11)]),
+        ("Janus  Pro, janus pro", ["=Janus Pro"], [(0, 10)]),
+    ],
+)
+def test_find_spans_case_sensitive(
+    text: str, terms: list[str], expected: list[tuple[int, int]]
+) -> None:
+    assert find_spans(text, terms) == expected
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

@@ -141,6 +141,15 @@ async def test_history_without_daily_file_comes_from_the_rows():
             "quotes.csv:3: second row for NVDA",
         ),
         ("", "quotes.csv:1: empty file"),
+        ("time,symbol,price,prev_close\n", "quotes.csv: no rows, only a header"),
+        (
+            "time,symbol,price,prev_close,shares\n2025-01-27T14:35:00Z,NVDA,1,1,0\n",
+            "quotes.csv:2: shares 0 is not positive",
+        ),
+        (
+            "time,symbol,price,prev_close,shares\n2025-01-27T14:35:00Z,NVDA,1,1,many\n",
+            "quotes.csv:2: shares 'many' is not a number",
+        ),
     ],
 )
 def test_bad_files_name_file_and_line(tmp_path, text, message):
@@ -228,3 +237,24 @@ def test_history_before_start_keeps_clock_aware():
     assert rec.clock.now() == utc(30, 0)
     assert rec.source_status().status is Status.OK
     assert timedelta(0) == rec.clock.now() - utc(30, 0)
+
+
+def test_shares_column_gives_shares_outstanding(tmp_path):
+    path = write(
+        tmp_path,
+        "time,symbol,price,prev_close,shares\n"
+        "2025-01-27T21:00:00Z,NVDA,118.42,142.62,24300000000\n"
+        "2025-01-27T21:00:00Z,^SOX,4853.24,5341.94,\n",
+    )
+    batch = RecordedQuotes(path).latest_at(utc(27, 21))
+    assert batch.quotes["NVDA"].shares_outstanding == 24_300_000_000
+    assert batch.quotes["^SOX"].shares_outstanding is None
+
+
+def test_the_demo_states_nvdas_market_value_lost_on_the_deepseek_monday():
+    from monitor.rules.context import market_value_change
+
+    demo = Path(__file__).parents[1] / "monitor" / "demo" / "quotes.csv"
+    close = RecordedQuotes(demo).latest_at(utc(27, 21)).quotes["NVDA"]
+    assert (close.price, close.prev_close) == (118.42, 142.62)
+    assert market_value_change(close) == "NVDA lost $588B of market value"

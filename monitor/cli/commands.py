@@ -276,6 +276,7 @@ async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> 
 
 
 def _run_async(coro: Any) -> int:
+    from monitor.quotes.recorded import RecordedQuotesError
     from monitor.store import StoreLocked
 
     try:
@@ -283,6 +284,9 @@ def _run_async(coro: Any) -> int:
     except StoreLocked as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FATAL
+    except RecordedQuotesError as exc:  # quote_source names a bad recorded CSV
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 

@@ -3,7 +3,7 @@
 File format (UTF-8, one header line; blank lines and lines starting with ``#`` are
 skipped; no quoted line breaks)::
 
-    time,symbol,price,prev_close[,open,high,low,volume,currency,name,source]
+    time,symbol,price,prev_close[,open,high,low,volume,currency,name,shares,source]
 
 - ``time``: ISO-8601 with a UTC offset (``2025-01-27T14:30:00+00:00`` or ``...Z``);
   naive times are rejected.  Each row is the quote as known at ``time``.
@@ -11,6 +11,8 @@ skipped; no quoted line breaks)::
 - ``open``/``high``/``low``/``volume``: the day's values so far; may be empty.
 - ``currency`` (e.g. ``USD``, ``CNY``, ``GBp``) and ``name`` (shown, and used for the
   ST rule of A-share limits); ``source`` is a free provenance note, ignored.
+- ``shares``: shares outstanding (> 0, may be empty), so an alert can state the market
+  value gained or lost ("NVDA lost $588B of market value").
   Any other column is an error, so a typo (``prevclose``) cannot silently drop data.
 - Rows sharing a ``time`` form one batch, delivered together.  Rows may come in any
   order; they are sorted by time.  Two rows for one symbol at one time are an error.
@@ -36,7 +38,7 @@ from monitor.clock import ManualClock
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 
 REQUIRED = ("time", "symbol", "price", "prev_close")
-OPTIONAL = ("open", "high", "low", "volume", "currency", "name", "source")
+OPTIONAL = ("open", "high", "low", "volume", "currency", "name", "shares", "source")
 DAILY_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "volume")
 #: With skip_closed, the longest real pause for a gap that spanned closed markets.
 MAX_SKIP_PAUSE = 2.0
@@ -58,6 +60,7 @@ class Row:
     volume: float | None = None
     currency: str | None = None
     name: str | None = None
+    shares: float | None = None
     line: int = 0
 
 
@@ -135,6 +138,9 @@ def _row(path: Path, line: int, cells: dict[str, str]) -> Row:
     symbol = cells["symbol"].strip()
     if not symbol:
         raise RecordedQuotesError(f"{path}:{line}: symbol is empty")
+    shares = _number(path, line, "shares", cells.get("shares", ""))
+    if shares is not None and shares <= 0:
+        raise RecordedQuotesError(f"{path}:{line}: shares {shares:g} is not positive")
     return Row(
         time=_time(path, line, cells["time"]),
         symbol=symbol,
@@ -146,6 +152,7 @@ def _row(path: Path, line: int, cells: dict[str, str]) -> Row:
         volume=_number(path, line, "volume", cells.get("volume", "")),
         currency=cells.get("currency", "").strip() or None,
         name=cells.get("name", "").strip() or None,
+        shares=shares,
         line=line,
     )
 
@@ -162,7 +169,7 @@ def read_rows(path: Path) -> list[Row]:
             )
         rows.append(_row(path, line, dict(zip(columns, cells, strict=True))))
     if not rows:
-        raise RecordedQuotesError(f"{path}:1: no rows")
+        raise RecordedQuotesError(f"{path}: no rows, only a header")
     rows.sort(key=lambda r: r.time)
     return rows
 
@@ -325,6 +332,7 @@ class RecordedQuotes:
             status=Status.OK,
             name=row.name,
             intraday=series.intraday(i),
+            shares_outstanding=row.shares,
         )
 
     # ---- QuoteSource -------------------------------------------------------------
