@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock, ManualClock, WallClock
-from monitor.config import Config, LoadedConfig, load_config_file
+from monitor.config import Config, LoadedConfig, Settings, load_config_file
 from monitor.model import (
     Alert,
     AlertEvent,
@@ -157,7 +157,9 @@ class Engine:
         self.loaded = loaded
         self._apply_config(loaded.config)
         self._reschedule()
-        self._emit(RulesEvent(tuple(self.rule_states())))
+        # the rebuilt rules know their state but not their values: evaluate them on the
+        # quotes and headlines at hand, so the screen shows true values at once
+        await self._evaluate_rules()
         return None
 
     @property
@@ -167,6 +169,11 @@ class Engine:
     @property
     def config_source(self) -> str:
         return self.loaded.source
+
+    @property
+    def app_settings(self) -> Settings:
+        """The config's [settings] table (theme, keys) for the app."""
+        return self.loaded.config.settings
 
     # ---- events --------------------------------------------------------------------
 

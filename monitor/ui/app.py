@@ -303,7 +303,7 @@ class MonitorApp(App[None]):
 
     def _apply_config_look(self, engine: EngineAPI) -> None:
         """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
-        settings = engine.config.settings
+        settings = engine.app_settings
         if settings.keys:
             self.keymap = self._apply_keys(settings.keys)
         if not self._explicit_theme:

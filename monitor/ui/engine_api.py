@@ -15,7 +15,7 @@ from monitor.clock import Clock
 from monitor.model import Alert, DailyBar, Event, Headline, Quote, RuleState, SourceStatus
 
 if TYPE_CHECKING:  # pydantic stays off the app's start-up path
-    from monitor.config import Config
+    from monitor.config import Settings
 
 
 class EngineAPI(Protocol):
@@ -28,13 +28,15 @@ class EngineAPI(Protocol):
     desktop_status: tuple[bool | None, str]
     #: watchlist groups in file order: group name -> symbols
     groups: Mapping[str, list[str]]
-    #: the config in force (theme, keys and the news query are read from it)
-    config: Config
 
     @property
     def config_path(self) -> Path: ...
     @property
     def config_source(self) -> str: ...
+    @property
+    def app_settings(self) -> Settings:
+        """The config's [settings] table: the app reads its theme and keys."""
+        ...
 
     # lifecycle and control
     def subscribe(self, callback: Callable[[Event], None]) -> None: ...

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import ManualClock
-from monitor.config import Config, parse_config_text
+from monitor.config import Settings, parse_config_text
 from monitor.model import (
     Alert,
     DailyBar,
@@ -174,9 +174,9 @@ class FakeEngine:
             "Crypto": ["BTC-USD"],
         }
         self.news_query = "DeepSeek"
-        self.config: Config = parse_config_text(
+        self.app_settings: Settings = parse_config_text(
             '[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n', self.config_path
-        )
+        ).settings
         self.is_replay = replay
         self.paused = False
         self.desktop_status: tuple[bool | None, str] = (False, "no D-Bus session")
