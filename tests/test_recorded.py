@@ -252,7 +252,7 @@ def test_shares_column_gives_shares_outstanding(tmp_path):
 
 
 def test_the_demo_states_nvdas_market_value_lost_on_the_deepseek_monday():
-    from monitor.rules.context import market_value_change
+    from monitor.rules.message import market_value_change
 
     demo = Path(__file__).parents[1] / "monitor" / "demo" / "quotes.csv"
     close = RecordedQuotes(demo).latest_at(utc(27, 21)).quotes["NVDA"]
