@@ -7,15 +7,19 @@ the person watching, not a storm of toasts).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 
 from monitor.model import Alert, Severity
 
 #: alerts arriving within this long of each other are toasted together
 TOAST_GATHER_SECONDS = 0.05
+#: ... but a steady stream is shown at least this often
+TOAST_GATHER_MOST = 0.5
 #: this many alerts at once make one summary toast
 STORM_TOASTS = 3
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
@@ -36,11 +40,20 @@ class Toaster:
         self.app = app
         self._pending: list[Alert] = []
         self._notices: set[str] = set()
+        self._timer: Timer | None = None
+        self._first_at = 0.0
 
     def alert(self, alert: Alert) -> None:
+        """Gather: each alert waits for the next for a moment (a busy screen takes a while
+        to hand over the alerts of one batch), never longer than TOAST_GATHER_MOST."""
+        now = time.monotonic()
+        if not self._pending:
+            self._first_at = now
         self._pending.append(alert)
-        if len(self._pending) == 1:
-            self.app.set_timer(TOAST_GATHER_SECONDS, self._flush)
+        if self._timer is not None:
+            self._timer.stop()
+        wait = min(TOAST_GATHER_SECONDS, max(0.0, self._first_at + TOAST_GATHER_MOST - now))
+        self._timer = self.app.set_timer(wait, self._flush)
 
     def notice(self, message: str, severity: str) -> None:
         """An engine notice, shown once per session however often it is sent."""
@@ -50,6 +63,7 @@ class Toaster:
         self.app.notify(message, severity=toast_severity(severity), markup=False, timeout=10)
 
     def _flush(self) -> None:
+        self._timer = None
         alerts, self._pending = self._pending, []
         if not alerts:
             return
