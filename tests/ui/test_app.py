@@ -541,9 +541,8 @@ async def test_unusable_quotes_say_why(status_word: str) -> None:
         await ready(pilot, app)
         quote = Quote("NVDA", status=Status(status_word), as_of=NOW)
         engine.emit(QuotesEvent(QuoteBatch(NOW, {"NVDA": quote})))
-        await pilot.pause(0.05)
         table = app.watchlist.table
-        assert table.get_cell("AI\x1fNVDA", "age").plain.startswith("⚠")
+        await wait_for(pilot, lambda: table.get_cell("AI\x1fNVDA", "age").plain.startswith("⚠"))
         assert table.get_cell("AI\x1fNVDA", "last").plain == "—"
 
 

@@ -17,14 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from monitor.formatting import headline_time
 from monitor.model import Headline
 from monitor.query import Query
 from monitor.ui.messages import HeadlinesArrived
-from monitor.ui.widgets import headline_filter
+from monitor.ui.widgets.headline_filter import FilterBox
 from monitor.ui.widgets.headline_rows import (
     FIXED_WIDTHS,
     RowLook,
@@ -36,8 +35,6 @@ from monitor.ui.widgets.panes import Pane
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
 
-#: Wait this long after the last keystroke before asking the store (FTS) again.
-FILTER_DEBOUNCE = 0.2
 #: topic matches kept on screen (as many stories that do not match, for `*`); the rest
 #: of the history is reached with the `/` filter
 MAX_SHOWN = 300
@@ -76,11 +73,10 @@ class HeadlinesPane(Pane):
         self.filter_error: str | None = None
         #: the filter text the rows (or the error) on screen answer
         self.answered = ""
-        self._debounce: Timer | None = None
         self._loaded = False
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder='filter: words, "phrase", a OR b, -not …', id="headline-filter")
+        yield FilterBox()
         yield DataTable(id="headline-table", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
@@ -94,6 +90,7 @@ class HeadlinesPane(Pane):
 
     async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
         await super().attach(engine, tz)
+        self.filter_box.engine = engine
         self.show(await engine.recent_headlines())
 
     def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
@@ -127,7 +124,7 @@ class HeadlinesPane(Pane):
             self._note_unread(headline)
         self._trim()
         if self.results is not None:
-            self._schedule_search()  # the filter decides what it shows
+            self.filter_box.again()  # the filter decides what it shows
         elif any(self._wanted(h) for h in fresh) or not self.order:
             self._rebuild()  # a new story takes its place in the order
         else:
@@ -310,63 +307,30 @@ class HeadlinesPane(Pane):
 
     # ---- filter ------------------------------------------------------------------
 
+    @property
+    def filter_box(self) -> FilterBox:
+        return self.query_one(FilterBox)
+
     def start_filter(self) -> None:
-        box = self.query_one(Input)
-        box.add_class("-active")
-        box.focus()
+        self.filter_box.open()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one(Input)
-        box.value = ""
-        box.remove_class("-active")
+        self.filter_box.close()
         self.table.focus()
-        self._set_filter("")
-
-    @on(Input.Changed, "#headline-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        # one keystroke only re-arms a timer; the search runs when typing pauses
-        event.stop()
-        self._set_filter(event.value.strip())
 
     @on(Input.Submitted, "#headline-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.table.focus()
 
-    def _set_filter(self, text: str) -> None:
-        if text == self.filter_text:
-            return
-        self.filter_text = text
-        if not text:  # back to the live view: nothing to ask the store
-            self.filter_query = self.filter_error = self.results = None
-            self.answered = ""
-            self._rebuild()
-            return
-        self._schedule_search()
-
-    def _schedule_search(self, delay: float = FILTER_DEBOUNCE) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(delay, self._search)
-
-    def _search(self) -> None:
-        self._debounce = None
-        if self.engine is None or not self.filter_text:
-            return
-        query, error = headline_filter.parse_filter(self.filter_text)
-        self.filter_error = error
-        if query is None:  # say what is wrong, keep the rows of the last good filter
-            self.answered = self.filter_text
+    def on_filter_box_answered(self, message: FilterBox.Answered) -> None:
+        answer = message.answer
+        self.filter_text, self.filter_error = answer.text, answer.error
+        self.answered = answer.text
+        if answer.error is not None:  # say what is wrong, keep the last good rows
             self._update_title()
             return
-        self.filter_query = query
-        self._run_search(query)
-
-    @work(exclusive=True, group="headline-search", exit_on_error=False)
-    async def _run_search(self, query: Query) -> None:
-        assert self.engine is not None
-        found = await headline_filter.search(self.engine, query)
-        if query is self.filter_query:  # else typing moved on: a newer search will answer
-            self.results = {h.story: h for h in found}
-            self.answered = query.source
-            self._rebuild()
+        self.filter_query = answer.query
+        found = answer.results
+        self.results = None if found is None else {h.story: h for h in found}
+        self._rebuild()
