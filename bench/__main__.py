@@ -33,6 +33,7 @@ BENCHMARKS = {
     "alerts": "bench.alerts",
     "search": "bench.search",
     "newsboat": "bench.newsboat",
+    "stream": "bench.stream",
 }
 #: a benchmark that takes longer than this is broken (the whole run must stay < 10 min)
 TIMEOUT = 300

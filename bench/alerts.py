@@ -89,7 +89,7 @@ async def _measure(batches: int) -> tuple[list[float], list[float], int]:
         clock = ManualClock(BASE_TIME + timedelta(hours=3))  # 10:00 in New York
         engine = Engine(loaded, clock=clock, quote_source=_NoSource(), notify=True)
         recorder = _Recorder()
-        engine._dispatcher = recorder  # the notifier boundary being timed
+        engine.alerting.dispatcher = recorder  # the notifier boundary being timed
         await engine.open()
         latencies, whole, fired = [], [], 0
         try:

@@ -150,7 +150,7 @@ async def _headline(engine: Any, clock: Any, rng: random.Random, tick: int) -> f
         published=now - timedelta(seconds=5),
     )
     start = time.perf_counter()
-    items = engine.ingest.process([entry])
+    items = engine.news.ingest.process([entry])
     stored = await engine.store.write(lambda s: s.add_entries(items, now=now))
-    await engine._after_news(stored.headlines if stored else [])  # as a news poll does
+    await engine.news.after_news(stored.headlines if stored else [])  # as a news poll does
     return (time.perf_counter() - start) * 1000

@@ -114,7 +114,7 @@ async def _simulate(
     samples: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
         for _ in range(200):
-            if engine._scheduler is not None:
+            if engine.schedule.scheduler is not None:
                 break
             await pilot.pause(0.05)
         engine.pause()  # the benchmark drives the polls itself, on the manual clock

@@ -9,287 +9,66 @@ Search order (the first that applies wins; a path given explicitly must exist):
 5. the bundled default (``config/watchlist.toml`` in the source tree, shipped in the
    wheel as ``monitor/_bundled_config/``)
 
-The schema forbids unknown keys and documents every field; ``reference_markdown()``
-renders it for the README (``python -m monitor.config`` prints it).  Nothing here
-imports textual; the query and rule languages are imported lazily, inside validators.
+The sections live in ``monitor.config_schema`` and the value types in
+``monitor.config_values``; this module joins them into the whole file (``Config``).  The
+schema forbids unknown keys and documents every field; ``reference_markdown()`` renders
+it for the README (``python -m monitor.config`` prints it).  Nothing here imports
+textual; the query and rule languages are imported lazily, inside validators.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import platformdirs
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from monitor import paths
+import monitor
 from monitor.config_errors import ConfigError, LocatedError, schema_error, toml_error
-from monitor.config_values import (
-    AtLeast,
-    QuietHours,
-    Symbol,
-    TypeName,
-    check_key,
-    check_query,
-    check_quote_source,
-    default_text,
-    existing_file,
-    http_url,
-    parse_quiet_hours,
-    parse_rule_text,
-    resolve_path,
-    rule_quiet_hours,
-    rule_symbols,
-    type_text,
+from monitor.config_schema import (
+    MODEL,
+    CommandNotify,
+    Feed,
+    Name,
+    News,
+    NotifySettings,
+    ReplaySettings,
+    Rule,
+    Settings,
+    WebhookNotify,
 )
+from monitor.config_values import Symbol, default_text, type_text
 from monitor.text import one_line
+
+__all__ = [
+    "CommandNotify",
+    "Config",
+    "ConfigError",
+    "Feed",
+    "LoadedConfig",
+    "News",
+    "NotifySettings",
+    "ReplaySettings",
+    "Rule",
+    "Settings",
+    "WebhookNotify",
+    "find_config",
+    "load_config",
+    "load_config_file",
+    "parse_config_text",
+    "reference_markdown",
+]
 
 APP_NAME = "monitor"
 CONFIG_FILENAME = "watchlist.toml"
 ENV_VAR = "MONITOR_CONFIG"
-
-Channel = Literal["terminal", "desktop", "command", "webhook"]
-Severity = Literal["info", "warning", "critical"]
-
-
-_Model = ConfigDict(extra="forbid", use_attribute_docstrings=True)
-
-# Names are shown on the terminal (status bar, panes, notifications): no escape
-# sequences, control characters or bidi overrides may hide in them.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _plain_name(value: str) -> str:
-    if _UNPRINTABLE.search(value):
-        raise ValueError("must not contain control characters, escape sequences or bidi marks")
-    return value
-
-
-Name = Annotated[str, Field(min_length=1), AfterValidator(_plain_name)]
-
-
-# ---- sections ------------------------------------------------------------------------
-
-
-class ReplaySettings(BaseModel):
-    """How a recorded quotes CSV is played back (`quote_source` is a file)."""
-
-    model_config = _Model
-
-    speed: float = Field(60.0, gt=0)
-    """Recorded seconds played per real second (60 = one recorded minute a second)."""
-    start: AwareDatetime | None = None
-    """Where playback begins, an ISO-8601 date-time with offset; earlier rows load at
-    once as history. None: from the first row."""
-    skip_closed: bool = True
-    """Jump over stretches when the market is closed instead of playing them in real
-    time."""
-
-
-class Settings(BaseModel):
-    """Polling, sources, storage and defaults for every rule."""
-
-    model_config = _Model
-
-    news_every: Annotated[timedelta, AtLeast(timedelta(seconds=10))] = timedelta(minutes=2)
-    """How often each feed is polled (a feed's own `every` overrides it); at least 10s."""
-    quotes_every: Annotated[timedelta, AtLeast(timedelta(seconds=5))] = timedelta(seconds=30)
-    """How often quotes are refreshed; at least 5s."""
-    quote_source: Annotated[
-        Literal["yfinance"] | Path,
-        PlainValidator(check_quote_source),
-        TypeName('"yfinance" | path'),
-    ] = "yfinance"
-    """"yfinance" for live quotes, or the path of a recorded quotes CSV to replay
-    (relative to this file; it must exist)."""
-    database: Annotated[Path | None, PlainValidator(resolve_path), TypeName("path")] = None
-    """SQLite file for headlines, quotes and alerts (relative to this file). None: the
-    user data dir, e.g. ~/.local/share/monitor/monitor.db."""
-    notify: list[Channel] = Field(default_factory=lambda: ["terminal", "desktop"])
-    """Default notification channels of every rule: "terminal", "desktop", "command"
-    (needs [notify.command]) and "webhook" (needs [notify.webhook])."""
-    quiet_hours: Annotated[
-        QuietHours | None, PlainValidator(parse_quiet_hours), TypeName("time range")
-    ] = None
-    """Local-time window such as "22:00-07:00" (may span midnight) in which alerts
-    are not pushed to the desktop, a command or a webhook. None: never."""
-    theme: str = "textual-dark"
-    """Textual theme of the app (e.g. "textual-dark", "nord", "gruvbox")."""
-    keys: dict[str, Annotated[str, PlainValidator(check_key), TypeName("key")]] = Field(
-        default_factory=dict
-    )
-    """Key remapping as action = key, e.g. refresh = "ctrl+r" (the app checks the action
-    names)."""
-    max_feed_mb: float = Field(10.0, gt=0)
-    """Largest feed response accepted, in megabytes (protects against huge or endless
-    bodies)."""
-    feed_timeout: Annotated[timedelta, AtLeast(timedelta(seconds=1))] = timedelta(seconds=30)
-    """Total deadline for one feed fetch (connect, redirects and body)."""
-    allow_private_redirects: bool = False
-    """Let a feed on a public address redirect to a loopback, link-local or private
-    address (normally refused: a hostile feed could probe your own network)."""
-    history: Annotated[Path | None, PlainValidator(existing_file), TypeName("path")] = None
-    """Optional daily-closes CSV (date,symbol,open,high,low,close,volume) giving replay
-    context such as volume ratios and "largest drop since" (relative to this file)."""
-    replay: ReplaySettings = Field(default_factory=ReplaySettings)
-    """Playback of a recorded quote source: see [settings.replay]."""
-
-    def database_path(self) -> Path:
-        """Where the SQLite file lives (the user data dir unless `database` is set)."""
-        return self.database if self.database is not None else paths.default_database()
-
-    def recorded_quotes(self) -> Path | None:
-        """The recorded quotes CSV, or None when quotes are live from yfinance."""
-        return None if self.quote_source == "yfinance" else Path(self.quote_source)
-
-
-class CommandNotify(BaseModel):
-    """Run a program for each alert (argv, never through a shell)."""
-
-    model_config = _Model
-
-    argv: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
-    """The program and its arguments, e.g. ["notify-send", "monitor"]."""
-    timeout: Annotated[timedelta, AtLeast()] = timedelta(seconds=10)
-    """How long the program may run before it is killed."""
-
-
-class WebhookNotify(BaseModel):
-    """POST each alert to a URL."""
-
-    model_config = _Model
-
-    url: Annotated[str, PlainValidator(lambda v: http_url(v, "webhook URL")), TypeName("url")]
-    """The http(s) URL to POST to."""
-    timeout: Annotated[timedelta, AtLeast()] = timedelta(seconds=10)
-    """Deadline for each attempt."""
-    retries: int = Field(3, ge=0)
-    """Further attempts after a failed one."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra HTTP headers, e.g. Authorization = "Bearer ..."."""
-
-
-class NotifySettings(BaseModel):
-    """Settings of the channels that need them."""
-
-    model_config = _Model
-
-    command: CommandNotify | None = None
-    """[notify.command]: needed by rules that notify "command"."""
-    webhook: WebhookNotify | None = None
-    """[notify.webhook]: needed by rules that notify "webhook"."""
-
-
-class Feed(BaseModel):
-    """One RSS or Atom feed."""
-
-    model_config = _Model
-
-    name: Name
-    """Unique name, shown as the headline's feed and in source status."""
-    url: Annotated[str, PlainValidator(lambda v: http_url(v, "feed URL")), TypeName("url")]
-    """The feed's http(s) URL."""
-    every: Annotated[timedelta, AtLeast(timedelta(seconds=10))] | None = None
-    """Poll interval for this feed. None: [settings] news_every."""
-    enabled: bool = True
-    """false keeps the feed in the file without polling it."""
-    query: Annotated[str | None, PlainValidator(check_query), TypeName("query")] = None
-    """A topic query used for this feed instead of [news] query ("" shows everything)."""
-
-
-class News(BaseModel):
-    """Which headlines are shown, and from where."""
-
-    model_config = _Model
-
-    query: Annotated[str, PlainValidator(check_query), TypeName("query")] = ""
-    """Topic query a headline must match: words, "quoted phrases", OR, AND, NOT and
-    parentheses, e.g. 'DeepSeek OR "Liang Wenfeng"'. "": every headline."""
-    feeds: list[Feed] = Field(default_factory=list)
-    """The feeds to poll: see [[news.feeds]]."""
-
-
-class Rule(BaseModel):
-    """One alert rule: a condition in the rule language and how to notify."""
-
-    model_config = _Model
-
-    name: Name
-    """Unique name, shown in alerts and used by snooze/mute."""
-    when: Annotated[str, Field(min_length=1), TypeName("rule")]
-    """The condition, e.g. "^SOX day% <= -5" or 'news "DeepSeek" count >= 5 within 30m'."""
-    notify: list[Channel] | None = None
-    """Channels for this rule. None: [settings] notify."""
-    cooldown: Annotated[timedelta, AtLeast()] = timedelta(minutes=30)
-    """Least time between two alerts of this rule."""
-    once: Literal["day"] | None = None
-    """"day": fire at most once a day. None: no such limit."""
-    levels: list[float] | None = Field(None, min_length=1)
-    """Escalation thresholds, in order of severity (e.g. [-5, -7.5, -10]); crossing each
-    further level fires again. None: just the threshold in `when`."""
-    severity: Severity = "warning"
-    """"info", "warning" or "critical"."""
-    quiet_hours: Annotated[
-        QuietHours | Literal["off"] | None,
-        PlainValidator(rule_quiet_hours),
-        TypeName("time range"),
-    ] = None
-    """Quiet hours for this rule ("22:00-07:00"; "off" or "" for none). None: [settings]
-    quiet_hours."""
-    allow_stale: bool = False
-    """Evaluate even on stale or closed-session quotes (normally such rules wait)."""
-    enabled: bool = True
-    """false keeps the rule in the file without evaluating it."""
-    hysteresis: float | None = Field(None, ge=0)
-    """How far the value must move back past the threshold before the rule re-arms.
-    None: the rule engine's default."""
-
-    _parsed: Any = PrivateAttr(default=None)
-    _symbols: tuple[str, ...] = PrivateAttr(default=())
-
-    @field_validator("levels")
-    @classmethod
-    def _monotonic(cls, levels: list[float] | None) -> list[float] | None:
-        if levels and len(levels) > 1:
-            steps = [b - a for a, b in zip(levels, levels[1:], strict=False)]
-            if not (all(s > 0 for s in steps) or all(s < 0 for s in steps)):
-                raise ValueError(f"levels must rise or fall steadily, got {levels}")
-        return levels
-
-    @model_validator(mode="after")
-    def _parse_when(self) -> Rule:
-        self._parsed = parse_rule_text(self.when)
-        self._symbols = rule_symbols(self._parsed)
-        return self
-
-    @property
-    def parsed(self) -> Any:
-        """The rule as parsed by ``monitor.rules.parser.parse_rule``."""
-        return self._parsed
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        """Symbols the condition reads."""
-        return self._symbols
-
 
 GroupName = Name
 AliasName = Annotated[str, Field(min_length=1)]
@@ -298,7 +77,7 @@ AliasName = Annotated[str, Field(min_length=1)]
 class Config(BaseModel):
     """The whole watchlist file."""
 
-    model_config = _Model
+    model_config = MODEL
 
     settings: Settings = Field(default_factory=Settings)
     """[settings]: polling, sources, storage and rule defaults."""
@@ -338,7 +117,7 @@ class Config(BaseModel):
         return self
 
     def _check_channels(self) -> None:
-        def check(channels: list[str], loc: tuple[str | int, ...], inherited: bool) -> None:
+        def check(channels: Sequence[str], loc: tuple[str | int, ...], inherited: bool) -> None:
             for channel in ("command", "webhook"):
                 if channel in channels and getattr(self.notify, channel) is None:
                     origin = " (from [settings] notify)" if inherited else ""
@@ -350,11 +129,11 @@ class Config(BaseModel):
 
         check(self.settings.notify, ("settings", "notify"), False)
         for index, rule in enumerate(self.alerts):
-            inherited = rule.notify is None
+            own = rule.notify
             check(
-                self.settings.notify if inherited else rule.notify,
+                self.settings.notify if own is None else own,
                 ("alerts", index, "notify"),
-                inherited,
+                own is None,
             )
 
     def _check_aliases(self) -> None:
@@ -388,24 +167,9 @@ class Config(BaseModel):
                 return feed
         raise KeyError(name)
 
-    def feed_query(self, feed: Feed | str) -> str:
-        """The query a feed's headlines must match: its own, else [news] query."""
-        feed = self.feed(feed) if isinstance(feed, str) else feed
-        return self.news.query if feed.query is None else feed.query
-
     def feed_every(self, feed: Feed) -> timedelta:
         """A feed's poll interval: its own `every`, else [settings] news_every."""
         return feed.every or self.settings.news_every
-
-    def rule_notify(self, rule: Rule) -> list[str]:
-        """A rule's channels: its own `notify`, else [settings] notify."""
-        return list(self.settings.notify if rule.notify is None else rule.notify)
-
-    def rule_quiet_hours(self, rule: Rule) -> QuietHours | None:
-        """A rule's quiet hours: its own ("off" = none), else [settings] quiet_hours."""
-        if rule.quiet_hours == "off":
-            return None
-        return rule.quiet_hours or self.settings.quiet_hours
 
 
 def _unique(names: list[str], loc: tuple[str | int, ...], what: str) -> None:
@@ -432,8 +196,6 @@ class LoadedConfig:
 
 def bundled_config_dir() -> Path:
     """The shipped config/ directory: inside the installed package, else the checkout's."""
-    import monitor
-
     installed = Path(monitor.__file__).parent / "_bundled_config"
     return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "config"
 

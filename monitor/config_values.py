@@ -1,8 +1,8 @@
 """Value types of the watchlist file: durations, symbols, quiet hours, paths, URLs.
 
 Each is a plain function or marker used inside ``Annotated[...]`` in monitor.config, so
-the schema reads as a list of fields.  The query and rule languages are imported lazily
-(only a file that uses them pays for them).
+the schema reads as a list of fields.  The rule language is imported lazily (it sits a
+layer above the config).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, PlainValidator, ValidationInfo
 from pydantic_core import core_schema
 
 from monitor.config_errors import ExpressionError, LocatedError
 from monitor.durations import DurationError, format_duration, parse_duration
+from monitor.query import QueryError, parse_query
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,6 @@ def rule_quiet_hours(value: Any) -> QuietHours | Literal["off"]:
 
 
 def http_url(value: Any, what: str) -> str:
-    from urllib.parse import urlsplit
-
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a string, got {value!r}")
     url = value.strip()
@@ -173,8 +173,6 @@ def check_query(value: Any) -> str:
         raise ValueError(f"expected a query string, got {value!r}")
     if not value.strip():
         return value
-    from monitor.query import QueryError, parse_query  # lazy: keeps config light
-
     try:
         parse_query(value)
     except QueryError as err:
@@ -190,7 +188,9 @@ def check_key(value: Any) -> str:
 
 def parse_rule_text(text: str) -> Any:
     """Parse a rule's `when` with the rule language (the error shows the column)."""
-    from monitor.rules.parser import RuleSyntaxError, parse_rule  # lazy, as above
+    # Deferred: the rule language sits a layer above the config (rules -> config), so
+    # the config reaches it only here, when a file has [[alerts]] to check.
+    from monitor.rules.parser import RuleSyntaxError, parse_rule
 
     try:
         parsed = parse_rule(text)

@@ -27,7 +27,7 @@ from monitor.config import (
     parse_config_text,
     reference_markdown,
 )
-from monitor.config_errors import key_lines, line_of
+from monitor.config_lines import key_lines, line_of
 from monitor.config_values import QuietHours, normalize_symbol, parse_quiet_hours
 from monitor.durations import DurationError, format_duration, parse_duration
 
@@ -218,15 +218,6 @@ def test_alias_may_name_a_symbol_only_rules_read() -> None:
     assert config.aliases == {"TSM": ["TSMC", "台积电"], "NVDA": ["Nvidia"]}
 
 
-def test_feed_query_falls_back_to_global() -> None:
-    text = BASE.replace(
-        'url = "https://cnbc.example/rss"', 'url = "https://cnbc.example/rss"\nquery = "Nvidia"'
-    )
-    config = parse(text)
-    assert config.feed_query(config.news.feeds[0]) == 'DeepSeek OR "Liang Wenfeng"'
-    assert config.feed_query("CNBC") == "Nvidia"
-
-
 def test_rule_options() -> None:
     text = BASE.replace('news_every = "2m"', 'news_every = "2m"\nquiet_hours = "22:00-07:00"')
     text += (
@@ -240,9 +231,9 @@ def test_rule_options() -> None:
     assert sox.levels == [-5, -7.5, -10] and sox.severity == "critical" and sox.once == "day"
     assert sox.cooldown == timedelta(hours=1) and sox.hysteresis == 0.5
     assert sox.allow_stale and not sox.enabled and sox.notify == ["terminal"]
-    assert config.rule_quiet_hours(sox) == QuietHours(time(22), time(7))
-    assert config.rule_quiet_hours(owl) is None and config.rule_quiet_hours(own) is None
-    assert str(owl.quiet_hours) == "off"
+    assert config.settings.quiet_hours == QuietHours(time(22), time(7))
+    assert sox.quiet_hours is None  # inherits [settings] quiet_hours (the dispatcher's job)
+    assert owl.quiet_hours == own.quiet_hours == "off"
 
 
 def test_paths_resolve_beside_the_config_file(tmp_path: Path) -> None:

@@ -264,8 +264,8 @@ async def test_limit_streak_of_an_a_share_from_daily_history(tmp_path: Path) -> 
         DailyBar(date(2025, 1, 21), 12.0, 12.0, 12.0, 12.0),  # +20%: ChiNext limit
         DailyBar(date(2025, 1, 22), 14.4, 14.4, 14.4, 14.4),
     ]
-    engine._history["300766.SZ"] = bars
-    engine._quotes["300766.SZ"] = Quote(
+    engine.quote_book.history["300766.SZ"] = bars
+    engine.quote_book.latest["300766.SZ"] = Quote(
         "300766.SZ", price=17.28, prev_close=14.4, as_of=T27, currency="CNY"
     )
     assert engine.limit_streak("300766.SZ") == 3

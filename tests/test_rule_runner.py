@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.model import Alert, Headline, Quote, RuleStatus, Status
-from monitor.rules import RuleRunner, RuleSpec, RuleSyntaxError, Snapshot, parse_rule
+from monitor.rules import RuleRunner, RuleSpec, Snapshot, parse_rule
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2025, 1, 27, 10, 0, tzinfo=NY)
@@ -369,59 +369,33 @@ def test_disabled_rule_is_not_evaluated():
     assert feed.state().status is RuleStatus.DISABLED
 
 
-def test_quiet_hours_mark_the_alert():
-    feed = Feed(RuleRunner([spec("^SOX day% <= -5", quiet_hours="09:00-11:00 America/New_York")]))
-    (alert,) = feed.pct(-6)
-    assert alert.context["quiet"] is True
-    loud = Feed(RuleRunner([spec("^SOX day% <= -5", quiet_hours="22:00-07:00 America/New_York")]))
-    (alert,) = loud.pct(-6)
-    assert "quiet" not in alert.context
-
-
 # ---- specs ---------------------------------------------------------------------------
 
 
-def test_spec_from_mapping():
-    s = RuleSpec.from_mapping(
-        {
-            "name": "SOX selloff",
-            "when": "^SOX day% <= -5",
-            "cooldown": "45m",
-            "notify": "desktop",
-            "levels": [-5, -7.5],
-            "severity": "critical",
-            "once": "day",
-        }
-    )
-    assert (s.name, s.when, s.cooldown, s.notify) == (
+def test_spec_defaults_come_from_the_rule():
+    s = spec("^SOX day% <= -5", "SOX selloff", notify=["desktop"], levels=[-5, -7.5])
+    assert (s.name, s.when, s.notify, s.levels) == (
         "SOX selloff",
         "^SOX day% <= -5",
-        2700.0,
         ("desktop",),
+        (-5.0, -7.5),
     )
-    assert s.levels == (-5.0, -7.5) and s.severity == "critical" and s.once == "day"
-    assert s.rule == parse_rule("^SOX day% <= -5")
+    assert s.first_threshold == -5.0 and s.cooldown == 1800.0
 
 
 @pytest.mark.parametrize(
-    ("mapping", "error"),
+    ("when", "fields", "error"),
     [
-        ({"name": "x", "when": "^SOX dya% <= -5"}, "did you mean"),
-        ({"name": "x", "when": "^SOX day% <= -5", "levels": [-5, -4]}, "decreasing"),
-        ({"name": "x", "when": 'news "a" and NVDA day% < 1', "levels": [1]}, "single comparison"),
-        ({"name": "x", "when": "^SOX day% <= -5", "once": "week"}, "once"),
-        ({"name": "x", "when": "^SOX day% <= -5", "severity": "loud"}, "severity"),
-        ({"name": "x", "when": "^SOX day% <= -5", "cooldwn": 5}, "unknown alert key(s): cooldwn"),
-        ({"name": "x", "when": "^SOX day% <= -5", "cooldown": "soon"}, "bad duration"),
-        ({"name": "x", "when": "^SOX day% <= -5", "quiet_hours": "late"}, "quiet_hours"),
-        ({"when": "^SOX day% <= -5"}, "needs a name"),
+        ("^SOX day% <= -5", {"levels": (-5, -4)}, "decreasing"),
+        ('news "a" and NVDA day% < 1', {"levels": (1,)}, "single comparison"),
+        ("^SOX day% <= -5", {"once": "week"}, "once"),
+        ("^SOX day% <= -5", {"severity": "loud"}, "severity"),
+        ("^SOX day% <= -5", {"cooldown": -1.0}, "cooldown"),
     ],
 )
-def test_spec_errors(mapping, error):
-    with pytest.raises(ValueError) as info:
-        RuleSpec.from_mapping(mapping)
-    text = info.value.hint if isinstance(info.value, RuleSyntaxError) else str(info.value)
-    assert error in text
+def test_spec_errors(when, fields, error):
+    with pytest.raises(ValueError, match=error):
+        spec(when, "x", **fields)
 
 
 def test_duplicate_names_are_refused():

@@ -15,7 +15,7 @@ from monitor.model import MarketState, Status
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.base import QuoteSource
 from monitor.quotes.yahoo import YahooQuotes
-from monitor.quotes.yahoo_chart import failure_status, quote_from_chart, yahoo_market_state
+from monitor.quotes.yahoo_fields import failure_status, quote_from_chart, yahoo_market_state
 from tests.fake_yahoo import FakeYahoo, fake_session, reset_yfinance
 
 # Monday 2025-01-27, 15:00 in New York: the US regular session is open.

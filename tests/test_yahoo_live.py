@@ -12,7 +12,7 @@ from monitor.clock import ManualClock
 from monitor.model import MarketState, Status
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.base import QuoteSource
-from monitor.quotes.yahoo_chart import bars_from_chart, live_bars
+from monitor.quotes.yahoo_fields import bars_from_chart, live_bars
 from monitor.quotes.yahoo_live import YahooLiveQuotes
 from tests.fake_yahoo import FakeYahoo, fake_async_session, fake_session, reset_yfinance
 

@@ -1,38 +1,27 @@
 """What each CLI command does: check, once, run --headless, replay, and the app's engine.
 
-Output is plain text or one JSON object per line.  Every text printed here came
-through the sanitizer on ingest; nothing is rendered as markup.
+Output is plain text or one JSON object per line (``monitor.cli.printer``).  This module
+is imported only when a command runs (``monitor.cli.main`` keeps the start light).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import signal
 import sys
 import tempfile
-from collections import Counter
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from monitor.cli.printer import Printer
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
-from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
-from monitor.model import (
-    Alert,
-    AlertEvent,
-    Event,
-    Headline,
-    HeadlinesEvent,
-    NoticeEvent,
-    Quote,
-    QuotesEvent,
-    ReplayEndedEvent,
-    SourceEvent,
-    SourceStatus,
-    Status,
-)
+from monitor.engine import Engine, EngineSettings, build
+from monitor.model import Alert, AlertEvent, Event, SourceStatus, Status
+from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
+from monitor.store import StoreLocked
 
 EXIT_CONFIG = 2
 EXIT_FATAL = 1
@@ -54,12 +43,10 @@ def check(config_arg: str | None) -> int:
     loaded = _load(config_arg)
     if loaded is None:
         return EXIT_CONFIG
-    from monitor.settings_view import SettingsView
-
-    view = SettingsView(loaded.config)
+    view = EngineSettings.from_config(loaded.config)
     print(f"config: {loaded.path} ({loaded.source})")
-    print(f"quote source: {view.quote_source_label(loaded.path)}")
-    print(f"database: {view.database(loaded.path)}")
+    print(f"quote source: {view.quote_source_label}")
+    print(f"database: {view.database}")
     print(f"symbols ({len(view.symbols)}):")
     for group, symbols in view.groups.items():
         print(f"  {group}: {', '.join(symbols)}")
@@ -76,7 +63,7 @@ def check(config_arg: str | None) -> int:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         print(f"  {feed.name}: {feed.url}{suffix}")
-    specs = view.rule_specs()
+    specs = view.rule_specs
     print(f"rules ({len(specs)}):")
     for spec in specs:
         print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
@@ -104,16 +91,13 @@ def once(config_arg: str | None, *, as_json: bool, show_all: bool, at: str | Non
 
 
 async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: datetime | None) -> int:
-    from monitor.engine import Engine
-
     engine = Engine(loaded, notify=False)
     printer = Printer(as_json=as_json, show_all=show_all)
     try:
         await engine.open()
         headlines = await engine.poll_news(force=True)
         if engine.is_replay:
-            quotes = engine.quote_source.latest_at(at or engine.quote_source.last_time)
-            await engine.process_batch(quotes, evaluate=False)
+            await engine.show_recorded_at(at)
         else:
             await engine.poll_quotes()
         new_ids = {h.story for h in headlines if h.new}
@@ -134,7 +118,7 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
             if missing:
                 printer.source(
                     SourceStatus(
-                        engine.quote_source.name,
+                        engine.quote_source_name,
                         "quotes",
                         Status.NO_DATA,
                         error=f"not in the recorded file: {', '.join(missing)}",
@@ -156,8 +140,6 @@ def run_headless(config_arg: str | None, *, as_json: bool, show_all: bool) -> in
 
 
 async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) -> int:
-    from monitor.engine import Engine
-
     engine = Engine(loaded)
     printer = Printer(as_json=as_json, show_all=show_all)
     engine.subscribe(printer.event)
@@ -168,7 +150,7 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     try:
         await engine.start()
         printer.info(
-            f"watching {len(engine.symbols)} symbols and {len(engine.view.feeds)} feeds "
+            f"watching {len(engine.symbols)} symbols and {len(engine.settings.feeds)} feeds "
             f"(config: {loaded.path}); Ctrl-C to stop"
         )
         await stop.wait()
@@ -210,11 +192,7 @@ async def _replay(
     as_json: bool,
     notify: bool,
 ) -> int:
-    from monitor.engine import Engine
-    from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
-    from monitor.settings_view import SettingsView
-
-    view = SettingsView(loaded.config)
+    view = EngineSettings.from_config(loaded.config)
     try:
         source = RecordedQuotes(quotes, clock=None, daily_history=history)
     except RecordedQuotesError as exc:
@@ -226,7 +204,7 @@ async def _replay(
         engine = Engine(
             loaded,
             quote_source=source,
-            clock=view.replay_clock(source),
+            clock=build.replay_clock(view, source),
             recorded_feeds=news,
             database=Path(tmp) / "replay.db",
             notify=notify,
@@ -241,22 +219,20 @@ async def _replay(
         engine.subscribe(on_event)
         try:
             await engine.open()
-            await engine._load_history()
+            await engine.load_history()
             await engine.run_replay()
             states = engine.rule_states()
         finally:
             await engine.stop()
-    printer.summary(alerts, states, engine.view.rule_specs())
+    printer.summary(alerts, states, engine.settings.rule_specs)
     return 0
 
 
 # ---- the app's engine --------------------------------------------------------------
 
 
-async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> Any:
+async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> Engine:
     """Build and open the engine for the Textual app (heavy imports happen here)."""
-    from monitor.engine import Engine
-
     if demo:
         loaded = await asyncio.to_thread(
             load_config_file, DEMO_DIR / "watchlist.toml", "bundled demo"
@@ -275,10 +251,7 @@ async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> 
     return engine
 
 
-def _run_async(coro: Any) -> int:
-    from monitor.quotes.recorded import RecordedQuotesError
-    from monitor.store import StoreLocked
-
+def _run_async(coro: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(coro)
     except StoreLocked as exc:
@@ -289,112 +262,3 @@ def _run_async(coro: Any) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
-
-
-# ---- printing ----------------------------------------------------------------------
-
-
-class Printer:
-    """Prints engine events as plain lines or JSON lines (the `--json` format)."""
-
-    def __init__(
-        self, *, as_json: bool, show_all: bool, quiet_news: bool = False, out: TextIO | None = None
-    ) -> None:
-        self.as_json = as_json
-        self.show_all = show_all
-        self.quiet_news = quiet_news
-        self.out = out or sys.stdout
-        self._last_quote: dict[str, tuple[Any, ...]] = {}
-
-    def _json(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.out.flush()
-
-    def _line(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
-
-    def event(self, event: Event) -> None:
-        if isinstance(event, HeadlinesEvent):
-            for h in event.headlines:
-                self.headline(h)
-        elif isinstance(event, QuotesEvent):
-            for q in event.batch.quotes.values():
-                key = (q.price, q.status, q.error)
-                if self._last_quote.get(q.symbol) != key:
-                    self._last_quote[q.symbol] = key
-                    self.quote(q)
-        elif isinstance(event, SourceEvent):
-            self.source(event.status)
-        elif isinstance(event, AlertEvent):
-            self.alert(event.alert)
-        elif isinstance(event, NoticeEvent):
-            self.info(event.message)
-        elif isinstance(event, ReplayEndedEvent):
-            self.info(f"recording ended at {event.time.isoformat()}")
-
-    def info(self, text: str) -> None:
-        if self.as_json:
-            self._json({"type": "notice", "message": text})
-        else:
-            self._line(f"-- {text}")
-
-    def headline(self, h: Headline) -> None:
-        if self.quiet_news or (not h.matched and not self.show_all):
-            return
-        if self.as_json:
-            self._json(h.to_json())
-            return
-        outlets = f" (+{len(h.outlets) - 1} outlets)" if len(h.outlets) > 1 else ""
-        mark = "NEW " if h.new else "    "
-        syms = f" [{' '.join(h.symbols)}]" if h.symbols else ""
-        self._line(f"{mark}{utc_minute(h.published)}  {h.source}: {h.title}{outlets}{syms}")
-
-    def quote(self, q: Quote) -> None:
-        if self.as_json:
-            self._json(q.to_json())
-            return
-        if q.price is None:
-            self._line(f"{q.symbol:<10} {'—':>12}  {q.status.value}: {q.error or ''}")
-            return
-        pct = q.change_pct
-        move = percent(pct, missing="n/a")
-        why = f": {q.error}" if q.error else ""
-        status = "" if q.status == Status.OK else f"  [{q.status.value}{why}]"
-        when = f"  {utc_minute(q.as_of)}" if q.as_of else ""
-        price = f"{q.symbol:<10} {fixed(q.price):>12} {arrow(pct)} {move:>8} {q.currency or ''}"
-        self._line(f"{price}{when}{status}")
-
-    def source(self, s: SourceStatus) -> None:
-        if self.as_json:
-            self._json(s.to_json())
-            return
-        extra = f": {s.error}" if s.error else ""
-        retry = f" (next try {utc_second(s.next_try)})" if s.next_try else ""
-        detail = f" — {s.detail}" if s.detail else ""
-        self._line(f"source {s.kind} {s.name!r}: {s.status.value}{extra}{retry}{detail}")
-
-    def alert(self, a: Alert) -> None:
-        if self.as_json:
-            self._json(a.to_json())
-            return
-        self._line(f"ALERT [{a.severity}] {utc_minute(a.time)} {a.rule}: {a.message}")
-        for h in a.headlines[:3]:
-            self._line(f"      news: {h.get('source', '')}: {h.get('title', '')}")
-
-    def summary(self, alerts: list[Alert], states: list[Any], specs: list[Any]) -> None:
-        per_rule = Counter(a.rule for a in alerts)
-        never = {
-            s.name: s.why
-            for s in states
-            if s.name not in per_rule and s.why and str(s.status) == "not_evaluated"
-        }
-        counts = {spec.name: per_rule.get(spec.name, 0) for spec in specs}
-        obj = {"type": "summary", "alerts": len(alerts), "per_rule": counts, "not_evaluated": never}
-        if self.as_json:
-            self._json(obj)
-            return
-        self._line(f"summary: {len(alerts)} alerts")
-        for name, count in counts.items():
-            why = f"  (not evaluated: {never[name]})" if name in never else ""
-            self._line(f"  {name}: {count}{why}")

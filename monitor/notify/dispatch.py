@@ -5,8 +5,9 @@
   only: a pop-up at 3 a.m. is what quiet hours are for, whereas a command or webhook is
   automation the user set up to run (a phone push service has its own do-not-disturb).
   A "critical" alert breaks through.  A rule may override them (``quiet_hours_for``:
-  its own range, or "off").  Held alerts are not replayed later; they stay in the
-  alert log and the app.
+  its own ``QuietHours``, or "off"; None keeps the global ones).  The ranges come
+  parsed from the config (``monitor.config_values.QuietHours``).  Held alerts are not
+  replayed later; they stay in the alert log and the app.
 - When ``summary_threshold`` or more alerts go to one channel in one batch, that channel
   gets one summary ("7 alerts: SOX selloff -9.2%, NVDA below 120, ...") instead of a storm.
 - Sends run concurrently, each bounded by its channel's ``deadline`` (or ``timeout``);
@@ -19,51 +20,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import time, tzinfo
+from typing import Literal
 
 from monitor.clock import Clock, WallClock
+from monitor.config_values import QuietHours
 from monitor.model import Alert, Severity
 from monitor.notify.channel import DESKTOP, TERMINAL, Channel, run_bounded
 from monitor.text import one_line
 
 log = logging.getLogger(__name__)
 
-OFF = "off"
 SUMMARY_SHOWN = 3  # alerts named in a summary before the ellipsis
-_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class QuietHours:
-    """A daily local-time range; it wraps past midnight when ``start`` > ``end``."""
-
-    start: time
-    end: time
-
-    def covers(self, local: time) -> bool:
-        if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-
-def parse_quiet_hours(text: str) -> QuietHours | None:
-    """ "22:00-07:00" -> QuietHours; "off" -> None.  Raises ValueError otherwise."""
-    if text.strip().lower() == OFF:
-        return None
-    match = _RANGE.match(text)
-    if not match:
-        raise ValueError(f"quiet hours must look like 22:00-07:00 or be 'off': {text!r}")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    try:
-        start, end = time(h1, m1), time(h2, m2)
-    except ValueError as exc:
-        raise ValueError(f"quiet hours {text!r}: {exc}") from None
-    if start == end:
-        raise ValueError(f"quiet hours {text!r} start and end at the same time")
-    return QuietHours(start, end)
+#: a rule's own quiet hours: a range, "off" (none), or None (the global ones)
+QuietHoursFor = Callable[[str], QuietHours | Literal["off"] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +88,7 @@ class Dispatcher:
         self,
         channels: Mapping[str, Channel],
         *,
-        quiet_hours: str | None = None,
+        quiet_hours: QuietHours | None = None,
         clock: Clock | None = None,
         summary_threshold: int = 3,
         on_notice: Callable[[str], None] | None = None,
@@ -130,7 +102,7 @@ class Dispatcher:
         ``summary_threshold``: alerts to one channel in one batch that make a summary
         (at least 2)."""
         self.channels = dict(channels)
-        self.quiet_hours = parse_quiet_hours(quiet_hours) if quiet_hours else None
+        self.quiet_hours = quiet_hours
         self.clock = clock or WallClock()
         self.summary_threshold = max(2, summary_threshold)
         self.on_notice = on_notice
@@ -138,13 +110,12 @@ class Dispatcher:
         self.timeout = timeout
         self.quiet_channels = quiet_channels
         self._failing: set[str] = set()
-        self._bad_overrides: set[str] = set()  # rules whose quiet hours did not parse
 
     async def dispatch(
         self,
         alerts: Sequence[Alert],
         *,
-        quiet_hours_for: Callable[[str], str | None] | None = None,
+        quiet_hours_for: QuietHoursFor | None = None,
     ) -> DispatchReport:
         try:
             plan = self._plan(alerts, quiet_hours_for)
@@ -162,9 +133,7 @@ class Dispatcher:
             failed=(*plan.unknown, *(d for d in done if d.error is not None)),
         )
 
-    def _plan(
-        self, alerts: Sequence[Alert], quiet_hours_for: Callable[[str], str | None] | None
-    ) -> _Plan:
+    def _plan(self, alerts: Sequence[Alert], quiet_hours_for: QuietHoursFor | None) -> _Plan:
         plan = _Plan()
         local = self.clock.now().astimezone(self.tz).time()
         for alert in alerts:
@@ -185,26 +154,20 @@ class Dispatcher:
         channel: str,
         alert: Alert,
         local: time,
-        quiet_hours_for: Callable[[str], str | None] | None,
+        quiet_hours_for: QuietHoursFor | None,
     ) -> bool:
         if channel not in self.quiet_channels or alert.severity == Severity.CRITICAL:
             return False
         quiet = self._quiet_hours_of(alert.rule, quiet_hours_for)
-        return quiet is not None and quiet.covers(local)
+        return quiet is not None and quiet.contains(local)
 
     def _quiet_hours_of(
-        self, rule: str, quiet_hours_for: Callable[[str], str | None] | None
+        self, rule: str, quiet_hours_for: QuietHoursFor | None
     ) -> QuietHours | None:
         override = quiet_hours_for(rule) if quiet_hours_for else None
         if override is None:
             return self.quiet_hours
-        try:
-            return parse_quiet_hours(override)
-        except ValueError as exc:
-            if rule not in self._bad_overrides:  # say it once per rule
-                self._bad_overrides.add(rule)
-                self._notice(f"alert rule {rule!r}: {exc}; using the global quiet hours")
-            return self.quiet_hours
+        return None if override == "off" else override
 
     def _jobs(self, channel: str, batch: list[Alert]) -> list[Delivery]:
         if len(batch) >= self.summary_threshold:

@@ -1,11 +1,10 @@
-"""The one backoff policy of the quote sources: exponential, with jitter, on the
-source's clock.
+"""Backoff state of the quote sources, on the source's clock.
 
-Not a retry loop (``stamina``/``tenacity`` retry a call in place, sleeping between
-attempts): a poll that fails records *when the next request may be made*, and later
-polls skip the request until then.  ``Backoffs`` keeps one such state per key, so each
-failing endpoint (sign-in, batch quotes) and each failing symbol's chart waits on its
-own while the rest keep polling.
+The curve is the project's one policy (``monitor.backoff``: exponential, capped, with
+jitter); this keeps *when the next request may be made* between polls, and later polls
+skip the request until then.  ``Backoffs`` keeps one such state per key, so each failing
+endpoint (sign-in, batch quotes) and each failing symbol's chart waits on its own while
+the rest keep polling.
 """
 
 from __future__ import annotations
@@ -13,6 +12,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from monitor.backoff import Backoff as Policy
+
+#: each wait is scaled by a random factor in [0.75, 1.25]: monitors that hit the same
+#: 429 wave together do not come back together
+JITTER = 0.25
 
 
 @dataclass
@@ -27,10 +32,8 @@ class Backoff:
 
     def fail(self, now: datetime) -> datetime:
         self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
-        # Jitter spreads the retries of many monitors hitting the same 429 wave.
-        delay *= 0.75 + 0.5 * self.rng.random()
-        self.next_try = now + timedelta(seconds=delay)
+        policy = Policy(initial=self.base, maximum=self.cap, jitter=JITTER)
+        self.next_try = now + timedelta(seconds=policy.delay(self.failures, self.rng))
         return self.next_try
 
     def waiting(self, now: datetime) -> bool:

@@ -42,7 +42,7 @@ from monitor.clock import Clock
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.yahoo_base import YahooSource
-from monitor.quotes.yahoo_chart import Bar, failure_status, loose_number, quote_from_chart
+from monitor.quotes.yahoo_fields import Bar, failure_status, loose_number, quote_from_chart
 
 T = TypeVar("T")
 
@@ -149,7 +149,7 @@ class YahooQuotes(YahooSource):
         """Import and configure yfinance once per source (runs in a worker thread)."""
         with _setup_lock:
             if self._yf is None:
-                import yfinance as yf  # type: ignore[import-untyped]
+                import yfinance as yf
 
                 (self._cache_dir / "yfinance").mkdir(parents=True, exist_ok=True)
                 # One location for yfinance's tz, cookie and ISIN caches (never ~/.cache).
@@ -168,7 +168,7 @@ class YahooQuotes(YahooSource):
         yf = self._setup()
         if not fresh and symbol in self._tickers:
             return self._tickers[symbol]
-        from yfinance import cache  # type: ignore[import-untyped]
+        from yfinance import cache
 
         # The tz cache is one SQLite file: concurrent writers get "database is locked".
         with _tz_cache_lock:
@@ -215,7 +215,7 @@ class YahooQuotes(YahooSource):
     def _learn_tz(self, symbol: str, meta: Mapping[str, Any]) -> None:
         tz = meta.get("exchangeTimezoneName")
         if isinstance(tz, str) and tz != sessions.market_for(symbol).tz.key:
-            from yfinance import cache  # type: ignore[import-untyped]
+            from yfinance import cache
 
             with _tz_cache_lock:
                 cache.get_tz_cache().store(symbol, tz)

@@ -29,6 +29,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+QUERY1 = "https://query1.finance.yahoo.com"
+QUERY2 = "https://query2.finance.yahoo.com"
 #: hosts a redirect may lead to, besides the host asked
 CONSENT_HOSTS = ("guce.yahoo.com", "consent.yahoo.com")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -28,33 +28,28 @@ yfinance or pandas.
 
 from __future__ import annotations
 
-import asyncio
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote as urlquote
 
 from monitor.clock import Clock
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 from monitor.quotes.backoff import Backoff, Backoffs
 from monitor.quotes.yahoo_base import YahooSource
-from monitor.quotes.yahoo_chart import (
+from monitor.quotes.yahoo_charts import Charts, answer_problem, chart_url, clock_time
+from monitor.quotes.yahoo_fields import (
     BadField,
-    Bar,
     bars_from_chart,
-    chart_error,
-    chart_meta,
     chart_result,
     live_bar,
     loose_number,
     meta_from_quote,
     quote_from_chart,
 )
-from monitor.quotes.yahoo_http import Answer, Unreachable, YahooHttp
-from monitor.quotes.yahoo_signin import QUERY1, SignIn
+from monitor.quotes.yahoo_http import QUERY1, Answer, Unreachable, YahooHttp
+from monitor.quotes.yahoo_signin import SignIn
 
 #: symbols per quote request (Yahoo takes more; a short URL is kinder to proxies)
 CHUNK = 200
@@ -71,16 +66,6 @@ _USABLE = (Status.OK, Status.MARKET_CLOSED, Status.SUSPECT)
 _WAITING = (Status.RATE_LIMITED, Status.BACKOFF)
 #: the key of the batch quote endpoint in ``Backoffs``
 BATCH = "quote"
-
-
-def _clock_time(t: datetime | None) -> str:
-    return f"{t:%H:%M:%S}Z" if t else "later"
-
-
-def _answer_problem(answer: Answer) -> tuple[Status, str]:
-    if answer.status == 429:
-        return Status.RATE_LIMITED, "Yahoo answered 429 Too Many Requests"
-    return Status.ERROR, f"Yahoo answered HTTP {answer.status}"
 
 
 class YahooLiveQuotes(YahooSource):
@@ -110,13 +95,14 @@ class YahooLiveQuotes(YahooSource):
             self._http, signin_backoff or Backoff(base=max(300.0, 10 * quotes_every), cap=3600)
         )
         self._waits = Backoffs(self._backoff.base, self._backoff.cap, rng)
-        self._chart_every = chart_every if chart_every is not None else 20 * quotes_every
-        self._quotes_every = quotes_every
-        self._charts: dict[str, tuple[datetime, Mapping[str, Any], list[Bar]]] = {}
-        self._faults: dict[str, tuple[datetime, Quote]] = {}  # the last failed chart
-        self._gate = asyncio.Semaphore(max(1, concurrency))
+        self._charts = Charts(
+            self._http,
+            self._waits,
+            quotes_every=quotes_every,
+            chart_every=chart_every if chart_every is not None else 20 * quotes_every,
+            concurrency=concurrency,
+        )
         self._problem: str | None = None  # why this poll has no batch quote
-        self._offline = False  # a chart request of this poll got no answer at all
 
     @property
     def holds_session(self) -> bool:
@@ -134,11 +120,10 @@ class YahooLiveQuotes(YahooSource):
         wanted = list(dict.fromkeys(symbols))
         async with self._poll_lock:
             started = self._clock.now()
-            self._offline = False
             try:
                 async with self._http.open():
                     rows = await self._batch(wanted, started)
-                    await self._refresh_charts(wanted, rows, started)
+                    await self._charts.fetch(self._charts.due(wanted, rows, started), started)
                 now = self._clock.now()
                 quotes = [self._quote(s, rows, started, now) for s in wanted]
             except Exception as exc:  # noqa: BLE001 - a bug here must not stop the polling
@@ -190,7 +175,7 @@ class YahooLiveQuotes(YahooSource):
                 return None
             rows = _rows_of(answer) if answer.status == 200 else None
             if rows is None:
-                why = "not a quote answer" if answer.status == 200 else _answer_problem(answer)[1]
+                why = "not a quote answer" if answer.status == 200 else answer_problem(answer)[1]
                 self._batch_failed(now, why)
                 return None
             self._waits.succeed(BATCH)
@@ -201,65 +186,6 @@ class YahooLiveQuotes(YahooSource):
         self._waits.fail(BATCH, now)
         self._problem = f"batch quote: {why}"
 
-    # ---- charts ------------------------------------------------------------------
-
-    async def _refresh_charts(
-        self, wanted: Sequence[str], rows: Mapping[str, Any] | None, now: datetime
-    ) -> None:
-        """Without the batch quote: every symbol's chart (its price).  With it: charts of
-        symbols never charted, plus a rolling share of the stale ones.  Never a chart
-        that is backing off."""
-        free = [s for s in wanted if not self._waits.waiting("chart:" + s, now)]
-        if rows is None:
-            due = free
-        else:
-            known = [s for s in free if s in rows]
-            missing = [s for s in known if s not in self._charts]
-            stale = sorted(
-                (s for s in known if s in self._charts and self._age(s, now) >= self._chart_every),
-                key=lambda s: self._charts[s][0],
-            )
-            share = math.ceil(len(wanted) * self._quotes_every / max(self._chart_every, 1))
-            due = missing + stale[: max(1, share)]
-        await asyncio.gather(*(self._chart(s, now) for s in due))
-
-    def _age(self, symbol: str, now: datetime) -> float:
-        return (now - self._charts[symbol][0]).total_seconds()
-
-    async def _chart(self, symbol: str, now: datetime) -> None:
-        async with self._gate:
-            if self._offline:
-                return  # Yahoo did not answer this poll: the rest wait for the next
-            url = f"{QUERY1}/v8/finance/chart/{urlquote(symbol, safe='')}"
-            params = {"range": "1d", "interval": "5m", "includePrePost": "true"}
-            try:
-                answer = await self._http.get(url, params)
-            except Unreachable as exc:
-                self._offline = True
-                status = Status.TIMEOUT if exc.timeout else Status.UNREACHABLE
-                self._chart_failed(symbol, now, status, f"Yahoo: {exc}")
-                return
-        try:
-            payload: Any = answer.json()
-        except ValueError:
-            payload = None
-        result = chart_result(payload)
-        if answer.status == 200 and result is not None:
-            self._charts[symbol] = (now, chart_meta(result), bars_from_chart(result))
-            self._waits.succeed("chart:" + symbol)
-            self._faults.pop(symbol, None)
-        elif answer.status == 404:
-            why = chart_error(payload) or "Yahoo has no chart for it"
-            self._chart_failed(symbol, now, Status.UNKNOWN_SYMBOL, f"unknown symbol: {why}")
-        elif answer.status == 200:
-            self._chart_failed(symbol, now, Status.ERROR, "Yahoo sent no chart")
-        else:
-            self._chart_failed(symbol, now, *_answer_problem(answer))
-
-    def _chart_failed(self, symbol: str, now: datetime, status: Status, error: str) -> None:
-        self._waits.fail("chart:" + symbol, now)
-        self._faults[symbol] = (now, Quote(symbol=symbol, status=status, error=error))
-
     # ---- daily history -----------------------------------------------------------
 
     def _history_waiting(self, symbol: str, now: datetime) -> bool:
@@ -267,10 +193,9 @@ class YahooLiveQuotes(YahooSource):
 
     async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         span = next((name for limit, name in SPANS if days <= limit), "max")
-        url = f"{QUERY1}/v8/finance/chart/{urlquote(symbol, safe='')}"
         try:
-            async with self._http.open(), self._gate:
-                answer = await self._http.get(url, {"range": span, "interval": "1d"})
+            async with self._http.open(), self._charts.gate:
+                answer = await self._http.get(chart_url(symbol), {"range": span, "interval": "1d"})
             result = chart_result(answer.json()) if answer.status == 200 else None
         except (Unreachable, ValueError):
             result = None
@@ -292,7 +217,7 @@ class YahooLiveQuotes(YahooSource):
         try:
             if rows is not None:
                 return self._from_row(symbol, rows.get(symbol), now)
-            return self._from_chart(symbol, started, now)
+            return self._charts.quote(symbol, started, now)
         except BadField as exc:
             return Quote(symbol=symbol, status=Status.ERROR, error=f"bad data from Yahoo: {exc}")
 
@@ -303,7 +228,7 @@ class YahooLiveQuotes(YahooSource):
                 status=Status.UNKNOWN_SYMBOL,
                 error="unknown symbol: No data found, Yahoo has no quote for it",
             )
-        _, meta, bars = self._charts.get(symbol, (now, {}, []))
+        _, meta, bars = self._charts.get(symbol) or (now, {}, [])
         # A chart without bars is a day without trades; no chart yet: the live price
         # is the only bar there is.
         live = live_bar(row, bars) if bars or "currentTradingPeriod" not in meta else None
@@ -314,29 +239,13 @@ class YahooLiveQuotes(YahooSource):
             quote = replace(quote, shares_outstanding=shares)
         return quote
 
-    def _from_chart(self, symbol: str, started: datetime, now: datetime) -> Quote:
-        """Without the batch quote, the chart of this poll is the quote."""
-        charted = self._charts.get(symbol)
-        if charted is not None and charted[0] == started:
-            return quote_from_chart(symbol, charted[1], charted[2], now)
-        failed = self._faults.get(symbol)
-        if failed is not None and failed[0] == started:
-            return failed[1]
-        next_try = self._waits.next_try("chart:" + symbol)
-        why = failed[1].error if failed else "Yahoo did not answer this poll"
-        return Quote(
-            symbol=symbol,
-            status=Status.BACKOFF,
-            error=f"{why}; chart again after {_clock_time(next_try)}",
-        )
-
     # ---- status ------------------------------------------------------------------
 
     def _fallback_note(self, now: datetime) -> str:
         if self._waits.waiting(BATCH, now):
-            again = f"batch quote again after {_clock_time(self._waits.next_try(BATCH))}"
+            again = f"batch quote again after {clock_time(self._waits.next_try(BATCH))}"
         else:
-            again = f"sign-in again after {_clock_time(self._signin.next_try)}"
+            again = f"sign-in again after {clock_time(self._signin.next_try)}"
         why = self._problem or self._signin.problem or "no crumb"
         return f"prices from per-symbol charts: no batch quote ({why}); {again}"
 

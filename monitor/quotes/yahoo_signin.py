@@ -27,12 +27,10 @@ import re
 from datetime import datetime
 
 from monitor.quotes.backoff import Backoff
-from monitor.quotes.yahoo_http import Unreachable, YahooHttp
+from monitor.quotes.yahoo_http import QUERY1, QUERY2, Unreachable, YahooHttp
 
 COOKIE_URL = "https://fc.yahoo.com"
 CONSENT_URL = "https://guce.yahoo.com/consent"
-QUERY1 = "https://query1.finance.yahoo.com"
-QUERY2 = "https://query2.finance.yahoo.com"
 #: a crumb is a short token ("Mm.oQGSe2By"), never a page or a sentence
 CRUMB = re.compile(r"[^\s<>\"']{1,64}")
 

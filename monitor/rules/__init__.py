@@ -4,9 +4,9 @@ state machine and what an alert says.  No I/O, no asyncio: the engine calls
 ``RuleRunner.to_state()``, the notifier sends the returned alerts.
 
 See ``language`` (the words, the tree and ``LANGUAGE_REFERENCE``), ``parser`` (text to
-tree, with the column of an error), ``evaluate`` (not-evaluated reasons), ``runner``
-(fire / re-arm / cooldown / levels / snooze / mute / ack) and ``message`` (the message
-and context of an alert).
+tree, with the column of an error), ``evaluate`` (not-evaluated reasons), ``spec`` (one
+configured rule), ``runner`` (fire / re-arm / cooldown / levels / snooze / mute / ack)
+and ``message`` (the message and context of an alert).
 """
 
 from monitor.rules.evaluate import Outcome, Snapshot, evaluate, usable_quote
@@ -19,12 +19,8 @@ from monitor.rules.language import (
 )
 from monitor.rules.message import describe, headline_dict, largest_since, market_value_change
 from monitor.rules.parser import RuleSyntaxError, parse_rule
-from monitor.rules.runner import (
-    RuleRunner,
-    RuleSpec,
-    default_hysteresis,
-    parse_quiet_hours,
-)
+from monitor.rules.runner import RuleRunner
+from monitor.rules.spec import RuleSpec, default_hysteresis
 
 __all__ = [
     "DEFAULT_NEWS_WINDOW",
@@ -43,7 +39,6 @@ __all__ = [
     "headline_dict",
     "largest_since",
     "market_value_change",
-    "parse_quiet_hours",
     "parse_rule",
     "usable_quote",
 ]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from monitor import price_limits as limits
 from monitor import sessions
@@ -53,9 +53,7 @@ from monitor.rules.language import (
     News,
     compare,
 )
-
-if TYPE_CHECKING:
-    from monitor.rules.runner import RuleSpec
+from monitor.rules.spec import RuleSpec
 
 #: how far back headlines count as the likely why of a market alert
 HEADLINE_LOOKBACK = timedelta(hours=24)

@@ -32,180 +32,19 @@ neither forgets nor re-fires.  A rule whose ``when`` or ``levels`` changed start
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import sessions
-from monitor.durations import DurationError, seconds
-from monitor.model import Alert, RuleState, RuleStatus, Severity, iso
+from monitor.model import Alert, RuleState, RuleStatus, iso
 from monitor.rules.evaluate import Outcome, Snapshot, evaluate
-from monitor.rules.language import (
-    PERCENT_METRICS,
-    Basket,
-    Comparison,
-    Crosses,
-    Metric,
-    Rule,
-    check_levels,
-    compare,
-)
+from monitor.rules.language import Basket, Comparison, Crosses, Rule, compare
 from monitor.rules.message import describe
-from monitor.rules.parser import parse_rule
+from monitor.rules.spec import RuleSpec, default_hysteresis
 
-DEFAULT_COOLDOWN = 1800.0
 STATE_VERSION = 1
-_QUIET = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*(\S+)?\s*\Z")
-
-
-# ---- quiet hours ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class QuietHours:
-    """A daily span like ``22:00-07:00`` (may wrap midnight), in ``zone`` or local time."""
-
-    start: time
-    end: time
-    zone: ZoneInfo | None = None
-
-    def contains(self, t: datetime) -> bool:
-        local = (t.astimezone(self.zone) if self.zone else t.astimezone()).time()
-        if self.start <= self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-
-def parse_quiet_hours(text: str) -> QuietHours:
-    """``"22:00-07:00"`` (machine's local time) or ``"22:00-07:00 Europe/Paris"``."""
-    m = _QUIET.match(text)
-    if not m:
-        raise ValueError(f"quiet_hours {text!r}: write it like 22:00-07:00 [Europe/Paris]")
-    h1, m1, h2, m2 = (int(g) for g in m.group(1, 2, 3, 4))
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"quiet_hours {text!r}: not a time of day")
-    zone = None
-    if m.group(5):
-        try:
-            zone = ZoneInfo(m.group(5))
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"quiet_hours {text!r}: unknown time zone") from exc
-    return QuietHours(time(h1, m1), time(h2, m2), zone)
-
-
-# ---- the spec ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """One configured alert: the parsed rule plus how and when it may notify."""
-
-    name: str
-    rule: Rule
-    when: str = ""  # defaults to rule.text
-    notify: tuple[str, ...] = ()
-    cooldown: float = DEFAULT_COOLDOWN  # seconds between alerts of this rule
-    once: str | None = None  # "day": at most once per trading day
-    levels: tuple[float, ...] | None = None  # tiers replacing the single threshold
-    severity: Severity = Severity.WARNING
-    quiet_hours: str | None = None  # alerts inside are marked context["quiet"] = True
-    allow_stale: bool = False  # evaluate on stale / closed-market quotes too
-    enabled: bool = True
-    hysteresis: float | None = None  # re-arm margin in the measure's unit; None = default
-
-    def __post_init__(self) -> None:
-        if not self.when:
-            object.__setattr__(self, "when", self.rule.text)
-        object.__setattr__(self, "notify", tuple(self.notify))
-        if self.levels is not None:
-            error = check_levels(self.rule, list(self.levels))
-            if error:
-                raise ValueError(f"alert {self.name!r}: {error}")
-            object.__setattr__(self, "levels", tuple(float(x) for x in self.levels))
-        if self.once not in (None, "day"):
-            raise ValueError(f'alert {self.name!r}: once must be "day", not {self.once!r}')
-        if self.severity not in tuple(Severity):
-            names = ", ".join(Severity)
-            raise ValueError(f"alert {self.name!r}: severity must be one of {names}")
-        object.__setattr__(self, "severity", Severity(self.severity))
-        if self.cooldown < 0 or (self.hysteresis is not None and self.hysteresis < 0):
-            raise ValueError(f"alert {self.name!r}: cooldown and hysteresis must be >= 0")
-        if self.quiet_hours:
-            parse_quiet_hours(self.quiet_hours)
-
-    @classmethod
-    def from_mapping(cls, d: Mapping[str, Any]) -> RuleSpec:
-        """Build from plain config values: ``name`` and ``when`` required; ``cooldown``
-        in seconds or as ``"30m"``; ``notify`` a name or a list.  Raises ValueError
-        (RuleSyntaxError for a bad ``when``) naming the problem."""
-        known = {
-            "name",
-            "when",
-            "notify",
-            "cooldown",
-            "once",
-            "levels",
-            "severity",
-            "quiet_hours",
-            "allow_stale",
-            "enabled",
-            "hysteresis",
-        }
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown alert key(s): {', '.join(unknown)}")
-        if "name" not in d or "when" not in d:
-            raise ValueError("an alert needs a name and a when")
-        notify = d.get("notify", ())
-        levels = d.get("levels")
-        return cls(
-            name=str(d["name"]),
-            rule=parse_rule(str(d["when"])),
-            notify=(notify,) if isinstance(notify, str) else tuple(notify),
-            cooldown=_cooldown(d.get("cooldown", DEFAULT_COOLDOWN)),
-            once=d.get("once"),
-            levels=tuple(levels) if levels is not None else None,
-            severity=d.get("severity", "warning"),
-            quiet_hours=d.get("quiet_hours"),
-            allow_stale=bool(d.get("allow_stale", False)),
-            enabled=bool(d.get("enabled", True)),
-            hysteresis=d.get("hysteresis"),
-        )
-
-    @property
-    def first_threshold(self) -> float | None:
-        return self.levels[0] if self.levels else self.rule.threshold
-
-
-def _cooldown(value: Any) -> float:
-    try:
-        return seconds(value)
-    except DurationError as exc:
-        raise ValueError(f"cooldown: {exc}") from None
-
-
-def default_hysteresis(spec: RuleSpec) -> float:
-    """The re-arm margin in the unit of the rule's measure (see the module doc)."""
-    if spec.hysteresis is not None:
-        return spec.hysteresis
-    expr = spec.rule.expr
-    threshold = abs(spec.first_threshold or 0.0)
-    if isinstance(expr, Crosses):
-        return 0.002 * threshold
-    metrics: tuple[str, ...] = ()
-    if isinstance(expr, Basket):
-        metrics = (expr.metric,)
-    elif isinstance(expr, Comparison):
-        m = expr.measure
-        metrics = (m.metric,) if isinstance(m, Metric) else (m.left.metric, m.right.metric)
-    if metrics and all(m in PERCENT_METRICS for m in metrics):
-        return 0.5
-    if metrics == ("volume_x",):
-        return 0.1
-    return 0.002 * threshold
 
 
 # ---- per-rule memory -----------------------------------------------------------------
@@ -348,8 +187,6 @@ class RuleRunner:
         track.alert_day = _trading_day(spec.rule, snap.now)
         message, context = describe(outcome, spec, snap)
         headlines = tuple(context.pop("headlines", ()))
-        if spec.quiet_hours and parse_quiet_hours(spec.quiet_hours).contains(snap.now):
-            context["quiet"] = True
         return Alert(
             rule=spec.name,
             time=_utc(snap.now),

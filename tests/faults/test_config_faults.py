@@ -93,11 +93,11 @@ async def test_row24_a_thousand_feeds_and_symbols_load_and_poll(
     )
     engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
     try:
-        assert len(engine.view.feeds) == n and len(engine.symbols) == n
+        assert len(engine.settings.feeds) == n and len(engine.symbols) == n
         # "within its intervals": one whole poll inside news_every / quotes_every
-        async with asyncio.timeout(engine.view.news_every):
+        async with asyncio.timeout(engine.settings.news_every):
             headlines = await engine.poll_news(force=True)
-        async with asyncio.timeout(engine.view.quotes_every):
+        async with asyncio.timeout(engine.settings.quotes_every):
             await engine.poll_quotes()
         assert len(headlines) == 3 * n
         assert sum(1 for r in feed_server.requests if r.path.startswith("/f")) == n
@@ -114,16 +114,16 @@ async def test_row24_polling_goes_on_after_reloads_good_and_bad(clock, tmp_path)
     text = config_text(symbols=["NVDA"])
     engine, _ = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
     try:
-        engine.view.quotes_every = 0.2  # accelerated (the config's floor is 5 s)
+        engine.settings.quotes_every = 0.2  # accelerated (the config's floor is 5 s)
         await engine.start()
         assert await wait_until(lambda: quotes.calls >= 2)
         engine.config_path.write_text("[watchlist\n", encoding="utf-8")
         assert await engine.reload_config() is not None
         engine.config_path.write_text(text.replace('"NVDA"', '"NVDA", "AMD"'), encoding="utf-8")
         assert await engine.reload_config() is None
-        engine.view.quotes_every = 0.2
-        engine._reschedule()
-        jobs = engine._scheduler.get_jobs()
+        engine.settings.quotes_every = 0.2
+        engine.schedule.reschedule()
+        jobs = engine.schedule.scheduler.get_jobs()
         assert jobs and all(job.next_run_time is not None for job in jobs)  # none paused
         calls = quotes.calls
         assert await wait_until(lambda: quotes.calls >= calls + 2)  # still polling

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli.commands import Printer
+from monitor.cli.printer import Printer
 from monitor.clock import ManualClock
 from monitor.model import Status
 from tests.faults.kit import US_OPEN, config_text, open_engine

@@ -68,7 +68,7 @@ def nvda(price: float, clock: ManualClock) -> Quote:
 
 async def settle(engine) -> None:
     """Wait for the engine's background notification tasks."""
-    await asyncio.gather(*list(engine._background), return_exceptions=True)
+    await asyncio.gather(*list(engine.background), return_exceptions=True)
 
 
 async def _two_alerts(engine, quotes, clock) -> None:
@@ -101,7 +101,7 @@ async def test_row19_no_desktop_alert_still_stored_and_shown_one_notice(
         notify=True,
     )
     try:
-        await engine._check_desktop()  # what start() does
+        await engine.alerting.check_desktop()  # what start() does
         await _two_alerts(engine, quotes, clock)
         await settle(engine)
         assert [a.rule for a in events.alerts] == ["above 100", "above 200"]
@@ -131,7 +131,7 @@ async def test_row19_stalled_service_never_blocks_alerts(
         await engine.poll_quotes()
         # the poll is done and the alert shown while the notification is still pending
         assert [a.rule for a in events.alerts] == ["above 100"]
-        assert any(not t.done() for t in engine._background)
+        assert any(not t.done() for t in engine.background)
         assert [a.rule for a in await engine.alert_log()] == ["above 100"]
         clock.advance(30)
         quotes.quotes["NVDA"] = nvda(250.0, clock)

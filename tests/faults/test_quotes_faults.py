@@ -1,4 +1,5 @@
-"""Rows 1-7: Yahoo misbehaving, through the real yfinance path and the real engine.
+"""Rows 1-7: Yahoo misbehaving, through the real yfinance path and the real engine
+(row 7b: through the live path, our own client).
 
 A fake Yahoo on 127.0.0.1 answers yfinance's chart requests; the engine runs on a
 manual clock, so each test picks the market hour it needs.
@@ -11,14 +12,17 @@ import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.clock import ManualClock
 from monitor.model import MarketState, RuleStatus, SourceEvent, Status
-from monitor.quotes.yahoo import Backoff, YahooQuotes
+from monitor.quotes.backoff import Backoff
+from monitor.quotes.yahoo import YahooQuotes
+from monitor.quotes.yahoo_live import YahooLiveQuotes
 from monitor.ui.widgets.statusbar import source_health
-from tests.fake_yahoo import FakeYahoo, fake_session, reset_yfinance
+from tests.fake_yahoo import FakeYahoo, fake_async_session, fake_session, reset_yfinance
 from tests.faults.kit import US_OPEN, config_text, open_engine, quote_status, rule_state
 
 TEN = ["NVDA", "AMD", "AVGO", "TSM", "MU", "MSFT", "META", "GOOGL", "AMZN", "SMH"]
@@ -266,5 +270,45 @@ async def test_row07_gbp_pence_kept_consistent_percent_rules_unaffected(
         assert events.alerts[0].value == pytest.approx(3.5714, abs=1e-3)
         stored = await engine.store.read(lambda s: s.latest_quotes())
         assert stored["VOD.L"].currency == "GBp" and stored["VOD.L"].price == 7250.0
+    finally:
+        await engine.stop()
+
+
+# ---- row 7b: the live path (our own client), through the engine ------------------------
+
+
+@pytest.fixture
+async def live(fake: FakeYahoo, clock: ManualClock, tmp_path: Path) -> AsyncIterator[Any]:
+    source_ = YahooLiveQuotes(
+        clock=clock,
+        cache_dir=tmp_path,
+        live_session_factory=lambda cookies: fake_async_session(fake, cookies),
+        backoff=Backoff(base=60, cap=600, rng=random.Random(7)),
+    )
+    yield source_
+    await source_.aclose()
+
+
+@pytest.mark.parametrize("yahoo", ["answers", "refuses the crumb"])
+async def test_row07b_one_symbols_bad_timestamp_leaves_the_others_alerting(
+    fake, clock, live, tmp_path, yahoo
+) -> None:
+    fake.refuse_crumbs = yahoo == "refuses the crumb"
+    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=clock.now())
+    fake.set_quote("AMD", price=110.0, prev_close=111.0, time=clock.now(),
+                   raw={"regularMarketTime": 1e20})  # fmt: skip
+    engine, events = await _engine(
+        tmp_path, clock, live, ["NVDA", "AMD"], [("nvda drop", "NVDA day% <= -5")]
+    )
+    try:
+        await engine.poll_quotes()
+        nvda, amd = engine.quotes()["NVDA"], engine.quotes()["AMD"]
+        assert nvda.status is Status.OK and nvda.price == 118.42
+        assert amd.status is Status.ERROR and "regularMarketTime 1e+20" in (amd.error or "")
+        assert [a.rule for a in events.alerts] == ["nvda drop"]
+        status = quote_status(engine)
+        assert status.status is Status.OK and "AMD: error" in (status.detail or "")
+        if yahoo == "refuses the crumb":
+            assert "per-symbol charts" in (status.error or "")
     finally:
         await engine.stop()

@@ -51,7 +51,7 @@ async def test_row08_manual_refresh_during_a_scheduled_poll_fetches_once(
     text = config_text(feeds=[("a", feed_server.url("/a")), ("b", feed_server.url("/b"))])
     engine, events = await open_engine(tmp_path, text, clock=clock, quote_source=quotes)
     try:
-        scheduled = asyncio.gather(engine._job_news(), engine._job_quotes())
+        scheduled = asyncio.gather(engine.schedule.run_news(), engine.schedule.run_quotes())
         assert await wait_until(lambda: feed_server.hits("/a") == 1 and quotes.running == 1)
         await engine.refresh_now()  # the user presses r while the poll runs
         await scheduled
@@ -67,7 +67,7 @@ async def test_row08_manual_refresh_during_a_scheduled_poll_fetches_once(
 
 
 async def _start_fast(engine, every: float) -> None:
-    engine.view.quotes_every = every  # accelerated: below the config's 5 s floor
+    engine.settings.quotes_every = every  # accelerated: below the config's 5 s floor
     await engine.start()
 
 
@@ -95,10 +95,10 @@ async def test_row22_suspend_gives_one_catch_up_run(clock, tmp_path) -> None:
     missed: list[object] = []
     try:
         await _start_fast(engine, 0.5)
-        engine._scheduler.add_listener(
+        engine.schedule.scheduler.add_listener(
             lambda e: runs.append(e.scheduled_run_time), EVENT_JOB_EXECUTED
         )
-        engine._scheduler.add_listener(missed.append, EVENT_JOB_MISSED)
+        engine.schedule.scheduler.add_listener(missed.append, EVENT_JOB_MISSED)
         assert await wait_until(lambda: len(runs) >= 2)
         asleep = datetime.now(UTC)
         time.sleep(3.0)  # the loop stands still, as in a laptop's suspend (6 intervals)
@@ -121,7 +121,9 @@ async def test_row22_two_hour_jump_fetches_each_feed_once(feed_server, clock, tm
     try:
         await engine.poll_news()
         clock.advance(2 * 3600)
-        await asyncio.gather(engine._job_news(), engine._job_news(), engine._job_news())
+        await asyncio.gather(
+            engine.schedule.run_news(), engine.schedule.run_news(), engine.schedule.run_news()
+        )
         assert feed_server.hits("/a") == 2
     finally:
         await engine.stop()

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from monitor.clock import WallClock
+from monitor.engine import EngineSettings
 from monitor.model import Quote, SourceEvent, Status
-from monitor.settings_view import SettingsView
 from tests.faults.kit import StaticQuotes, config_text, open_engine, rss, rss_item
 from tests.feedserver import FeedServer, Reply, failure
 
@@ -116,7 +116,7 @@ def _rss_mb() -> float:
 
 
 async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(SettingsView, "news_tick", property(lambda self: TICK))
+    monkeypatch.setattr(EngineSettings, "news_tick", property(lambda self: TICK))
     server = FeedServer().start()
     chaos = Chaos(server, random.Random(25), {i: [] for i in range(FEEDS)})
     for feed in range(FEEDS):
@@ -132,7 +132,7 @@ async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
     loop_errors: list[dict] = []
     loop.set_exception_handler(lambda _loop, context: loop_errors.append(context))
     polls = {"running": 0, "max": 0, "count": 0}
-    fetch_all = engine.fetcher.fetch_all
+    fetch_all = engine.news.fetcher.fetch_all
 
     async def counted(feeds):
         polls["running"] += 1
@@ -143,12 +143,12 @@ async def test_row25_soak_many_flaky_feeds(tmp_path: Path, monkeypatch) -> None:
         finally:
             polls["running"] -= 1
 
-    engine.fetcher.fetch_all = counted
+    engine.news.fetcher.fetch_all = counted
     thread = threading.Thread(target=chaos.run, daemon=True)
     memory: list[tuple[float, float]] = []
     try:
-        engine.view.news_every = engine.view.quotes_every = TICK
-        engine.view.feeds = [dataclasses.replace(f, every=TICK) for f in engine.view.feeds]
+        engine.settings.news_every = engine.settings.quotes_every = TICK
+        engine.settings.feeds = [dataclasses.replace(f, every=TICK) for f in engine.settings.feeds]
         await engine.start()
         thread.start()
         started = loop.time()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli.commands import Printer
+from monitor.cli.printer import Printer
 from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine

@@ -1,0 +1,140 @@
+"""Engine events as plain lines or JSON lines (the CLI's `--json` format).
+
+Every text printed here came through the sanitizer on ingest; nothing is rendered as
+markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
+from monitor.model import (
+    Alert,
+    AlertEvent,
+    Event,
+    Headline,
+    HeadlinesEvent,
+    NoticeEvent,
+    Quote,
+    QuotesEvent,
+    ReplayEndedEvent,
+    RuleState,
+    RuleStatus,
+    SourceEvent,
+    SourceStatus,
+    Status,
+)
+from monitor.rules import RuleSpec
+
+
+class Printer:
+    """Prints engine events as plain lines or JSON lines (the `--json` format)."""
+
+    def __init__(
+        self, *, as_json: bool, show_all: bool, quiet_news: bool = False, out: TextIO | None = None
+    ) -> None:
+        self.as_json = as_json
+        self.show_all = show_all
+        self.quiet_news = quiet_news
+        self.out = out or sys.stdout
+        self._last_quote: dict[str, tuple[Any, ...]] = {}
+
+    def _json(self, obj: dict[str, Any]) -> None:
+        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def _line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def event(self, event: Event) -> None:
+        if isinstance(event, HeadlinesEvent):
+            for h in event.headlines:
+                self.headline(h)
+        elif isinstance(event, QuotesEvent):
+            for q in event.batch.quotes.values():
+                key = (q.price, q.status, q.error)
+                if self._last_quote.get(q.symbol) != key:
+                    self._last_quote[q.symbol] = key
+                    self.quote(q)
+        elif isinstance(event, SourceEvent):
+            self.source(event.status)
+        elif isinstance(event, AlertEvent):
+            self.alert(event.alert)
+        elif isinstance(event, NoticeEvent):
+            self.info(event.message)
+        elif isinstance(event, ReplayEndedEvent):
+            self.info(f"recording ended at {event.time.isoformat()}")
+
+    def info(self, text: str) -> None:
+        if self.as_json:
+            self._json({"type": "notice", "message": text})
+        else:
+            self._line(f"-- {text}")
+
+    def headline(self, h: Headline) -> None:
+        if self.quiet_news or (not h.matched and not self.show_all):
+            return
+        if self.as_json:
+            self._json(h.to_json())
+            return
+        outlets = f" (+{len(h.outlets) - 1} outlets)" if len(h.outlets) > 1 else ""
+        mark = "NEW " if h.new else "    "
+        syms = f" [{' '.join(h.symbols)}]" if h.symbols else ""
+        self._line(f"{mark}{utc_minute(h.published)}  {h.source}: {h.title}{outlets}{syms}")
+
+    def quote(self, q: Quote) -> None:
+        if self.as_json:
+            self._json(q.to_json())
+            return
+        if q.price is None:
+            self._line(f"{q.symbol:<10} {'—':>12}  {q.status.value}: {q.error or ''}")
+            return
+        pct = q.change_pct
+        move = percent(pct, missing="n/a")
+        why = f": {q.error}" if q.error else ""
+        status = "" if q.status == Status.OK else f"  [{q.status.value}{why}]"
+        when = f"  {utc_minute(q.as_of)}" if q.as_of else ""
+        price = f"{q.symbol:<10} {fixed(q.price):>12} {arrow(pct)} {move:>8} {q.currency or ''}"
+        self._line(f"{price}{when}{status}")
+
+    def source(self, s: SourceStatus) -> None:
+        if self.as_json:
+            self._json(s.to_json())
+            return
+        extra = f": {s.error}" if s.error else ""
+        retry = f" (next try {utc_second(s.next_try)})" if s.next_try else ""
+        detail = f" — {s.detail}" if s.detail else ""
+        self._line(f"source {s.kind} {s.name!r}: {s.status.value}{extra}{retry}{detail}")
+
+    def alert(self, a: Alert) -> None:
+        if self.as_json:
+            self._json(a.to_json())
+            return
+        self._line(f"ALERT [{a.severity}] {utc_minute(a.time)} {a.rule}: {a.message}")
+        for h in a.headlines[:3]:
+            self._line(f"      news: {h.get('source', '')}: {h.get('title', '')}")
+
+    def summary(
+        self, alerts: list[Alert], states: Sequence[RuleState], specs: Sequence[RuleSpec]
+    ) -> None:
+        per_rule = Counter(a.rule for a in alerts)
+        never = {
+            s.name: s.why
+            for s in states
+            if s.name not in per_rule and s.why and s.status == RuleStatus.NOT_EVALUATED
+        }
+        counts = {spec.name: per_rule.get(spec.name, 0) for spec in specs}
+        obj = {"type": "summary", "alerts": len(alerts), "per_rule": counts, "not_evaluated": never}
+        if self.as_json:
+            self._json(obj)
+            return
+        self._line(f"summary: {len(alerts)} alerts")
+        for name, count in counts.items():
+            why = f"  (not evaluated: {never[name]})" if name in never else ""
+            self._line(f"  {name}: {count}{why}")

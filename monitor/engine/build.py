@@ -1,0 +1,251 @@
+"""What the engine builds from a loaded config, once per config: its settings in plain
+values (seconds, byte counts, enabled feeds), the rule specs, the quote source and the
+notification dispatcher.
+
+The config parsed every rule's condition when the file was loaded (``config.Rule.parsed``);
+the specs take it as it is, so a config is never parsed twice.  The engine reads no
+schema details but these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from monitor import paths
+from monitor.clock import Clock, ManualClock, WallClock
+from monitor.config import Config, ReplaySettings, Rule
+from monitor.config_values import QuietHours
+from monitor.model import Severity
+from monitor.notify.channel import Channel
+from monitor.notify.command import CommandNotifier
+from monitor.notify.desktop import DesktopChannel
+from monitor.notify.dispatch import Dispatcher
+from monitor.notify.webhook import WebhookNotifier
+from monitor.price_limits import board_limit
+from monitor.quotes.base import QuoteSource
+from monitor.quotes.recorded import RecordedQuotes, playback_delay
+from monitor.rules import RuleSpec
+
+#: the channels a person's quiet hours hold back: every push channel, not only the desktop
+QUIET_CHANNELS = frozenset({"desktop", "command", "webhook"})
+
+
+@dataclass(frozen=True)
+class FeedView:
+    """One feed as the poller sees it (``every`` in seconds; None: the global interval)."""
+
+    name: str
+    url: str
+    every: float | None
+    enabled: bool
+    query: str | None
+
+
+def rule_spec(rule: Rule) -> RuleSpec:
+    """The runner's view of one configured rule, from the condition parsed at load."""
+    return RuleSpec(
+        name=rule.name,
+        rule=rule.parsed,
+        when=rule.when,
+        notify=tuple(rule.notify or ()),  # the config filled [settings] notify in
+        cooldown=rule.cooldown.total_seconds(),
+        once=rule.once,
+        levels=tuple(rule.levels) if rule.levels else None,
+        severity=Severity(rule.severity),
+        allow_stale=rule.allow_stale,
+        enabled=rule.enabled,
+        hysteresis=rule.hysteresis,
+    )
+
+
+@dataclass
+class EngineSettings:
+    """A loaded config resolved once into what the engine's parts read.
+
+    Plain attributes, so a test may speed an interval up (``settings.quotes_every``)
+    below the floor the file allows.
+    """
+
+    config: Config
+    news_every: float
+    quotes_every: float
+    feed_timeout: float
+    max_feed_bytes: int
+    allow_private_redirects: bool
+    groups: dict[str, list[str]]
+    symbols: list[str]
+    news_query: str
+    aliases: dict[str, list[str]]
+    all_feeds: list[FeedView]
+    feeds: list[FeedView]  # the enabled ones
+    rule_specs: tuple[RuleSpec, ...]
+    replay: ReplaySettings
+    quiet_hours: QuietHours | None
+    rule_quiet_hours: dict[str, QuietHours | Literal["off"]] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> EngineSettings:
+        s = config.settings
+        all_feeds = [
+            FeedView(
+                f.name, f.url, f.every.total_seconds() if f.every else None, f.enabled, f.query
+            )
+            for f in config.news.feeds
+        ]
+        return cls(
+            config=config,
+            news_every=s.news_every.total_seconds(),
+            quotes_every=s.quotes_every.total_seconds(),
+            feed_timeout=s.feed_timeout.total_seconds(),
+            max_feed_bytes=int(s.max_feed_mb * 1_000_000),
+            allow_private_redirects=s.allow_private_redirects,
+            groups=config.groups,
+            symbols=config.symbols(),
+            news_query=config.news.query,
+            aliases={k: list(v) for k, v in config.aliases.items()},
+            all_feeds=all_feeds,
+            feeds=[f for f in all_feeds if f.enabled],
+            rule_specs=tuple(rule_spec(rule) for rule in config.alerts),
+            replay=s.replay,
+            quiet_hours=s.quiet_hours,
+            rule_quiet_hours={
+                r.name: r.quiet_hours for r in config.alerts if r.quiet_hours is not None
+            },
+        )
+
+    # ---- derived values --------------------------------------------------------------
+
+    @property
+    def news_tick(self) -> float:
+        """The news job's interval: each feed is fetched when its own interval is due."""
+        intervals = [f.every or self.news_every for f in self.feeds] or [self.news_every]
+        return max(10.0, min(intervals))
+
+    @property
+    def feed_queries(self) -> dict[str, str]:
+        """Feeds with their own topic query instead of [news] query."""
+        return {f.name: f.query for f in self.feeds if f.query is not None}
+
+    @property
+    def rule_names(self) -> frozenset[str]:
+        return frozenset(spec.name for spec in self.rule_specs)
+
+    @property
+    def database(self) -> Path:
+        return self.config.settings.database_path()
+
+    @property
+    def recorded_quotes(self) -> Path | None:
+        """The recorded quotes CSV, or None when quotes are live from yfinance."""
+        return self.config.settings.recorded_quotes()
+
+    @property
+    def quote_source_label(self) -> str:
+        path = self.recorded_quotes
+        return f"recorded file {path}" if path else "yfinance (Yahoo Finance)"
+
+    def history_symbols(self) -> list[str]:
+        """Symbols whose daily history adds context to rules (moves, volume, streaks)."""
+        seen = list(dict.fromkeys(s for rule in self.config.alerts for s in rule.symbols))
+        # A-shares: the watchlist shows their limit-up streak
+        return seen + [s for s in self.symbols if s not in seen and board_limit(s) is not None]
+
+    def uses_channel(self, channel: str) -> bool:
+        return any(channel in spec.notify for spec in self.rule_specs)
+
+    def quiet_hours_for(self, rule: str) -> QuietHours | Literal["off"] | None:
+        """A rule's own quiet hours ("off": none); None: the global ones."""
+        return self.rule_quiet_hours.get(rule)
+
+
+# ---- quote sources -------------------------------------------------------------------
+
+
+def make_quote_source(
+    settings: EngineSettings, history_file: Path | None = None, clock: Clock | None = None
+) -> QuoteSource:
+    path = settings.recorded_quotes
+    if path is not None:
+        return RecordedQuotes(
+            path,
+            clock=clock if isinstance(clock, ManualClock) else None,
+            start=settings.replay.start,
+            daily_history=history_file or settings.config.settings.history,
+        )
+    # Batch quotes + rolling charts: 1 request per refresh for 100 symbols instead
+    # of 100, and no pandas until daily history is needed (bench/README.md, #3).
+    # Deferred: yahoo_live pulls in httpx and the Yahoo session only a live run needs.
+    from monitor.quotes.yahoo_live import YahooLiveQuotes
+
+    return YahooLiveQuotes(
+        clock=clock or WallClock(),
+        cache_dir=paths.cache_dir(),
+        quotes_every=settings.quotes_every,
+    )
+
+
+def source_and_clock(
+    settings: EngineSettings,
+    source: QuoteSource | None,
+    clock: Clock | None,
+    history_file: Path | None = None,
+) -> tuple[QuoteSource, Clock]:
+    """The quote source (the given one, else the config's) and the clock everything
+    reads: the given one, else the recording's own time for a recorded source, else
+    the wall clock."""
+    if source is None:
+        source_clock = clock or (None if settings.recorded_quotes else WallClock())
+        source = make_quote_source(settings, history_file, source_clock)
+    if clock is None:
+        recorded = source if isinstance(source, RecordedQuotes) else None
+        clock = replay_clock(settings, recorded) if recorded else WallClock()
+    return source, clock
+
+
+def replay_clock(settings: EngineSettings, source: RecordedQuotes) -> ManualClock:
+    """A clock that follows the recording, starting where the playback starts."""
+    clock = ManualClock(settings.replay.start or source.first_time)
+    source.clock = clock
+    return clock
+
+
+def replay_delay(
+    settings: EngineSettings, prev: datetime, nxt: datetime, symbols: Sequence[str]
+) -> float:
+    replay = settings.replay
+    return playback_delay(
+        prev, nxt, speed=replay.speed, skip_closed=replay.skip_closed, symbols=symbols
+    )
+
+
+# ---- notifications -------------------------------------------------------------------
+
+
+def make_dispatcher(
+    settings: EngineSettings, clock: Clock, on_notice: Callable[[str], None]
+) -> Dispatcher:
+    channels: dict[str, Channel] = {}
+    if settings.uses_channel("desktop"):
+        channels["desktop"] = DesktopChannel(on_unavailable=on_notice)
+    cmd = settings.config.notify.command
+    if cmd is not None:
+        channels["command"] = CommandNotifier(cmd.argv, timeout=cmd.timeout.total_seconds())
+    hook = settings.config.notify.webhook
+    if hook is not None:
+        channels["webhook"] = WebhookNotifier(
+            hook.url,
+            timeout=hook.timeout.total_seconds(),
+            retries=hook.retries,
+            headers=hook.headers,
+        )
+    return Dispatcher(
+        channels,
+        quiet_hours=settings.quiet_hours,
+        clock=clock,
+        on_notice=on_notice,
+        quiet_channels=QUIET_CHANNELS,
+    )

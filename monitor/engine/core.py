@@ -1,0 +1,372 @@
+"""The engine's core: it composes the parts, owns their lifecycle and is the one object
+the CLI and the UI talk to.
+
+It imports no UI toolkit.  Consumers subscribe to typed events from `monitor.model`,
+delivered on the engine's own asyncio loop.  Everything that depends on "now" reads
+``self.clock``: the wall clock live, the recording's own time when the quote source is
+a recorded CSV (demo, replay, tests).
+
+The parts (``quote_book``, ``news``, ``alerting``, ``schedule``, ``replay``) each get
+what they need when they are built here (an emit callable, the store worker, the clock,
+the settings) and never import this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypedDict
+
+from monitor.clock import Clock
+from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
+from monitor.engine import build
+from monitor.engine.alerting import Alerting
+from monitor.engine.build import EngineSettings
+from monitor.engine.news_poller import NewsPoller
+from monitor.engine.quote_book import QuoteBook
+from monitor.engine.replay import Replay
+from monitor.engine.schedule import Schedule
+from monitor.engine.sources import Emit, SourceBoard, store_notices
+from monitor.model import (
+    Alert,
+    DailyBar,
+    Event,
+    Headline,
+    Quote,
+    QuoteBatch,
+    RuleState,
+    SourceStatus,
+)
+from monitor.news.fetch import FeedFetcher
+from monitor.quotes.base import QuoteSource
+from monitor.quotes.recorded import RecordedQuotes
+from monitor.rules import Snapshot
+from monitor.store import Store, StoreWorker
+
+log = logging.getLogger(__name__)
+
+
+class _Common(TypedDict):
+    """What every part is built with."""
+
+    clock: Clock
+    store: StoreWorker
+    emit: Emit
+
+
+class Engine:
+    """Polls, stores, evaluates and notifies; see the module docstring."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        *,
+        clock: Clock | None = None,
+        quote_source: QuoteSource | None = None,
+        recorded_feeds: Sequence[Path] = (),
+        database: Path | None = None,
+        notify: bool = True,
+        fetcher: FeedFetcher | None = None,
+        history_file: Path | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.settings = EngineSettings.from_config(loaded.config)
+        quote_source, self.clock = build.source_and_clock(
+            self.settings, quote_source, clock, history_file
+        )
+        self.is_replay = isinstance(quote_source, RecordedQuotes)
+        self.database = database or self.settings.database
+        self.store = StoreWorker(lambda: _open_store(self.database), store_notices(self._emit))
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self._opened = False
+        self.board = SourceBoard(self._emit)
+        self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
+        self._apply_config(loaded, self.settings)
+
+    def _build_parts(
+        self,
+        source: QuoteSource,
+        fetcher: FeedFetcher | None,
+        recorded_feeds: Sequence[Path],
+        notify: bool,
+        history_file: Path | None,
+    ) -> None:
+        s = self.settings
+        common = _Common(clock=self.clock, store=self.store, emit=self._emit)
+        fetcher = fetcher or FeedFetcher(
+            max_bytes=s.max_feed_bytes,
+            deadline=s.feed_timeout,
+            allow_private_redirects=s.allow_private_redirects,
+        )
+        self.alerting = Alerting(
+            s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common
+        )
+        self.quote_book = QuoteBook(
+            s, source=source, board=self.board, on_batch=self.alerting.evaluate, **common
+        )
+        self.news = NewsPoller(
+            s,
+            fetcher=fetcher,
+            board=self.board,
+            on_news=self.alerting.evaluate,
+            recorded_feeds=recorded_feeds,
+            **common,
+        )
+        self.schedule = Schedule(
+            s,
+            poll_news=self.news.poll,
+            poll_quotes=self.quote_book.poll,
+            emit=self._emit,
+            replay=self.is_replay,
+        )
+        self.replay = Replay(
+            s,
+            clock=self.clock,
+            book=self.quote_book,
+            news=self.news,
+            alerting=self.alerting,
+            emit=self._emit,
+            paused=lambda: self.schedule.paused,
+            history_file=history_file,
+        )
+
+    # ---- configuration -------------------------------------------------------------
+
+    def _apply_config(self, loaded: LoadedConfig, settings: EngineSettings) -> None:
+        self.loaded, self.settings = loaded, settings
+        self.config_path, self.config_source = loaded.path, loaded.source
+        self.groups, self.symbols = settings.groups, settings.symbols
+        for part in (self.quote_book, self.schedule, self.replay):
+            part.settings = settings
+        self.news.configure(settings)
+        self.alerting.configure(settings)
+        for feed in settings.feeds:
+            self.board.expect(feed.name, feed.name, "feed")
+        if not settings.feeds and not self.news.recorded_feeds:
+            self.board.drop_feeds()
+        self.board.expect("quotes", self.quote_book.source.name, "quotes")
+
+    async def reload_config(self) -> str | None:
+        """Re-read the config file; on error keep the running config and return the text."""
+        try:
+            loaded = await asyncio.to_thread(load_config_file, self.loaded.path, self.loaded.source)
+        except ConfigError as exc:
+            return str(exc)
+        self._apply_config(loaded, EngineSettings.from_config(loaded.config))
+        self.schedule.reschedule()
+        # the rebuilt rules know their state but not their values: evaluate them on the
+        # quotes and headlines at hand, so the screen shows true values at once
+        await self.alerting.evaluate()
+        return None
+
+    @property
+    def quote_source_name(self) -> str:
+        return self.quote_book.source.name
+
+    # ---- events --------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        self._subscribers.append(callback)
+
+    def _emit(self, event: Event) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken consumer must not stop polling
+                log.exception("event subscriber failed")
+
+    def _snapshot(self) -> Snapshot:
+        book = self.quote_book
+        return Snapshot(
+            now=self.clock.now(),
+            quotes=book.latest,
+            previous=book.previous,
+            history=book.history,
+            headlines=self.news.rule_headlines(),
+            quotes_every=self.settings.quotes_every,
+            allow_stale=False,
+        )
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the store and load what it had: feed state, quotes, headlines, rules."""
+        await self.store.open()
+        self._opened = True
+        await self.news.open()
+        self.quote_book.latest.update(await self.store.read(lambda s: s.latest_quotes()))
+        rule_state = await self.store.read(lambda s: s.get_rule_state())
+        if rule_state:
+            self.alerting.restore(rule_state)
+
+    async def start(self) -> None:
+        """Start polling on the running loop; returns quickly."""
+        if not self._opened:
+            await self.open()
+        self._spawn(self.alerting.check_desktop())
+        self._spawn(self.quote_book.load_history())
+        if self.is_replay:
+            self.replay.start()
+        if not self.is_replay or self.settings.feeds:
+            self.schedule.start()
+
+    async def stop(self) -> None:
+        self.schedule.stop()
+        tasks = [t for t in [self.replay.task, *self._background] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.news.fetcher.aclose()
+        await self.quote_book.source.aclose()
+        await self.store.close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    @property
+    def background(self) -> frozenset[asyncio.Task[Any]]:
+        """Tasks running beside the polls (notifications, history, the desktop check)."""
+        return frozenset(self._background)
+
+    # ---- polling -------------------------------------------------------------------
+
+    async def poll_news(self, *, force: bool = False) -> list[Headline]:
+        """Fetch every due feed once (every feed if ``force``); the new headlines."""
+        return await self.news.poll(force=force)
+
+    async def poll_quotes(self) -> dict[str, Quote]:
+        """One quote poll of the whole watchlist (live sources)."""
+        return await self.quote_book.poll()
+
+    async def process_batch(self, batch: QuoteBatch, *, evaluate: bool = True) -> None:
+        """Merge one batch, store it, emit it and evaluate every rule once on it."""
+        await self.quote_book.process_batch(batch, evaluate=evaluate)
+
+    async def refresh_now(self) -> None:
+        """One poll of everything now; a poll already running is not started twice."""
+        await asyncio.gather(
+            self.schedule.guarded("news", self.news.poll(force=True)),
+            self.schedule.guarded("quotes", self.quote_book.poll()),
+        )
+
+    @property
+    def paused(self) -> bool:
+        return self.schedule.paused
+
+    def pause(self) -> None:
+        self.schedule.paused = True
+
+    def resume(self) -> None:
+        self.schedule.paused = False
+
+    async def load_history(self) -> None:
+        """Daily history for the rules' context (``start`` loads it in the background)."""
+        await self.quote_book.load_history()
+
+    # ---- replay --------------------------------------------------------------------
+
+    async def run_replay(self) -> None:
+        """Replay the whole recording as fast as the machine allows (`monitor replay`)."""
+        await self.replay.play(realtime=False)
+
+    async def show_recorded_at(self, at: datetime | None = None) -> None:
+        """A recording's quotes as they stood at ``at`` (None: its end), rules unevaluated."""
+        await self.replay.show_at(at)
+
+    async def restart_replay(self) -> None:
+        if self.is_replay:
+            await self.replay.restart()
+
+    # ---- state for consumers -------------------------------------------------------
+
+    @property
+    def app_settings(self) -> Settings:
+        """The config's [settings] table (theme, keys) for the app."""
+        return self.loaded.config.settings
+
+    @property
+    def view(self) -> SimpleNamespace:
+        """Deprecated: the UI's pre-redesign path to ``app_settings``."""
+        return SimpleNamespace(settings=self.app_settings)
+
+    @property
+    def desktop_status(self) -> tuple[bool | None, str]:
+        return self.alerting.desktop_status
+
+    def quotes(self) -> dict[str, Quote]:
+        return dict(self.quote_book.latest)
+
+    def limit_streak(self, symbol: str) -> int | None:
+        """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""
+        return self.quote_book.limit_streak(symbol)
+
+    async def daily_history(self, symbol: str) -> list[DailyBar]:
+        return await self.quote_book.daily_history(symbol)
+
+    def sources(self) -> list[SourceStatus]:
+        return self.board.all()
+
+    def rule_states(self) -> list[RuleState]:
+        return self.alerting.states()
+
+    async def recent_headlines(
+        self, limit: int = 300, *, matched_only: bool = True
+    ) -> list[Headline]:
+        return await self.store.read(
+            lambda s: s.recent_headlines(limit=limit, matched_only=matched_only)
+        )
+
+    async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
+        """The stories of every entry the last news poll saw (new or not), newest first."""
+        return await self.news.current_headlines(matched_only)
+
+    async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
+        return await self.store.read(lambda s: s.search_headlines(text, limit=limit))
+
+    async def symbol_headlines(self, symbol: str, limit: int = 50) -> list[Headline]:
+        return await self.store.read(lambda s: s.headlines_for_symbol(symbol, limit=limit))
+
+    async def alert_log(self, limit: int = 200) -> list[Alert]:
+        return await self.store.read(lambda s: s.recent_alerts(limit=limit))
+
+    async def mark_read(self, story_ids: Sequence[str]) -> None:
+        ids = list(story_ids)
+        await self.store.write(lambda s: s.mark_read(ids))
+
+    async def ack(self, alert_id: int) -> None:
+        await self.alerting.ack(alert_id)
+
+    async def snooze(self, rule: str, seconds: float) -> None:
+        await self.alerting.snooze(rule, seconds)
+
+    async def mute(self, rule: str, muted: bool) -> None:
+        await self.alerting.mute(rule, muted)
+
+    async def export(self, path: Path) -> Path:
+        headlines = await self.recent_headlines(limit=10_000)
+        alerts = await self.alert_log(limit=10_000)
+        lines = [h.to_json() for h in headlines]
+        lines += [q.to_json() for q in self.quote_book.latest.values()]
+        lines += [a.to_json() for a in alerts]
+        text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines)
+        await asyncio.to_thread(path.write_text, text, "utf-8")
+        return path
+
+
+def _open_store(path: Path) -> Store:
+    store = Store(path)
+    try:
+        store.acquire_lock()
+    except BaseException:
+        store.close()
+        raise
+    return store

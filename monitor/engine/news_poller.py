@@ -1,0 +1,266 @@
+"""News polling: which feeds are due, fetching them, parsing and matching the bodies,
+storing the stories, and the memory of matching headlines that news rules read.
+
+In a replay the entries of recorded feed files are released when the recording's
+clock reaches them, through the same path as a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.clock import Clock
+from monitor.engine.build import EngineSettings, FeedView
+from monitor.engine.sources import Emit, SourceBoard, feed_source_status
+from monitor.model import Entry, Headline, HeadlinesEvent, SourceStatus, Status
+from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
+from monitor.news.ingest import Ingest, Matched
+from monitor.news.parse import ParsedFeed, parse_feed
+from monitor.store import StoreWorker
+
+#: a headline first seen now but published longer ago than this is not "breaking"
+BREAKING_GRACE = timedelta(hours=2)
+#: how long matching headlines stay in memory for news rules and alert context
+NEWS_MEMORY = timedelta(hours=24)
+#: headlines of the memory read back from the store on open
+_REMEMBERED = 2000
+
+
+class NewsPoller:
+    """Polls the due feeds; new matching headlines go to the rules (``on_news``)."""
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        *,
+        fetcher: FeedFetcher,
+        clock: Clock,
+        store: StoreWorker,
+        emit: Emit,
+        board: SourceBoard,
+        on_news: Callable[[], Awaitable[None]],
+        recorded_feeds: Sequence[Path] = (),
+    ) -> None:
+        self.fetcher = fetcher
+        self._clock = clock
+        self._store = store
+        self._emit = emit
+        self._board = board
+        self._on_news = on_news
+        self.recorded_feeds = list(recorded_feeds)
+        self.memory: list[Headline] = []  # matching headlines, newest first
+        self._states: dict[str, FeedState] = {}
+        self._last_poll: dict[str, datetime] = {}
+        # feed name -> (digest of its last body, that body's parse warning)
+        self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
+        self._polled_stories: list[str] = []
+        self._polled_unchanged: set[str] = set()
+        self._recorded_entries: list[Entry] | None = None
+        self._released: set[tuple[str, str]] = set()
+        self._lock = asyncio.Lock()
+        self._rng = random.Random()
+        self.configure(settings)
+
+    def configure(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.ingest = Ingest.build(
+            settings.news_query, settings.feed_queries, settings.aliases, settings.symbols
+        )
+
+    async def open(self) -> None:
+        """Read the feeds' state and the recent matching headlines back from the store."""
+        states = await self._store.read(lambda s: s.get_feed_states())
+        for name, raw in states.items():
+            self._states[name] = FeedState.from_json(raw)
+        since = self._clock.now() - NEWS_MEMORY
+        self.memory = await self._store.read(
+            lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=True, since=since)
+        )
+        for feed in self.settings.feeds:
+            st = self._states.get(feed.name)
+            if st is not None and st.status != Status.PENDING:
+                self._board.set(feed_source_status(feed.name, st))
+
+    def clear(self) -> None:
+        """Forget what news rules remember (a replay starting over)."""
+        self.memory.clear()
+        self._released.clear()
+
+    # ---- polling -------------------------------------------------------------------
+
+    async def poll(self, *, force: bool = False) -> list[Headline]:
+        """Fetch every due feed once; store, emit and return new/updated headlines."""
+        if self._lock.locked():  # one fetch at a time: wait for the running one
+            async with self._lock:
+                return []
+        async with self._lock:
+            now = self._clock.now()
+            due = [f for f in self.settings.feeds if force or self._due(f, now)]
+            if not due:
+                return []
+            pairs = [(f.name, self._state_to_fetch(f)) for f in due]
+            self._polled_stories = []
+            self._polled_unchanged = set()
+            results = await self.fetcher.fetch_all(pairs)
+            headlines: list[Headline] = []
+            for feed, result in zip(due, results, strict=True):
+                headlines += await self._ingest_result(feed.name, result)
+            await self.after_news(headlines)
+            return headlines
+
+    def _due(self, feed: FeedView, now: datetime) -> bool:
+        state = self._states.get(feed.name)
+        if state is not None and (state.gone or (state.next_try and now < state.next_try)):
+            return False
+        last = self._last_poll.get(feed.name)
+        every = feed.every or self.settings.news_every
+        return last is None or (now - last).total_seconds() >= every * 0.95
+
+    def _state_to_fetch(self, feed: FeedView) -> FeedState:
+        state = self._states.get(feed.name)
+        if state is None or state.moved_from is None and state.url != feed.url:
+            state = (
+                FeedState(url=feed.url)
+                if state is None
+                else dataclasses.replace(state, url=feed.url, etag=None, last_modified=None)
+            )
+        return state
+
+    async def _ingest_result(self, name: str, result: FetchResult) -> list[Headline]:
+        now = self._clock.now()
+        old = self._states.get(name) or FeedState(url=result.url)
+        state = next_state(old, result, now, rng=self._rng)
+        self._last_poll[name] = now
+        headlines: list[Headline] = []
+        warning = None
+        if result.status == Status.NOT_MODIFIED:
+            self._polled_unchanged.add(name)
+        digest = _body_digest(result.body)
+        last_body = self._last_bodies.get(name)
+        if digest is not None and last_body is not None and last_body[0] == digest:
+            # The very bytes of the last poll (a server without ETag/Last-Modified):
+            # nothing new, so skip parse, match and dedup, as for a 304.
+            self._polled_unchanged.add(name)
+            warning = last_body[1]
+        elif result.body is not None:
+            parsed, items = await asyncio.to_thread(self._parse_and_match, name, result, now)
+            warning = parsed.warning
+            self._last_bodies[name] = (digest, warning)
+            if items:
+                stored = await self._store.write(lambda s: s.add_entries(items, now=now))
+                if stored is not None:
+                    headlines = stored.headlines
+                    self._polled_stories += stored.story_ids
+            elif parsed.bozo and not parsed.entries:
+                # A broken, empty answer: the feed's last stories are still its stories.
+                self._polled_unchanged.add(name)
+        self._states[name] = state
+        raw = state.to_json()
+        await self._store.write(lambda s: s.put_feed_state(name, raw))
+        self._board.set(feed_source_status(name, state, warning))
+        return headlines
+
+    def _parse_and_match(
+        self, name: str, result: FetchResult, now: datetime
+    ) -> tuple[ParsedFeed, list[Matched]]:
+        """Parse one body and match its entries (one worker-thread hop, not two)."""
+        parsed = parse_feed(
+            result.body or b"",
+            feed_name=name,
+            now=now,
+            base_url=result.url,
+            content_type=result.content_type,
+        )
+        return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
+
+    async def after_news(self, headlines: list[Headline]) -> None:
+        """Announce new or updated headlines; matching ones go to the news rules."""
+        if not headlines:
+            return
+        self._emit(HeadlinesEvent(tuple(headlines)))
+        matching = [h for h in headlines if h.matched]
+        if matching:
+            self._remember(matching)
+            await self._on_news()
+
+    async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
+        """The stories of every entry the last poll saw (new or not), newest first."""
+        ids = list(self._polled_stories)
+        found = await self._store.read(lambda s: s.headlines_by_id(ids))
+        if self._polled_unchanged:  # 304: the feed's stored stories are still current
+            stored = await self._store.read(
+                lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=matched_only)
+            )
+            seen = {h.story for h in found}
+            found += [h for h in stored if h.feed in self._polled_unchanged and h.story not in seen]
+            found.sort(key=lambda h: (h.published, h.first_seen), reverse=True)
+        return [h for h in found if h.matched or not matched_only]
+
+    # ---- what news rules see -----------------------------------------------------------
+
+    def _remember(self, headlines: Sequence[Headline]) -> None:
+        by_story = {h.story: h for h in self.memory}
+        for h in headlines:
+            old = by_story.get(h.story)
+            # an extra outlet of a known story keeps the story's first sighting
+            if old is not None:
+                h = dataclasses.replace(h, first_seen=old.first_seen)
+            by_story[h.story] = h
+        cutoff = self._clock.now() - NEWS_MEMORY
+        self.memory = sorted(
+            (h for h in by_story.values() if h.first_seen >= cutoff),
+            key=lambda h: h.first_seen,
+            reverse=True,
+        )
+
+    def rule_headlines(self) -> list[Headline]:
+        """Headlines as news rules see them: an old story found late is not breaking."""
+        out = []
+        for h in self.memory:
+            if h.published < h.first_seen - BREAKING_GRACE:
+                h = dataclasses.replace(h, first_seen=h.published)
+            out.append(h)
+        return out
+
+    # ---- recorded feeds (replay) -------------------------------------------------------
+
+    async def release_recorded(self) -> None:
+        """Replay: entries of recorded feed files appear when the clock reaches them."""
+        if not self.recorded_feeds:
+            return
+        now = self._clock.now()
+        if self._recorded_entries is None:
+            self._recorded_entries = await asyncio.to_thread(self._load_recorded_feeds)
+        due = [
+            e
+            for e in self._recorded_entries
+            if e.published <= now and (e.feed, e.guid or e.title) not in self._released
+        ]
+        if not due:
+            return
+        for e in due:
+            self._released.add((e.feed, e.guid or e.title))
+        items = self.ingest.process(due)
+        stored = await self._store.write(lambda s: s.add_entries(items, now=now))
+        await self.after_news(stored.headlines if stored is not None else [])
+
+    def _load_recorded_feeds(self) -> list[Entry]:
+        far = datetime(2100, 1, 1, tzinfo=UTC)
+        entries = []
+        for path in self.recorded_feeds:
+            parsed = parse_feed(path.read_bytes(), feed_name=path.stem, now=far)
+            entries += [e for e in parsed.entries if e.date_known]
+            self._board.set(
+                SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
+            )
+        return sorted(entries, key=lambda e: e.published)
+
+
+def _body_digest(body: bytes | None) -> bytes | None:
+    return None if body is None else hashlib.blake2b(body, digest_size=16).digest()

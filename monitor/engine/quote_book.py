@@ -1,0 +1,173 @@
+"""The quote book: the latest quote of every symbol, merged batch by batch.
+
+A failed poll keeps the last good values (with their age); a quote that stops moving
+turns stale; suspect data is logged once.  The book also keeps the daily history that
+gives rules their context (volume ratios, "largest drop since", limit-up streaks) and
+prunes old snapshots from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from monitor.clock import Clock
+from monitor.engine.build import EngineSettings
+from monitor.engine.sources import Emit, SourceBoard
+from monitor.model import DailyBar, Quote, QuoteBatch, QuotesEvent, SourceStatus, Status
+from monitor.price_limits import board_limit, limit_up_streak
+from monitor.quotes.base import QuoteSource
+from monitor.sessions import is_stale
+from monitor.store import StoreWorker
+
+log = logging.getLogger(__name__)
+
+#: daily history kept for alert context ("largest one-day drop since 2020-03-18")
+HISTORY_DAYS = 3650
+#: days of quote snapshots kept for sparklines and charts
+QUOTE_DAYS = 3
+#: statuses of a symbol that make the whole source look unwell
+_SOURCE_TROUBLE = {Status.RATE_LIMITED, Status.UNREACHABLE, Status.BACKOFF}
+
+
+class QuoteBook:
+    """Merges quote batches, stores them and hands each to the rules (``on_batch``)."""
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        *,
+        source: QuoteSource,
+        clock: Clock,
+        store: StoreWorker,
+        emit: Emit,
+        board: SourceBoard,
+        on_batch: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self._clock = clock
+        self._store = store
+        self._emit = emit
+        self._board = board
+        self._on_batch = on_batch
+        self.latest: dict[str, Quote] = {}
+        self.previous: dict[str, Quote] = {}
+        self.history: dict[str, list[DailyBar]] = {}
+        self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
+        self._pruned_at: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    def clear(self) -> None:
+        """Forget every quote (a replay starting over); the daily history stays."""
+        self.latest.clear()
+        self.previous.clear()
+
+    async def poll(self) -> dict[str, Quote]:
+        """One quote poll of the whole watchlist (live sources)."""
+        if self._lock.locked():  # a poll already running is not started twice
+            async with self._lock:
+                return dict(self.latest)
+        async with self._lock:
+            batch = await self.source.fetch(self.settings.symbols)
+            await self.process_batch(batch)
+            return dict(self.latest)
+
+    async def process_batch(self, batch: QuoteBatch, *, evaluate: bool = True) -> None:
+        """Merge one batch, store it, emit it and evaluate every rule once on it."""
+        now = self._clock.now()
+        merged = {sym: self._merge(self.latest.get(sym), q, now) for sym, q in batch.quotes.items()}
+        self.previous = dict(self.latest)
+        self.latest.update(merged)
+        self._log_suspect(merged)
+        aged = self._age_quotes(now, skip=merged)
+        self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
+        self._board.set(self._source_status(merged, now))
+        if evaluate:  # first: an alert waits for no write but its own
+            await self._on_batch()
+        fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
+        if fresh.quotes:
+            await self._store.write(lambda s: s.add_quotes(fresh))
+        await self._prune(now)
+
+    async def _prune(self, now: datetime) -> None:
+        """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
+        left running for months stays small (the latest quote of each symbol stays)."""
+        if self._pruned_at is not None and now - self._pruned_at < timedelta(hours=1):
+            return
+        self._pruned_at = now
+        cutoff = now - timedelta(days=QUOTE_DAYS)
+        await self._store.write(lambda s: s.prune_quotes(cutoff))
+
+    def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
+        """Quotes this batch did not refresh that have gone stale meanwhile."""
+        aged = {}
+        for symbol, quote in self.latest.items():
+            if symbol in skip or quote.status != Status.OK:
+                continue
+            if is_stale(quote, now, self.settings.quotes_every):
+                aged[symbol] = dataclasses.replace(quote, status=Status.STALE)
+        self.latest.update(aged)
+        return aged
+
+    def _merge(self, old: Quote | None, new: Quote, now: datetime) -> Quote:
+        """Keep the last good values (with their age) when a symbol's poll failed."""
+        if new.price is None and old is not None and old.price is not None:
+            return dataclasses.replace(old, status=new.status, error=new.error)
+        if new.status == Status.OK and is_stale(new, now, self.settings.quotes_every):
+            return dataclasses.replace(new, status=Status.STALE)
+        return new
+
+    def _log_suspect(self, quotes: dict[str, Quote]) -> None:
+        """Log suspect data once per symbol and reason, not on every poll."""
+        for symbol, quote in quotes.items():
+            if quote.status != Status.SUSPECT:
+                self._suspect.pop(symbol, None)
+            elif self._suspect.get(symbol, "") != quote.error:
+                self._suspect[symbol] = quote.error
+                log.warning(
+                    "%s: data suspect (%s); rules wait for good data",
+                    symbol,
+                    quote.error or "flagged by the source",
+                )
+
+    def _source_status(self, quotes: dict[str, Quote], now: datetime) -> SourceStatus:
+        base = self.source.source_status()
+        bad = {q.status for q in quotes.values()} & _SOURCE_TROUBLE
+        if base.status == Status.OK and bad:
+            base = dataclasses.replace(base, status=sorted(bad)[0])
+        missing = [s for s, q in quotes.items() if q.status == Status.UNKNOWN_SYMBOL]
+        detail = f"unknown: {', '.join(missing)}" if missing else base.detail
+        return dataclasses.replace(
+            base, name=self.source.name, kind="quotes", last_poll=now, detail=detail
+        )
+
+    # ---- daily history -----------------------------------------------------------------
+
+    async def load_history(self) -> None:
+        """Daily history for rules that need it (volume_x, 'largest since', streaks)."""
+        for symbol in self.settings.history_symbols():
+            try:
+                bars = await self.source.history(symbol, days=HISTORY_DAYS)
+            except Exception:  # noqa: BLE001 — history only adds context
+                log.exception("history for %s failed", symbol)
+                continue
+            if bars:
+                self.history[symbol] = list(bars)
+
+    def limit_streak(self, symbol: str) -> int | None:
+        """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""
+        quote = self.latest.get(symbol)
+        bars = self.history.get(symbol)
+        if not bars or board_limit(symbol) is None:
+            return None
+        name = quote.name if quote else None
+        return limit_up_streak(bars, symbol, name, today=quote if quote and quote.usable else None)
+
+    async def daily_history(self, symbol: str) -> list[DailyBar]:
+        if symbol not in self.history:
+            self.history[symbol] = list(await self.source.history(symbol))
+        return self.history[symbol]
