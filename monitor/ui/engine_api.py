@@ -21,13 +21,21 @@ if TYPE_CHECKING:  # pydantic stays off the app's start-up path
 class EngineAPI(Protocol):
     """The engine's public surface used by monitor.ui."""
 
-    clock: Clock
-    is_replay: bool
-    paused: bool
-    #: (available?, why not) for desktop notifications
-    desktop_status: tuple[bool | None, str]
-    #: watchlist groups in file order: group name -> symbols
-    groups: Mapping[str, list[str]]
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def is_replay(self) -> bool: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def desktop_status(self) -> tuple[bool | None, str]:
+        """(available?, why not) for desktop notifications."""
+        ...
+
+    @property
+    def groups(self) -> Mapping[str, list[str]]:
+        """Watchlist groups in file order: group name -> symbols."""
+        ...
 
     @property
     def config_path(self) -> Path: ...

@@ -325,6 +325,7 @@ class HeadlinesPane(Pane):
 
     def on_filter_box_answered(self, message: FilterBox.Answered) -> None:
         answer = message.answer
+        new_search = answer.text != self.answered
         self.filter_text, self.filter_error = answer.text, answer.error
         self.answered = answer.text
         if answer.error is not None:  # say what is wrong, keep the last good rows
@@ -334,3 +335,5 @@ class HeadlinesPane(Pane):
         found = answer.results
         self.results = None if found is None else {h.story: h for h in found}
         self._rebuild()
+        if new_search and found:  # a new search starts at its newest story
+            self.table.move_cursor(row=0)
