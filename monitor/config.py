@@ -19,6 +19,7 @@ textual; the query and rule languages are imported lazily, inside validators.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -192,6 +193,7 @@ class LoadedConfig:
     config: Config
     path: Path
     source: str  # "--config", "$MONITOR_CONFIG", "./watchlist.toml", "user config dir", ...
+    digest: str | None = None  # SHA-256 of the bytes validated (monitor.trust); None: unknown
 
 
 def bundled_config_dir() -> Path:
@@ -236,14 +238,17 @@ def load_config_file(path: Path, source: str = "--config") -> LoadedConfig:
     """Read and validate one file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate an editor's BOM
+        data = path.read_bytes()
+        # -sig: tolerate an editor's BOM; newlines as read_text gives them
+        text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise ConfigError("file not found", path=_shown(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", path=_shown(path)) from None
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror}", path=_shown(path)) from None
-    return LoadedConfig(parse_config_text(text, path), path.absolute(), source)
+    digest = hashlib.sha256(data).hexdigest()
+    return LoadedConfig(parse_config_text(text, path), path.absolute(), source, digest)
 
 
 def parse_config_text(text: str, path: Path) -> Config:

@@ -24,9 +24,11 @@ from pydantic import (
 )
 
 from monitor import paths
+from monitor.config_errors import LocatedError
 from monitor.config_values import (
     AtLeast,
     QuietHours,
+    Symbol,
     TypeName,
     check_key,
     check_query,
@@ -177,20 +179,58 @@ class NotifySettings(BaseModel):
 
 
 class Feed(BaseModel):
-    """One RSS or Atom feed."""
+    """One news source: an RSS or Atom feed, or Yahoo Finance news for a search term or
+    a ticker."""
 
     model_config = MODEL
 
     name: Name
     """Unique name, shown as the headline's feed and in source status."""
-    url: Annotated[str, PlainValidator(lambda v: http_url(v, "feed URL")), TypeName("url")]
-    """The feed's http(s) URL."""
+    kind: Literal["rss", "yahoo"] = "rss"
+    """"rss": the RSS or Atom feed at `url`. "yahoo": Yahoo Finance news for `search` or
+    `ticker` (Yahoo's own search, as yfinance's Search; no URL needed)."""
+    url: (
+        Annotated[str, PlainValidator(lambda v: http_url(v, "feed URL")), TypeName("url")] | None
+    ) = None
+    """The feed's http(s) URL (kind "rss": required)."""
+    search: Annotated[str, Field(min_length=1), AfterValidator(_plain_name)] | None = None
+    """kind "yahoo": the words to search Yahoo Finance news for, e.g. "DeepSeek"."""
+    ticker: Symbol | None = None
+    """kind "yahoo": a symbol whose Yahoo Finance news to follow, e.g. "NVDA" (the
+    stories Yahoo relates to it)."""
+    count: int = Field(20, ge=1, le=100)
+    """kind "yahoo": how many of Yahoo's newest stories each poll asks for."""
     every: Annotated[timedelta, AtLeast(timedelta(seconds=10))] | None = None
     """Poll interval for this feed. None: [settings] news_every."""
     enabled: bool = True
     """false keeps the feed in the file without polling it."""
     query: Annotated[str | None, PlainValidator(check_query), TypeName("query")] = None
     """A topic query used for this feed instead of [news] query ("" shows everything)."""
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Feed:
+        if self.kind == "rss":
+            if self.url is None:
+                raise LocatedError("missing key 'url' (the feed's http(s) URL)")
+            for key in ("search", "ticker"):
+                if getattr(self, key) is not None:
+                    raise LocatedError(f'only a kind = "yahoo" source has {key}', (key,))
+            return self
+        if self.url is not None:
+            raise LocatedError(
+                'a kind = "yahoo" source has no url (it uses search or ticker)', ("url",)
+            )
+        if (self.search is None) == (self.ticker is None):
+            both = "not both" if self.search is not None else "one is missing"
+            raise LocatedError(
+                f'a kind = "yahoo" source needs search or ticker ({both})', ("search",)
+            )
+        return self
+
+    @property
+    def yahoo_term(self) -> str | None:
+        """What a "yahoo" source asks Yahoo's search for: its search words or ticker."""
+        return None if self.kind != "yahoo" else self.search or self.ticker
 
 
 class News(BaseModel):

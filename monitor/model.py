@@ -205,6 +205,8 @@ class Entry:
     summary: str
     published: datetime  # aware UTC; first-seen when missing/unparseable; clamped to now
     date_known: bool = True
+    #: symbols the source itself relates the entry to (Yahoo's relatedTickers)
+    tickers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

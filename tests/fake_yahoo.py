@@ -31,7 +31,7 @@ redirect to a real Yahoo URL must never reach the internet).  Like Yahoo:
   sends 0 for an index's open/high/low/volume, ``raw={...}`` sends any field as is
   (``regularMarketTime: 1e20``, ``regularMarketPrice: True``).
 
-Counters: ``requests`` (per kind: cookie, consent, crumb, quote, chart, other),
+Counters: ``requests`` (per kind: cookie, consent, crumb, quote, chart, search, other),
 ``total`` (every request), ``chart_requests`` (per symbol), ``bytes_served``.
 """
 
@@ -61,6 +61,7 @@ from tests.fake_yahoo_answers import (
     instrument_type,
     quote_row,
 )
+from tests.fake_yahoo_search import SearchMixin
 
 YAHOO_HOSTS = (
     "query1.finance.yahoo.com",
@@ -73,7 +74,7 @@ YAHOO_HOSTS = (
 Reply = tuple[int, Any, dict[str, str]]
 
 
-class FakeYahoo:
+class FakeYahoo(SearchMixin):
     """A threaded HTTP server answering like Yahoo's hosts (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -96,6 +97,7 @@ class FakeYahoo:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._port: int | None = None
+        self._init_search()
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -325,6 +327,8 @@ class FakeYahoo:
             return self._chart(unquote(path.rsplit("/", 1)[1]).upper(), query)
         if path == "/v7/finance/quote":
             return self._quote(query, cookie)
+        if path == "/v1/finance/search":
+            return self._search(query)
         if path == "/v1/test/getcrumb":
             self.count("crumb")
             if self.crumb_mode == "429":

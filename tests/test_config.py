@@ -499,8 +499,47 @@ ERROR_CASES = [
     pytest.param(
         BASE.replace('url = "https://cnbc.example/rss"\n', ""),
         15,
-        ["[[news.feeds]] #2 missing key 'url'"],
+        ["[[news.feeds]] #2: missing key 'url'"],
         id="missing-feed-url",
+    ),
+    pytest.param(
+        BASE.replace('url = "https://cnbc.example/rss"', 'kind = "yahoo"'),
+        15,
+        ['[[news.feeds]] #2 .search: a kind = "yahoo" source needs search or ticker'],
+        id="yahoo-without-term",
+    ),
+    pytest.param(
+        BASE.replace(
+            'url = "https://cnbc.example/rss"',
+            'kind = "yahoo"\nsearch = "DeepSeek"\nticker = "NVDA"',
+        ),
+        18,
+        ['[[news.feeds]] #2 .search: a kind = "yahoo" source needs search or ticker (not both)'],
+        id="yahoo-search-and-ticker",
+    ),
+    pytest.param(
+        BASE.replace('name = "CNBC"', 'name = "CNBC"\nkind = "yahoo"\nticker = "NVDA"'),
+        19,
+        ['[[news.feeds]] #2 .url: a kind = "yahoo" source has no url'],
+        id="yahoo-with-url",
+    ),
+    pytest.param(
+        BASE.replace('name = "CNBC"', 'name = "CNBC"\nticker = "NVDA"'),
+        17,
+        ['[[news.feeds]] #2 .ticker: only a kind = "yahoo" source has ticker'],
+        id="rss-with-ticker",
+    ),
+    pytest.param(
+        BASE.replace('name = "CNBC"', 'name = "CNBC"\nkind = "atom"'),
+        17,
+        ["[[news.feeds]] #2 .kind: should be 'rss' or 'yahoo', got 'atom'"],
+        id="unknown-feed-kind",
+    ),
+    pytest.param(
+        BASE.replace('url = "https://cnbc.example/rss"', 'kind = "yahoo"\nsearch = "x"\ncount = 0'),
+        19,
+        ["[[news.feeds]] #2 .count: should be greater than or equal to 1, got 0"],
+        id="yahoo-count-zero",
     ),
     pytest.param(
         BASE.replace('"2m"', "120"),

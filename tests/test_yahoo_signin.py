@@ -260,3 +260,13 @@ async def test_rate_limited_everywhere_backs_off_without_requests(fake, source, 
     batch = await source.fetch(THREE)
     assert {q.status for q in batch.quotes.values()} == {Status.BACKOFF}
     assert fake.total == sent
+
+
+async def test_no_cookie_at_all_still_gives_prices_from_charts(fake, source):
+    fake.unreachable_hosts |= {"fc.yahoo.com", "guce.yahoo.com"}
+    batch = await source.fetch(THREE)
+    assert prices(batch) == {"NVDA": 100.0, "^SOX": 101.0, "AMD": 102.0}
+    assert fake.requests["crumb"] == fake.requests["quote"] == 0
+    error = source.source_status().error or ""
+    assert "no cookie: fc.yahoo.com: connection refused" in error
+    assert "no cookie: guce.yahoo.com: connection refused" in error

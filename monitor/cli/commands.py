@@ -16,12 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from monitor.cli import pipes, trust_cmd
 from monitor.cli.printer import Printer
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
 from monitor.engine import Engine, EngineSettings, build
 from monitor.model import Alert, AlertEvent, Event, SourceStatus, Status
 from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
-from monitor.store import StoreLocked
+from monitor.store import StoreError
 
 EXIT_CONFIG = 2
 EXIT_FATAL = 1
@@ -62,11 +63,13 @@ def check(config_arg: str | None) -> int:
         if feed.query:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        print(f"  {feed.name}: {feed.url}{suffix}")
+        print(f"  {feed.name}: {feed.where}{suffix}")
     specs = view.rule_specs
     print(f"rules ({len(specs)}):")
     for spec in specs:
         print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
+    if programs := trust_cmd.programs_line(loaded):
+        print(programs)
     return 0
 
 
@@ -147,6 +150,7 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    pipes.on_stdout_closed(stop.set)  # `run --headless | head -1` ends too
     try:
         await engine.start()
         printer.info(
@@ -254,7 +258,7 @@ async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> 
 def _run_async(coro: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(coro)
-    except StoreLocked as exc:
+    except StoreError as exc:  # locked by another monitor, or cannot be opened: one line
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except RecordedQuotesError as exc:  # quote_source names a bad recorded CSV

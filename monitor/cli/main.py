@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="the app on a bundled replay of the January 2025 DeepSeek shock")
 
+    t = sub.add_parser("trust", help="allow a watchlist file to run its command/webhook alerts")
+    t.add_argument("path", metavar="PATH", help="the watchlist file (e.g. ./watchlist.toml)")
+    t.add_argument("--revoke", action="store_true", help="forget that the file was allowed")
+
     rp = sub.add_parser("replay", help="run the rules over recorded quotes (and feeds)")
     rp.add_argument("quotes", metavar="QUOTES.csv")
     rp.add_argument("--news", metavar="FEED.xml", action="append", default=[])
@@ -71,12 +75,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_app(None, demo=True)
     import logging
 
-    from monitor.cli import commands
+    from monitor.cli import commands, pipes
 
     logging.basicConfig(level=logging.WARNING, format="monitor: %(levelname)s %(message)s")
     try:
+        code = _run_command(commands, command, args, config_arg)
+    except BrokenPipeError:  # `check | head -1`: the reader is gone, end quietly
+        pipes.mark_stdout_closed()
+        code = pipes.EXIT_BROKEN_PIPE
+    return pipes.EXIT_BROKEN_PIPE if pipes.stdout_closed() else code
+
+
+def _run_command(commands: Any, command: str, args: argparse.Namespace, config_arg: Any) -> int:
+    try:
         if command == "check":
             return commands.check(config_arg)
+        if command == "trust":
+            from monitor.cli.trust_cmd import trust_command
+
+            return trust_command(args.path, revoke=args.revoke)
         if command == "once":
             return commands.once(config_arg, as_json=args.json, show_all=args.all, at=args.at)
         if command == "run":

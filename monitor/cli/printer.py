@@ -1,7 +1,7 @@
 """Engine events as plain lines or JSON lines (the CLI's `--json` format).
 
 Every text printed here came through the sanitizer on ingest; nothing is rendered as
-markup.
+markup.  A closed pipe ends the printing quietly (``monitor.cli.pipes``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from monitor.cli import pipes
 from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
 from monitor.model import (
     Alert,
@@ -43,14 +44,24 @@ class Printer:
         self.quiet_news = quiet_news
         self.out = out or sys.stdout
         self._last_quote: dict[str, tuple[Any, ...]] = {}
+        self.closed = False  # the reader of ``out`` went away
 
     def _json(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.out.flush()
+        self._write(json.dumps(obj, ensure_ascii=False))
 
     def _line(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+        self._write(text)
+
+    def _write(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except BrokenPipeError:  # the reader is gone (`| head -1`): stop printing
+            self.closed = True
+            if self.out is sys.stdout:
+                pipes.mark_stdout_closed()
 
     def event(self, event: Event) -> None:
         if isinstance(event, HeadlinesEvent):

@@ -56,6 +56,7 @@ class Alerting:
         """A new config: new specs, the same memory of every rule that kept its name."""
         self.settings = settings
         self.runner = RuleRunner(settings.rule_specs, state=self.runner.to_state())
+        self.dispatcher = None  # rebuilt on the next alert: the new file's channels
 
     def restore(self, state: dict[str, Any] | None) -> None:
         """The rule memory saved in the store (None: every rule starts armed)."""
@@ -96,6 +97,14 @@ class Alerting:
             return
         self._noticed.add(key)
         self._emit(NoticeEvent(message))
+
+    def check_trust(self) -> None:
+        """Say why command and webhook alerts are off, if they are (at start and on each
+        reload, so an edit from outside is noticed with its reason)."""
+        why = build.program_refusal(self.settings) if self.notify_enabled else None
+        if why is not None:
+            self._noticed.add(why)  # a refused send says it once more only after a reload
+            self._emit(NoticeEvent(why))
 
     async def check_desktop(self) -> None:
         """Whether desktop notifications can be shown, when a rule sends them."""

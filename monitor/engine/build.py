@@ -9,17 +9,20 @@ schema details but these.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from monitor import paths
+from monitor import paths, trust
 from monitor.clock import Clock, ManualClock, WallClock
-from monitor.config import Config, ReplaySettings, Rule
+from monitor.config import Config, Feed, ReplaySettings, Rule
 from monitor.config_values import QuietHours
 from monitor.model import Severity
+from monitor.news.yahoo import YahooNewsFetcher
+from monitor.news.yahoo import search_url as yahoo_search_url
 from monitor.notify.channel import Channel
 from monitor.notify.command import CommandNotifier
 from monitor.notify.desktop import DesktopChannel
@@ -39,10 +42,40 @@ class FeedView:
     """One feed as the poller sees it (``every`` in seconds; None: the global interval)."""
 
     name: str
-    url: str
+    url: str  # a "yahoo" source's: its search URL
     every: float | None
     enabled: bool
     query: str | None
+    kind: str = "rss"  # "rss" (RSS or Atom) or "yahoo" (Yahoo Finance news search)
+    term: str | None = None  # what a "yahoo" source searches for: words or its ticker
+    ticker: str | None = None  # a "yahoo" source following a ticker
+
+    @property
+    def where(self) -> str:
+        """Where the feed's news comes from, as a person would say it."""
+        if self.kind != "yahoo":
+            return self.url
+        if self.ticker:
+            return f"Yahoo Finance news of {self.ticker}"
+        return f"Yahoo Finance news search: {self.term}"
+
+
+def feed_view(feed: Feed) -> FeedView:
+    """A configured feed as the poller sees it: a "yahoo" source's URL is its search's."""
+    every = feed.every.total_seconds() if feed.every else None
+    url = feed.url or ""
+    if feed.yahoo_term is not None:
+        url = yahoo_search_url(feed.yahoo_term, feed.count)
+    return FeedView(
+        feed.name,
+        url,
+        every,
+        feed.enabled,
+        feed.query,
+        kind=feed.kind,
+        term=feed.yahoo_term,
+        ticker=feed.ticker,
+    )
 
 
 def rule_spec(rule: Rule) -> RuleSpec:
@@ -86,16 +119,12 @@ class EngineSettings:
     replay: ReplaySettings
     quiet_hours: QuietHours | None
     rule_quiet_hours: dict[str, QuietHours | Literal["off"]] = field(default_factory=dict)
+    origin: trust.Origin | None = None  # the file, for the trust checks (None: no file)
 
     @classmethod
-    def from_config(cls, config: Config) -> EngineSettings:
+    def from_config(cls, config: Config, origin: trust.Origin | None = None) -> EngineSettings:
         s = config.settings
-        all_feeds = [
-            FeedView(
-                f.name, f.url, f.every.total_seconds() if f.every else None, f.enabled, f.query
-            )
-            for f in config.news.feeds
-        ]
+        all_feeds = [feed_view(f) for f in config.news.feeds]
         return cls(
             config=config,
             news_every=s.news_every.total_seconds(),
@@ -115,6 +144,7 @@ class EngineSettings:
             rule_quiet_hours={
                 r.name: r.quiet_hours for r in config.alerts if r.quiet_hours is not None
             },
+            origin=origin,
         )
 
     # ---- derived values --------------------------------------------------------------
@@ -222,6 +252,16 @@ def replay_delay(
     )
 
 
+def make_yahoo_news(settings: EngineSettings) -> YahooNewsFetcher:
+    """The fetcher of "yahoo" news sources, over the live quote path's Yahoo client
+    (curl_cffi as Chrome; no request is made unless such a source is configured)."""
+    from monitor.quotes.yahoo_http import YahooHttp
+
+    return YahooNewsFetcher(
+        YahooHttp(timeout=settings.feed_timeout), deadline=settings.feed_timeout
+    )
+
+
 # ---- notifications -------------------------------------------------------------------
 
 
@@ -231,17 +271,20 @@ def make_dispatcher(
     channels: dict[str, Channel] = {}
     if settings.uses_channel("desktop"):
         channels["desktop"] = DesktopChannel(on_unavailable=on_notice)
+    refused = functools.partial(trust.refusal, settings.origin)  # programs need trust
     cmd = settings.config.notify.command
     if cmd is not None:
-        channels["command"] = CommandNotifier(cmd.argv, timeout=cmd.timeout.total_seconds())
+        command = CommandNotifier(cmd.argv, timeout=cmd.timeout.total_seconds())
+        channels["command"] = trust.Guarded(command, refused)
     hook = settings.config.notify.webhook
     if hook is not None:
-        channels["webhook"] = WebhookNotifier(
+        webhook = WebhookNotifier(
             hook.url,
             timeout=hook.timeout.total_seconds(),
             retries=hook.retries,
             headers=hook.headers,
         )
+        channels["webhook"] = trust.Guarded(webhook, refused)
     return Dispatcher(
         channels,
         quiet_hours=settings.quiet_hours,
@@ -249,3 +292,12 @@ def make_dispatcher(
         on_notice=on_notice,
         quiet_channels=QUIET_CHANNELS,
     )
+
+
+def program_refusal(settings: EngineSettings) -> str | None:
+    """Why this config's command and webhook alerts are off (``monitor.trust``), or None
+    (also when it has neither)."""
+    notify = settings.config.notify
+    if notify.command is None and notify.webhook is None:
+        return None
+    return trust.refusal(settings.origin)

@@ -47,6 +47,7 @@ from monitor.quotes.base import QuoteSource
 from monitor.quotes.recorded import RecordedQuotes
 from monitor.rules import Snapshot
 from monitor.store import Store, StoreWorker
+from monitor.trust import Origin
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Engine:
         history_file: Path | None = None,
     ) -> None:
         self.loaded = loaded
-        self.settings = EngineSettings.from_config(loaded.config)
+        self.settings = EngineSettings.from_config(loaded.config, Origin.of(loaded))
         quote_source, self.clock = build.source_and_clock(
             self.settings, quote_source, clock, history_file
         )
@@ -113,6 +114,7 @@ class Engine:
         self.news = NewsPoller(
             s,
             fetcher=fetcher,
+            yahoo=build.make_yahoo_news(s),
             board=self.board,
             on_news=self.alerting.evaluate,
             recorded_feeds=recorded_feeds,
@@ -158,7 +160,8 @@ class Engine:
             loaded = await asyncio.to_thread(load_config_file, self.loaded.path, self.loaded.source)
         except ConfigError as exc:
             return str(exc)
-        self._apply_config(loaded, EngineSettings.from_config(loaded.config))
+        self._apply_config(loaded, EngineSettings.from_config(loaded.config, Origin.of(loaded)))
+        self.alerting.check_trust()  # an edit from outside asks again, saying why
         self.schedule.reschedule()
         # the rebuilt rules know their state but not their values: evaluate them on the
         # quotes and headlines at hand, so the screen shows true values at once
@@ -210,6 +213,7 @@ class Engine:
         if not self._opened:
             await self.open()
         self._spawn(self.alerting.check_desktop())
+        self.alerting.check_trust()
         self._spawn(self.quote_book.load_history())
         if self.is_replay:
             self.replay.start()

@@ -22,6 +22,7 @@ from monitor.model import Entry, Headline, HeadlinesEvent, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
+from monitor.news.yahoo import YahooNewsFetcher, parse_search
 from monitor.store import StoreWorker
 
 #: a headline first seen now but published longer ago than this is not "breaking"
@@ -40,6 +41,7 @@ class NewsPoller:
         settings: EngineSettings,
         *,
         fetcher: FeedFetcher,
+        yahoo: YahooNewsFetcher | None = None,
         clock: Clock,
         store: StoreWorker,
         emit: Emit,
@@ -48,6 +50,7 @@ class NewsPoller:
         recorded_feeds: Sequence[Path] = (),
     ) -> None:
         self.fetcher = fetcher
+        self.yahoo = yahoo
         self._clock = clock
         self._store = store
         self._emit = emit
@@ -104,15 +107,31 @@ class NewsPoller:
             due = [f for f in self.settings.feeds if force or self._due(f, now)]
             if not due:
                 return []
-            pairs = [(f.name, self._state_to_fetch(f)) for f in due]
             self._polled_stories = []
             self._polled_unchanged = set()
-            results = await self.fetcher.fetch_all(pairs)
+            results = await self._fetch(due)
             headlines: list[Headline] = []
             for feed, result in zip(due, results, strict=True):
-                headlines += await self._ingest_result(feed.name, result)
+                headlines += await self._ingest_result(feed, result)
             await self.after_news(headlines)
             return headlines
+
+    async def _fetch(self, feeds: Sequence[FeedView]) -> list[FetchResult]:
+        """Fetch RSS/Atom feeds and Yahoo news searches at once; results in feed order."""
+        rss = [(f.name, self._state_to_fetch(f)) for f in feeds if f.kind != "yahoo"]
+        yahoo = [(f.name, self._state_to_fetch(f)) for f in feeds if f.kind == "yahoo"]
+        rss_results, yahoo_results = await asyncio.gather(
+            self.fetcher.fetch_all(rss), self._fetch_yahoo(yahoo)
+        )
+        by_name = {r.name: r for r in [*rss_results, *yahoo_results]}
+        return [by_name[f.name] for f in feeds]
+
+    async def _fetch_yahoo(self, feeds: Sequence[tuple[str, FeedState]]) -> list[FetchResult]:
+        if not feeds:
+            return []
+        if self.yahoo is None:
+            raise RuntimeError("a yahoo news source, but no Yahoo client was given")
+        return await self.yahoo.fetch_all(feeds)
 
     def _due(self, feed: FeedView, now: datetime) -> bool:
         state = self._states.get(feed.name)
@@ -132,7 +151,8 @@ class NewsPoller:
             )
         return state
 
-    async def _ingest_result(self, name: str, result: FetchResult) -> list[Headline]:
+    async def _ingest_result(self, feed: FeedView, result: FetchResult) -> list[Headline]:
+        name = feed.name
         now = self._clock.now()
         old = self._states.get(name) or FeedState(url=result.url)
         state = next_state(old, result, now, rng=self._rng)
@@ -149,7 +169,7 @@ class NewsPoller:
             self._polled_unchanged.add(name)
             warning = last_body[1]
         elif result.body is not None:
-            parsed, items = await asyncio.to_thread(self._parse_and_match, name, result, now)
+            parsed, items = await asyncio.to_thread(self._parse_and_match, feed, result, now)
             warning = parsed.warning
             self._last_bodies[name] = (digest, warning)
             if items:
@@ -167,16 +187,20 @@ class NewsPoller:
         return headlines
 
     def _parse_and_match(
-        self, name: str, result: FetchResult, now: datetime
+        self, feed: FeedView, result: FetchResult, now: datetime
     ) -> tuple[ParsedFeed, list[Matched]]:
         """Parse one body and match its entries (one worker-thread hop, not two)."""
-        parsed = parse_feed(
-            result.body or b"",
-            feed_name=name,
-            now=now,
-            base_url=result.url,
-            content_type=result.content_type,
-        )
+        if feed.kind == "yahoo":
+            body = result.body or b""
+            parsed = parse_search(body, feed_name=feed.name, now=now, ticker=feed.ticker)
+        else:
+            parsed = parse_feed(
+                result.body or b"",
+                feed_name=feed.name,
+                now=now,
+                base_url=result.url,
+                content_type=result.content_type,
+            )
         return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
 
     async def after_news(self, headlines: list[Headline]) -> None:

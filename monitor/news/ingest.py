@@ -64,6 +64,6 @@ class Ingest:
             query = self.query_for(entry.feed)
             text = f"{entry.title}\n{entry.summary}" if entry.summary else entry.title
             matched = query.match(text)
-            symbols = self.linker.link(text)
+            symbols = self.linker.link(text, entry.tickers)
             out.append(Matched(entry, matched, symbols, entry_keys(entry)))
         return out

@@ -93,11 +93,12 @@ class SymbolLinker:
             if index not in found and regex.search(folded):
                 found.add(index)
 
-    def link(self, text: str) -> tuple[str, ...]:
-        """The symbols ``text`` mentions, in watchlist order, each once."""
+    def link(self, text: str, tickers: Iterable[str] = ()) -> tuple[str, ...]:
+        """The symbols ``text`` mentions, and those of ``tickers`` (what the source says
+        the text is about) in the watchlist, in watchlist order, each once."""
         if not text or not self.symbols:
             return ()
-        found: set[int] = set()
+        found = {self._index[t] for t in tickers if t in self._index}
         if "$" in text:
             found.update(self._index[tag] for tag in _CASHTAG.findall(text) if tag in self._index)
         self._aliases_in(text, found)

@@ -89,8 +89,15 @@ class SignIn:
         self._backoff.fail(now)
 
     async def _sign_in(self) -> str | None:
+        problems: list[str] = []  # what went wrong with each strategy tried
         for strategy in list(self._order):
-            crumb = await (self._basic() if strategy == "basic" else self._csrf())
+            self.problem = None
+            try:
+                crumb = await (self._basic() if strategy == "basic" else self._csrf())
+            finally:
+                if self.problem and self.problem not in problems:
+                    problems.append(self.problem)
+                self.problem = "; ".join(problems) or None
             if crumb is not None:
                 if self._order[0] != strategy:
                     self._order.reverse()
