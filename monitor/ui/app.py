@@ -205,6 +205,8 @@ class MonitorApp(App[None]):
             )
 
     def _tick(self) -> None:
+        if not self.query(StatusBar):  # the app is closing: its panes are gone
+            return
         self._ticks += 1
         engine = self.engine
         self.status_bar.tick(engine)
