@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class Status(StrEnum):
@@ -207,6 +208,8 @@ class Entry:
     date_known: bool = True
     #: symbols the source itself relates the entry to (Yahoo's relatedTickers)
     tickers: tuple[str, ...] = ()
+    #: the outlet's domain ("reuters.com"), also behind an aggregator's redirect link
+    domain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +238,26 @@ class Outlet:
     source: str
     link: str | None
     published: datetime
+    domain: str | None = None  # the outlet's ("reuters.com"), whatever host ``link`` has
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "link": self.link, "published": iso(self.published)}
+        return {
+            "source": self.source,
+            "domain": self.domain,
+            "link": self.link,
+            "published": iso(self.published),
+        }
+
+    @property
+    def is_own_link(self) -> bool:
+        """``link`` leads to the outlet's own site (not through an aggregator)."""
+        if not self.link or not self.domain:
+            return False
+        try:
+            host = (urlsplit(self.link).hostname or "").lower()
+        except ValueError:
+            return False
+        return host == self.domain or host.endswith("." + self.domain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +276,16 @@ class Headline:
     symbols: tuple[str, ...] = ()
     outlets: tuple[Outlet, ...] = ()
     new: bool = False
+    domain: str | None = None  # the outlet's domain, also behind a Google News redirect
+
+    @property
+    def open_link(self) -> str | None:
+        """The link to open: an outlet's own where a feed gave one (a Google News
+        link is a redirect through news.google.com), else the story's link."""
+        own = [o.link for o in self.outlets if o.is_own_link and o.link]
+        if self.link in own or not own:
+            return self.link
+        return own[0]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -263,6 +293,7 @@ class Headline:
             "title": self.title,
             "link": self.link,
             "source": self.source,
+            "domain": self.domain,
             "feed": self.feed,
             "published": iso(self.published),
             "matched": list(self.matched),

@@ -572,6 +572,8 @@ def reset_yfinance(cache_dir: Path) -> None:
 def route_live_quotes(server: Any) -> None:
     """Make every live Yahoo source of this process talk to ``server`` (an object with
     ``base_url`` and ``unreachable_hosts``): how the CLI tests run the real command."""
-    from monitor.quotes import yahoo_http
+    from monitor.quotes import stream, yahoo_http
 
     yahoo_http.SESSION_FACTORY = lambda cookies: fake_async_session(server, cookies)
+    # the streamer too: the server's, or a closed local port (never the real one)
+    stream.STREAM_URL = getattr(server, "stream_url", "ws://127.0.0.1:9/?version=2")

@@ -132,6 +132,7 @@ def test_rss2(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
         summary="Chip stocks fell sharply on Monday.\n\nSecond paragraph & more.",
         published=datetime(2025, 1, 27, 15, 4, 5, tzinfo=UTC),
         date_known=True,
+        domain="news.example.com",
     )
     assert second.published == datetime(2025, 1, 27, 1, 30, tzinfo=UTC)  # +0800 -> UTC
     assert third.link == "https://base.example.com/markets/asml-results"  # relative, resolved
@@ -185,6 +186,42 @@ def test_google_news_sources(path: str, monkeypatch: pytest.MonkeyPatch) -> None
         feed.entries[0].title == "Nvidia shares plunge 17% as DeepSeek rattles AI trade - Reuters"
     )
     assert feed.entries[0].guid == "CBMiAAA1"
+    # the link is Google's redirect: the domain is the outlet's, from <source url>
+    assert [e.domain for e in feed.entries] == [
+        "reuters.com",
+        "cnbc.com",
+        "apnews.com",
+        "finance.sina.com.cn",
+        "bloomberg.com",
+    ]
+
+
+@pytest.mark.parametrize("path", ["fast", "slow"])
+def test_real_google_news_items_name_the_outlets_domain(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if path == "slow":
+        monkeypatch.setattr(parse, "_parse_fast", lambda data, make: None)
+    feed = parsed("google_news_reuters_real.xml")  # a real capture, see data/feeds/README
+    assert len(feed.entries) == 3 and feed.warning is None
+    first = feed.entries[0]
+    assert first.title == (
+        "Canada's labor market dips sharply in February, unemployment rate up - Reuters"
+    )
+    assert first.link is not None and first.link.startswith("https://news.google.com/rss/articles/")
+    assert [(e.source, e.domain) for e in feed.entries] == [("Reuters", "reuters.com")] * 3
+
+
+def test_a_domain_without_a_source_element_comes_from_the_link_unless_it_is_a_redirect() -> None:
+    from monitor.news.outlets import outlet_domain
+
+    assert outlet_domain("https://www.cnbc.com/2025/01/27/nvidia.html", None) == "cnbc.com"
+    assert outlet_domain("https://news.google.com/rss/articles/CBMi?oc=5", None) is None
+    assert outlet_domain("https://news.google.com/rss/articles/x", "http://WWW.FT.com/") == "ft.com"
+    assert outlet_domain(None, "javascript:alert(1)") is None
+    assert (
+        outlet_domain("https://x.example/a", "https://bücher.example/") == "xn--bcher-kva.example"
+    )
 
 
 def test_chinese_feeds() -> None:

@@ -118,6 +118,7 @@ class EngineSettings:
     rule_specs: tuple[RuleSpec, ...]
     replay: ReplaySettings
     quiet_hours: QuietHours | None
+    stream: bool = True  # prices pushed by Yahoo's streamer (live quotes only)
     rule_quiet_hours: dict[str, QuietHours | Literal["off"]] = field(default_factory=dict)
     origin: trust.Origin | None = None  # the file, for the trust checks (None: no file)
 
@@ -141,6 +142,7 @@ class EngineSettings:
             rule_specs=tuple(rule_spec(rule) for rule in config.alerts),
             replay=s.replay,
             quiet_hours=s.quiet_hours,
+            stream=s.stream,
             rule_quiet_hours={
                 r.name: r.quiet_hours for r in config.alerts if r.quiet_hours is not None
             },
@@ -216,6 +218,21 @@ def make_quote_source(
         cache_dir=paths.cache_dir(),
         quotes_every=settings.quotes_every,
     )
+
+
+def stream_url(
+    settings: EngineSettings, given: str | None = None, *, own_source: bool = True
+) -> str | None:
+    """Where streamed prices come from: the URL given, else Yahoo's streamer when the
+    engine reads live quotes of its own (not a recording, not an injected source) and
+    the config does not say ``stream = false``."""
+    if given is not None:
+        return given
+    if not own_source or settings.recorded_quotes is not None or not settings.stream:
+        return None
+    from monitor.quotes import stream  # read at call time: tests point it elsewhere
+
+    return stream.STREAM_URL
 
 
 def source_and_clock(

@@ -19,12 +19,11 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, TypedDict
 
 from monitor.clock import Clock
 from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
-from monitor.engine import build
+from monitor.engine import build, live_stream
 from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
 from monitor.engine.news_poller import NewsPoller
@@ -74,9 +73,11 @@ class Engine:
         notify: bool = True,
         fetcher: FeedFetcher | None = None,
         history_file: Path | None = None,
+        stream_url: str | None = None,
     ) -> None:
         self.loaded = loaded
         self.settings = EngineSettings.from_config(loaded.config, Origin.of(loaded))
+        stream_url = build.stream_url(self.settings, stream_url, own_source=quote_source is None)
         quote_source, self.clock = build.source_and_clock(
             self.settings, quote_source, clock, history_file
         )
@@ -88,6 +89,7 @@ class Engine:
         self._opened = False
         self.board = SourceBoard(self._emit)
         self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
+        self.live = live_stream.attach(self.quote_book, stream_url, spawn=self._spawn)
         self._apply_config(loaded, self.settings)
 
     def _build_parts(
@@ -215,6 +217,8 @@ class Engine:
         self._spawn(self.alerting.check_desktop())
         self.alerting.check_trust()
         self._spawn(self.quote_book.load_history())
+        if self.live is not None:
+            self.live.start()
         if self.is_replay:
             self.replay.start()
         if not self.is_replay or self.settings.feeds:
@@ -296,11 +300,6 @@ class Engine:
     def app_settings(self) -> Settings:
         """The config's [settings] table (theme, keys) for the app."""
         return self.loaded.config.settings
-
-    @property
-    def view(self) -> SimpleNamespace:
-        """Deprecated: the UI's pre-redesign path to ``app_settings``."""
-        return SimpleNamespace(settings=self.app_settings)
 
     @property
     def desktop_status(self) -> tuple[bool | None, str]:

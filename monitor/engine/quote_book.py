@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
@@ -33,6 +34,15 @@ QUOTE_DAYS = 3
 _SOURCE_TROUBLE = {Status.RATE_LIMITED, Status.UNREACHABLE, Status.BACKOFF}
 
 
+class LivePath(Protocol):
+    """What the book asks of a streamed price path (``live_stream.LiveStream``)."""
+
+    def configure(self, settings: EngineSettings) -> None: ...
+    def wants_poll(self, now: datetime) -> bool: ...
+    def polled(self, quotes: Iterable[Quote], now: datetime) -> None: ...
+    def detail(self) -> str | None: ...
+
+
 class QuoteBook:
     """Merges quote batches, stores them and hands each to the rules (``on_batch``)."""
 
@@ -47,6 +57,7 @@ class QuoteBook:
         board: SourceBoard,
         on_batch: Callable[[], Awaitable[None]],
     ) -> None:
+        self.live: LivePath | None = None
         self.settings = settings
         self.source = source
         self._clock = clock
@@ -59,7 +70,22 @@ class QuoteBook:
         self.history: dict[str, list[DailyBar]] = {}
         self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
         self._pruned_at: datetime | None = None
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one poll at a time
+        self._apply_lock = asyncio.Lock()  # one batch merged at a time (polls, stream)
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: EngineSettings) -> None:  # a config reload reaches the stream
+        self._settings = settings
+        if self.live is not None:
+            self.live.configure(settings)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     def clear(self) -> None:
         """Forget every quote (a replay starting over); the daily history stays."""
@@ -71,13 +97,25 @@ class QuoteBook:
         if self._lock.locked():  # a poll already running is not started twice
             async with self._lock:
                 return dict(self.latest)
+        if self.live is not None and not self.live.wants_poll(self._clock.now()):
+            return dict(self.latest)  # the stream keeps every open symbol fresh
         async with self._lock:
             batch = await self.source.fetch(self.settings.symbols)
+            if self.live is not None:
+                self.live.polled(batch.quotes.values(), self._clock.now())
             await self.process_batch(batch)
             return dict(self.latest)
 
+    def live_changed(self) -> None:
+        """The streamed path changed state: show it in the quote source's status."""
+        self._board.set(self._source_status({}, self._clock.now()))
+
     async def process_batch(self, batch: QuoteBatch, *, evaluate: bool = True) -> None:
         """Merge one batch, store it, emit it and evaluate every rule once on it."""
+        async with self._apply_lock:
+            await self._process(batch, evaluate)
+
+    async def _process(self, batch: QuoteBatch, evaluate: bool) -> None:
         now = self._clock.now()
         merged = {sym: self._merge(self.latest.get(sym), q, now) for sym, q in batch.quotes.items()}
         self.previous = dict(self.latest)
@@ -117,6 +155,9 @@ class QuoteBook:
         """Keep the last good values (with their age) when a symbol's poll failed."""
         if new.price is None and old is not None and old.price is not None:
             return dataclasses.replace(old, status=new.status, error=new.error)
+        if _behind(old, new):  # a poll behind the stream: its context, the newer price
+            assert old is not None
+            new = _newer_price(old, new)
         if new.status == Status.OK and is_stale(new, now, self.settings.quotes_every):
             return dataclasses.replace(new, status=Status.STALE)
         return new
@@ -141,6 +182,9 @@ class QuoteBook:
             base = dataclasses.replace(base, status=sorted(bad)[0])
         missing = [s for s, q in quotes.items() if q.status == Status.UNKNOWN_SYMBOL]
         detail = f"unknown: {', '.join(missing)}" if missing else base.detail
+        live = self.live.detail() if self.live is not None else None
+        if live:
+            detail = f"{detail}; {live}" if detail else live
         return dataclasses.replace(
             base, name=self.source.name, kind="quotes", last_poll=now, detail=detail
         )
@@ -171,3 +215,30 @@ class QuoteBook:
         if symbol not in self.history:
             self.history[symbol] = list(await self.source.history(symbol))
         return self.history[symbol]
+
+
+def _behind(old: Quote | None, new: Quote) -> bool:
+    """``new`` is usable but older than the usable ``old`` it would replace."""
+    return (
+        old is not None
+        and old.usable
+        and new.usable
+        and old.as_of is not None
+        and new.as_of is not None
+        and new.as_of < old.as_of
+    )
+
+
+def _newer_price(old: Quote, new: Quote) -> Quote:
+    def pick(f: Callable[..., float], a: float | None, b: float | None) -> float | None:
+        return b if a is None else a if b is None else f(a, b)
+
+    return dataclasses.replace(
+        new,
+        price=old.price,
+        as_of=old.as_of,
+        market_state=old.market_state,
+        high=pick(max, new.high, old.high),
+        low=pick(min, new.low, old.low),
+        volume=pick(max, new.volume, old.volume),
+    )

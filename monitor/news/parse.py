@@ -9,7 +9,8 @@ laughs and external-entity (XXE) attacks are made of.  feedparser does not expan
 declared entities and reads no external ones; those feeds get a warning.
 
 fastfeedparser does not report an item's ``<source>`` (Google News names the outlet
-there), so it is read from the item's own XML when the feed has any.
+there), so it is read from the item's own XML when the feed has any
+(:mod:`monitor.news.outlets`, which also gives each entry its outlet's domain).
 
 Encoding: a feed that declares UTF-8 stays UTF-8; invalid bytes are replaced where they
 stand and the feed gets a warning (``decoding``).
@@ -23,7 +24,6 @@ shown west of UTC).
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 from dataclasses import dataclass, field
@@ -37,6 +37,7 @@ from lxml import etree
 
 from monitor.model import Entry
 from monitor.news import decoding
+from monitor.news.outlets import ItemSource, item_sources, outlet_domain
 from monitor.text import clean_multiline, clean_text, clean_url
 
 MAX_ENTRIES = 500
@@ -56,16 +57,6 @@ _ENTITY_DECL = re.compile(rb"<!ENTITY|<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _INTERNAL_SUBSET = re.compile(
     rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>|<!ENTITY[^>]*>", re.IGNORECASE | re.DOTALL
 )
-_ENCODING_DECL = re.compile(rb"<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
-_ITEM = re.compile(rb"<(item|entry)\b.*?</\1\s*>", re.DOTALL)
-# RSS <source url="...">Reuters</source>: text or CDATA only, so an HTML5 <source src>
-# inside an item's CDATA content is not taken for it.
-_RSS_SOURCE = re.compile(rb"<source\b[^>]*>([^<]*|<!\[CDATA\[.*?\]\]>)</source\s*>", re.DOTALL)
-# Atom <source><title>Outlet</title>...</source>
-_ATOM_SOURCE = re.compile(
-    rb"<source\b[^>]*>(?:(?!</source).)*?<title\b[^>]*>(.*?)</title\s*>", re.DOTALL
-)
-_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 NOT_A_FEED = "not an RSS or Atom feed"
 
 
@@ -125,7 +116,7 @@ class _Entries:
         guid: str | None,
         summary: str | None,
         published: datetime | None,
-        source: str | None,
+        source: ItemSource | None,
     ) -> Entry | None:
         clean_link = _link(link, self.base_url)
         clean_title = clean_text(title, max_len=TITLE_MAX) or (clean_link or "")
@@ -137,13 +128,14 @@ class _Entries:
         when, date_known = _published(published, self.now)
         return Entry(
             feed=self.feed_name,
-            source=clean_text(source, max_len=NAME_MAX) or outlet,
+            source=clean_text(source.name if source else None, max_len=NAME_MAX) or outlet,
             title=clean_title,
             link=clean_link,
             guid=clean_guid,
             summary=clean_multiline(summary, max_len=SUMMARY_MAX),
             published=when,
             date_known=date_known,
+            domain=outlet_domain(clean_link, source.url if source else None),
         )
 
 
@@ -193,28 +185,6 @@ def _fast_summary(entry: Any) -> str | None:
     return None
 
 
-def _item_sources(data: bytes, count: int) -> list[str | None] | None:
-    """Each item's ``<source>`` name, in document order; None if items cannot be paired."""
-    m = _ENCODING_DECL.search(data, 0, 200)
-    encoding = m.group(1).decode("ascii") if m else "utf-8"
-    blocks = [m.group(0) for m in _ITEM.finditer(data)]
-    if len(blocks) != count:
-        return None
-    names: list[str | None] = []
-    for block in blocks:
-        source = (_ATOM_SOURCE if block.startswith(b"<entry") else _RSS_SOURCE).search(block)
-        raw = source.group(1) if source else None
-        if raw is not None:
-            raw = _CDATA.sub(rb"\1", raw)
-            try:
-                names.append(html.unescape(raw.decode(encoding, errors="replace")))
-            except LookupError:
-                names.append(html.unescape(raw.decode("utf-8", errors="replace")))
-        else:
-            names.append(None)
-    return names
-
-
 def _parse_fast(data: bytes, make: _Entries) -> _RawFeed | None:
     try:
         parsed = fastfeedparser.parse(data)
@@ -223,12 +193,12 @@ def _parse_fast(data: bytes, make: _Entries) -> _RawFeed | None:
     raw_entries = parsed.get("entries") or []
     if not raw_entries and (b"<item" in data or b"<entry" in data):
         return None  # items it could not see: let feedparser try
-    sources: list[str | None] = [None] * len(raw_entries)
+    sources: list[ItemSource | None] = [None] * len(raw_entries)
     if raw_entries and b"<source" in data:
-        found = _item_sources(data, len(raw_entries))
+        found: list[ItemSource] | None = item_sources(data, len(raw_entries))
         if found is None:
             return None
-        sources = found
+        sources = list(found)
     title = (parsed.get("feed") or parsed).get("title")
     outlet = make.outlet(title)
     entries = [
@@ -278,6 +248,13 @@ def _scheme(url: str) -> str:
         return ""
 
 
+def _slow_source(e: Any) -> ItemSource | None:
+    source = e.get("source")
+    if not source:
+        return None
+    return ItemSource(source.get("title"), source.get("href"))
+
+
 def _slow_summary(e: Any) -> str | None:
     if e.get("summary"):
         return e.get("summary")
@@ -306,7 +283,7 @@ def _parse_slow(data: bytes, content_type: str | None, make: _Entries) -> _RawFe
                 link=_slow_link(e),
                 guid=e.get("id"),
                 summary=_slow_summary(e),
-                source=(e.get("source") or {}).get("title"),
+                source=_slow_source(e),
                 # dict.get: FeedParserDict.get maps a missing updated_parsed to
                 # published_parsed with a DeprecationWarning
                 published=_struct_time(dict.get(e, "published_parsed"))

@@ -100,12 +100,13 @@ def _outlets(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[Ou
     """Every source that carried each story, earliest entry per source."""
     found: dict[str, list[Outlet]] = {}
     for chunk in chunks(ids):
-        for story, source, link, published in conn.execute(
-            "SELECT story_id, source, link, published FROM entries"
+        for story, source, link, published, domain in conn.execute(
+            "SELECT story_id, source, link, published, domain FROM entries"
             f" WHERE story_id IN ({marks(len(chunk))}) ORDER BY published, id",
             tuple(chunk),
         ):
-            found.setdefault(story, []).append(Outlet(source, link, from_us(published)))
+            outlet = Outlet(source, link, from_us(published), domain)
+            found.setdefault(story, []).append(outlet)
     return {story: one_per_source(outlets) for story, outlets in found.items()}
 
 

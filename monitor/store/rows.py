@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -72,15 +73,26 @@ def headline_from_row(r: Sequence[Any], outlets: tuple[Outlet, ...]) -> Headline
     return Headline(
         story=r[0], title=r[1], link=r[2], source=r[3], feed=r[4], published=from_us(r[5]),
         first_seen=from_us(r[6]), summary=r[7], matched=tuple(json.loads(r[8])),
-        symbols=tuple(json.loads(r[9])), outlets=outlets,
+        symbols=tuple(json.loads(r[9])), outlets=outlets, domain=domain_of(r[3], outlets),
     )  # fmt: skip
 
 
+def domain_of(source: str, outlets: Iterable[Outlet]) -> str | None:
+    """The domain of the story's own outlet (its ``source``)."""
+    return next((o.domain for o in outlets if o.source == source), None)
+
+
 def one_per_source(outlets: Iterable[Outlet]) -> tuple[Outlet, ...]:
-    """An outlet is a source: keep its earliest entry (outlets come ordered by time)."""
+    """An outlet is a source: keep its earliest entry (outlets come ordered by time),
+    with the outlet's own link if a later entry has it (Reuters through Google News,
+    then Reuters' own feed: the time of the first, the link of the second)."""
     first: dict[str, Outlet] = {}
     for outlet in outlets:
-        first.setdefault(outlet.source, outlet)
+        kept = first.get(outlet.source)
+        if kept is None:
+            first[outlet.source] = outlet
+        elif outlet.is_own_link and not kept.is_own_link:
+            first[outlet.source] = replace(outlet, published=kept.published)
     return tuple(first.values())
 
 

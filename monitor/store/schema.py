@@ -158,8 +158,17 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_outlet_domains(conn: sqlite3.Connection) -> None:
+    """Each entry's outlet domain ("reuters.com"), also for a Google News item whose
+    link is news.google.com's redirect (older entries have none)."""
+    conn.execute("ALTER TABLE entries ADD COLUMN domain TEXT")
+
+
 #: Migration ``i`` takes a database from version ``i`` to ``i + 1``.  Append only.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_initial,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1_initial,
+    _v2_outlet_domains,
+)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -148,7 +148,7 @@ def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int)
             batch.extended.setdefault(story, []).append(item)
         known.add(e.feed, guid, keys.link_key, keys.title_key, e.source, story)
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
-                                 e.source, to_us(e.published), now_us))  # fmt: skip
+                                 e.source, to_us(e.published), now_us, e.domain))  # fmt: skip
         batch.touched[story] = None
     return _write(conn, batch, now_us)
 
@@ -159,7 +159,7 @@ def _write(conn: sqlite3.Connection, batch: _Batch, now_us: int) -> Added:
     _extend_stories(conn, batch.extended, now_us)
     conn.executemany(
         "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
-        " published, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
+        " published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,?,?)",
         batch.entry_rows,
     )
     # New stories are built from memory; only extended ones are read back.
@@ -230,14 +230,14 @@ def _new_headline(story: str, group: list[Matched], now_us: int) -> Headline:
     for item in group[1:]:
         matched, symbols = union(matched, item.matched), union(symbols, item.symbols)
     outlets = sorted(  # stable: batch order on ties
-        (Outlet(i.entry.source, i.entry.link, i.entry.published) for i in group),
+        (Outlet(i.entry.source, i.entry.link, i.entry.published, i.entry.domain) for i in group),
         key=lambda o: o.published,
     )
     return Headline(
         story=story, title=first.title, link=first.link, source=first.source,
         feed=first.feed, published=first.published, first_seen=from_us(now_us),
         summary=first.summary, matched=tuple(matched), symbols=tuple(symbols),
-        outlets=one_per_source(outlets), new=True,
+        outlets=one_per_source(outlets), new=True, domain=first.domain,
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ engine factory does the heavy imports in a worker, after the first frame is pain
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +26,16 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
+from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.ui.config_watch import ConfigWatcher
 from monitor.ui.keys import Sections, binding_sections, checked_keymap, theme_cycle
-from monitor.ui.messages import ConfigReloaded, EngineMessage, NoticeArrived, message_for
+from monitor.ui.messages import (
+    AlertFired,
+    ConfigReloaded,
+    EngineMessage,
+    NoticeArrived,
+    message_for,
+)
 from monitor.ui.palette import MonitorCommands
 from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.alerts import AlertsPane
@@ -188,6 +196,10 @@ class MonitorApp(App[None]):
     def on_notice_arrived(self, message: NoticeArrived) -> None:
         self.toaster.notice(message.message, message.severity)
 
+    def on_alert_fired(self, message: AlertFired) -> None:
+        # a toast, and the bell or the terminal's own notification
+        self.toaster.alert(message.alert)
+
     async def on_unmount(self) -> None:
         if self.engine is not None:
             await self.engine.stop()
@@ -306,6 +318,9 @@ class MonitorApp(App[None]):
     def _apply_config_look(self, engine: EngineAPI) -> None:
         """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
         settings = engine.app_settings
+        self.toaster.ringer = TerminalRinger(settings.terminal_notifications)
+        if notice := passthrough_notice(self.toaster.ringer.protocol, os.environ):
+            self._startup_notices.append(notice)
         if settings.keys:
             self.keymap = self._apply_keys(settings.keys)
         if not self._explicit_theme:

@@ -15,6 +15,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from monitor.model import Alert, Severity
+from monitor.notify.osc import Protocol, TerminalRinger
 
 #: alerts arriving within this long of each other are toasted together
 TOAST_GATHER_SECONDS = 0.05
@@ -42,6 +43,8 @@ class Toaster:
         self._notices: set[str] = set()
         self._timer: Timer | None = None
         self._first_at = 0.0
+        #: the terminal channel: the bell until the config says otherwise
+        self.ringer = TerminalRinger()
 
     def alert(self, alert: Alert) -> None:
         """Gather: each alert waits for the next for a moment (a busy screen takes a while
@@ -67,7 +70,7 @@ class Toaster:
         alerts, self._pending = self._pending, []
         if not alerts:
             return
-        self.app.bell()
+        self._ring(alerts)
         if len(alerts) >= STORM_TOASTS:
             self._summary(alerts)
             return
@@ -79,6 +82,19 @@ class Toaster:
                 markup=False,
                 timeout=15 if alert.severity == "critical" else 8,
             )
+
+    def _ring(self, alerts: list[Alert]) -> None:
+        """The terminal channel: an OSC notification (or the bell), through the driver.
+
+        Written as Textual writes its own bell, so it never lands over the screen.
+        """
+        if self.ringer.protocol is Protocol.BELL:
+            self.app.bell()
+            return
+        seq = self.ringer.sequence(alerts)
+        driver = self.app._driver  # as App.bell() writes; Textual has no public writer
+        if seq and driver is not None:
+            driver.write(seq)
 
     def _summary(self, alerts: list[Alert]) -> None:
         worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)

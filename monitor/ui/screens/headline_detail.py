@@ -19,7 +19,8 @@ def detail_text(headline: Headline) -> Text:
     text = Text()
     text.append(headline.title + "\n\n", style="bold")
     published = zoned_minute(headline.published, None)
-    text.append(f"{headline.source} · {published} · feed {headline.feed}\n", style="dim")
+    outlet = outlet_name(headline.source, headline.domain)
+    text.append(f"{outlet} · {published} · feed {headline.feed}\n", style="dim")
     if headline.matched:
         text.append("matched: " + ", ".join(headline.matched) + "\n", style="dim")
     if headline.symbols:
@@ -28,12 +29,20 @@ def detail_text(headline: Headline) -> Text:
     text.append("\n" + (headline.summary or "(no summary)") + "\n\n")
     text.append("Outlets\n", style="bold underline")
     outlets = headline.outlets or ()
-    links = [(o.source, o.link) for o in outlets] or [(headline.source, headline.link)]
+    links = [(outlet_name(o.source, o.domain), o.link) for o in outlets] or [
+        (outlet_name(headline.source, headline.domain), headline.link)
+    ]
     for source, link in links:
         text.append(f"  {source}: ", style="italic")
         shown = link or "(no link)"
         text.append(shown + "\n", style="underline" if safe_url(link) else "dim strike")
     return text
+
+
+def outlet_name(source: str, domain: str | None) -> str:
+    """'Reuters (reuters.com)': the outlet with its domain, which a Google News link
+    (a news.google.com redirect) does not show."""
+    return f"{source} ({domain})" if domain and domain != source.lower() else source
 
 
 class HeadlineDetail(ModalScreen[None]):
@@ -51,4 +60,4 @@ class HeadlineDetail(ModalScreen[None]):
             yield Static(detail_text(self.headline), id="headline-detail")
 
     def action_open_link(self) -> None:
-        confirm_and_open(self.app, self.headline.link)
+        confirm_and_open(self.app, self.headline.open_link)

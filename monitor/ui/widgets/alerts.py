@@ -19,7 +19,6 @@ from textual.widgets import DataTable, Label
 from monitor.formatting import amount, clock_time
 from monitor.model import Alert, RuleState, RuleStatus
 from monitor.ui.messages import AlertFired, ConfigReloaded, RulesChanged
-from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.panes import Pane
 
 if TYPE_CHECKING:
@@ -107,7 +106,6 @@ class AlertsPane(Pane):
             yield DataTable(id="log-table", cursor_type="row")
 
     def on_mount(self) -> None:
-        self.toaster = Toaster(self.app)
         for label, width in RULE_COLUMNS:
             self.rules_table.add_column(Text(label, style="bold"), key=label, width=width)
         for label, width in LOG_COLUMNS:
@@ -138,9 +136,8 @@ class AlertsPane(Pane):
             self.set_rules(self.engine.rule_states())
 
     def on_alert_fired(self, message: AlertFired) -> None:
-        """A fired alert goes to the top of the log, with a toast and the bell."""
+        """A fired alert goes to the top of the log (the app toasts it)."""
         self.add_alert(message.alert)
-        self.toaster.alert(message.alert)
 
     def set_rules(self, states: Iterable[RuleState]) -> None:
         self._loaded = True

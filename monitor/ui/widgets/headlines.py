@@ -287,7 +287,7 @@ class HeadlinesPane(Pane):
         from monitor.ui.screens.confirm_open import confirm_and_open
 
         self.mark_read([headline.story])
-        confirm_and_open(self.app, headline.link)
+        confirm_and_open(self.app, headline.open_link)  # the outlet's own, if a feed gave it
 
     def action_mark_all_read(self) -> None:
         self.mark_read(list(self.unread))
