@@ -10,7 +10,7 @@ twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from textual.message import Message
 
@@ -32,7 +32,12 @@ from monitor.model import (
 
 
 class EngineMessage(Message, bubble=False):
-    """One engine event, delivered to one view."""
+    """One engine event, delivered to one view (never bubbling up to the app: the app
+    gets its own copy when it has a handler)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        kwargs.setdefault("bubble", False)  # Message's default would make each bubble
+        super().__init_subclass__(**kwargs)
 
 
 @dataclass
