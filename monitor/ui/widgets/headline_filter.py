@@ -19,6 +19,7 @@ from textual.widgets import Input
 
 from monitor.model import Headline
 from monitor.query import Query, QueryError, parse_query
+from monitor.text import has_controls, one_line, strip_controls
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
@@ -93,7 +94,10 @@ class FilterBox(Input):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._set(event.value.strip())
+        if has_controls(event.value):  # a paste with escape sequences: they never show
+            self.value = strip_controls(event.value)  # comes back as a new change
+            return
+        self._set(one_line(event.value))
 
     def again(self) -> None:
         """New stories arrived: ask again (when typing pauses)."""

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
@@ -208,14 +209,16 @@ class HeadlinesPane(Pane):
         return "no headlines yet"
 
     def _update_title(self) -> None:
+        # what the person typed is text, never markup
         if self.filter_error:
-            self.border_title = f"Headlines · filter {self.filter_text!r}: {self.filter_error}"
+            title = f"Headlines · filter {self.filter_text!r}: {self.filter_error}"
         elif self.results is not None:
-            self.border_title = f"Headlines · filter: {self.filter_text} ({len(self.order)})"
+            title = f"Headlines · filter: {self.filter_text} ({len(self.order)})"
         elif self.show_all:
-            self.border_title = "Headlines · all stories (◆ topic match)"
+            title = "Headlines · all stories (◆ topic match)"
         else:
-            self.border_title = "Headlines"
+            title = "Headlines"
+        self.border_title = Content(title)
 
     # ---- selection ----------------------------------------------------------------
 
