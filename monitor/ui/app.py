@@ -47,7 +47,7 @@ from monitor.ui.widgets.tabs import PANES, TabBar
 from monitor.ui.widgets.watchlist import WatchlistPane
 
 if TYPE_CHECKING:
-    from monitor.model import Event
+    from monitor.events import Event
     from monitor.ui.engine_api import EngineAPI
 
 TIME_REFRESH_TICKS = 30  # relative headline times ("5m ago") are rewritten this often

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.clock import Clock
-from monitor.model import Alert, DailyBar, Event, Headline, Quote, RuleState, SourceStatus
+from monitor.events import Event
+from monitor.model import Alert, DailyBar, Headline, Quote, RuleState, SourceStatus
 
 if TYPE_CHECKING:  # pydantic stays off the app's start-up path
     from monitor.config import Settings

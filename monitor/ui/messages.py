@@ -14,21 +14,17 @@ from typing import Any, cast
 
 from textual.message import Message
 
-from monitor.model import (
-    Alert,
+from monitor.events import (
     AlertEvent,
     Event,
-    Headline,
     HeadlinesEvent,
     NoticeEvent,
-    QuoteBatch,
     QuotesEvent,
     ReplayEndedEvent,
     RulesEvent,
-    RuleState,
     SourceEvent,
-    SourceStatus,
 )
+from monitor.model import Alert, Headline, QuoteBatch, RuleState, SourceStatus
 
 
 class EngineMessage(Message, bubble=False):

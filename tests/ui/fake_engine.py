@@ -12,10 +12,10 @@ from pathlib import Path
 
 from monitor.clock import ManualClock
 from monitor.config import Settings, parse_config_text
+from monitor.events import Event
 from monitor.model import (
     Alert,
     DailyBar,
-    Event,
     Headline,
     MarketState,
     Outlet,

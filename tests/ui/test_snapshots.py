@@ -45,7 +45,7 @@ def test_headlines_pane_small_with_markup_title(snap_compare) -> None:
 
 def test_demo_replay_ended(snap_compare) -> None:
     async def end_replay(pilot) -> None:
-        from monitor.model import ReplayEndedEvent
+        from monitor.events import ReplayEndedEvent
         from tests.ui.fake_engine import NOW
 
         await _wait_for_engine(pilot)
@@ -115,7 +115,8 @@ def test_alerts_ack_from_the_rules_table(snap_compare, size: tuple[int, int]) ->
     drops."""
 
     async def ack(pilot) -> None:
-        from monitor.model import Alert, AlertEvent
+        from monitor.events import AlertEvent
+        from monitor.model import Alert
         from tests.ui.fake_engine import NOW
 
         await _wait_for_engine(pilot)
@@ -141,7 +142,8 @@ def test_symbol_view_follows_its_quote(snap_compare, size: tuple[int, int]) -> N
     async def open_and_update(pilot) -> None:
         import dataclasses
 
-        from monitor.model import QuoteBatch, QuotesEvent
+        from monitor.events import QuotesEvent
+        from monitor.model import QuoteBatch
         from tests.ui.fake_engine import NOW
 
         await _wait_for_engine(pilot)

@@ -9,15 +9,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from monitor.model import (
-    Alert,
-    AlertEvent,
-    Headline,
-    HeadlinesEvent,
-    MarketState,
-    QuoteBatch,
-    QuotesEvent,
-)
+from monitor.events import AlertEvent, HeadlinesEvent, QuotesEvent
+from monitor.model import Alert, Headline, MarketState, QuoteBatch
 from monitor.ui.screens.symbol_detail import SymbolDetail
 from tests.ui.fake_engine import NOW, FakeEngine
 from tests.ui.test_app import WIDE, cell_texts, make_app, ready, wait_for
