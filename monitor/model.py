@@ -234,6 +234,16 @@ class Matched:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedBody:
+    """The last body a feed answered with, remembered across polls and restarts: the
+    same bytes again cost neither a parse nor a write."""
+
+    digest: bytes
+    warning: str | None  # that body's parse warning, still shown while it is served
+    stories: tuple[str, ...]  # the stories of its entries
+
+
+@dataclass(frozen=True, slots=True)
 class Outlet:
     source: str
     link: str | None
