@@ -116,6 +116,11 @@ class Settings(BaseModel):
     are not pushed to the desktop, a command or a webhook. None: never."""
     theme: str = "textual-dark"
     """Textual theme of the app (e.g. "textual-dark", "nord", "gruvbox")."""
+    terminal_notifications: Literal["auto", "osc9", "osc777", "osc99", "bell", "off"] = "auto"
+    """How the "terminal" channel reaches your desktop through the terminal itself (also
+    over SSH): "osc9" (iTerm2, Windows Terminal), "osc777" (WezTerm, foot, Ghostty),
+    "osc99" (kitty), "bell" (ring only), "off"; "auto" detects it from TERM_PROGRAM, TERM,
+    KITTY_WINDOW_ID... Inside tmux it needs `set -g allow-passthrough on`."""
     keys: dict[str, Annotated[str, PlainValidator(check_key), TypeName("key")]] = Field(
         default_factory=dict
     )

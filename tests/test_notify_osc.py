@@ -75,3 +75,75 @@ def test_bytes_reach_a_pty_intact() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+def _run_in_pty(args: list[str], env: dict[str, str], want: bytes, limit: float = 90.0) -> bytes:
+    """Run ``monitor ARGS`` on a pty (80x24) until ``want`` is read from it; all bytes read."""
+    import fcntl
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    got = b""
+    try:
+        end = time.monotonic() + limit
+        while want not in got and time.monotonic() < end and proc.poll() is None:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    got += os.read(master, 65536)
+                except OSError:
+                    break
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    return got
+
+
+def _pty_env(tmp_path: object, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TERM_PROGRAM", "KITTY_WINDOW_ID", "WT_SESSION", "LC_TERMINAL", "TMUX")
+    }
+    env.update(
+        TERM="xterm-256color",
+        LANG="C.UTF-8",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=f"{tmp_path}/config",
+        XDG_DATA_HOME=f"{tmp_path}/data",
+        **extra,
+    )
+    return env
+
+
+def test_the_app_notifies_through_the_terminal(tmp_path: object) -> None:
+    """The demo's first alerts reach the pty as an OSC 9 notification (iTerm2)."""
+    got = _run_in_pty(["demo"], _pty_env(tmp_path, TERM_PROGRAM="iTerm.app"), b"\x1b]9;")
+    assert b"\x1b]9;" in got, "no OSC 9 notification written"
+    start = got.index(b"\x1b]9;")
+    note = got[start : got.index(b"\x07", start)].decode()
+    assert "·" in note and ("DeepSeek" in note or "SOX" in note or "alerts" in note)
+    assert "\x1b" not in note[1:]  # nothing from the alert text escapes the sequence
+
+
+def test_the_app_wraps_kitty_notifications_for_tmux(tmp_path: object) -> None:
+    env = _pty_env(tmp_path, KITTY_WINDOW_ID="1", TMUX="/nonexistent/tmux-sock,1,0")
+    want = b"\x1bPtmux;\x1b\x1b]99;i=monitor:d=0:p=title;"
+    got = _run_in_pty(["demo"], env, want)
+    assert want in got

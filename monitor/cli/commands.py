@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import signal
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from monitor.cli.printer import Printer
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
 from monitor.engine import Engine, EngineSettings, build
 from monitor.model import Alert, AlertEvent, Event, SourceStatus, Status
+from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
 from monitor.store import StoreError
 
@@ -144,8 +146,13 @@ def run_headless(config_arg: str | None, *, as_json: bool, show_all: bool) -> in
 
 async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) -> int:
     engine = Engine(loaded)
-    printer = Printer(as_json=as_json, show_all=show_all)
+    # the "terminal" channel on a terminal: an OSC notification after each alert's line
+    on_tty = sys.stdout.isatty() and not as_json
+    ringer = TerminalRinger(engine.app_settings.terminal_notifications) if on_tty else None
+    printer = Printer(as_json=as_json, show_all=show_all, ringer=ringer)
     engine.subscribe(printer.event)
+    if ringer is not None and (notice := passthrough_notice(ringer.protocol, os.environ)):
+        printer.info(notice)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

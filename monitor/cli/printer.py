@@ -30,6 +30,7 @@ from monitor.model import (
     SourceStatus,
     Status,
 )
+from monitor.notify.osc import TerminalRinger
 from monitor.rules import RuleSpec
 
 
@@ -37,9 +38,16 @@ class Printer:
     """Prints engine events as plain lines or JSON lines (the `--json` format)."""
 
     def __init__(
-        self, *, as_json: bool, show_all: bool, quiet_news: bool = False, out: TextIO | None = None
+        self,
+        *,
+        as_json: bool,
+        show_all: bool,
+        quiet_news: bool = False,
+        out: TextIO | None = None,
+        ringer: TerminalRinger | None = None,
     ) -> None:
         self.as_json = as_json
+        self.ringer = ringer  # the terminal channel's OSC notification, on a terminal only
         self.show_all = show_all
         self.quiet_news = quiet_news
         self.out = out or sys.stdout
@@ -130,6 +138,12 @@ class Printer:
         self._line(f"ALERT [{a.severity}] {utc_minute(a.time)} {a.rule}: {a.message}")
         for h in a.headlines[:3]:
             self._line(f"      news: {h.get('source', '')}: {h.get('title', '')}")
+        if self.ringer is not None and not self.closed:
+            try:
+                self.out.write(self.ringer.sequence([a]))
+                self.out.flush()
+            except BrokenPipeError:
+                self.closed = True
 
     def summary(
         self, alerts: list[Alert], states: Sequence[RuleState], specs: Sequence[RuleSpec]

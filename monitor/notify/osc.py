@@ -18,10 +18,12 @@ sequences written are the ones built below.  This module is pure apart from
 from __future__ import annotations
 
 import enum
+import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from monitor.model import Alert, Severity
 from monitor.text import clean_text
 
 #: longest title/body sent: terminals truncate or drop long notifications anyway
@@ -131,3 +133,29 @@ def passthrough_notice(protocol: Protocol, env: Mapping[str, str]) -> str | None
             "off: run `tmux set -g allow-passthrough on` to see them"
         )
     return None
+
+
+def alerts_text(alerts: Sequence[Alert]) -> tuple[str, str]:
+    """(title, body) of one notification for the alerts of one batch."""
+    if len(alerts) == 1:
+        a = alerts[0]
+        return f"{a.severity.upper()} · {a.rule}", a.message
+    worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)
+    names = ", ".join(a.rule for a in alerts[:4])
+    more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
+    return f"{len(alerts)} alerts ({worst.severity})", f"{names}{more}"
+
+
+class TerminalRinger:
+    """Builds what the terminal channel writes for a batch of alerts."""
+
+    def __init__(self, setting: str = "bell", env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self.protocol = resolve(setting, env)
+        self.tmux = in_tmux(env)
+
+    def sequence(self, alerts: Sequence[Alert]) -> str:
+        if not alerts:
+            return ""
+        title, body = alerts_text(alerts)
+        return sequence(self.protocol, title, body, tmux=self.tmux)

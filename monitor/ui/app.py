@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from monitor.model import Alert, Severity
+from monitor.notify.osc import Protocol, TerminalRinger, passthrough_notice
 from monitor.ui.messages import (
     AlertFired,
     HeadlinesArrived,
@@ -119,6 +120,7 @@ class MonitorApp(App[None]):
         self.replay_ended = False
         self._notices: set[str] = set()
         self._pending_toasts: list[Alert] = []
+        self._ringer = TerminalRinger()  # the bell until the config says otherwise
         self._startup_notices: list[str] = []
         self._config_mtime: int | None = None
         self._ticks = 0
@@ -303,7 +305,7 @@ class MonitorApp(App[None]):
         alerts, self._pending_toasts = self._pending_toasts, []
         if not alerts:
             return
-        self.bell()
+        self._ring(alerts)
         if len(alerts) >= STORM_TOASTS:  # a market-wide move: one summary, not a storm
             worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)
             names = ", ".join(a.rule for a in alerts[:4])
@@ -467,12 +469,27 @@ class MonitorApp(App[None]):
             ("Snooze", SnoozeScreen.BINDINGS),
         ]
 
+    def _ring(self, alerts: list[Alert]) -> None:
+        """The terminal channel: an OSC notification (or the bell), through the driver.
+
+        Written as Textual writes its own bell, so it never lands over the screen.
+        """
+        if self._ringer.protocol is Protocol.BELL:
+            self.bell()
+            return
+        seq = self._ringer.sequence(alerts)
+        if seq and self._driver is not None:
+            self._driver.write(seq)
+
     def _apply_config_look(self, engine: Engine) -> None:
         """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
         settings = getattr(engine, "app_settings", None)
         if settings is None:
             return
         self._startup_notices.clear()
+        self._ringer = TerminalRinger(settings.terminal_notifications)
+        if notice := passthrough_notice(self._ringer.protocol, os.environ):
+            self._startup_notices.append(notice)
         if settings.keys:
             self.keymap = self._keymap_from(settings.keys)
         if settings.theme in self.available_themes:
