@@ -12,9 +12,7 @@ NOW = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)
 
 
 def test_a_suspect_print_shows_its_price_marked():
-    held = Quote(
-        "BTC-USD", 0.0001, 100.0, as_of=NOW, status=Status.SUSPECT, error="suspect print"
-    )
+    held = Quote("BTC-USD", 0.0001, 100.0, as_of=NOW, status=Status.SUSPECT, error="suspect print")
     cells = quote_cells("BTC-USD", held, NOW)
     assert cells["last"].plain == "0.0001"
     assert cells["age"].plain.startswith("⚠ suspect")
