@@ -112,9 +112,10 @@ class QuoteBook:
             return dict(self.latest)  # the stream keeps every open symbol fresh
         async with self._lock:
             batch = await self.source.fetch(self.settings.symbols)
-            if self.live is not None:
-                self.live.polled(batch.quotes.values(), self._clock.now())
             await self.process_batch(batch)
+            if self.live is not None:  # context for streamed ticks: as kept, never a
+                kept = [self.latest[s] for s in batch.quotes if s in self.latest]
+                self.live.polled(kept, self._clock.now())  # suspect print's own day range
             await self.settle()
             return dict(self.latest)
 
