@@ -22,7 +22,8 @@ from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit, SourceBoard, Spawn
 from monitor.engine.suspects import Suspects
-from monitor.model import DailyBar, Quote, QuoteBatch, QuotesEvent, SourceStatus, Status
+from monitor.events import QuotesEvent
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 from monitor.price_limits import board_limit, limit_up_streak, listing_without_limit
 from monitor.quotes.base import Confirms, QuoteSource
 from monitor.sessions import is_stale
