@@ -104,6 +104,9 @@ class Quote:
     shares_outstanding: float | None = None
     #: recent prices of the day (oldest first) for sparklines; may be empty
     intraday: tuple[float, ...] = ()
+    #: a suspect print nothing confirmed within two minutes, alerted on anyway
+    #: (monitor/plausibility.py); shown and alerted marked "unverified"
+    unverified: bool = False
 
     @property
     def change(self) -> float | None:
@@ -155,6 +158,7 @@ class Quote:
             "as_of": iso(self.as_of),
             "status": self.status.value,
             "error": self.error,
+            "unverified": self.unverified,
         }
 
 
@@ -371,6 +375,7 @@ class Alert:
             "message": self.message,
             "context": self.context,
             "headlines": list(self.headlines),
+            "unverified": bool(self.context.get("unverified")),
         }
 
 

@@ -107,7 +107,12 @@ class Engine:
             s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common
         )
         self.quote_book = QuoteBook(
-            s, source=source, board=self.board, on_batch=self.alerting.evaluate, **common
+            s,
+            source=source,
+            board=self.board,
+            on_batch=self.alerting.evaluate,
+            spawn=self._spawn,
+            **common,
         )
         self.news = NewsPoller(
             s,

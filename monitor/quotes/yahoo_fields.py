@@ -161,13 +161,14 @@ def previous_close(meta: Mapping[str, Any]) -> float | None:
 def suspect_reason(
     symbol: str, meta: Mapping[str, Any], price: float, prev: float | None
 ) -> str | None:
-    """Why a quote's numbers cannot be trusted, or None (Yahoo's ^VIX/^RUT zero closes)."""
+    """Why a quote's previous close cannot be trusted, or None (Yahoo's ^VIX/^RUT zero
+    closes; an index "moving" 60% is a broken close, not a crash).  The print itself
+    is judged by the quote book (``monitor.plausibility``: a price that is not
+    positive, except a future's, a time ahead, a move no print makes)."""
     if prev is None:
         return "previous close missing"
     if prev < 1e-6:
         return f"previous close {prev:g} is not a price"
-    if price <= 0:
-        return f"price {price:g} is not a price"
     move = abs(price / prev - 1.0)
     if _is_index(symbol, meta) and move > INDEX_MAX_MOVE:
         return f"index move of {move:.0%} against previous close {prev:g} is implausible"

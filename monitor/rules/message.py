@@ -16,7 +16,9 @@ The context (JSON-ready, every key optional — only what the data allows):
   those linked to the alert's symbols, then other topic matches of the last 24 hours
   (the runner moves them to ``Alert.headlines``);
 - ``level`` / ``levels``: the tier fired, when the rule has levels;
-- ``data_time``: ISO time of the data the message quotes.
+- ``data_time``: ISO time of the data the message quotes;
+- ``unverified``: the rule's symbols whose price is a suspect print nothing confirmed
+  within two minutes (monitor/plausibility.py), also said in the message.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ def describe(outcome: Outcome, spec: RuleSpec, snap: Snapshot) -> tuple[str, dic
         tier = spec.levels.index(outcome.threshold)
         context["level"], context["levels"] = tier, list(spec.levels)
         message += f" (level {tier + 1} of {len(spec.levels)})"
+    unverified = [s for s in spec.rule.symbols if (q := snap.quotes.get(s)) and q.unverified]
+    if unverified:
+        context["unverified"] = unverified
+        message += f" — unverified: {', '.join(unverified)} print not confirmed within 2 min"
     main = _main(outcome)
     if main is not None and main.symbol is not None:
         _market_context(main, snap, context)
