@@ -356,12 +356,20 @@ class Alert:
             "time": iso(self.time),
             "value": _round(self.value),
             "threshold": self.threshold,
-            "level": self.level,
+            "level": None if self.level is None else self.level + 1,  # "level 1 of 3"
+            "levels": _level_count(self.context.get("levels")),
             "severity": self.severity,
             "message": self.message,
             "context": self.context,
             "headlines": list(self.headlines),
         }
+
+
+def _level_count(levels: object) -> int | None:
+    """How many tiers a rule has (an alert stored by an earlier version holds the thresholds)."""
+    if isinstance(levels, list):
+        return len(levels)
+    return levels if isinstance(levels, int) else None
 
 
 class RuleStatus(StrEnum):

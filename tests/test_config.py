@@ -349,6 +349,18 @@ ERROR_CASES = [
         id="bad-duration",
     ),
     pytest.param(
+        BASE.replace('quotes_every = "30s"', 'time_zone = "Asia/Shanghi"'),
+        3,
+        ["[settings] .time_zone: unknown time zone 'Asia/Shanghi'", '"America/New_York"'],
+        id="bad-time-zone",
+    ),
+    pytest.param(
+        BASE.replace('quotes_every = "30s"', 'times = "exchnage"'),
+        3,
+        ["[settings] .times:", "'exchange'"],
+        id="bad-times",
+    ),
+    pytest.param(
         BASE.replace('"30s"', '"2s"'),
         3,
         ["[settings] .quotes_every: must be at least 5s"],
@@ -927,3 +939,13 @@ def test_loading_imports_no_ui_toolkit() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_times_and_time_zone_make_the_zones_every_time_is_shown_in() -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.formatting import Zones
+
+    assert parse(BASE).settings.zones() == Zones(local=None, exchange=True)
+    text = BASE.replace('quotes_every = "30s"', 'times = "local"\ntime_zone = "Asia/Shanghai"')
+    assert parse(text).settings.zones() == Zones(ZoneInfo("Asia/Shanghai"), exchange=False)
