@@ -171,6 +171,14 @@ def iso(t: datetime | None) -> str | None:
     return t.astimezone(UTC).isoformat()
 
 
+def known_volume(symbol: str, volume: float | None) -> float | None:
+    """A volume, or None when it is unknown: missing, or an index's 0 (an index trades
+    no shares of its own; Yahoo reports 0), so an index reads "—" everywhere."""
+    if volume is None or (volume == 0 and symbol.startswith("^")):
+        return None
+    return volume
+
+
 @dataclass(frozen=True, slots=True)
 class DailyBar:
     """One session of daily history (for volume_x, streaks, 'largest drop since')."""

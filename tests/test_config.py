@@ -658,6 +658,20 @@ def test_unreadable_files(tmp_path: Path) -> None:
         load_config_file(binary)
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_latin1_file_is_located_to_its_line_and_byte(tmp_path: Path, bom: bytes) -> None:
+    path = tmp_path / "b7_latin1.toml"
+    path.write_bytes(bom + BASE.replace("AI chips", "AI pu\u00e7es").encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_config_file(path)
+    offset = len(bom) + BASE.encode().index(b"AI chips") + 5
+    assert caught.value.line == 6
+    assert str(caught.value).endswith(
+        f"b7_latin1.toml:6: not UTF-8 text: byte 0xE7 at column 7 (byte {offset + 1} of "
+        "the file); save it as UTF-8"
+    )
+
+
 def test_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
     path = tmp_path / "watchlist.toml"
     path.write_bytes("\ufeff".encode() + BASE.encode())
