@@ -172,11 +172,8 @@ def iso(t: datetime | None) -> str | None:
 
 
 def known_volume(symbol: str, volume: float | None) -> float | None:
-    """A volume, or None when it is unknown: missing, or an index's 0 (an index trades
-    no shares of its own; Yahoo reports 0), so an index reads "—" everywhere."""
-    if volume is None or (volume == 0 and symbol.startswith("^")):
-        return None
-    return volume
+    """None when unknown: missing, or an index's 0 (an index trades no shares itself)."""
+    return None if volume is None or (volume == 0 and symbol.startswith("^")) else volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,19 +362,13 @@ class Alert:
             "value": _round(self.value),
             "threshold": self.threshold,
             "level": None if self.level is None else self.level + 1,  # "level 1 of 3"
-            "levels": _level_count(self.context.get("levels")),
+            # an alert stored by an earlier version keeps the list of thresholds
+            "levels": len(n) if isinstance(n := self.context.get("levels"), list) else n,
             "severity": self.severity,
             "message": self.message,
             "context": self.context,
             "headlines": list(self.headlines),
         }
-
-
-def _level_count(levels: object) -> int | None:
-    """How many tiers a rule has (an alert stored by an earlier version holds the thresholds)."""
-    if isinstance(levels, list):
-        return len(levels)
-    return levels if isinstance(levels, int) else None
 
 
 class RuleStatus(StrEnum):
@@ -404,59 +395,3 @@ class RuleState:
     fired_at: datetime | None = None
     until: datetime | None = None  # snoozed/cooling until
     level: int | None = None  # highest tier fired so far (levels)
-
-
-# ---- engine events -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HeadlinesEvent:
-    headlines: tuple[Headline, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class QuotesEvent:
-    batch: QuoteBatch
-
-
-@dataclass(frozen=True, slots=True)
-class SourceEvent:
-    status: SourceStatus
-
-
-@dataclass(frozen=True, slots=True)
-class AlertEvent:
-    alert: Alert
-
-
-@dataclass(frozen=True, slots=True)
-class RulesEvent:
-    """The live state of every rule (armed, fired, cooling down, not evaluated: why)."""
-
-    states: tuple[Any, ...]  # tuple[monitor.rules.RuleState, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeEvent:
-    """Something a person should read once (desktop notifications unavailable, ...)."""
-
-    message: str
-    severity: str = "warning"
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayEndedEvent:
-    """A recorded source has delivered its last row."""
-
-    time: datetime
-
-
-Event = (
-    HeadlinesEvent
-    | QuotesEvent
-    | SourceEvent
-    | AlertEvent
-    | RulesEvent
-    | NoticeEvent
-    | ReplayEndedEvent
-)

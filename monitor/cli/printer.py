@@ -15,23 +15,17 @@ from typing import Any, TextIO
 
 from monitor import sessions
 from monitor.cli import pipes
-from monitor.formatting import Zones, arrow, fixed, percent
-from monitor.model import (
-    Alert,
+from monitor.events import (
     AlertEvent,
     Event,
-    Headline,
     HeadlinesEvent,
     NoticeEvent,
-    Quote,
     QuotesEvent,
     ReplayEndedEvent,
-    RuleState,
-    RuleStatus,
     SourceEvent,
-    SourceStatus,
-    Status,
 )
+from monitor.formatting import Zones, arrow, fixed, percent
+from monitor.model import Alert, Headline, Quote, RuleState, RuleStatus, SourceStatus, Status
 from monitor.notify.osc import TerminalRinger
 from monitor.rules import RuleSpec
 
