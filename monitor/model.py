@@ -175,6 +175,11 @@ def iso(t: datetime | None) -> str | None:
     return t.astimezone(UTC).isoformat()
 
 
+def known_volume(symbol: str, volume: float | None) -> float | None:
+    """None when unknown: missing, or an index's 0 (an index trades no shares itself)."""
+    return None if volume is None or (volume == 0 and symbol.startswith("^")) else volume
+
+
 @dataclass(frozen=True, slots=True)
 class DailyBar:
     """One session of daily history (for volume_x, streaks, 'largest drop since')."""
@@ -370,7 +375,9 @@ class Alert:
             "time": iso(self.time),
             "value": _round(self.value),
             "threshold": self.threshold,
-            "level": self.level,
+            "level": None if self.level is None else self.level + 1,  # "level 1 of 3"
+            # an alert stored by an earlier version keeps the list of thresholds
+            "levels": len(n) if isinstance(n := self.context.get("levels"), list) else n,
             "severity": self.severity,
             "message": self.message,
             "context": self.context,

@@ -198,6 +198,7 @@ class Engine:
             headlines=self.news.rule_headlines(),
             quotes_every=self.settings.quotes_every,
             allow_stale=False,
+            zones=self.settings.zones,
         )
 
     # ---- lifecycle -----------------------------------------------------------------

@@ -113,5 +113,5 @@ class Replay:
         source = self.source
         moment = at or source.last_time
         if isinstance(self._clock, ManualClock):
-            self._clock.set(moment)  # as they stood then: a row is not from the future
+            self._clock.set(moment)  # "now" is the moment shown (ages, today's date)
         await self._book.process_batch(source.latest_at(moment), evaluate=False)

@@ -50,7 +50,7 @@ from monitor.text import clean_text, clean_url, one_line
 SEARCH_URL = "https://query2.finance.yahoo.com/v1/finance/search"
 #: what the search answers while Yahoo Finance is down (yfinance checks for it too)
 DOWN_PAGE = "Will be right back"
-RATE_LIMIT_CODES = frozenset({429, 503})
+RATE_LIMIT_CODES = frozenset({429})
 
 
 def search_url(term: str, count: int) -> str:
@@ -123,6 +123,8 @@ class YahooNewsFetcher:
         code = answer.status
         if code in RATE_LIMIT_CODES:
             return failed(Status.RATE_LIMITED, f"HTTP {code}", code)
+        if code == 503:  # down for a while, not a rate limit
+            return failed(Status.ERROR, f"HTTP {code} (unavailable)", code)
         if code != 200:
             return failed(Status.ERROR, _http_error(code, answer.text), code)
         if DOWN_PAGE in answer.text[:2000]:

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 from monitor import sessions
 from monitor.clock import Clock
-from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status, known_volume
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.yahoo_base import YahooSource
 from monitor.quotes.yahoo_fields import Bar, failure_status, loose_number, quote_from_chart
@@ -243,7 +243,7 @@ class YahooQuotes(YahooSource):
             if failure_status(exc) is Status.RATE_LIMITED:
                 self._backoff.fail(self._clock.now())
             return None
-        return _daily(frame)
+        return _daily(symbol, frame)
 
     # ---- bookkeeping -------------------------------------------------------------
 
@@ -316,7 +316,7 @@ def _read_meta(ticker: Any) -> dict[str, Any]:
     return {k: meta.get(k) for k in keys if k in meta.keys()}
 
 
-def _daily(frame: Any) -> list[DailyBar]:
+def _daily(symbol: str, frame: Any) -> list[DailyBar]:
     bars = []
     for t, o, h, lo, c, v in zip(
         frame.index,
@@ -330,7 +330,8 @@ def _daily(frame: Any) -> list[DailyBar]:
         close = loose_number(c)
         if close is not None:
             n = loose_number
-            bars.append(DailyBar(t.date(), n(o), n(h), n(lo), close, n(v)))
+            volume = known_volume(symbol, n(v))
+            bars.append(DailyBar(t.date(), n(o), n(h), n(lo), close, volume))
     return bars
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock
-from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status, known_volume
 from monitor.quotes.backoff import Backoff, Backoffs
 from monitor.quotes.yahoo_base import YahooSource
 from monitor.quotes.yahoo_charts import Charts, answer_problem, chart_url, clock_time
@@ -220,7 +220,7 @@ class YahooLiveQuotes(YahooSource):
             return None
         self._waits.succeed("daily:" + symbol)
         return [
-            DailyBar(t.astimezone(tz).date(), o, h, lo, c, v)
+            DailyBar(t.astimezone(tz).date(), o, h, lo, c, known_volume(symbol, v))
             for t, o, h, lo, c, v in bars_from_chart(result)
         ]
 

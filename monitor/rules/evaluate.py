@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from monitor import price_limits as limits
 from monitor import sessions
+from monitor.formatting import Zones
 from monitor.model import DailyBar, Headline, MarketState, Quote, Status
 from monitor.rules.language import (
     AllOf,
@@ -69,6 +70,7 @@ class Snapshot:
     headlines: Sequence[Headline] = ()  # newest first, covering the longest window
     quotes_every: float = 60.0
     allow_stale: bool = False
+    zones: Zones = Zones()  # the zone an alert's message states its data time in
 
 
 @dataclass(frozen=True, slots=True)
