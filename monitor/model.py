@@ -277,6 +277,10 @@ class Headline:
     outlets: tuple[Outlet, ...] = ()
     new: bool = False
     domain: str | None = None  # the outlet's domain, also behind a Google News redirect
+    #: the burst rule this story is related to while that burst is live (it does not
+    #: match the topic but mentions a watched symbol or the burst's vocabulary)
+    related: str | None = None
+    related_by: tuple[str, ...] = ()  # what ties it: symbols, or the burst's words
 
     @property
     def open_link(self) -> str | None:
@@ -301,6 +305,8 @@ class Headline:
             "story": self.story,
             "outlets": [o.to_json() for o in self.outlets],
             "new": self.new,
+            "related": self.related,
+            "related_by": list(self.related_by),
         }
 
 
@@ -429,6 +435,15 @@ class NoticeEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedEvent:
+    """The stories related to a live news burst changed: here is the whole set now
+    (empty when no burst is live), and the bursts' rule names."""
+
+    headlines: tuple[Headline, ...]
+    bursts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReplayEndedEvent:
     """A recorded source has delivered its last row."""
 
@@ -442,5 +457,6 @@ Event = (
     | AlertEvent
     | RulesEvent
     | NoticeEvent
+    | RelatedEvent
     | ReplayEndedEvent
 )

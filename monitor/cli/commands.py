@@ -106,7 +106,9 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
         else:
             await engine.poll_quotes()
         new_ids = {h.story for h in headlines if h.new}
-        for h in await engine.current_headlines(matched_only=not show_all):
+        related = {h.story: h for h in engine.related_headlines()}
+        for h in await engine.current_headlines(matched_only=not show_all and not related):
+            h = related.get(h.story, h)  # marked as the screen marks it
             printer.headline(dataclasses.replace(h, new=h.story in new_ids))
         for symbol in engine.symbols:
             q = engine.quotes().get(symbol)

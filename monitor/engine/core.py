@@ -28,6 +28,7 @@ from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
+from monitor.engine.related import RelatedStories
 from monitor.engine.replay import Replay
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
@@ -112,17 +113,19 @@ class Engine:
             s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common
         )
         self.quote_book = QuoteBook(
-            s, source=source, board=self.board, on_batch=self.alerting.evaluate, **common
+            s, source=source, board=self.board, on_batch=self._evaluate, **common
         )
         self.news = NewsPoller(
             s,
             fetcher=fetcher,
             yahoo=build.make_yahoo_news(s),
             board=self.board,
-            on_news=self.alerting.evaluate,
+            on_news=self._evaluate,
             recorded_feeds=recorded_feeds,
             **common,
         )
+        self.related = RelatedStories(s, matches=self.news.rule_headlines, **common)
+        self.news.mark = self.related.note
         self.schedule = Schedule(
             s,
             poll_news=self.news.poll,
@@ -151,6 +154,7 @@ class Engine:
             part.settings = settings
         self.news.configure(settings)
         self.alerting.configure(settings)
+        self.related.settings = settings
         for feed in settings.feeds:
             self.board.expect(feed.name, feed.name, "feed")
         if not settings.feeds and not self.news.recorded_feeds:
@@ -185,6 +189,12 @@ class Engine:
             except Exception:  # a broken consumer must not stop polling
                 log.exception("event subscriber failed")
 
+    async def _evaluate(self) -> None:
+        """Every rule once on the current data; then the stories related to a live
+        news burst, which time alone may change."""
+        await self.alerting.evaluate()
+        self.related.refresh()
+
     def _snapshot(self) -> Snapshot:
         book = self.quote_book
         return Snapshot(
@@ -204,6 +214,7 @@ class Engine:
         await self.store.open()
         self._opened = True
         await self.news.open()
+        await self.related.open()
         self.quote_book.latest.update(await self.store.read(lambda s: s.latest_quotes()))
         rule_state = await self.store.read(lambda s: s.get_rule_state())
         if rule_state:
@@ -291,6 +302,7 @@ class Engine:
 
     async def restart_replay(self) -> None:
         if self.is_replay:
+            self.related.clear()
             await self.replay.restart()
 
     # ---- state for consumers -------------------------------------------------------
@@ -330,6 +342,11 @@ class Engine:
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last news poll saw (new or not), newest first."""
         return await self.news.current_headlines(matched_only)
+
+    def related_headlines(self) -> list[Headline]:
+        """The stories related to a live news burst now (marked ``related``), newest
+        first; empty while no burst is live."""
+        return self.related.current()
 
     async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
         return await self.store.read(lambda s: s.search_headlines(text, limit=limit))
