@@ -21,14 +21,21 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from monitor.config_lines import BARE_KEY, Loc, key_lines, line_of
+from monitor.text import visible
 
 MAX_REPORTED = 3
 
 
 class ConfigError(Exception):
-    """A config problem, already worded for the person editing the file."""
+    """A config problem, already worded for the person editing the file.
+
+    Names, keys and lines of the file it quotes may hold escape sequences: they are
+    written out (``\\x1b``) so the terminal shows them rather than acting on them.
+    """
 
     def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None):
+        message = "\n".join(visible(part) for part in message.split("\n"))
+        path = visible(str(path)) if path is not None else None
         self.message = message
         self.path = Path(path) if path is not None else None
         self.line = line
@@ -67,10 +74,16 @@ class ExpressionError(LocatedError):
         if self.position is None:
             return self.message + (f"\n    hint: {self.hint}" if self.hint else "")
         column = self.position + 1
-        caret = "    " + " " * self.position + "^"
         hint = f"  hint: {self.hint}" if self.hint else ""
-        one_line = self.text.replace("\n", " ")
-        return f"{self.message} at column {column}\n    {one_line}\n{caret}{hint}"
+        return f"{self.message} at column {column}\n{_echo(self.text, self.position)}{hint}"
+
+
+def _echo(text: str, position: int) -> str:
+    """The text on one line, indented, with a caret under ``position``; characters a
+    terminal would act on are written out, and the caret still points at its column."""
+    flat = text.replace("\n", " ")
+    offset = len(visible(flat[:position]))
+    return f"    {visible(flat)}\n    {' ' * offset}^"
 
 
 # ---- TOML syntax ---------------------------------------------------------------------
@@ -91,9 +104,8 @@ def toml_error(err: tomllib.TOMLDecodeError, text: str, path: Path | str) -> Con
         message += " (a key or table is defined twice)"
     source_lines = text.splitlines()
     shown = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
-    caret = "    " + " " * (column - 1) + "^"
     return ConfigError(
-        f"TOML syntax error: {message} at column {column}\n    {shown}\n{caret}",
+        f"TOML syntax error: {message} at column {column}\n{_echo(shown, column - 1)}",
         path=path,
         line=line,
     )

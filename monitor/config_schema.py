@@ -6,7 +6,6 @@ sections, finds and loads the file and renders this schema as the README referen
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -26,6 +25,7 @@ from pydantic import (
 from monitor import paths
 from monitor.config_errors import LocatedError
 from monitor.config_values import (
+    CONTROLS_REFUSED,
     AtLeast,
     QuietHours,
     Symbol,
@@ -41,6 +41,7 @@ from monitor.config_values import (
     rule_quiet_hours,
     rule_symbols,
 )
+from monitor.text import has_controls
 
 if TYPE_CHECKING:  # the rule language sits above the config; only its type is named here
     from monitor.rules.language import Rule as ParsedRule
@@ -54,12 +55,11 @@ MODEL = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 # Names are shown on the terminal (status bar, panes, notifications): no escape
 # sequences, control characters or bidi overrides may hide in them.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _plain_name(value: str) -> str:
-    if _UNPRINTABLE.search(value):
-        raise ValueError("must not contain control characters, escape sequences or bidi marks")
+    if has_controls(value):
+        raise ValueError(CONTROLS_REFUSED)
     return value
 
 

@@ -22,6 +22,7 @@ from pydantic_core import core_schema
 from monitor.config_errors import ExpressionError, LocatedError
 from monitor.durations import DurationError, format_duration, parse_duration
 from monitor.query import QueryError, parse_query
+from monitor.text import has_controls
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class AtLeast:
         return parsed
 
 
+CONTROLS_REFUSED = "must not contain control characters, escape sequences or bidi marks"
 _INDEX = re.compile(r"\^[A-Z0-9][A-Z0-9.\-]{0,11}")  # ^SOX, ^GSPC, ^N225, ^STOXX50E
 _CHINA = re.compile(r"\d{6}\.(SS|SZ|BJ)")  # Shanghai, Shenzhen, Beijing: always 6 digits
 _HONG_KONG = re.compile(r"\d{4,5}\.HK")  # 0700.HK, 9988.HK
@@ -129,6 +131,8 @@ def http_url(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a string, got {value!r}")
     url = value.strip()
+    if has_controls(url):
+        raise ValueError(f"{what} {CONTROLS_REFUSED}")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{what} must be http(s), got {value!r}")
@@ -173,6 +177,8 @@ def check_query(value: Any) -> str:
         raise ValueError(f"expected a query string, got {value!r}")
     if not value.strip():
         return value
+    if has_controls(value, lines_ok=True):
+        raise ValueError(CONTROLS_REFUSED)
     try:
         parse_query(value)
     except QueryError as err:
@@ -191,6 +197,9 @@ def parse_rule_text(text: str) -> Any:
     # Deferred: the rule language sits a layer above the config (rules -> config), so
     # the config reaches it only here, when a file has [[alerts]] to check.
     from monitor.rules.parser import RuleSyntaxError, parse_rule
+
+    if has_controls(text, lines_ok=True):
+        raise LocatedError(CONTROLS_REFUSED, loc=("when",))
 
     try:
         parsed = parse_rule(text)

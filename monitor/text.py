@@ -47,6 +47,10 @@ _REMOVE = re.compile(f"[{_INVISIBLE}]+")
 _SPACES = re.compile(r"\s+")  # includes U+2028/U+2029 and the separator controls
 # Text with none of these needs no substitution at all (the common case).
 _NEEDS_WORK = re.compile(f"[{_INVISIBLE}]|[^\\S ]|  ")
+# Every character a terminal could act on or that hides or reorders text: what a name,
+# a URL or a query in the config may not hold, and what ``visible`` writes out.
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+_UNSAFE_BESIDES_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
 
 # ---- HTML ----------------------------------------------------------------------------
 
@@ -122,6 +126,50 @@ def one_line(s: str | None, *, max_len: int = 2000) -> str:
     """Already-plain text (a message, an error, a docstring) cleaned onto one line: tags
     in it stay literal text, controls go, whitespace runs become one space."""
     return clean_text(s, html=False, max_len=max_len)
+
+
+def clean_field(value: object, *, max_len: int = 200) -> str | None:
+    """A short field from a data source (a currency, a company name, an exchange): the
+    string cleaned onto one line, or None when it is not a string or nothing is left."""
+    if not isinstance(value, str):
+        return None
+    return one_line(value, max_len=max_len) or None
+
+
+_SEPARATORS = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f\x85\u2028\u2029]")
+
+
+def strip_controls(s: str) -> str:
+    """``s`` without escape sequences, controls or invisible characters, and otherwise
+    as it was (spaces kept, nothing trimmed): for text still being typed, such as a
+    paste into the filter box."""
+    if _ESCAPE_START.search(s):
+        s = _ESCAPES.sub("", s)
+    return _SEPARATORS.sub(" ", _REMOVE.sub("", s))
+
+
+def has_controls(s: str, *, lines_ok: bool = False) -> bool:
+    """Whether ``s`` holds a control, escape, bidi or invisible character: the check for
+    text a person wrote that must stay as written.  Tab, newline and CR count too,
+    unless ``lines_ok`` (a query or rule written over several lines)."""
+    return (_UNSAFE_BESIDES_LINES if lines_ok else _UNSAFE).search(s) is not None
+
+
+def visible(s: str) -> str:
+    """``s`` with every such character written out (``\\x1b``, ``\\u202e``): for an error
+    that quotes a name the person has to find and fix, so it shows what is there."""
+    return _UNSAFE.sub(_escape, s) if _UNSAFE.search(s) else s
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def clean_multiline(s: str | None, *, html: bool = True, max_len: int = 4000) -> str:

@@ -33,3 +33,12 @@ def fake() -> Iterator[FakeYahoo]:
 
 
 from tests.notify_fixtures import webhook_server  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _no_real_streamer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches Yahoo's streamer: an engine that would stream on its own (live
+    quotes from the config) gets a closed local port instead."""
+    from monitor.quotes import stream
+
+    monkeypatch.setattr(stream, "STREAM_URL", "ws://127.0.0.1:9/?version=2")

@@ -470,3 +470,18 @@ def test_parse_retry_after() -> None:
 )
 def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+async def test_redirect_check_uses_the_injected_resolver(feed_server: FeedServer) -> None:
+    async def resolve(host: str) -> list[str]:  # "localhost" stands for a public host
+        return ["93.184.216.34"] if host == "localhost" else ["127.0.0.1"]
+
+    feed_server.redirect("/feed", feed_server.url("/inside"), status=302)
+    feed_server.serve("/inside", RSS)
+    public = FeedState(url=f"http://localhost:{feed_server.port}/feed")
+    async with FeedFetcher(resolve=resolve) as fetcher:
+        refused = await fetcher.fetch("f", public)
+    assert refused.status is Status.ERROR and "non-public address" in (refused.error or "")
+    assert feed_server.hits("/inside") == 0
+    async with FeedFetcher(resolve=resolve, allow_private_redirects=True) as fetcher:
+        assert (await fetcher.fetch("f", public)).status is Status.OK

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.text import clean_multiline, clean_text, clean_url
+from monitor.text import (
+    clean_field,
+    clean_multiline,
+    clean_text,
+    clean_url,
+    has_controls,
+    one_line,
+    strip_controls,
+    visible,
+)
 
 # Characters that must never reach a terminal or a person's eyes unannounced.
 FORBIDDEN = (
@@ -196,3 +205,39 @@ def test_fast_path_agrees_with_full_normalization(
     fast = clean_url(url)
     monkeypatch.setattr(sanitize, "_NORMAL_URL", re.compile(r"(?!)"))
     assert clean_url(url) == fast == url
+
+
+# ---- fields, names and typed text (issue 11) -----------------------------------------
+
+
+def test_clean_field_is_one_clean_line_or_none() -> None:
+    assert clean_field("US\x1b]52;c;UFdORUQ=\x07\x1b[2J\x9b31m") == "US"
+    assert clean_field("NVIDIA\u202e Corp  <b>x</b>") == "NVIDIA Corp <b>x</b>"  # tags literal
+    assert clean_field("\x1b[2J") is None and clean_field("  ") is None
+    assert clean_field(42) is None and clean_field(None) is None
+    assert clean_field("x" * 500, max_len=12) == "x" * 11 + "…"
+    assert one_line(" a\n\tb ") == "a b"
+
+
+def test_every_forbidden_character_is_seen_written_out_and_stripped() -> None:
+    for ch in FORBIDDEN:
+        text = f"a{ch}b"
+        assert has_controls(text), repr(ch)
+        assert_safe(visible(text))
+        written = f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+        assert visible(text) == f"a{written}b"
+        assert_safe(strip_controls(text))
+    assert not has_controls("Chips [/] 深度求索 👨‍👩‍👧")  # markup and ZWJ are not controls
+    assert visible("plain [b]text[/b]") == "plain [b]text[/b]"
+
+
+def test_strip_controls_keeps_what_is_being_typed() -> None:
+    assert strip_controls("chips \x1b[2J\x1b]52;c;QQ==\x07rally ") == "chips rally "
+    assert strip_controls("a\tb\nc") == "a b c"
+    assert strip_controls("two  spaces ") == "two  spaces "
+
+
+def test_a_query_may_span_lines_a_name_may_not() -> None:
+    query = 'DeepSeek\n  OR "Liang Wenfeng"\r\n\tOR 梁文锋'
+    assert has_controls(query) and not has_controls(query, lines_ok=True)
+    assert has_controls("a\nb\x1b[2J", lines_ok=True) and has_controls("a\u202eb", lines_ok=True)

@@ -25,6 +25,7 @@ from monitor.model import Alert, AlertEvent, Event, SourceStatus, Status
 from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
 from monitor.store import StoreError
+from monitor.text import visible
 
 EXIT_CONFIG = 2
 EXIT_FATAL = 1
@@ -47,17 +48,17 @@ def check(config_arg: str | None) -> int:
     if loaded is None:
         return EXIT_CONFIG
     view = EngineSettings.from_config(loaded.config)
-    print(f"config: {loaded.path} ({loaded.source})")
-    print(f"quote source: {view.quote_source_label}")
-    print(f"database: {view.database}")
-    print(f"symbols ({len(view.symbols)}):")
+    _say(f"config: {loaded.path} ({loaded.source})")
+    _say(f"quote source: {view.quote_source_label}")
+    _say(f"database: {view.database}")
+    _say(f"symbols ({len(view.symbols)}):")
     for group, symbols in view.groups.items():
-        print(f"  {group}: {', '.join(symbols)}")
+        _say(f"  {group}: {', '.join(symbols)}")
     extra = [s for s in view.symbols if not any(s in g for g in view.groups.values())]
     if extra:
-        print(f"  (polled for rules): {', '.join(extra)}")
-    print(f"news query: {view.news_query}")
-    print(f"feeds ({len(view.feeds)}):")
+        _say(f"  (polled for rules): {', '.join(extra)}")
+    _say(f"news query: {view.news_query}")
+    _say(f"feeds ({len(view.feeds)}):")
     for feed in view.feeds:
         flags = [] if feed.enabled else ["disabled"]
         if feed.every:
@@ -65,14 +66,20 @@ def check(config_arg: str | None) -> int:
         if feed.query:
             flags.append(f"query: {feed.query}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        print(f"  {feed.name}: {feed.where}{suffix}")
+        _say(f"  {feed.name}: {feed.where}{suffix}")
     specs = view.rule_specs
-    print(f"rules ({len(specs)}):")
+    _say(f"rules ({len(specs)}):")
     for spec in specs:
-        print(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
+        _say(f"  {spec.name}: {spec.when}  -> {', '.join(spec.notify)}")
     if programs := trust_cmd.programs_line(loaded):
-        print(programs)
+        _say(programs)
     return 0
+
+
+def _say(line: str) -> None:
+    """A line of ``check``: the config's own text, any character a terminal would act on
+    written out (the loader refuses them; this is the last word at the output)."""
+    print("\n".join(visible(part) for part in line.split("\n")))
 
 
 # ---- once --------------------------------------------------------------------------

@@ -75,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from monitor.cli import commands, pipes
 
     logging.basicConfig(level=logging.WARNING, format="monitor: %(levelname)s %(message)s")
+    # stamina logs each scheduled retry without its reason; the webhook says why it failed
+    logging.getLogger("stamina").setLevel(logging.ERROR)
     try:
         code = _run_command(commands, command, args, config_arg)
     except BrokenPipeError:  # `check | head -1`: the reader is gone, end quietly

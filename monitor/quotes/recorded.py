@@ -36,6 +36,7 @@ from pathlib import Path
 from monitor import sessions
 from monitor.clock import ManualClock
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.text import clean_field, visible
 
 REQUIRED = ("time", "symbol", "price", "prev_close")
 OPTIONAL = ("open", "high", "low", "volume", "currency", "name", "shares", "source")
@@ -43,7 +44,13 @@ DAILY_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "volume")
 
 
 class RecordedQuotesError(ValueError):
-    """A recorded file cannot be used; the message starts with ``path:line:``."""
+    """A recorded file cannot be used; the message starts with ``path:line:``.
+
+    What it quotes from the file (a column, a symbol) is written out visibly
+    (``\\x1b``), never passed to the terminal as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(visible(message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +140,7 @@ def _row(path: Path, line: int, cells: dict[str, str]) -> Row:
     assert price is not None
     if price <= 0:
         raise RecordedQuotesError(f"{path}:{line}: price {price:g} is not positive")
-    symbol = cells["symbol"].strip()
+    symbol = clean_field(cells["symbol"]) or ""
     if not symbol:
         raise RecordedQuotesError(f"{path}:{line}: symbol is empty")
     shares = _number(path, line, "shares", cells.get("shares", ""))
@@ -148,8 +155,9 @@ def _row(path: Path, line: int, cells: dict[str, str]) -> Row:
         high=_number(path, line, "high", cells.get("high", "")),
         low=_number(path, line, "low", cells.get("low", "")),
         volume=_number(path, line, "volume", cells.get("volume", "")),
-        currency=cells.get("currency", "").strip() or None,
-        name=cells.get("name", "").strip() or None,
+        # the file is outside input: its text cells are cleaned where they enter
+        currency=clean_field(cells.get("currency"), max_len=12),
+        name=clean_field(cells.get("name")),
         shares=shares,
         line=line,
     )

@@ -43,6 +43,7 @@ from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.yahoo_base import YahooSource
 from monitor.quotes.yahoo_fields import Bar, failure_status, loose_number, quote_from_chart
+from monitor.text import one_line
 
 T = TypeVar("T")
 
@@ -326,7 +327,7 @@ def _daily(frame: Any) -> list[DailyBar]:
 
 
 def _describe(status: Status, exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
+    text = one_line(str(exc)) or type(exc).__name__  # it may quote Yahoo's answer
     if status is Status.UNKNOWN_SYMBOL:
         return f"unknown symbol: {text}"
     return text if len(text) <= 200 else text[:197] + "..."

@@ -32,6 +32,7 @@ from typing import Any
 
 from monitor import sessions
 from monitor.model import MarketState, Quote, Status
+from monitor.text import clean_field
 
 Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, vol
 
@@ -101,8 +102,9 @@ def epoch(meta: Mapping[str, Any], key: str) -> datetime | None:
 
 
 def text(meta: Mapping[str, Any], key: str) -> str | None:
-    value = meta.get(key)
-    return value if isinstance(value, str) and value else None
+    """A text field of Yahoo's answer (currency, name...), cleaned where it enters: it is
+    outside input, and reaches the screen, the output and the store."""
+    return clean_field(meta.get(key))
 
 
 # ---- trading periods and the day's figures --------------------------------------------

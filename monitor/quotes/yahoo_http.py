@@ -29,6 +29,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from monitor.text import one_line
+
 QUERY1 = "https://query1.finance.yahoo.com"
 QUERY2 = "https://query2.finance.yahoo.com"
 #: hosts a redirect may lead to, besides the host asked
@@ -64,7 +66,7 @@ def short_reason(exc: BaseException) -> str:
     if match and int(match.group(1)) in CURL_REASONS:
         return CURL_REASONS[int(match.group(1))]
     words = str(exc) or type(exc).__name__
-    return words.splitlines()[0][:160]
+    return one_line(words.splitlines()[0], max_len=160)  # it may quote Yahoo's answer
 
 
 class Unreachable(OSError):

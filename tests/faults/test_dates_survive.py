@@ -130,3 +130,18 @@ async def test_case01_dates_before_1990_or_a_day_ahead_become_first_seen(
         assert fine == datetime(2025, 1, 27, 19, tzinfo=UTC)
     finally:
         await engine.stop()
+
+
+@pytest.mark.parametrize("when", [datetime(1, 1, 1, tzinfo=UTC), datetime.max.replace(tzinfo=UTC)])
+def test_case01_time_formatting_never_raises_at_the_calendars_edges(
+    when: datetime, west_of_utc
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.formatting import clock_time, headline_time, zoned_minute
+
+    now = datetime(2025, 1, 27, 20, tzinfo=UTC)
+    for tz in (None, ZoneInfo("America/New_York"), ZoneInfo("Asia/Shanghai")):
+        assert headline_time(when, now, tz)  # shown as stored (UTC) when it cannot move
+        assert clock_time(when, tz)
+        assert zoned_minute(when, tz)  # the headline detail screen's time

@@ -10,11 +10,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from monitor.formatting import headline_time
 from monitor.model import Headline
+from monitor.text import has_controls, one_line, strip_controls
 from monitor.ui.widgets.format import highlighted
 from monitor.ui.widgets.panes import Pane
 
@@ -263,7 +265,10 @@ class HeadlinesPane(Pane):
     def _filter_changed(self, event: Input.Changed) -> None:
         # one keystroke only re-arms a timer; the search runs when typing pauses
         event.stop()
-        self.filter_text = event.value.strip()
+        if has_controls(event.value):  # a paste with escape sequences: they never show
+            event.input.value = strip_controls(event.value)  # comes back as a new change
+            return
+        self.filter_text = one_line(event.value)
         self._schedule_search()
 
     @on(Input.Submitted, "#headline-filter")
@@ -286,7 +291,8 @@ class HeadlinesPane(Pane):
         assert self.engine is not None
         if text:
             found = await self.engine.search_headlines(text)
-            self.border_title = f"Headlines · filter: {text} ({len(found)})"
+            # what the person typed is text, never markup
+            self.border_title = Content(f"Headlines · filter: {text} ({len(found)})")
         else:
             found = await self.engine.recent_headlines()
             self.border_title = "Headlines"

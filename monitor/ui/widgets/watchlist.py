@@ -13,7 +13,9 @@ from typing import Any
 
 from rich.text import Text
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import DataTable
 
 from monitor.model import Quote, QuoteBatch
@@ -74,7 +76,7 @@ class WatchlistPane(Pane):
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield DataTable(id="watchlist-table", cursor_type="row")
 
     def on_mount(self) -> None:
@@ -214,7 +216,7 @@ class WatchlistPane(Pane):
             parts.append(self.group_view)
         if self.sort_mode != "file":
             parts.append(f"by {SORT_NAMES[self.sort_mode]}")
-        self.border_title = " · ".join(parts)
+        self.border_title = Content(" · ".join(parts))  # a group name is text, not markup
 
     # ---- cells --------------------------------------------------------------------
 
