@@ -11,7 +11,7 @@ from pathlib import Path
 from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
-from monitor.model import AlertEvent, HeadlinesEvent, RelatedEvent
+from monitor.events import AlertEvent, HeadlinesEvent, RelatedEvent
 from tests.cli_helpers import DAILY_CSV, json_lines, run_monitor, write_config
 from tests.faults.kit import rss, rss_item
 from tests.feedserver import FeedServer
@@ -112,3 +112,28 @@ def test_without_a_burst_nothing_is_related(tmp_path: Path, feed_server: FeedSer
     titles = {x["title"] for x in json_lines(done.stdout) if x["type"] == "headline"}
     assert done.returncode == 0, done.stderr
     assert ROUT not in titles and any("DeepSeek" in t for t in titles)
+
+
+def test_run_headless_prints_a_story_once_when_it_becomes_related() -> None:
+    import io
+    import json
+
+    from monitor.cli.printer import Printer
+    from monitor.model import Headline
+
+    def story(related: str | None) -> Headline:
+        return Headline(
+            story="r1", title=ROUT, link=None, source="Wire", feed="Wire",
+            published=T27, first_seen=T27, symbols=("NVDA",),
+            related=related, related_by=("NVDA",) if related else (),
+        )  # fmt: skip
+
+    out = io.StringIO()
+    printer = Printer(as_json=True, show_all=False, out=out)
+    printer.event(HeadlinesEvent((story(None),)))  # before the burst: not shown
+    printer.event(RelatedEvent((story("DeepSeek news burst"),), ("DeepSeek news burst",)))
+    printer.event(RelatedEvent((story("DeepSeek news burst"),), ("DeepSeek news burst",)))
+    printer.event(RelatedEvent((), ()))
+
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(x["title"], x["related"]) for x in lines] == [(ROUT, "DeepSeek news burst")]

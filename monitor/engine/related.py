@@ -17,7 +17,8 @@ from datetime import timedelta
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit
-from monitor.model import Headline, RelatedEvent
+from monitor.events import RelatedEvent
+from monitor.model import Headline
 from monitor.rules.bursts import Burst, live_bursts, mark_related
 from monitor.store import StoreWorker
 
