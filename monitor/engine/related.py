@@ -84,6 +84,13 @@ class RelatedStories:
         marked = mark_related(self.others.values(), self.bursts)
         return sorted((h for h in marked if h.related), key=lambda h: h.first_seen, reverse=True)
 
+    def shown(self, polled: Sequence[Headline], show_all: bool = False) -> list[Headline]:
+        """Of ``polled``: the topic matches and the related stories, marked (all of them
+        with ``show_all``), in their order."""
+        related = {h.story: h for h in self.current()}
+        marked = [related.get(h.story, h) for h in polled]
+        return [h for h in marked if show_all or h.matched or h.related]
+
     def _work_out(self) -> None:
         now = self._clock.now()
         specs = self.settings.rule_specs
