@@ -296,6 +296,10 @@ class Headline:
     outlets: tuple[Outlet, ...] = ()
     new: bool = False
     domain: str | None = None  # the outlet's domain, also behind a Google News redirect
+    #: the burst rule this story is related to while that burst is live (it does not
+    #: match the topic but mentions a watched symbol or the burst's vocabulary)
+    related: str | None = None
+    related_by: tuple[str, ...] = ()  # what ties it: symbols, or the burst's words
 
     @property
     def open_link(self) -> str | None:
@@ -320,6 +324,8 @@ class Headline:
             "story": self.story,
             "outlets": [o.to_json() for o in self.outlets],
             "new": self.new,
+            "related": self.related,
+            "related_by": list(self.related_by),
         }
 
 

@@ -64,6 +64,8 @@ class NewsPoller:
     ) -> None:
         self.fetcher = fetcher
         self.yahoo = yahoo
+        #: marks headlines related to a live burst (the core sets it; default: as they are)
+        self.mark: Callable[[list[Headline]], list[Headline]] = list
         self._clock = clock  # the data's time: a replay's own clock in a replay
         self._live = live_clock or clock  # real time: when live feeds are due
         self._monotonic = monotonic
@@ -268,13 +270,15 @@ class NewsPoller:
         return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
 
     async def after_news(self, headlines: list[Headline]) -> None:
-        """Announce new or updated headlines; matching ones go to the news rules."""
+        """Announce new or updated headlines (marked related to a live burst where they
+        are); matching ones go to the news rules."""
         if not headlines:
             return
-        self._emit(HeadlinesEvent(tuple(headlines)))
         matching = [h for h in headlines if h.matched]
         if matching:
             self._remember(matching)
+        self._emit(HeadlinesEvent(tuple(self.mark(headlines))))
+        if matching:
             await self._on_news()
 
     async def _landed_late(self, added: Added) -> None:
