@@ -101,6 +101,15 @@ def epoch(meta: Mapping[str, Any], key: str) -> datetime | None:
     return t
 
 
+def note_trading_period(symbol: str, meta: Mapping[str, Any]) -> None:
+    """Hand the market calendar the session Yahoo reports (``currentTradingPeriod``): for
+    its day it wins over the calendar (a one-off closure or early close the library does
+    not know yet).  A malformed period is ignored: the calendar then decides."""
+    if (regular := _period(meta, "regular")) is None:
+        return
+    sessions.note_trading_period(symbol, regular, _period(meta, "pre"), _period(meta, "post"))
+
+
 def text(meta: Mapping[str, Any], key: str) -> str | None:
     """A text field of Yahoo's answer (currency, name...), cleaned where it enters: it is
     outside input, and reaches the screen, the output and the store."""
@@ -192,6 +201,7 @@ def quote_from_chart(
     ``live``, a bar of the batch quote's newer price (extends the day, never its open).
 
     Raises ``BadField`` for a malformed field of this symbol."""
+    note_trading_period(symbol, meta)
     price, as_of = number(meta, "regularMarketPrice"), epoch(meta, "regularMarketTime")
     prev = previous_close(meta)
     if is_crypto(symbol, meta):
