@@ -1,14 +1,13 @@
 """The engine's core: it composes the parts, owns their lifecycle and is the one object
 the CLI and the UI talk to.
 
-It imports no UI toolkit.  Consumers subscribe to typed events from `monitor.model`,
+It imports no UI toolkit.  Consumers subscribe to typed events (`monitor.events`),
 delivered on the engine's own asyncio loop.  Everything that depends on "now" reads
 ``self.clock``: the wall clock live, the recording's own time when the quote source is
 a recorded CSV (demo, replay, tests).
 
-The parts (``quote_book``, ``news``, ``alerting``, ``schedule``, ``replay``) each get
-what they need when they are built here (an emit callable, the store worker, the clock,
-the settings) and never import this module.
+The parts each get what they need when built here (an emit callable, the store worker,
+the clock, the settings) and never import this module.
 """
 
 from __future__ import annotations

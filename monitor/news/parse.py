@@ -35,7 +35,7 @@ import fastfeedparser
 import feedparser
 from lxml import etree
 
-from monitor.model import Entry
+from monitor.entries import Entry
 from monitor.news import decoding
 from monitor.news.outlets import ItemSource, item_sources, outlet_domain
 from monitor.text import clean_multiline, clean_text, clean_url

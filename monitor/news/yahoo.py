@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from monitor.model import Entry, Status
+from monitor.entries import Entry
+from monitor.model import Status
 from monitor.news.fetch_state import FeedState, FetchResult
 from monitor.news.parse import (
     EARLIEST,
