@@ -1,4 +1,4 @@
-"""Feed bytes -> sanitized :class:`~monitor.model.Entry` objects.  Never raises for bad input.
+"""Feed bytes -> sanitized :class:`~monitor.entries.Entry` objects.  Never raises for bad input.
 
 Two parsers: fastfeedparser (lxml and a native extractor, ~0.3 ms for 100 entries) for
 well-formed feeds, and feedparser (~15-30 ms) for everything else.  The fast path is
