@@ -64,7 +64,7 @@ def run(quick: bool) -> list[Figure]:
 
 def fill_store(db: Path, count: int, seed: int) -> float:
     """``count`` distinct stored headlines (a few outlets per story); seconds taken."""
-    from monitor.model import Entry
+    from monitor.entries import Entry
     from monitor.news.ingest import Ingest
     from monitor.store import Store
 

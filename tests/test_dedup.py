@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.model import Entry
+from monitor.entries import Entry
 from monitor.news.dedup import canonical_link, entry_keys, similar, story_id, title_key
 
 T0 = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)

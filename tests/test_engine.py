@@ -3,6 +3,7 @@ rules evaluated once per batch, and the headless CLI end to end."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -124,8 +125,12 @@ async def test_a_second_monitor_on_the_same_database_refuses(tmp_path: Path) -> 
     await first.open()
     try:
         second = Engine(loaded, clock=ManualClock(T27))
-        with pytest.raises(StoreLocked, match="already using"):
+        with pytest.raises(StoreLocked, match="already using") as caught:
             await second.open()
+        # it suggests what exists: no read-only view is offered by any command
+        assert f"(pid {os.getpid()})" in str(caught.value)
+        assert "read-only" not in str(caught.value)
+        assert "another database ([settings] database)" in str(caught.value)
         await second.store.close()
     finally:
         await first.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.model import Entry, FeedBody, Matched
+from monitor.entries import Entry, FeedBody, Matched
 from monitor.news.dedup import entry_keys
 from monitor.store import SCHEMA_VERSION, Store, StoreWorker, search
 from monitor.store.schema import FTS_INDEXED_SEQ, MIGRATIONS

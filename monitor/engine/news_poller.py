@@ -28,8 +28,9 @@ from pathlib import Path
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings, FeedView
 from monitor.engine.sources import Emit, SourceBoard, feed_source_status
+from monitor.entries import Entry, FeedBody
 from monitor.events import HeadlinesEvent
-from monitor.model import Entry, FeedBody, Headline, SourceStatus, Status
+from monitor.model import Headline, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
@@ -64,6 +65,8 @@ class NewsPoller:
     ) -> None:
         self.fetcher = fetcher
         self.yahoo = yahoo
+        #: marks headlines related to a live burst (the core sets it; default: as they are)
+        self.mark: Callable[[list[Headline]], list[Headline]] = list
         self._clock = clock  # the data's time: a replay's own clock in a replay
         self._live = live_clock or clock  # real time: when live feeds are due
         self._monotonic = monotonic
@@ -248,33 +251,18 @@ class NewsPoller:
         self, answers: Sequence[tuple[FeedView, FetchResult]], now: datetime
     ) -> list[tuple[ParsedFeed, list[Matched]]]:
         """Parse and match the changed bodies (one worker-thread hop for the poll)."""
-        return [self._parse_and_match(feed, result, now) for feed, result in answers]
-
-    def _parse_and_match(
-        self, feed: FeedView, result: FetchResult, now: datetime
-    ) -> tuple[ParsedFeed, list[Matched]]:
-        """Parse one body and match its entries (one worker-thread hop, not two)."""
-        if feed.kind == "yahoo":
-            body = result.body or b""
-            parsed = parse_search(body, feed_name=feed.name, now=now, ticker=feed.ticker)
-        else:
-            parsed = parse_feed(
-                result.body or b"",
-                feed_name=feed.name,
-                now=now,
-                base_url=result.url,
-                content_type=result.content_type,
-            )
-        return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
+        return [_parse_and_match(self.ingest, feed, result, now) for feed, result in answers]
 
     async def after_news(self, headlines: list[Headline]) -> None:
-        """Announce new or updated headlines; matching ones go to the news rules."""
+        """Announce new or updated headlines (marked related to a live burst where they
+        are); matching ones go to the news rules."""
         if not headlines:
             return
-        self._emit(HeadlinesEvent(tuple(headlines)))
         matching = [h for h in headlines if h.matched]
         if matching:
             self._remember(matching)
+        self._emit(HeadlinesEvent(tuple(self.mark(headlines))))
+        if matching:
             await self._on_news()
 
     async def _landed_late(self, added: Added) -> None:
@@ -355,6 +343,24 @@ class NewsPoller:
                 SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
             )
         return sorted(entries, key=lambda e: e.published)
+
+
+def _parse_and_match(
+    ingest: Ingest, feed: FeedView, result: FetchResult, now: datetime
+) -> tuple[ParsedFeed, list[Matched]]:
+    """Parse one body and match its entries (one worker-thread hop, not two)."""
+    if feed.kind == "yahoo":
+        body = result.body or b""
+        parsed = parse_search(body, feed_name=feed.name, now=now, ticker=feed.ticker)
+    else:
+        parsed = parse_feed(
+            result.body or b"",
+            feed_name=feed.name,
+            now=now,
+            base_url=result.url,
+            content_type=result.content_type,
+        )
+    return parsed, ingest.process(parsed.entries) if parsed.entries else []
 
 
 def _body_digest(body: bytes | None) -> bytes | None:

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from monitor.model import Entry, EntryKeys
+from monitor.entries import Entry, EntryKeys
 
 _TRACKING_PARAMS = frozenset(
     {

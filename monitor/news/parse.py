@@ -1,4 +1,4 @@
-"""Feed bytes -> sanitized :class:`~monitor.model.Entry` objects.  Never raises for bad input.
+"""Feed bytes -> sanitized :class:`~monitor.entries.Entry` objects.  Never raises for bad input.
 
 Two parsers: fastfeedparser (lxml and a native extractor, ~0.3 ms for 100 entries) for
 well-formed feeds, and feedparser (~15-30 ms) for everything else.  The fast path is
@@ -35,7 +35,7 @@ import fastfeedparser
 import feedparser
 from lxml import etree
 
-from monitor.model import Entry
+from monitor.entries import Entry
 from monitor.news import decoding
 from monitor.news.outlets import ItemSource, item_sources, outlet_domain
 from monitor.text import clean_multiline, clean_text, clean_url

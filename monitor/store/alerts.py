@@ -12,7 +12,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.model import Alert, FeedBody
+from monitor.entries import FeedBody
+from monitor.model import Alert
 from monitor.store.rows import ALERT_COLS, alert_from_row, alert_row, to_json, to_us
 
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.model import Alert, FeedBody, Headline, Matched, Quote, QuoteBatch
+from monitor.entries import FeedBody, Matched
+from monitor.model import Alert, Headline, Quote, QuoteBatch
 from monitor.store import alerts, headlines, quotes, search, stories
 from monitor.store.db import Database, StoreError
 from monitor.store.rows import to_us

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.model import FeedBody, Headline, Matched, Outlet
+from monitor.entries import FeedBody, Matched
+from monitor.model import Headline, Outlet
 from monitor.store import headlines
 from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
 
