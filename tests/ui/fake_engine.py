@@ -185,6 +185,7 @@ class FakeEngine:
         self.subscribers: list[Callable[[Event], None]] = []
         self._quotes = canned_quotes()
         self._headlines = canned_headlines()
+        self._related: list[Headline] = []  # stories related to a live burst
         self._rules = canned_rules()
         self._alerts = canned_alerts()
         self._sources = canned_sources()
@@ -223,6 +224,9 @@ class FakeEngine:
 
     def limit_streak(self, symbol: str) -> int | None:
         return None
+
+    def related_headlines(self) -> list[Headline]:
+        return list(self._related)
 
     def sources(self) -> list[SourceStatus]:
         return list(self._sources)

@@ -11,8 +11,9 @@ from typing import Any
 from rich.text import Text
 
 from monitor.formatting import headline_time
-from monitor.model import Headline
+from monitor.model import Headline, Outlet
 from monitor.ui.widgets.format import highlighted
+from monitor.ui.widgets.headline_related import RELATED
 
 UNREAD = "●"
 #: marks a topic match where stories that do not match are shown too
@@ -34,9 +35,20 @@ def title_text(headline: Headline, extra_terms: Iterable[str] = ()) -> Text:
     terms = [*headline.matched, *extra_terms]
     spans = _span_finder()(headline.title, terms) if terms else []
     text = highlighted(headline.title, spans)
-    if not headline.matched:
+    if not headline.matched and not headline.related:
         text.stylize("dim")
+    domain = _behind_redirect(headline)
+    if domain:  # a Google News link says nothing of the outlet: name its domain
+        text.append(f"  {domain}", style="dim italic")
     return text
+
+
+def _behind_redirect(headline: Headline) -> str | None:
+    """The outlet's domain when the story's link does not lead to it directly."""
+    if not headline.domain or not headline.link:
+        return None
+    own = Outlet(headline.source, headline.link, headline.published, headline.domain)
+    return None if own.is_own_link else headline.domain
 
 
 @dataclass
@@ -58,13 +70,18 @@ def headline_cells(headline: Headline, now: datetime, look: RowLook) -> list[Tex
     extra = len({o.source for o in headline.outlets} - {headline.source})
     cells = {
         "unread": Text(UNREAD if headline.story in look.unread else "", style="bold cyan"),
-        "match": Text(MATCH if headline.matched else "", style="bold magenta"),
+        "match": Text(_mark(headline), style="bold magenta"),
         "time": Text(headline_time(headline.published, now, look.tz), style="dim"),
         "source": Text(headline.source, style="italic", no_wrap=True, overflow="ellipsis"),
         "outlets": Text(f"+{extra}" if extra else "", style="bold"),
         "title": title_text(headline, look.filter_terms),
     }
     return [cells[c] for c in look.columns]
+
+
+def _mark(headline: Headline) -> str:
+    """◆ a topic match, ≈ a story related to a live burst."""
+    return MATCH if headline.matched else RELATED if headline.related else ""
 
 
 def placeholder_cells(message: str, look: RowLook) -> list[Text]:

@@ -1,7 +1,9 @@
 """The headlines pane: what the topic query matches, newest first, unread marked.
 
 `*` shows every stored story with the topic matches marked ◆; `/` filters with the
-topic query language (monitor/ui/widgets/headline_filter.py).  Unread state belongs to
+topic query language (monitor/ui/widgets/headline_filter.py).  While a news burst is
+live, its related stories are shown too, marked ≈ (`~` hides them; see
+monitor/ui/widgets/headline_related.py).  Unread state belongs to
 the story, not to the view: filtering or toggling never clears it.
 """
 
@@ -23,8 +25,9 @@ from textual.widgets import DataTable, Input
 from monitor.formatting import headline_time
 from monitor.model import Headline
 from monitor.query import Query
-from monitor.ui.messages import HeadlinesArrived
+from monitor.ui.messages import HeadlinesArrived, RelatedChanged
 from monitor.ui.widgets.headline_filter import FilterBox
+from monitor.ui.widgets.headline_related import RelatedSet
 from monitor.ui.widgets.headline_rows import (
     FIXED_WIDTHS,
     RowLook,
@@ -45,11 +48,23 @@ def newest_first(headlines: dict[str, Headline], stories: Iterable[str]) -> list
     return sorted(stories, key=lambda s: headlines[s].published, reverse=True)
 
 
+def kept_stories(headlines: dict[str, Headline]) -> set[str]:
+    """The newest MAX_SHOWN topic matches, and as many others (older ones stay
+    searchable with /): a pane open all day must not grow without bound."""
+    if len(headlines) <= MAX_SHOWN:
+        return set(headlines)
+    matched = [s for s, h in headlines.items() if h.matched]
+    others = [s for s, h in headlines.items() if not h.matched]
+    keep = set(newest_first(headlines, matched)[:MAX_SHOWN])
+    return keep | set(newest_first(headlines, others)[:MAX_SHOWN])
+
+
 class HeadlinesPane(Pane):
     BINDINGS = [
         Binding("enter", "open_detail", "Details", id="headline_detail", show=False),
         Binding("o", "open_link", "Open link", id="open_link"),
         Binding("asterisk", "toggle_all", "All/matched", id="toggle_all", key_display="*"),
+        Binding("tilde", "toggle_related", "Related", id="toggle_related", key_display="~"),
         Binding("x", "mark_all_read", "All read", id="mark_all_read", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     ]
@@ -68,6 +83,7 @@ class HeadlinesPane(Pane):
         self.unread: set[str] = set()
         self._read: set[str] = set()  # marked read here this session
         self.show_all = False  # every story, not only topic matches
+        self.related = RelatedSet()  # stories related to a live news burst
         self._all_loaded = False
         self.filter_text = ""
         self.filter_query: Query | None = None
@@ -92,10 +108,15 @@ class HeadlinesPane(Pane):
     async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
         await super().attach(engine, tz)
         self.filter_box.engine = engine
+        self.related.update(self.headlines, engine.related_headlines())
         self.show(await engine.recent_headlines())
 
     def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
         self.add(message.headlines)
+
+    def on_related_changed(self, message: RelatedChanged) -> None:
+        self.related.update(self.headlines, message.headlines, message.bursts)
+        self._rebuild()
 
     def _unread_changed(self) -> None:
         self.post_message(self.UnreadChanged(len(self.unread)))
@@ -141,14 +162,7 @@ class HeadlinesPane(Pane):
                 table.update_cell(headline.story, key, cell)
 
     def _trim(self) -> None:
-        """Keep the newest MAX_SHOWN topic matches, and as many others (older ones stay
-        searchable with /): a pane open all day must not grow without bound."""
-        if len(self.headlines) <= MAX_SHOWN:
-            return
-        matched = [s for s, h in self.headlines.items() if h.matched]
-        others = [s for s, h in self.headlines.items() if not h.matched]
-        keep = set(newest_first(self.headlines, matched)[:MAX_SHOWN])
-        keep |= set(newest_first(self.headlines, others)[:MAX_SHOWN])
+        keep = kept_stories(self.headlines)
         self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
         self.unread &= keep
         self._read &= keep
@@ -170,11 +184,12 @@ class HeadlinesPane(Pane):
         return self.results if self.results is not None else self.headlines
 
     def _wanted(self, headline: Headline) -> bool:
-        return self.results is not None or self.show_all or bool(headline.matched)
+        shown = self.show_all or bool(headline.matched) or self.related.wanted(headline)
+        return self.results is not None or shown
 
     def _look(self) -> RowLook:
         terms = self.filter_query.terms if self.filter_query and self.results is not None else ()
-        marks = self.show_all or self.results is not None
+        marks = self.show_all or self.results is not None or self.related.marks
         return RowLook(self.unread, marks, terms, self.tz)
 
     def _title_width(self, look: RowLook) -> int:
@@ -217,7 +232,7 @@ class HeadlinesPane(Pane):
         elif self.show_all:
             title = "Headlines · all stories (◆ topic match)"
         else:
-            title = "Headlines"
+            title = "Headlines" + self.related.title()
         self.border_title = Content(title)
 
     # ---- selection ----------------------------------------------------------------
@@ -300,6 +315,10 @@ class HeadlinesPane(Pane):
         self.show_all = not self.show_all
         if self.show_all and not self._all_loaded and self.engine is not None:
             self._load_all()
+        self._rebuild()
+
+    def action_toggle_related(self) -> None:  # hide the burst's related stories, or not
+        self.related.shown = not self.related.shown
         self._rebuild()
 
     @work(exclusive=True, group="headline-all", exit_on_error=False)
