@@ -48,6 +48,12 @@ def newest_first(headlines: dict[str, Headline], stories: Iterable[str]) -> list
     return sorted(stories, key=lambda s: headlines[s].published, reverse=True)
 
 
+#: hides or shows the stories related to a live burst (the pane's title says so)
+RELATED_KEY = Binding(
+    "tilde", "toggle_related", "Related", id="toggle_related", key_display="~", show=False
+)
+
+
 def kept_stories(headlines: dict[str, Headline]) -> set[str]:
     """The newest MAX_SHOWN topic matches, and as many others (older ones stay
     searchable with /): a pane open all day must not grow without bound."""
@@ -64,7 +70,7 @@ class HeadlinesPane(Pane):
         Binding("enter", "open_detail", "Details", id="headline_detail", show=False),
         Binding("o", "open_link", "Open link", id="open_link"),
         Binding("asterisk", "toggle_all", "All/matched", id="toggle_all", key_display="*"),
-        Binding("tilde", "toggle_related", "Related", id="toggle_related", key_display="~"),
+        RELATED_KEY,
         Binding("x", "mark_all_read", "All read", id="mark_all_read", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     ]
