@@ -137,7 +137,7 @@ async def _quotes(engine: Any, clock: Any, prices: dict[str, float], rng: random
 
 
 async def _headline(engine: Any, clock: Any, rng: random.Random, tick: int) -> float:
-    from monitor.model import Entry
+    from monitor.entries import Entry
 
     now = clock.now()
     entry = Entry(

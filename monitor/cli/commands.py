@@ -105,7 +105,7 @@ def once(config_arg: str | None, *, as_json: bool, show_all: bool, at: str | Non
 
 async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: datetime | None) -> int:
     engine = Engine(loaded, notify=False)
-    printer = Printer(as_json=as_json, show_all=show_all)
+    printer = Printer(as_json=as_json, show_all=show_all, **_times(engine))
     try:
         await engine.open()
         headlines = await engine.poll_news(force=True)
@@ -142,6 +142,12 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
     return 0
 
 
+def _times(engine: Engine) -> dict[str, Any]:
+    """The printer's zones and "today" (the engine's clock: the recording's time in a
+    replay) from the config."""
+    return {"zones": engine.app_settings.zones(), "now": engine.clock.now}
+
+
 # ---- run --headless ----------------------------------------------------------------
 
 
@@ -157,7 +163,7 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     # the "terminal" channel on a terminal: an OSC notification after each alert's line
     on_tty = sys.stdout.isatty() and not as_json
     ringer = TerminalRinger(engine.app_settings.terminal_notifications) if on_tty else None
-    printer = Printer(as_json=as_json, show_all=show_all, ringer=ringer)
+    printer = Printer(as_json=as_json, show_all=show_all, ringer=ringer, **_times(engine))
     engine.subscribe(printer.event)
     if ringer is not None and (notice := passthrough_notice(ringer.protocol, os.environ)):
         printer.info(notice)
@@ -218,7 +224,9 @@ async def _replay(
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     alerts: list[Alert] = []
-    printer = Printer(as_json=as_json, show_all=False, quiet_news=True)
+    # every line dated (the replay's clock is the data's, which is always "today")
+    zones = loaded.config.settings.zones()
+    printer = Printer(as_json=as_json, show_all=False, quiet_news=True, zones=zones)
     with tempfile.TemporaryDirectory(prefix="monitor-replay-") as tmp:
         engine = Engine(
             loaded,

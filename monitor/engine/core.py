@@ -1,14 +1,13 @@
 """The engine's core: it composes the parts, owns their lifecycle and is the one object
 the CLI and the UI talk to.
 
-It imports no UI toolkit.  Consumers subscribe to typed events from `monitor.model`,
+It imports no UI toolkit.  Consumers subscribe to typed events (`monitor.events`),
 delivered on the engine's own asyncio loop.  Everything that depends on "now" reads
 ``self.clock``: the wall clock live, the recording's own time when the quote source is
 a recorded CSV (demo, replay, tests).
 
-The parts (``quote_book``, ``news``, ``alerting``, ``schedule``, ``replay``) each get
-what they need when they are built here (an emit callable, the store worker, the clock,
-the settings) and never import this module.
+The parts each get what they need when built here (an emit callable, the store worker,
+the clock, the settings) and never import this module.
 """
 
 from __future__ import annotations
@@ -160,6 +159,7 @@ class Engine:
             headlines=self.news.rule_headlines(),
             quotes_every=self.settings.quotes_every,
             allow_stale=False,
+            zones=self.settings.zones,
         )
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -357,7 +357,7 @@ def _build_parts(
     )
     self.alerting = Alerting(s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common)
     self.quote_book = QuoteBook(
-        s, source=source, board=self.board, on_batch=self._evaluate, **common
+        s, source=source, board=self.board, on_batch=self._evaluate, spawn=self._spawn, **common
     )
     self.news = NewsPoller(
         s,

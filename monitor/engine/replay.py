@@ -111,4 +111,7 @@ class Replay:
         """The recorded quotes as they stood at ``at`` (None: the recording's end),
         without evaluating rules (``monitor once`` on a recording)."""
         source = self.source
-        await self._book.process_batch(source.latest_at(at or source.last_time), evaluate=False)
+        moment = at or source.last_time
+        if isinstance(self._clock, ManualClock):
+            self._clock.set(moment)  # "now" is the moment shown (ages, today's date)
+        await self._book.process_batch(source.latest_at(moment), evaluate=False)
