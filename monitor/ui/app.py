@@ -42,7 +42,7 @@ from monitor.ui.widgets.alerts import AlertsPane
 from monitor.ui.widgets.banner import ReplayBanner
 from monitor.ui.widgets.headlines import HeadlinesPane
 from monitor.ui.widgets.panes import Pane
-from monitor.ui.widgets.statusbar import REPLAY_ZONE, StatusBar
+from monitor.ui.widgets.statusbar import StatusBar
 from monitor.ui.widgets.tabs import PANES, TabBar
 from monitor.ui.widgets.watchlist import WatchlistPane
 
@@ -165,11 +165,10 @@ class MonitorApp(App[None]):
             return
         self.engine = engine
         self._apply_config_look(engine)
-        # a replay shows times as the recorded market saw them
-        zone = REPLAY_ZONE if engine.is_replay else None
-        self.status_bar.attach(engine, zone)
+        zones = engine.app_settings.zones()  # the config's `times` and `time_zone`
+        self.status_bar.attach(engine, zones)
         for pane in self.query(Pane):
-            await pane.attach(engine, zone)
+            await pane.attach(engine, zones)
         engine.subscribe(self._on_engine_event)
         self.config_watcher.baseline(engine.config_path)
         await engine.start()

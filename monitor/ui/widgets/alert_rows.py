@@ -1,0 +1,115 @@
+"""The alerts pane's rows: pure (RuleState | Alert, how times read) -> rich Text cells,
+and the columns that fit them (``monitor.ui.columns``).
+
+A rule's name and the first words of its state ("fired", "⚠ not evaluated") are never
+cut; the value against the threshold, then the condition give way.  In the log the
+time, the message and the acknowledgement stay; the rule and the severity give way.
+The full text of anything cut is one key away (Enter: monitor/ui/screens/alert_detail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from rich.text import Text
+
+from monitor.formatting import amount
+from monitor.model import Alert, RuleState, RuleStatus
+from monitor.ui.columns import Column, fit, widest
+
+#: a time as the pane shows it: (time, the symbol whose exchange it is of) -> text
+Stamp = Callable[[datetime | None, str | None], str]
+
+SEVERITY_STYLES = {"critical": "bold reverse red", "warning": "bold yellow", "info": "cyan"}
+STATUS_STYLES = {
+    RuleStatus.ARMED: "green",
+    RuleStatus.FIRED: "bold red",
+    RuleStatus.COOLING: "yellow",
+    RuleStatus.SNOOZED: "magenta",
+    RuleStatus.MUTED: "dim",
+    RuleStatus.NOT_EVALUATED: "bold yellow",
+    RuleStatus.DISABLED: "dim",
+}
+#: a name longer than this is cut in a table (read it whole with Enter)
+NAME_CAP = 32
+RULE_COLUMNS = [
+    Column("rule", "rule", priority=0, cap=NAME_CAP),
+    Column("state", "state", priority=0),
+    Column("value", "value / threshold", priority=1),
+    Column("when", "when", minimum=12, priority=2),
+]
+LOG_COLUMNS = [
+    Column("ack", "ack", priority=0),
+    Column("time", "time", priority=0),
+    Column("sev", "sev", priority=3),
+    Column("rule", "rule", minimum=12, priority=1, cap=20),
+    Column("message", "message", minimum=20, priority=0, flexible=True),
+]
+
+
+def rule_state_text(state: RuleState, stamp: Stamp) -> Text:
+    """'armed', 'fired at 10:05 EST', 'snoozed until 11:00 EST', 'not evaluated: why'."""
+    status = RuleStatus(state.status)
+    words = {
+        RuleStatus.FIRED: f"fired at {stamp(state.fired_at, state.symbol)}",
+        RuleStatus.COOLING: f"cooling down until {stamp(state.until, state.symbol)}",
+        RuleStatus.SNOOZED: f"snoozed until {stamp(state.until, None)}",
+        RuleStatus.NOT_EVALUATED: f"⚠ not evaluated: {state.why or 'no data yet'}",
+    }.get(status, status.value.replace("_", " "))
+    return Text(words, style=STATUS_STYLES.get(status, ""), no_wrap=True, overflow="ellipsis")
+
+
+def state_head(text: str) -> str:
+    """What of a state is never cut: 'fired', 'cooling', '⚠ not evaluated', 'armed'."""
+    if text.startswith("⚠"):
+        return text.split(":", 1)[0]
+    return text.split(" ", 1)[0]
+
+
+def value_text(state: RuleState) -> str:
+    level = f" L{state.level + 1}" if state.level is not None else ""
+    return f"{amount(state.value)} / {amount(state.threshold)}{level}"
+
+
+def rule_cells(state: RuleState, stamp: Stamp) -> dict[str, Text]:
+    return {
+        "rule": Text(state.name, style="bold", no_wrap=True, overflow="ellipsis"),
+        "state": rule_state_text(state, stamp),
+        "value": Text(value_text(state), justify="right"),
+        "when": Text(state.when, style="dim", no_wrap=True, overflow="ellipsis"),
+    }
+
+
+def alert_cells(alert: Alert, stamp: Stamp) -> dict[str, Text]:
+    severity = alert.severity.lower()
+    return {
+        "ack": Text(
+            "✓" if alert.acknowledged else "●", style="dim" if alert.acknowledged else "bold"
+        ),
+        "time": Text(stamp(alert.time, alert.symbol), style="dim", no_wrap=True),
+        "sev": Text(severity.upper()[:4], style=SEVERITY_STYLES.get(severity, "")),
+        "rule": Text(alert.rule, style="bold", no_wrap=True, overflow="ellipsis"),
+        "message": Text(alert.message, no_wrap=True, overflow="ellipsis"),
+    }
+
+
+def rules_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
+    natural = {c.key: widest([r[c.key].plain for r in rows]) for c in RULE_COLUMNS}
+    heads = widest([state_head(r["state"].plain) for r in rows])
+    columns = [
+        Column(c.key, c.header, minimum=heads, priority=c.priority) if c.key == "state" else c
+        for c in RULE_COLUMNS
+    ]
+    return fit(columns, room, natural)
+
+
+def log_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
+    natural = {c.key: widest([r[c.key].plain for r in rows]) for c in LOG_COLUMNS}
+    natural["ack"] = 1
+    return fit(LOG_COLUMNS, room, natural)
+
+
+def placeholder(columns: Sequence[Column], message: str, last: str) -> dict[str, Text]:
+    """A row saying why the table is empty, in its ``last`` column."""
+    return {c.key: Text("") for c in columns} | {last: Text(message, style="dim italic")}
