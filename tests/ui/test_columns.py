@@ -4,6 +4,7 @@ any width from 80 to 240 columns."""
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 
 from monitor.ui.columns import CELL_PADDING, Column, fit
 from monitor.ui.widgets.watchlist_columns import first_word, layout
@@ -20,6 +21,13 @@ NATURAL = {"symbol": 9, "name": 30, "price": 8, "note": 12, "title": 50}
 
 def used(widths: dict[str, int]) -> int:
     return sum(w + CELL_PADDING for w in widths.values())
+
+
+def shown(text: str, width: int) -> str:
+    """What a cell of ``width`` shows of ``text`` (as a DataTable cuts it)."""
+    cell = Text(text, no_wrap=True, overflow="ellipsis")
+    cell.truncate(width, overflow="ellipsis")
+    return cell.plain
 
 
 def test_everything_at_its_natural_width_when_there_is_room() -> None:
@@ -68,9 +76,10 @@ GROUPS = ["AI chips", "DeepSeek concept (A-shares)"]
 def test_the_watchlist_never_cuts_symbol_price_change_or_the_states_first_word(room) -> None:
     widths, short = layout(ROWS, SYMBOLS, GROUPS, room)
     assert used(widths) <= room
-    assert widths["symbol"] >= len("‼ 300766.SZ")  # never '‼ 300766.S'
-    assert widths["last"] >= len("19,234.04") and widths["pct"] >= len("▼ -16.97%")
-    assert widths["age"] >= len("⚠ unreachable")  # never '⚠ unreacha…'
+    assert shown("‼ 300766.SZ", widths["symbol"]) == "‼ 300766.SZ"  # never '‼ 300766.S'
+    assert shown("19,234.04", widths["last"]) == "19,234.04"
+    assert shown("▼ -16.97%", widths["pct"]) == "▼ -16.97%"
+    assert shown("⚠ unreachable 5m", widths["age"]).startswith("⚠ unreachable")  # not 'unreacha…'
     if "note" in widths:
         assert widths["note"] >= len("涨停↑ ×3") + 1  # the badge's short form, with streak
         assert short == (widths["note"] < len("涨停 LIMIT↑ ×3") + 2)
@@ -104,3 +113,28 @@ def test_an_ideal_is_kept_before_lesser_columns_show() -> None:
     assert fit([source, title], 60, natural) == {"source": 8, "title": 48}
     assert fit([source, title], 80, natural) == {"source": 18, "title": 58}
     assert fit([source, title], 30, natural) == {"title": 28}  # below its ideal: still shown
+
+
+@pytest.mark.parametrize("room", range(40, 120))
+def test_a_rules_name_and_its_states_first_words_are_never_cut(room) -> None:
+    from monitor.ui.widgets.alert_rows import rules_layout
+
+    def row(name: str, state: str) -> dict[str, Text]:
+        cells = {"rule": name, "state": state, "value": "-11.04 / -3.00", "when": "NVDA day% <= -3"}
+        return {k: Text(v) for k, v in cells.items()}
+
+    rows = [
+        row("DeepSeek news while NVDA falls", "fired at 09:35 EST"),
+        row("DeepSeek news burst", "⚠ not evaluated: news feed unreachable since 09:00 EST"),
+        row("NVDA below 120", "armed"),
+    ]
+    widths = rules_layout(rows, room)
+    assert used(widths) <= room or list(widths) == ["rule"]
+    if "state" in widths:
+        assert shown("DeepSeek news while NVDA falls", widths["rule"]).startswith("DeepSeek news w")
+        assert shown("fired at 09:35 EST", widths["state"]).startswith("fired")
+        assert shown(rows[1]["state"].plain, widths["state"]).startswith("⚠ not evaluated")
+    if room >= 77:  # 160 columns: the reason is read whole, the condition gives way
+        assert shown(rows[1]["state"].plain, widths["state"]).startswith(
+            "⚠ not evaluated: news feed unreachable"
+        )

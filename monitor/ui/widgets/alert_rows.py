@@ -33,6 +33,9 @@ STATUS_STYLES = {
 }
 #: a name longer than this is cut in a table (read it whole with Enter)
 NAME_CAP = 32
+#: this much of a rule's state ("fired at 09:35 EST", a reason it is not evaluated) is
+#: kept before its value and condition get columns
+STATE_KEPT = 40
 RULE_COLUMNS = [
     Column("rule", "rule", priority=0, cap=NAME_CAP),
     Column("state", "state", priority=0),
@@ -96,12 +99,17 @@ def alert_cells(alert: Alert, stamp: Stamp) -> dict[str, Text]:
 
 def rules_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
     natural = {c.key: widest([r[c.key].plain for r in rows]) for c in RULE_COLUMNS}
-    heads = widest([state_head(r["state"].plain) for r in rows])
-    columns = [
-        Column(c.key, c.header, minimum=heads, priority=c.priority) if c.key == "state" else c
-        for c in RULE_COLUMNS
-    ]
+    # the first words whole, with room for the "…" of what follows them
+    heads = max((_head_width(r["state"].plain) for r in rows), default=0)
+    ideal = min(natural["state"], STATE_KEPT)
+    state = Column("state", "state", minimum=heads, priority=0, ideal=ideal)
+    columns = [state if c.key == "state" else c for c in RULE_COLUMNS]
     return fit(columns, room, natural)
+
+
+def _head_width(text: str) -> int:
+    head = state_head(text)
+    return len(head) + (1 if len(head) < len(text) else 0)
 
 
 def log_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:

@@ -20,12 +20,12 @@ UNREAD = "●"
 MATCH = "◆"
 #: this much of a title is kept before the outlet's name or count get a column
 TITLE_KEPT = 48
-#: the title is never squeezed out: the outlet, then the outlet count, then the time
+#: the title and its time are never squeezed out: the outlet, then the outlet count
 #: give way first ("match" only while marks are shown)
 COLUMNS = [
     Column("unread", priority=0),
     Column("match", priority=0),
-    Column("time", priority=1),
+    Column("time", priority=0),
     Column("source", minimum=8, priority=3, cap=18),
     Column("outlets", priority=2),
     Column("title", minimum=20, priority=0, flexible=True, ideal=TITLE_KEPT),

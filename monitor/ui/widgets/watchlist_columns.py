@@ -44,6 +44,12 @@ def first_word(text: str) -> str:
     return " ".join(words[:2]) if words[:1] == ["⚠"] else " ".join(words[:1])
 
 
+def _head_width(text: str) -> int:
+    """The first word whole, with room for the "…" of what follows it."""
+    head = first_word(text)
+    return cell_len(head) + (1 if head != text else 0)
+
+
 def layout(
     plain: Iterable[Mapping[str, str]],
     symbols: Iterable[str],
@@ -62,7 +68,7 @@ def layout(
     natural["symbol"] = longest_symbol + cell_len(FLASH_MARK)  # a flash never cuts it
     if natural["spark"]:
         natural["spark"] = SPARK_WIDTH  # the day's line is drawn to its full width
-    heads = max((cell_len(first_word(r.get("age", ""))) for r in rows), default=0)
+    heads = max((_head_width(r.get("age", "")) for r in rows), default=0)
     header = max((cell_len(f"▾ {g}") for g in groups), default=0)
     columns = [_sized(c, natural, heads, header) for c in COLUMNS]
     widths = fit(columns, room, natural)
