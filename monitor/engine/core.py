@@ -359,7 +359,12 @@ class Engine:
         lines += [q.to_json() for q in self.quote_book.latest.values()]
         lines += [a.to_json() for a in alerts]
         text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines)
-        await asyncio.to_thread(path.write_text, text, "utf-8")
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+
+        await asyncio.to_thread(write)
         return path
 
 

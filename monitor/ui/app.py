@@ -12,17 +12,17 @@ engine factory does the heavy imports in a worker, after the first frame is pain
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
@@ -42,7 +42,7 @@ from monitor.ui.widgets.alerts import AlertsPane
 from monitor.ui.widgets.banner import ReplayBanner
 from monitor.ui.widgets.headlines import HeadlinesPane
 from monitor.ui.widgets.panes import Pane
-from monitor.ui.widgets.statusbar import StatusBar
+from monitor.ui.widgets.statusbar import StatusBar, refresh_outcome
 from monitor.ui.widgets.tabs import PANES, TabBar
 from monitor.ui.widgets.watchlist import WatchlistPane
 
@@ -250,6 +250,7 @@ class MonitorApp(App[None]):
 
     def action_refresh(self) -> None:
         if self.engine is None:
+            self.notify("Still starting: nothing to refresh yet", timeout=3)
             return
         if self.query_one(ReplayBanner).ended:
             self.restart_replay()
@@ -258,9 +259,13 @@ class MonitorApp(App[None]):
 
     @work(exclusive=True, group="refresh", exit_on_error=False)
     async def refresh_now(self) -> None:
+        """Poll everything now, then say how it went (offline: which sources failed)."""
         assert self.engine is not None
         self.notify("Refreshing…", timeout=2)
         await self.engine.refresh_now()
+        now, zones = self.engine.clock.now(), self.status_bar.zones
+        message, severity = refresh_outcome(self.engine.sources(), now, zones)
+        self.notify(message, severity=severity, markup=False, timeout=5)
 
     @work(exclusive=True, group="replay", exit_on_error=False)
     async def restart_replay(self) -> None:
@@ -284,6 +289,13 @@ class MonitorApp(App[None]):
         self.theme = themes[(index + 1) % len(themes)]
         self.notify(f"Theme: {self.theme}", timeout=2)
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, less its "Keys" panel: the palette's "Keys"
+        is `?`, which lists every key (one entry, not two)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+
     def action_help(self) -> None:
         from monitor.ui.screens.help import HelpScreen
 
@@ -293,9 +305,11 @@ class MonitorApp(App[None]):
     async def action_export(self) -> None:
         if self.engine is None:
             return
+        from monitor.paths import export_dir
+
         stamp = self.engine.clock.now().strftime("%Y%m%d-%H%M%S")
-        written = await self.engine.export(Path.cwd() / f"monitor-export-{stamp}.jsonl")
-        self.notify(f"Exported to {written}", markup=False, timeout=8)
+        written = await self.engine.export(export_dir() / f"monitor-export-{stamp}.jsonl")
+        self.notify(str(written), title="Exported to", markup=False, timeout=10)
 
     @work(exclusive=True, group="reload", exit_on_error=False)
     async def reload_config(self) -> None:

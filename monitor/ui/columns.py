@@ -4,11 +4,11 @@ is shared out by them (pure: no Textual here, testable with plain numbers).
 - A column is shown at no less than its ``minimum``: a symbol, a price, a change or the
   first word of a state is never cut; a column that cannot have its minimum is hidden,
   and so is every column of a lower priority (a larger ``priority`` number) after it.
-  A column's ``ideal`` is kept free for it before any less important column is shown
-  (a headline's title reads as a sentence before the outlet's name gets a column).
-- Space left over goes to the shown columns in priority order: first up to their
-  ideal, then up to their natural width (their widest cell now); the ``flexible``
-  column (a title, a message) takes whatever remains.
+  A column's ``ideal`` is given to it before any less important column is shown (a
+  headline's title reads as a sentence before the outlet's name gets a column).
+- Space left over goes to the shown columns in priority order, each up to its natural
+  width (its widest cell now); the ``flexible`` column (a title, a message) takes
+  whatever remains.
 
 ``fit`` returns the widths of the columns shown, in display order.
 """
@@ -27,10 +27,11 @@ class Column:
     """One table column as the layout sees it.
 
     ``minimum``: the narrowest it may be shown at (None: its natural width, i.e. never
-    cut).  ``ideal``: the width kept for it before columns of lower priority are shown
-    (None: its minimum).  ``priority``: lower numbers are shown first, higher numbers
-    give way first.  ``flexible``: takes the space nobody else wants (at most one per
-    table).  ``cap``: the widest it grows to (None: no cap).
+    cut).  ``priority``: lower numbers are shown first, higher numbers give way first.
+    ``ideal``: a width kept for it before any column (or ideal) of a lower priority
+    than ``ideal_priority`` (None: its own priority) is shown.  ``flexible``: takes
+    the space nobody else wants (at most one per table).  ``cap``: the widest it grows
+    to (None: no cap).
     """
 
     key: str
@@ -40,6 +41,7 @@ class Column:
     flexible: bool = False
     cap: int | None = None
     ideal: int | None = None
+    ideal_priority: int | None = None
 
 
 def fit(
@@ -55,29 +57,54 @@ def fit(
     """
     wants = {c.key: _natural(c, natural) for c in columns}
     least = {c.key: _minimum(c, wants[c.key]) for c in columns}
-    kept = {c.key: max(least[c.key], _ideal(c, wants[c.key])) for c in columns}
-    shown: list[Column] = []
-    for column in sorted(columns, key=lambda c: c.priority):  # stable: file order kept
-        if wants[column.key] == 0 and not column.flexible:
-            continue
-        reserved = sum(kept[c.key] + padding for c in shown)
-        if reserved + least[column.key] + padding > room and shown:
-            break
-        shown.append(column)
-    widths = {c.key: least[c.key] for c in shown}
+    widths = _shown(columns, room, wants, least, padding)
     spare = room - sum(w + padding for w in widths.values())
-    for target in (kept, wants):  # the ideals first, then the natural widths
-        for column in shown:  # priority order: the more important grow first
-            if column.flexible and target is wants:
-                continue  # it takes what is left
-            grow = min(spare, max(0, target[column.key] - widths[column.key]))
-            widths[column.key] += grow
-            spare -= grow
+    shown = sorted((c for c in columns if c.key in widths), key=lambda c: c.priority)
+    for column in shown:  # priority order: the more important grow first
+        if column.flexible:
+            continue  # it takes what is left
+        grow = min(spare, max(0, wants[column.key] - widths[column.key]))
+        widths[column.key] += grow
+        spare -= grow
     flexible = next((c for c in shown if c.flexible), None)
     if flexible is not None and spare > 0:
         cap = flexible.cap if flexible.cap is not None else widths[flexible.key] + spare
         widths[flexible.key] = max(widths[flexible.key], min(cap, widths[flexible.key] + spare))
     return {c.key: widths[c.key] for c in columns if c.key in widths}
+
+
+def _shown(
+    columns: Sequence[Column],
+    room: int,
+    wants: Mapping[str, int],
+    least: Mapping[str, int],
+    padding: int,
+) -> dict[str, int]:
+    """The columns shown at their minimums (plus the ideals that fit), taken in order of
+    priority until one does not fit."""
+    steps: list[tuple[int, int, Column]] = []  # (priority, 0: the column / 1: its ideal)
+    for column in columns:
+        if wants[column.key] or column.flexible:
+            steps.append((column.priority, 0, column))
+            if column.ideal is not None:
+                ideal_priority = column.ideal_priority
+                steps.append(
+                    (column.priority if ideal_priority is None else ideal_priority, 1, column)
+                )
+    widths: dict[str, int] = {}
+    used = 0
+    for _, kind, column in sorted(steps, key=lambda step: step[:2]):  # stable: file order
+        if kind == 1:
+            if column.key not in widths:
+                continue
+            need = max(0, _ideal(column, wants[column.key]) - widths[column.key])
+        else:
+            need = least[column.key] + padding
+        if used + need > room and widths:
+            break
+        widths[column.key] = widths.get(column.key, -padding) + need
+        used += need
+    return widths
 
 
 def _natural(column: Column, natural: Mapping[str, int]) -> int:

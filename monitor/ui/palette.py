@@ -1,4 +1,8 @@
-"""The command palette's own commands (refresh, pause, reload, groups, theme, export…)."""
+"""The command palette's own commands (refresh, pause, reload, groups, export, keys…).
+
+Textual's own system commands stay (Theme picks a theme; `t` steps through them), less
+its "Keys" panel: this "Keys" is `?`, every key with its name (MonitorApp filters it).
+"""
 
 from __future__ import annotations
 
@@ -26,10 +30,13 @@ def app_commands(app: MonitorApp) -> list[Command]:
         ),
         ("Reload config", "Re-read the watchlist file now", app.reload_config),
         ("Toggle groups", "Collapse or expand every group", app.watchlist.toggle_all_groups),
-        ("Switch theme", "Next colour theme (t)", app.action_next_theme),
-        ("Export", "Write headlines, quotes and alerts as JSON lines", app.action_export),
+        (
+            "Export",
+            "Write headlines, quotes and alerts as JSON lines into the user data dir",
+            app.action_export,
+        ),
         ("Mark all read", "Clear every unread marker", app.headlines.action_mark_all_read),
-        ("Show keys", "Every key binding (?)", app.action_help),
+        ("Keys", "Every key binding and its name for [settings.keys] (?)", app.action_help),
     ]
     if engine is not None and engine.is_replay:
         commands.append(("Replay recording", "Play the demo again", app.restart_replay))

@@ -4,6 +4,7 @@ any width from 80 to 240 columns."""
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from rich.text import Text
 
 from monitor.ui.columns import CELL_PADDING, Column, fit
@@ -87,9 +88,10 @@ def test_the_watchlist_never_cuts_symbol_price_change_or_the_states_first_word(r
 
 def test_the_watchlist_at_80_and_160_columns() -> None:
     at_80, short = layout(ROWS, SYMBOLS, GROUPS, 77)
-    # the group's name is kept before the lesser columns (the sparkline here) show
+    # the badge and how old a quote is come before the sparkline; a long group name
+    # before the volume, the change and the range
     assert list(at_80) == ["symbol", "last", "pct", "state", "age", "note"]
-    assert at_80["symbol"] == len("▾ DeepSeek conce")
+    assert at_80["age"] == len("⚠ unreachable 5m") and at_80["note"] == cell_len("涨停 LIMIT↑ ×3")
     without_badges = [{**row, "note": ""} for row in ROWS]
     at_80, _ = layout(without_badges, SYMBOLS, ["AI chips", "ETF & crypto"], 77)
     assert list(at_80) == ["symbol", "last", "pct", "spark", "state", "age"]
@@ -130,11 +132,18 @@ def test_a_rules_name_and_its_states_first_words_are_never_cut(room) -> None:
     ]
     widths = rules_layout(rows, room)
     assert used(widths) <= room or list(widths) == ["rule"]
+    names = [shown(r["rule"].plain, widths["rule"]) for r in rows]
+    assert len(set(names)) == 3  # never 'DeepSeek ne…' twice
     if "state" in widths:
-        assert shown("DeepSeek news while NVDA falls", widths["rule"]).startswith("DeepSeek news w")
         assert shown("fired at 09:35 EST", widths["state"]).startswith("fired")
         assert shown(rows[1]["state"].plain, widths["state"]).startswith("⚠ not evaluated")
-    if room >= 77:  # 160 columns: the reason is read whole, the condition gives way
-        assert shown(rows[1]["state"].plain, widths["state"]).startswith(
-            "⚠ not evaluated: news feed unreachable"
-        )
+    if room >= 77:  # 160 columns: a reason is read whole, the condition gives way
+        assert shown("⚠ not evaluated: ^SOX: stale quote", widths["state"]).endswith("quote")
+
+
+def test_distinct_width() -> None:
+    from monitor.ui.widgets.alert_rows import distinct_width
+
+    names = ["DeepSeek news while NVDA falls", "DeepSeek news burst", "NVDA below 120"]
+    assert distinct_width(names) == len("DeepSeek news w…")
+    assert distinct_width(["a", "b"]) == 1 and distinct_width([]) == 0

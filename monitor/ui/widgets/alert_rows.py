@@ -1,14 +1,16 @@
 """The alerts pane's rows: pure (RuleState | Alert, how times read) -> rich Text cells,
 and the columns that fit them (``monitor.ui.columns``).
 
-A rule's name and the first words of its state ("fired", "⚠ not evaluated") are never
-cut; the value against the threshold, then the condition give way.  In the log the
+A rule's name is never cut so far that two rules read alike, nor the first words of its
+state ("fired", "⚠ not evaluated"); the value against the threshold, then the condition
+give way.  In the log the
 time, the message and the acknowledgement stay; the rule and the severity give way.
 The full text of anything cut is one key away (Enter: monitor/ui/screens/alert_detail).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -33,9 +35,11 @@ STATUS_STYLES = {
 }
 #: a name longer than this is cut in a table (read it whole with Enter)
 NAME_CAP = 32
+#: a name is cut no shorter than this (or than it takes to tell two names apart)
+NAME_LEAST = 12
 #: this much of a rule's state ("fired at 09:35 EST", a reason it is not evaluated) is
 #: kept before its value and condition get columns
-STATE_KEPT = 40
+STATE_KEPT = 36
 RULE_COLUMNS = [
     Column("rule", "rule", priority=0, cap=NAME_CAP),
     Column("state", "state", priority=0),
@@ -46,7 +50,7 @@ LOG_COLUMNS = [
     Column("ack", "ack", priority=0),
     Column("time", "time", priority=0),
     Column("sev", "sev", priority=3),
-    Column("rule", "rule", minimum=12, priority=1, cap=20),
+    Column("rule", "rule", priority=1, cap=20),
     Column("message", "message", minimum=20, priority=0, flexible=True),
 ]
 
@@ -102,9 +106,28 @@ def rules_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
     # the first words whole, with room for the "…" of what follows them
     heads = max((_head_width(r["state"].plain) for r in rows), default=0)
     ideal = min(natural["state"], STATE_KEPT)
-    state = Column("state", "state", minimum=heads, priority=0, ideal=ideal)
-    columns = [state if c.key == "state" else c for c in RULE_COLUMNS]
-    return fit(columns, room, natural)
+    sized = {
+        "rule": _named(RULE_COLUMNS[0], [r["rule"].plain for r in rows]),
+        "state": Column("state", "state", minimum=heads, priority=0, ideal=ideal),
+    }
+    return fit([sized.get(c.key, c) for c in RULE_COLUMNS], room, natural)
+
+
+def _named(column: Column, names: Sequence[str]) -> Column:
+    """A name column that may be cut, never so far that two names read the same."""
+    least = max(distinct_width(names), min(NAME_LEAST, widest(names)))
+    return dataclasses.replace(column, minimum=least)
+
+
+def distinct_width(names: Sequence[str]) -> int:
+    """The narrowest width at which every name still reads differently once cut with a
+    "…" ('DeepSeek news w…' and 'DeepSeek news b…', never 'DeepSeek ne…' twice)."""
+    longest = max((len(n) for n in names), default=0)
+    unique = set(names)
+    for width in range(1, longest + 1):
+        if len({n if len(n) <= width else n[: width - 1] + "…" for n in unique}) == len(unique):
+            return width
+    return longest
 
 
 def _head_width(text: str) -> int:
@@ -115,7 +138,8 @@ def _head_width(text: str) -> int:
 def log_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
     natural = {c.key: widest([r[c.key].plain for r in rows]) for c in LOG_COLUMNS}
     natural["ack"] = 1
-    return fit(LOG_COLUMNS, room, natural)
+    rule = _named(LOG_COLUMNS[3], [r["rule"].plain for r in rows])
+    return fit([rule if c.key == "rule" else c for c in LOG_COLUMNS], room, natural)
 
 
 def placeholder(columns: Sequence[Column], message: str, last: str) -> dict[str, Text]:

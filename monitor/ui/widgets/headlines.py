@@ -75,6 +75,7 @@ class HeadlinesPane(Pane):
         self.answered = ""
         self._loaded = False
         self._widths: dict[str, int] = {}  # the columns shown, and how wide
+        self._empty: set[str] = set()  # columns hidden for having nothing to show
 
     def compose(self) -> ComposeResult:
         yield FilterBox()
@@ -145,10 +146,11 @@ class HeadlinesPane(Pane):
                 table.update_cell(headline.story, key, cells[key])
 
     def _outgrown(self, cells: dict[str, Text]) -> bool:
-        """A row's cells no longer fit their columns, or fill one that was empty."""
+        """A row's cells no longer fit their columns, or fill one hidden for being empty
+        (a column hidden for want of room stays hidden)."""
         widths = self._widths
         return any(
-            cell.cell_len > widths[key] if key in widths else bool(cell.plain)
+            cell.cell_len > widths[key] if key in widths else key in self._empty and cell.plain
             for key, cell in cells.items()
             if key != "title"
         )
@@ -201,6 +203,7 @@ class HeadlinesPane(Pane):
         if not rows:
             rows = [placeholder_cells(self._placeholder())]
         self._widths = headline_layout(rows, look.marks, self.table.size.width - 1)
+        self._empty = {key for key in rows[0] if not any(row[key].plain for row in rows)}
         table.clear(columns=True)
         for key, width in self._widths.items():
             table.add_column(Text(key if key == "title" else ""), key=key, width=width)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
 from monitor.formatting import Zones
@@ -39,6 +41,22 @@ def source_health(source: SourceStatus, now: datetime, zones: Zones) -> Text:
     style = "green" if status in HEALTHY else "bold yellow"
     mark = "" if status in HEALTHY else "⚠ "
     return Text.assemble((f"{mark}{source.name}: ", style), (words, style))
+
+
+def refresh_outcome(
+    sources: Iterable[SourceStatus], now: datetime, zones: Zones
+) -> tuple[str, SeverityLevel]:
+    """What a refresh (`r`) came to: every source answered, or which did not and why."""
+    sources = list(sources)
+    failed = [s for s in sources if s.status not in HEALTHY]
+    if not failed:
+        return (
+            f"Refreshed: {len(sources)} source{'s' if len(sources) != 1 else ''} ok",
+            "information",
+        )
+    words = "; ".join(source_health(s, now, zones).plain for s in failed[:3])
+    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f"Refreshed: {len(failed)} of {len(sources)} sources failed — {words}{more}", "warning"
 
 
 class StatusBar(Static):

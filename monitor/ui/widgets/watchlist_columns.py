@@ -3,9 +3,9 @@
 The symbol, the price, the change % and the first word of the quote's state ("⚠
 unreachable") are never cut; the market state and an A-share's limit badge come next,
 then the sparkline, the volume, the absolute change and the day's range give way, in
-that order (``monitor.ui.columns``).  The symbol column keeps room for a group's name
-("▾ ETF & crypto") before the lesser columns show, and takes what is left over for a
-longer one.
+that order (``monitor.ui.columns``).  How old a quote is comes before the badge; the
+symbol column keeps room for a group's name ("▾ ETF & crypto") after the volume, before
+the change and the range, and takes what is left over for a longer one.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ HEADERS = {c.key: c.header for c in COLUMNS}
 BADGE_SHORTENING = cell_len("涨停 LIMIT↑") - cell_len("涨停↑")
 #: the mark in front of a symbol whose alert just fired
 FLASH_MARK = "‼ "
-#: this much of a group's name ("▾ ETF & crypto") is kept before lesser columns show
+#: this much of a group's name ("▾ ETF & crypto") is kept before lesser columns show:
+#: those after the volume
 GROUP_NAME_KEPT = 16
+GROUP_NAME_PRIORITY = 5
 
 
 def first_word(text: str) -> str:
@@ -77,12 +79,19 @@ def layout(
 
 def _sized(column: Column, natural: Mapping[str, int], heads: int, header: int) -> Column:
     key = column.key
-    if key == "age":
-        return Column(key, column.header, minimum=heads, priority=column.priority)
+    if key == "age":  # the first word always; the rest (how old) before the badge shows
+        return Column(key, column.header, minimum=heads, ideal=natural[key], ideal_priority=1)
     if key == "note" and natural[key]:
         shortest = natural[key] - BADGE_SHORTENING
         return Column(key, column.header, minimum=shortest, priority=column.priority)
     if key == "symbol":  # a group's name is read before the less needed columns show
         ideal = min(header, GROUP_NAME_KEPT)
-        return Column(key, column.header, flexible=True, cap=max(natural[key], header), ideal=ideal)
+        return Column(
+            key,
+            column.header,
+            flexible=True,
+            cap=max(natural[key], header),
+            ideal=ideal,
+            ideal_priority=GROUP_NAME_PRIORITY,
+        )
     return column
