@@ -114,7 +114,7 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
         else:
             await engine.poll_quotes()
         new_ids = {h.story for h in headlines if h.new}
-        for h in await engine.current_headlines(matched_only=not show_all):
+        for h in await engine.shown_headlines(show_all=show_all):  # as the screen marks them
             printer.headline(dataclasses.replace(h, new=h.story in new_ids))
         for symbol in engine.symbols:
             q = engine.quotes().get(symbol)

@@ -21,6 +21,7 @@ from monitor.events import (
     HeadlinesEvent,
     NoticeEvent,
     QuotesEvent,
+    RelatedEvent,
     ReplayEndedEvent,
     SourceEvent,
 )
@@ -54,6 +55,7 @@ class Printer:
         self.quiet_news = quiet_news
         self.out = out or sys.stdout
         self._last_quote: dict[str, tuple[Any, ...]] = {}
+        self._related_shown: set[tuple[str, str | None]] = set()
         self.closed = False  # the reader of ``out`` went away
 
     def _json(self, obj: dict[str, Any]) -> None:
@@ -89,6 +91,8 @@ class Printer:
             self.alert(event.alert)
         elif isinstance(event, NoticeEvent):
             self.info(event.message)
+        elif isinstance(event, RelatedEvent):
+            self._related(event)
         elif isinstance(event, ReplayEndedEvent):
             self.info(f"recording ended at {self._stamp(event.time)}")
 
@@ -97,6 +101,12 @@ class Printer:
         market = sessions.market_for(symbol).tz if symbol else None
         return self.zones.stamp(t, self._now(), market=market, seconds=seconds)
 
+    def _related(self, event: RelatedEvent) -> None:
+        """Stories that became related to a live burst, each once per burst rule."""
+        for h in event.headlines:
+            if (h.story, h.related) not in self._related_shown:
+                self.headline(h)
+
     def info(self, text: str) -> None:
         if self.as_json:
             self._json({"type": "notice", "message": text})
@@ -104,15 +114,21 @@ class Printer:
             self._line(f"-- {text}")
 
     def headline(self, h: Headline) -> None:
-        if self.quiet_news or (not h.matched and not self.show_all):
+        """A topic match, or a story related to a live burst (``--all``: any story)."""
+        if self.quiet_news or (not h.matched and not h.related and not self.show_all):
             return
+        if h.related:
+            self._related_shown.add((h.story, h.related))
         if self.as_json:
             self._json(h.to_json())
             return
         outlets = f" (+{len(h.outlets) - 1} outlets)" if len(h.outlets) > 1 else ""
         mark = "NEW " if h.new else "    "
         syms = f" [{' '.join(h.symbols)}]" if h.symbols else ""
-        self._line(f"{mark}{self._stamp(h.published)}  {h.source}: {h.title}{outlets}{syms}")
+        related = f" (related: {h.related}: {', '.join(h.related_by)})" if h.related else ""
+        self._line(
+            f"{mark}{self._stamp(h.published)}  {h.source}: {h.title}{outlets}{syms}{related}"
+        )
 
     def quote(self, q: Quote) -> None:
         if self.as_json:

@@ -11,7 +11,7 @@ cookie: ``tests/data/yahoo/search-AAPL.json``).  A missing ``q`` is answered 400
 
 The answer's ``news`` items carry ``uuid``, ``title``, ``publisher``, ``link`` and
 ``providerPublishTime`` (Unix seconds), often ``relatedTickers``.  Each becomes an
-:class:`~monitor.model.Entry` cleaned by :mod:`monitor.text` like any feed's: the
+:class:`~monitor.entries.Entry` cleaned by :mod:`monitor.text` like any feed's: the
 publisher is the outlet, the uuid the guid, the related tickers link the story to those
 watchlist symbols even when its title names none.  The same story from Reuters through an RSS
 feed and through Yahoo has the same title key, so the store makes it one row.
@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from monitor.model import Entry, Status
+from monitor.entries import Entry
+from monitor.model import Status
 from monitor.news.fetch_state import FeedState, FetchResult
 from monitor.news.parse import (
     EARLIEST,

@@ -126,6 +126,14 @@ class YahooQuotes(YahooSource):
             self._record_poll(quotes, now)
             return QuoteBatch(now, {q.symbol: q for q in quotes})
 
+    async def confirm(self, symbol: str) -> Quote | None:
+        """``symbol``'s chart asked again at once, to check a suspect print (None while
+        backing off or when the chart has no price)."""
+        if self._backoff.waiting(self._clock.now()):
+            return None
+        quote = (await self._in_threads([self._poll_one(symbol)]))[0]
+        return quote if quote.price is not None else None
+
     async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         """Daily bars through yfinance (``history`` caches them per exchange day)."""
         return (await self._in_threads([lambda: self._daily_bars(symbol, days)]))[0]

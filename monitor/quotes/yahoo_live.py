@@ -136,6 +136,22 @@ class YahooLiveQuotes(YahooSource):
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def confirm(self, symbol: str) -> Quote | None:
+        """``symbol``'s chart (``/v8/finance/chart``) asked at once, to check a suspect
+        print of the batch quote or the stream: the chart's own price and time.  None
+        while its chart backs off, or when the chart fails or has no price."""
+        async with self._poll_lock:  # not inside a poll's charts
+            started = self._clock.now()
+            if self._waits.waiting("chart:" + symbol, started):
+                return None
+            async with self._http.open():
+                await self._charts.fetch([symbol], started)
+            try:
+                quote = self._charts.quote(symbol, started, self._clock.now())
+            except BadField:
+                return None
+        return quote if quote.price is not None else None
+
     # ---- the batch quote ---------------------------------------------------------
 
     async def _batch(self, wanted: Sequence[str], now: datetime) -> dict[str, Any] | None:

@@ -19,7 +19,9 @@ The context (JSON-ready, every key optional — only what the data allows):
   (the runner moves them to ``Alert.headlines``);
 - ``level`` / ``levels`` / ``thresholds``: the tier fired as "level 1 of 3" reads
   (``"level": 1, "levels": 3``) and the tiers' thresholds, when the rule has levels;
-- ``data_time``: ISO time of the data the message quotes.
+- ``data_time``: ISO time of the data the message quotes;
+- ``unverified``: the rule's symbols whose price is a suspect print nothing confirmed
+  within two minutes (monitor/plausibility.py), also said in the message.
 """
 
 from __future__ import annotations
@@ -72,6 +74,10 @@ def describe(outcome: Outcome, spec: RuleSpec, snap: Snapshot) -> tuple[str, dic
         level = spec.levels.index(outcome.threshold) + 1
         context.update(level=level, levels=len(spec.levels), thresholds=list(spec.levels))
         message += f" (level {level} of {len(spec.levels)})"
+    unverified = [s for s in spec.rule.symbols if (q := snap.quotes.get(s)) and q.unverified]
+    if unverified:
+        context["unverified"] = unverified
+        message += f" — unverified: {', '.join(unverified)} print not confirmed within 2 min"
     main = _main(outcome)
     if main is not None and main.symbol is not None:
         _market_context(main, snap, context)
