@@ -330,18 +330,12 @@ class Engine:
         await self.alerting.mute(rule, muted)
 
     async def export(self, path: Path) -> Path:
-        """Stored headlines, the latest quotes and the alert log as JSON lines (the
-        file's folder is made when missing)."""
+        """Stored headlines, the latest quotes and the alert log as JSON lines."""
         objects = [h.to_json() for h in await self.recent_headlines(limit=10_000)]
         objects += [q.to_json() for q in self.quote_book.latest.values()]
         objects += [a.to_json() for a in await self.alert_log(limit=10_000)]
         text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
-
-        def write() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
-
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(path.write_text, text, "utf-8")
         return path
 
 

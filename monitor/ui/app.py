@@ -12,17 +12,16 @@ engine factory does the heavy imports in a worker, after the first frame is pain
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
@@ -36,7 +35,7 @@ from monitor.ui.messages import (
     NoticeArrived,
     message_for,
 )
-from monitor.ui.palette import MonitorCommands
+from monitor.ui.palette import MonitorCommands, export_to_data_dir, system_commands
 from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.alerts import AlertsPane
 from monitor.ui.widgets.banner import ReplayBanner
@@ -75,6 +74,7 @@ class MonitorApp(App[None]):
     ]
 
     pane: reactive[str] = reactive("watchlist")
+    get_system_commands = system_commands  # Textual's, less its "Keys" (the palette's is ?)
 
     def __init__(
         self,
@@ -289,13 +289,6 @@ class MonitorApp(App[None]):
         self.theme = themes[(index + 1) % len(themes)]
         self.notify(f"Theme: {self.theme}", timeout=2)
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's own palette commands, less its "Keys" panel: the palette's "Keys"
-        is `?`, which lists every key (one entry, not two)."""
-        for command in super().get_system_commands(screen):
-            if command.title != "Keys":
-                yield command
-
     def action_help(self) -> None:
         from monitor.ui.screens.help import HelpScreen
 
@@ -303,13 +296,9 @@ class MonitorApp(App[None]):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def action_export(self) -> None:
-        if self.engine is None:
-            return
-        from monitor.paths import export_dir
-
-        stamp = self.engine.clock.now().strftime("%Y%m%d-%H%M%S")
-        written = await self.engine.export(export_dir() / f"monitor-export-{stamp}.jsonl")
-        self.notify(str(written), title="Exported to", markup=False, timeout=10)
+        if self.engine is not None:
+            written = await export_to_data_dir(self.engine)
+            self.notify(str(written), title="Exported to", markup=False, timeout=10)
 
     @work(exclusive=True, group="reload", exit_on_error=False)
     async def reload_config(self) -> None:

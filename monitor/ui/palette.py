@@ -6,13 +6,20 @@ its "Keys" panel: this "Keys" is `?`, every key with its name (MonitorApp filter
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual.app import App, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from monitor.paths import export_dir
 
 if TYPE_CHECKING:
     from monitor.ui.app import MonitorApp
+    from monitor.ui.engine_api import EngineAPI
 
 Command = tuple[str, str, Callable[[], Any]]
 
@@ -61,3 +68,19 @@ class MonitorCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+
+
+def system_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemCommand]:
+    """Textual's own palette commands, less its "Keys" panel: the palette's "Keys" is
+    `?`, which lists every key (one entry, not two)."""
+    for command in App.get_system_commands(app, screen):
+        if command.title != "Keys":
+            yield command
+
+
+async def export_to_data_dir(engine: EngineAPI) -> Path:
+    """Export into the user data dir (never the working directory); the file written."""
+    folder = export_dir()
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    stamp = engine.clock.now().strftime("%Y%m%d-%H%M%S")
+    return await engine.export(folder / f"monitor-export-{stamp}.jsonl")

@@ -80,5 +80,15 @@ def headline_layout(rows: Sequence[dict[str, Text]], marks: bool, room: int) -> 
     return fit(COLUMNS, room, natural)
 
 
+def outgrown(cells: dict[str, Text], widths: dict[str, int], empty: set[str]) -> bool:
+    """A row's cells no longer fit their columns, or fill one hidden for being ``empty``
+    (a column hidden for want of room stays hidden)."""
+    return any(
+        cell.cell_len > widths[key] if key in widths else key in empty and bool(cell.plain)
+        for key, cell in cells.items()
+        if key != "title"
+    )
+
+
 def placeholder_cells(message: str) -> dict[str, Text]:
     return {c.key: Text("") for c in COLUMNS} | {"title": Text(message, style="dim italic")}

@@ -28,6 +28,7 @@ from monitor.ui.widgets.headline_rows import (
     RowLook,
     headline_cells,
     headline_layout,
+    outgrown,
     placeholder_cells,
 )
 from monitor.ui.widgets.panes import Pane
@@ -139,21 +140,11 @@ class HeadlinesPane(Pane):
             if headline.story not in self.order:
                 continue
             cells = headline_cells(headline, now, look)
-            if self._outgrown(cells):
+            if outgrown(cells, self._widths, self._empty):
                 self._rebuild()  # e.g. a first "+1": the layout moves
                 return
             for key in self._widths:
                 table.update_cell(headline.story, key, cells[key])
-
-    def _outgrown(self, cells: dict[str, Text]) -> bool:
-        """A row's cells no longer fit their columns, or fill one hidden for being empty
-        (a column hidden for want of room stays hidden)."""
-        widths = self._widths
-        return any(
-            cell.cell_len > widths[key] if key in widths else key in self._empty and cell.plain
-            for key, cell in cells.items()
-            if key != "title"
-        )
 
     def _trim(self) -> None:
         """Keep the newest MAX_SHOWN topic matches, and as many others (older ones stay
