@@ -244,3 +244,15 @@ def test_alert_log_detail(snap_compare, size: tuple[int, int]) -> None:
 
     app = MonitorApp(factory_for(engine), theme="textual-dark")
     assert snap_compare(app, terminal_size=size, run_before=open_alert)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_help_says_how_to_close_it(snap_compare, size: tuple[int, int]) -> None:
+    """`?`: every key, and first how to close the list."""
+
+    async def open_help(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=open_help)
