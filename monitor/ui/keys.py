@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 
 from textual.binding import Binding, BindingType
 
+from monitor.key_actions import key_names
+
 #: `t` cycles these (those installed); the config's theme is put first.
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "solarized-light")
 
@@ -32,6 +34,7 @@ def binding_sections(app_class: type) -> Sections:
     from textual.screen import Screen
     from textual.widgets import DataTable
 
+    from monitor.ui.screens.alert_detail import AlertDetail
     from monitor.ui.screens.confirm_open import ConfirmOpen
     from monitor.ui.screens.headline_detail import HeadlineDetail
     from monitor.ui.screens.snooze import SnoozeScreen
@@ -48,6 +51,7 @@ def binding_sections(app_class: type) -> Sections:
         ("Moving around", [*Screen.BINDINGS[:2], *DataTable.BINDINGS]),
         ("Headline details", HeadlineDetail.BINDINGS),
         ("Symbol view", SymbolDetail.BINDINGS),
+        ("Alert details", AlertDetail.BINDINGS),
         ("Open link?", ConfirmOpen.BINDINGS),
         ("Snooze", SnoozeScreen.BINDINGS),
     ]
@@ -66,7 +70,8 @@ def checked_keymap(
             f"Unknown action(s) in [settings.keys]: {', '.join(unknown)}. "
             f"Known: {', '.join(sorted(known))}."
         )
-    return {action: key for action, key in keys.items() if action in known}, notice
+    keymap = {a: ",".join(key_names(key)) for a, key in keys.items() if a in known}
+    return keymap, notice
 
 
 def theme_cycle(first: str | None, available: Iterable[str]) -> list[str]:

@@ -166,7 +166,9 @@ class FakeEngine:
 
     def __init__(self, *, replay: bool = False, config_path: Path | None = None) -> None:
         self.config_path = config_path or Path("/home/trader/.config/monitor/watchlist.toml")
-        self.config_source = "default location"
+        # a replay is the bundled demo (its own config: New York time), unless a test
+        # says otherwise
+        self.config_source = "bundled demo" if replay else "default location"
         self.clock = ManualClock(NOW)
         self.groups: dict[str, list[str]] = {
             "AI": ["NVDA", "AVGO", "MSFT"],
@@ -174,8 +176,10 @@ class FakeEngine:
             "Crypto": ["BTC-USD"],
         }
         self.news_query = "DeepSeek"
+        zone = 'time_zone = "America/New_York"\n' if replay else ""
         self.app_settings: Settings = parse_config_text(
-            '[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n', self.config_path
+            f'[settings]\n{zone}[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n',
+            self.config_path,
         ).settings
         self.is_replay = replay
         self.paused = False

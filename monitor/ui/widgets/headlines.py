@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -22,16 +21,17 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
-from monitor.formatting import headline_time
+from monitor.formatting import Zones, headline_time
 from monitor.model import Headline
 from monitor.query import Query
 from monitor.ui.messages import HeadlinesArrived, RelatedChanged
 from monitor.ui.widgets.headline_filter import FilterBox
 from monitor.ui.widgets.headline_related import RelatedSet
 from monitor.ui.widgets.headline_rows import (
-    FIXED_WIDTHS,
     RowLook,
     headline_cells,
+    headline_layout,
+    outgrown,
     placeholder_cells,
 )
 from monitor.ui.widgets.panes import Pane
@@ -97,6 +97,8 @@ class HeadlinesPane(Pane):
         #: the filter text the rows (or the error) on screen answer
         self.answered = ""
         self._loaded = False
+        self._widths: dict[str, int] = {}  # the columns shown, and how wide
+        self._empty: set[str] = set()  # columns hidden for having nothing to show
 
     def compose(self) -> ComposeResult:
         yield FilterBox()
@@ -111,8 +113,8 @@ class HeadlinesPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
-    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
-        await super().attach(engine, tz)
+    async def attach(self, engine: EngineAPI, zones: Zones) -> None:
+        await super().attach(engine, zones)
         self.filter_box.engine = engine
         self.related.update(self.headlines, engine.related_headlines())
         self.show(await engine.recent_headlines())
@@ -164,8 +166,12 @@ class HeadlinesPane(Pane):
         for headline in headlines:
             if headline.story not in self.order:
                 continue
-            for key, cell in zip(look.columns, headline_cells(headline, now, look), strict=True):
-                table.update_cell(headline.story, key, cell)
+            cells = headline_cells(headline, now, look)
+            if outgrown(cells, self._widths, self._empty):
+                self._rebuild()  # e.g. a first "+1": the layout moves
+                return
+            for key in self._widths:
+                table.update_cell(headline.story, key, cells[key])
 
     def _trim(self) -> None:
         keep = kept_stories(self.headlines)
@@ -176,6 +182,8 @@ class HeadlinesPane(Pane):
     def refresh_times(self) -> None:
         """Relative times ('5m ago') move on: rewrite only the time cells that changed."""
         table, now, shown = self.table, self.now(), self._source()
+        if "time" not in self._widths:
+            return
         for story in self.order:
             text = headline_time(shown[story].published, now, self.tz)
             if table.get_cell(story, "time").plain != text:
@@ -198,25 +206,21 @@ class HeadlinesPane(Pane):
         marks = self.show_all or self.results is not None or self.related.marks
         return RowLook(self.unread, marks, terms, self.tz)
 
-    def _title_width(self, look: RowLook) -> int:
-        fixed = look.columns[:-1]
-        padding = 2 * len(look.columns)  # one cell each side of every column
-        used = sum(FIXED_WIDTHS[c] for c in fixed) + padding + 1
-        return max(20, self.table.size.width - used)
-
     def _rebuild(self) -> None:
         table, look, source = self.table, self._look(), self._source()
         selected = self.selected_story()
         self.order = newest_first(source, (s for s, h in source.items() if self._wanted(h)))
-        table.clear(columns=True)
-        for key in look.columns[:-1]:
-            table.add_column(Text(""), key=key, width=FIXED_WIDTHS[key])
-        table.add_column(Text("title"), key="title", width=self._title_width(look))
         now = self.now()
-        for story in self.order:
-            table.add_row(*headline_cells(source[story], now, look), key=story)
-        if not self.order:
-            table.add_row(*placeholder_cells(self._placeholder(), look), key="__empty__")
+        rows = [headline_cells(source[story], now, look) for story in self.order]
+        if not rows:
+            rows = [placeholder_cells(self._placeholder())]
+        self._widths = headline_layout(rows, look.marks, self.table.size.width - 1)
+        self._empty = {key for key in rows[0] if not any(row[key].plain for row in rows)}
+        table.clear(columns=True)
+        for key, width in self._widths.items():
+            table.add_column(Text(key if key == "title" else ""), key=key, width=width)
+        for story, cells in zip(self.order or ["__empty__"], rows, strict=True):
+            table.add_row(*(cells[k] for k in self._widths), key=story)
         self.select(selected)
         self._update_title()
 
@@ -302,7 +306,7 @@ class HeadlinesPane(Pane):
         from monitor.ui.screens.headline_detail import HeadlineDetail
 
         self.mark_read([headline.story])
-        self.app.push_screen(HeadlineDetail(headline))
+        self.app.push_screen(HeadlineDetail(headline, self.zones))
 
     def action_open_link(self) -> None:
         headline = self.selected()

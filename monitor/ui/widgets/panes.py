@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from textual.containers import Vertical
 
 from monitor.clock import Clock, WallClock
+from monitor.formatting import Zones
+from monitor.sessions import market_for
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
@@ -27,11 +29,22 @@ class Pane(Vertical):
         self.border_title = title
         self.engine: EngineAPI | None = None
         self.clock: Clock = WallClock()
-        #: the local zone for times of day (None = the machine's zone)
-        self.tz: tzinfo | None = None
+        #: which zone each time is shown in (the config's `times` and `time_zone`)
+        self.zones = Zones()
 
-    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
-        self.engine, self.clock, self.tz = engine, engine.clock, tz
+    @property
+    def tz(self) -> tzinfo | None:
+        """The local zone (None = the machine's)."""
+        return self.zones.local
+
+    async def attach(self, engine: EngineAPI, zones: Zones) -> None:
+        self.engine, self.clock, self.zones = engine, engine.clock, zones
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def stamp(self, t: datetime | None, symbol: str | None = None) -> str:
+        """A time as every pane shows it: '14:55 +08', dated when not today; market data
+        (``symbol``) at its exchange's time unless the config says local."""
+        market = market_for(symbol).tz if symbol else None
+        return self.zones.stamp(t, self.now(), market=market)
