@@ -28,7 +28,7 @@ from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
-from monitor.engine.replay import Replay
+from monitor.engine.replay import Replay, step_speed
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
 from monitor.model import (
@@ -292,6 +292,18 @@ class Engine:
     async def restart_replay(self) -> None:
         if self.is_replay:
             await self.replay.restart()
+
+    @property
+    def replay_speed(self) -> float:
+        """Recorded seconds played per real second (a replay's; `--speed`, `+`/`-`)."""
+        return self.replay.speed
+
+    def set_replay_speed(self, speed: float) -> float:
+        return self.replay.set_speed(speed)
+
+    def step_replay_speed(self, step: int) -> float:
+        """One step faster (1) or slower (-1) on the replay's speed ladder; the new speed."""
+        return self.replay.set_speed(step_speed(self.replay.speed, step))
 
     # ---- state for consumers -------------------------------------------------------
 

@@ -98,6 +98,8 @@ class MonitorApp(App[None]):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("t", "next_theme", "Theme", id="theme", show=False),
+        Binding("plus", "replay_speed(1)", "Faster", id="replay_faster", key_display="+"),
+        Binding("minus", "replay_speed(-1)", "Slower", id="replay_slower", key_display="-"),
         Binding("1", "show_pane('watchlist')", "Watchlist pane", id="pane_watchlist", show=False),
         Binding("2", "show_pane('headlines')", "Headlines pane", id="pane_headlines", show=False),
         Binding("3", "show_pane('alerts')", "Alerts pane", id="pane_alerts", show=False),
@@ -225,6 +227,7 @@ class MonitorApp(App[None]):
         bar = self.status_bar
         bar.config_path, bar.config_source = engine.config_path, engine.config_source
         bar.replay, bar.paused = engine.is_replay, engine.paused
+        bar.speed = engine.replay_speed if engine.is_replay else None
         bar.message = "waiting for sources…"
         for source in engine.sources():
             bar.set_source(source)
@@ -260,6 +263,8 @@ class MonitorApp(App[None]):
         engine, bar = self.engine, self.status_bar
         if engine is not None:
             bar.now, bar.paused = engine.clock.now(), engine.paused
+            for source in engine.sources():  # each poll's time, not only status changes
+                bar.set_source(source)
             bar.desktop = engine.desktop_status
             self._check_config()
         else:
@@ -393,6 +398,18 @@ class MonitorApp(App[None]):
         self.status_bar.paused = self.engine.paused
         self.status_bar.render_status()
         self.notify("Polling paused" if self.engine.paused else "Polling resumed", timeout=2)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "replay_speed":  # `+`/`-` exist only while a recording plays
+            return self.engine is not None and self.engine.is_replay
+        return True
+
+    def action_replay_speed(self, step: int) -> None:
+        if self.engine is None or not self.engine.is_replay:
+            return
+        speed = self.engine.step_replay_speed(step)
+        self.status_bar.speed = speed
+        self.status_bar.render_status()
 
     def action_next_theme(self) -> None:
         themes = self._themes

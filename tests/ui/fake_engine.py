@@ -203,6 +203,13 @@ class FakeEngine:
     async def restart_replay(self) -> None:
         self.calls.append(("restart_replay",))
 
+    replay_speed = 200.0
+
+    def step_replay_speed(self, step: int) -> float:
+        self.calls.append(("step_replay_speed", step))
+        self.replay_speed = self.replay_speed * 2 if step > 0 else self.replay_speed / 2
+        return self.replay_speed
+
     def quotes(self) -> dict[str, Quote]:
         return dict(self._quotes)
 

@@ -50,6 +50,7 @@ class StatusBar(Static):
         self.config_error: str | None = None
         self.paused = False
         self.replay = False
+        self.speed: float | None = None  # a replay's speed (recorded s per real s)
         self.now = datetime.now(UTC)
         self.tz: tzinfo | None = None
         self.message = "starting…"
@@ -70,6 +71,8 @@ class StatusBar(Static):
         if self.replay:
             t = self.now.astimezone(REPLAY_ZONE)
             line.append(f" DEMO — replay {t:%Y-%m-%d %H:%M:%S %Z} ", style="bold reverse magenta")
+            if self.speed is not None:
+                line.append(f" ×{self.speed:g} (+/-) ", style="bold magenta")
         else:
             # minutes, not seconds: a clock ticking each second repaints the bar each second
             line.append(f"{self.now.astimezone(self.tz):%H:%M %Z}", style="bold")
