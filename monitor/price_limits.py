@@ -83,12 +83,16 @@ def _limits_for(quote: Quote) -> tuple[Decimal, Decimal] | None:
 
 def at_limit_up(quote: Quote) -> bool:
     limits = _limits_for(quote)
-    return limits is not None and quote.price >= float(limits[1]) - AT_LIMIT_TOLERANCE
+    if limits is None or quote.price is None:
+        return False
+    return quote.price >= float(limits[1]) - AT_LIMIT_TOLERANCE
 
 
 def at_limit_down(quote: Quote) -> bool:
     limits = _limits_for(quote)
-    return limits is not None and quote.price <= float(limits[0]) + AT_LIMIT_TOLERANCE
+    if limits is None or quote.price is None:
+        return False
+    return quote.price <= float(limits[0]) + AT_LIMIT_TOLERANCE
 
 
 def _closed_at_limit_up(symbol: str, prev: DailyBar, bar: DailyBar, name: str | None) -> bool:

@@ -134,6 +134,7 @@ class YahooStream:
         self._base: dict[str, Quote] = {}
         self._last_time: dict[str, datetime] = {}
         self._ws: Any = None
+        self._sends: set[asyncio.Task[None]] = set()  # held until done (not collected)
         self._failures = 0
         self._status = SourceStatus(self.name, "quotes", Status.PENDING)
         self.connects = 0
@@ -165,10 +166,11 @@ class YahooStream:
         removed = [s for k, s in self._wanted.items() if k not in wanted]
         self._wanted = wanted
         if self._ws is not None:
-            if added:
-                asyncio.ensure_future(self._send({"subscribe": added}))
-            if removed:
-                asyncio.ensure_future(self._send({"unsubscribe": removed}))
+            for verb, symbols in (("subscribe", added), ("unsubscribe", removed)):
+                if symbols:
+                    task = asyncio.ensure_future(self._send({verb: symbols}))
+                    self._sends.add(task)
+                    task.add_done_callback(self._sends.discard)
 
     # ---- the connection loop ------------------------------------------------------------
 
