@@ -15,16 +15,8 @@ import pytest
 from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
-from monitor.model import (
-    AlertEvent,
-    HeadlinesEvent,
-    Quote,
-    QuoteBatch,
-    QuotesEvent,
-    RulesEvent,
-    SourceEvent,
-    Status,
-)
+from monitor.events import AlertEvent, HeadlinesEvent, QuotesEvent, RulesEvent, SourceEvent
+from monitor.model import Quote, QuoteBatch, Status
 from monitor.store import StoreLocked
 from tests.cli_helpers import DAILY_CSV, isolated_env, json_lines, write_config
 from tests.feedserver import FeedServer

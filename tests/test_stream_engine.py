@@ -12,7 +12,8 @@ import pytest
 from monitor.clock import ManualClock
 from monitor.engine import Engine
 from monitor.engine import live_stream as live_stream_module
-from monitor.model import AlertEvent, MarketState, Quote
+from monitor.events import AlertEvent
+from monitor.model import MarketState, Quote
 from tests.fake_streamer import FakeStreamer, price_frame
 from tests.faults.kit import StaticQuotes, loaded_config
 

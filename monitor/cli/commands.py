@@ -21,7 +21,8 @@ from monitor.cli import pipes, trust_cmd
 from monitor.cli.printer import Printer
 from monitor.config import ConfigError, LoadedConfig, load_config, load_config_file
 from monitor.engine import Engine, EngineSettings, build
-from monitor.model import Alert, AlertEvent, Event, SourceStatus, Status
+from monitor.events import AlertEvent, Event
+from monitor.model import Alert, SourceStatus, Status
 from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
 from monitor.store import StoreError

@@ -13,23 +13,17 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from monitor.cli import pipes
-from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
-from monitor.model import (
-    Alert,
+from monitor.events import (
     AlertEvent,
     Event,
-    Headline,
     HeadlinesEvent,
     NoticeEvent,
-    Quote,
     QuotesEvent,
     ReplayEndedEvent,
-    RuleState,
-    RuleStatus,
     SourceEvent,
-    SourceStatus,
-    Status,
 )
+from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
+from monitor.model import Alert, Headline, Quote, RuleState, RuleStatus, SourceStatus, Status
 from monitor.notify.osc import TerminalRinger
 from monitor.rules import RuleSpec
 

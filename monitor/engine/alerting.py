@@ -16,7 +16,8 @@ from monitor.clock import Clock
 from monitor.engine import build
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit, Spawn
-from monitor.model import Alert, AlertEvent, NoticeEvent, RulesEvent, RuleState
+from monitor.events import AlertEvent, NoticeEvent, RulesEvent
+from monitor.model import Alert, RuleState
 from monitor.notify import desktop
 from monitor.notify.dispatch import Dispatcher
 from monitor.rules import RuleRunner, Snapshot

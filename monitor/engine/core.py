@@ -31,17 +31,8 @@ from monitor.engine.quote_book import QuoteBook
 from monitor.engine.replay import Replay, step_speed
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
-from monitor.model import (
-    Alert,
-    DailyBar,
-    Event,
-    Headline,
-    Quote,
-    QuoteBatch,
-    RulesEvent,
-    RuleState,
-    SourceStatus,
-)
+from monitor.events import Event, RulesEvent
+from monitor.model import Alert, DailyBar, Headline, Quote, QuoteBatch, RuleState, SourceStatus
 from monitor.news.fetch import FeedFetcher
 from monitor.quotes.base import QuoteSource
 from monitor.quotes.recorded import RecordedQuotes

@@ -18,7 +18,8 @@ from pathlib import Path
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings, FeedView
 from monitor.engine.sources import Emit, SourceBoard, feed_source_status
-from monitor.model import Entry, Headline, HeadlinesEvent, SourceStatus, Status
+from monitor.events import HeadlinesEvent
+from monitor.model import Entry, Headline, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed

@@ -18,7 +18,8 @@ from typing import Protocol
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit, SourceBoard
-from monitor.model import DailyBar, Quote, QuoteBatch, QuotesEvent, SourceStatus, Status
+from monitor.events import QuotesEvent
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 from monitor.price_limits import board_limit, limit_up_streak
 from monitor.quotes.base import QuoteSource
 from monitor.sessions import is_stale

@@ -21,7 +21,7 @@ from monitor.engine.build import EngineSettings
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
 from monitor.engine.sources import Emit
-from monitor.model import ReplayEndedEvent
+from monitor.events import ReplayEndedEvent
 from monitor.quotes.recorded import RecordedQuotes
 
 #: how often a paused replay looks whether it may go on

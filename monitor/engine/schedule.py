@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit
-from monitor.model import NoticeEvent
+from monitor.events import NoticeEvent
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from monitor.model import Event, NoticeEvent, SourceEvent, SourceStatus, Status
+from monitor.events import Event, NoticeEvent, SourceEvent
+from monitor.model import SourceStatus, Status
 from monitor.news.fetch import FeedState
 
 #: how a part hands an event to the core, which passes it to every subscriber

@@ -43,7 +43,7 @@ from monitor.ui.widgets.watchlist import WatchlistPane
 
 if TYPE_CHECKING:
     from monitor.engine import Engine
-    from monitor.model import Event
+    from monitor.events import Event
 
 PANES = ("watchlist", "headlines", "alerts")
 PANE_NAMES = {"watchlist": "Watchlist", "headlines": "Headlines", "alerts": "Alerts"}

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from monitor.model import (
-    Alert,
+from monitor.events import (
     AlertEvent,
     Event,
-    Headline,
     HeadlinesEvent,
     NoticeEvent,
-    QuoteBatch,
     QuotesEvent,
     ReplayEndedEvent,
     RulesEvent,
     SourceEvent,
-    SourceStatus,
 )
+from monitor.model import Alert, Headline, QuoteBatch, SourceStatus
 
 
 class HeadlinesArrived(Message):

@@ -17,19 +17,16 @@ from typing import Any
 from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
-from monitor.model import (
+from monitor.events import (
     AlertEvent,
     Event,
     HeadlinesEvent,
     NoticeEvent,
-    Quote,
-    QuoteBatch,
     QuotesEvent,
     RulesEvent,
     SourceEvent,
-    SourceStatus,
-    Status,
 )
+from monitor.model import Quote, QuoteBatch, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher
 
 #: Monday 2025-01-27 15:00 in New York: the US regular session is open.

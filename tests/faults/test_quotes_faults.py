@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from monitor.clock import ManualClock
-from monitor.model import MarketState, RuleStatus, SourceEvent, Status
+from monitor.events import SourceEvent
+from monitor.model import MarketState, RuleStatus, Status
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.yahoo import YahooQuotes
 from monitor.quotes.yahoo_live import YahooLiveQuotes

@@ -25,7 +25,8 @@ import pytest
 
 from monitor.clock import WallClock
 from monitor.engine import EngineSettings
-from monitor.model import Quote, SourceEvent, Status
+from monitor.events import SourceEvent
+from monitor.model import Quote, Status
 from tests.faults.kit import StaticQuotes, config_text, open_engine, rss, rss_item
 from tests.feedserver import FeedServer, Reply, failure
 

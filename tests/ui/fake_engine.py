@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import ManualClock
+from monitor.events import Event
 from monitor.model import (
     Alert,
     DailyBar,
-    Event,
     Headline,
     MarketState,
     Outlet,

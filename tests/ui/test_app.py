@@ -11,18 +11,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from monitor.model import (
-    Alert,
-    AlertEvent,
-    Headline,
-    HeadlinesEvent,
-    NoticeEvent,
-    Quote,
-    QuoteBatch,
-    QuotesEvent,
-    ReplayEndedEvent,
-    Status,
-)
+from monitor.events import AlertEvent, HeadlinesEvent, NoticeEvent, QuotesEvent, ReplayEndedEvent
+from monitor.model import Alert, Headline, Quote, QuoteBatch, Status
 from monitor.ui.app import MonitorApp
 from monitor.ui.screens.confirm_open import ConfirmOpen, safe_url
 from monitor.ui.screens.headline_detail import HeadlineDetail

@@ -41,7 +41,7 @@ def test_headlines_pane_small_with_markup_title(snap_compare) -> None:
 
 def test_demo_replay_ended(snap_compare) -> None:
     async def end_replay(pilot) -> None:
-        from monitor.model import ReplayEndedEvent
+        from monitor.events import ReplayEndedEvent
         from tests.ui.fake_engine import NOW
 
         await _wait_for_engine(pilot)
