@@ -10,12 +10,8 @@ import pytest
 from monitor.clock import ManualClock
 from monitor.model import MarketState, Status
 from monitor.quotes.base import QuoteSource
-from monitor.quotes.recorded import (
-    MAX_SKIP_PAUSE,
-    RecordedQuotes,
-    RecordedQuotesError,
-    playback_delay,
-)
+from monitor.quotes.playback import MAX_SKIP_PAUSE, playback_delay
+from monitor.quotes.recorded import RecordedQuotes, RecordedQuotesError
 
 DATA = Path(__file__).parent / "data" / "quotes"
 DEEPSEEK = DATA / "deepseek-2025-01-27.csv"

@@ -26,6 +26,7 @@ from monitor.quotes.yahoo_http import YahooHttp
 from tests.cli_helpers import DAILY_CSV, ROOT, isolated_env, json_lines, write_config
 from tests.fake_yahoo import FakeYahoo, fake_async_session
 from tests.fake_yahoo_search import story
+from tests.faults.kit import StaticQuotes
 from tests.feedserver import FeedServer
 
 DATA = Path(__file__).parent / "data"
@@ -277,7 +278,10 @@ async def test_a_failing_yahoo_source_backs_off_alone(
     fake.search_mode = "429"
     feed_server.serve("/g.xml", (DATA / "feeds" / "google_news.xml").read_bytes())
     clock = ManualClock(NOW)
-    engine = Engine(_config(tmp_path, feed_server.url("/g.xml")), clock=clock)
+    # A live quote source (not the config's recording), so that `clock` is the live
+    # sources' time: a replay's clock never decides when a live source is due (#11).
+    quotes = StaticQuotes(clock=clock)
+    engine = Engine(_config(tmp_path, feed_server.url("/g.xml")), clock=clock, quote_source=quotes)
     await engine.open()
     try:
         first = await engine.poll_news(force=True)

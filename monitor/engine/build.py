@@ -30,7 +30,8 @@ from monitor.notify.dispatch import Dispatcher
 from monitor.notify.webhook import WebhookNotifier
 from monitor.price_limits import board_limit
 from monitor.quotes.base import QuoteSource
-from monitor.quotes.recorded import RecordedQuotes, playback_delay
+from monitor.quotes.playback import playback_delay
+from monitor.quotes.recorded import RecordedQuotes
 from monitor.rules import RuleSpec
 
 #: the channels a person's quiet hours hold back: every push channel, not only the desktop

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
-from monitor.clock import Clock
+from monitor.clock import Clock, WallClock
 from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
 from monitor.engine import build, live_stream
 from monitor.engine.alerting import Alerting
@@ -31,7 +31,7 @@ from monitor.engine.quote_book import QuoteBook
 from monitor.engine.replay import Replay, step_speed
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
-from monitor.events import Event, RulesEvent
+from monitor.events import Event, NoticeEvent, RulesEvent
 from monitor.model import Alert, DailyBar, Headline, Quote, QuoteBatch, RuleState, SourceStatus
 from monitor.news.fetch import FeedFetcher
 from monitor.quotes.base import QuoteSource
@@ -75,7 +75,11 @@ class Engine:
         )
         self.is_replay = isinstance(quote_source, RecordedQuotes)
         self.database = database or self.settings.database
-        self.store = StoreWorker(lambda: _open_store(self.database), store_notices(self._emit))
+        self.store = StoreWorker(
+            lambda: _open_store(self.database),
+            store_notices(self._emit),
+            on_notice=lambda text: self._emit(NoticeEvent(text, "warning")),
+        )
         self._subscribers: list[Callable[[Event], None]] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._opened = False
@@ -112,6 +116,7 @@ class Engine:
             board=self.board,
             on_news=self.alerting.evaluate,
             recorded_feeds=recorded_feeds,
+            live_clock=WallClock() if self.is_replay else self.clock,  # never a replay's
             **common,
         )
         self.schedule = Schedule(

@@ -3,6 +3,15 @@ storing the stories, and the memory of matching headlines that news rules read.
 
 In a replay the entries of recorded feed files are released when the recording's
 clock reaches them, through the same path as a poll.
+
+When a live feed is due, and its backoff, are decided by real time, never by a replay
+clock (which stops at the end of its recording): ``live_clock`` is the wall clock
+whatever the quote source.  The replay clock decides only what the data says: when
+entries were seen, in the recording's world.  A feed is due when its interval has
+passed on the wall clock *or* on the monotonic one, and its backoff is over when either
+says so: a wall clock stepping back an hour does not hold polling back an hour, and one
+stepping ahead (or a suspend, during which the monotonic clock stands still) makes each
+feed due once.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import asyncio
 import dataclasses
 import hashlib
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +34,7 @@ from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
 from monitor.news.yahoo import YahooNewsFetcher, parse_search
-from monitor.store import StoreWorker
+from monitor.store import Added, StoreWorker
 
 #: a headline first seen now but published longer ago than this is not "breaking"
 BREAKING_GRACE = timedelta(hours=2)
@@ -49,10 +59,14 @@ class NewsPoller:
         board: SourceBoard,
         on_news: Callable[[], Awaitable[None]],
         recorded_feeds: Sequence[Path] = (),
+        live_clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.fetcher = fetcher
         self.yahoo = yahoo
-        self._clock = clock
+        self._clock = clock  # the data's time: a replay's own clock in a replay
+        self._live = live_clock or clock  # real time: when live feeds are due
+        self._monotonic = monotonic
         self._store = store
         self._emit = emit
         self._board = board
@@ -60,7 +74,8 @@ class NewsPoller:
         self.recorded_feeds = list(recorded_feeds)
         self.memory: list[Headline] = []  # matching headlines, newest first
         self._states: dict[str, FeedState] = {}
-        self._last_poll: dict[str, datetime] = {}
+        self._last_poll: dict[str, tuple[datetime, float]] = {}  # (live, monotonic)
+        self._retry_at: dict[str, float] = {}  # a backoff's end on the monotonic clock
         # feed name -> (digest of its last body, that body's parse warning)
         self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
         self._polled_stories: list[str] = []
@@ -81,7 +96,7 @@ class NewsPoller:
         """Read the feeds' state and the recent matching headlines back from the store."""
         states = await self._store.read(lambda s: s.get_feed_states())
         for name, raw in states.items():
-            self._states[name] = FeedState.from_json(raw)
+            self._set_state(name, FeedState.from_json(raw), self._live.now())
         since = self._clock.now() - NEWS_MEMORY
         self.memory = await self._store.read(
             lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=True, since=since)
@@ -104,7 +119,7 @@ class NewsPoller:
             async with self._lock:
                 return []
         async with self._lock:
-            now = self._clock.now()
+            now = self._live.now()
             due = [f for f in self.settings.feeds if force or self._due(f, now)]
             if not due:
                 return []
@@ -135,12 +150,25 @@ class NewsPoller:
         return await self.yahoo.fetch_all(feeds)
 
     def _due(self, feed: FeedView, now: datetime) -> bool:
+        """Due when its interval (or backoff) is over on either real clock."""
+        mono = self._monotonic()
         state = self._states.get(feed.name)
-        if state is not None and (state.gone or (state.next_try and now < state.next_try)):
+        if state is not None and state.gone:
             return False
+        if state is not None and state.next_try and now < state.next_try:
+            if mono < self._retry_at.get(feed.name, float("inf")):
+                return False
         last = self._last_poll.get(feed.name)
+        if last is None:
+            return True
         every = feed.every or self.settings.news_every
-        return last is None or (now - last).total_seconds() >= every * 0.95
+        return max((now - last[0]).total_seconds(), mono - last[1]) >= every * 0.95
+
+    def _set_state(self, name: str, state: FeedState, now: datetime) -> None:
+        self._states[name] = state
+        if state.next_try is not None:
+            wait = (state.next_try - now).total_seconds()
+            self._retry_at[name] = self._monotonic() + wait
 
     def _state_to_fetch(self, feed: FeedView) -> FeedState:
         state = self._states.get(feed.name)
@@ -154,10 +182,12 @@ class NewsPoller:
 
     async def _ingest_result(self, feed: FeedView, result: FetchResult) -> list[Headline]:
         name = feed.name
-        now = self._clock.now()
+        # The feed's own state (backoff, last success) is on real time; its entries are
+        # seen at the data's time (a replay's: the recording's world).
+        live, now = self._live.now(), self._clock.now()
         old = self._states.get(name) or FeedState(url=result.url)
-        state = next_state(old, result, now, rng=self._rng)
-        self._last_poll[name] = now
+        state = next_state(old, result, live, rng=self._rng)
+        self._last_poll[name] = (live, self._monotonic())
         headlines: list[Headline] = []
         warning = None
         if result.status == Status.NOT_MODIFIED:
@@ -174,14 +204,16 @@ class NewsPoller:
             warning = parsed.warning
             self._last_bodies[name] = (digest, warning)
             if items:
-                stored = await self._store.write(lambda s: s.add_entries(items, now=now))
+                stored = await self._store.write(
+                    lambda s: s.add_entries(items, now=now), landed=self._landed_late
+                )
                 if stored is not None:
                     headlines = stored.headlines
                     self._polled_stories += stored.story_ids
             elif parsed.bozo and not parsed.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
                 self._polled_unchanged.add(name)
-        self._states[name] = state
+        self._set_state(name, state, live)
         raw = state.to_json()
         await self._store.write(lambda s: s.put_feed_state(name, raw))
         self._board.set(feed_source_status(name, state, warning))
@@ -213,6 +245,11 @@ class NewsPoller:
         if matching:
             self._remember(matching)
             await self._on_news()
+
+    async def _landed_late(self, added: Added) -> None:
+        """Entries whose write was queued (a full disk, a busy database) are stored at
+        last: announce their stories now, as a poll would have."""
+        await self.after_news(added.headlines)
 
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last poll saw (new or not), newest first."""
@@ -272,7 +309,9 @@ class NewsPoller:
         for e in due:
             self._released.add((e.feed, e.guid or e.title))
         items = self.ingest.process(due)
-        stored = await self._store.write(lambda s: s.add_entries(items, now=now))
+        stored = await self._store.write(
+            lambda s: s.add_entries(items, now=now), landed=self._landed_late
+        )
         await self.after_news(stored.headlines if stored is not None else [])
 
     def _load_recorded_feeds(self) -> list[Entry]:

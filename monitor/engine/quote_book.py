@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from monitor.clock import Clock
@@ -22,7 +22,7 @@ from monitor.events import QuotesEvent
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
 from monitor.price_limits import board_limit, limit_up_streak
 from monitor.quotes.base import QuoteSource
-from monitor.sessions import is_stale
+from monitor.sessions import is_stale, market_for
 from monitor.store import StoreWorker
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class QuoteBook:
         self.latest: dict[str, Quote] = {}
         self.previous: dict[str, Quote] = {}
         self.history: dict[str, list[DailyBar]] = {}
+        self._history_days: dict[str, date] = {}  # the market day each history is for
         self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
         self._pruned_at: datetime | None = None
         self._lock = asyncio.Lock()  # one poll at a time
@@ -89,9 +90,11 @@ class QuoteBook:
         return self._clock
 
     def clear(self) -> None:
-        """Forget every quote (a replay starting over); the daily history stays."""
+        """Forget every quote (a replay starting over); the daily history is read again
+        for the replay's first day."""
         self.latest.clear()
         self.previous.clear()
+        self._history_days.clear()
 
     async def poll(self) -> dict[str, Quote]:
         """One quote poll of the whole watchlist (live sources)."""
@@ -192,9 +195,9 @@ class QuoteBook:
 
     # ---- daily history -----------------------------------------------------------------
 
-    async def load_history(self) -> None:
+    async def load_history(self, symbols: Iterable[str] | None = None) -> None:
         """Daily history for rules that need it (volume_x, 'largest since', streaks)."""
-        for symbol in self.settings.history_symbols():
+        for symbol in self.settings.history_symbols() if symbols is None else symbols:
             try:
                 bars = await self.source.history(symbol, days=HISTORY_DAYS)
             except Exception:  # noqa: BLE001 — history only adds context
@@ -202,6 +205,19 @@ class QuoteBook:
                 continue
             if bars:
                 self.history[symbol] = list(bars)
+
+    async def follow_history(self, now: datetime) -> None:
+        """A replay's history moves with its clock: on each new market day of a symbol
+        its bars before that day (the replayed days among them) are read again, so an
+        alert's context comes from every earlier session, in a replay of any length."""
+        due = []
+        for symbol in self.settings.history_symbols():
+            day = now.astimezone(market_for(symbol).tz).date()
+            if self._history_days.get(symbol) != day:
+                self._history_days[symbol] = day
+                due.append(symbol)
+        if due:
+            await self.load_history(due)
 
     def limit_streak(self, symbol: str) -> int | None:
         """Consecutive limit-up sessions of an A-share, counting today (None: unknown)."""

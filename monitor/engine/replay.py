@@ -3,7 +3,9 @@ recording's own clock (real time scaled by ``[settings.replay] speed``, or as fa
 machine allows for ``monitor replay``).
 
 Recorded headlines are released as the clock reaches them, before the quotes of the
-same moment, so a rule on news and prices sees both.
+same moment, so a rule on news and prices sees both.  The daily history follows the
+clock: each new market day adds the replayed days before it, so "largest one-day drop
+since ..." is known in a replay of any length, from earlier sessions only.
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ class Replay:
                 self._clock.set(batch.time)
             prev = batch.time
             await self._news.release_recorded()
+            await self._book.follow_history(batch.time)
             await self._book.process_batch(batch)
             if not realtime:
                 await asyncio.sleep(0)  # let the consumers see each batch

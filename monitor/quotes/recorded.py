@@ -41,8 +41,6 @@ from monitor.text import clean_field, visible
 REQUIRED = ("time", "symbol", "price", "prev_close")
 OPTIONAL = ("open", "high", "low", "volume", "currency", "name", "shares", "source")
 DAILY_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "volume")
-#: With skip_closed, the longest real pause for a gap that spanned closed markets.
-MAX_SKIP_PAUSE = 2.0
 
 
 class RecordedQuotesError(ValueError):
@@ -267,6 +265,7 @@ class RecordedQuotes:
         self._position = 0 if start is None else bisect.bisect_left(self.times, start)
         self.clock = clock or ManualClock(start or self.first_time)
         self._daily = read_daily_history(daily_history) if daily_history else {}
+        self._bars: dict[str, tuple[list[date], list[DailyBar]]] = {}
 
     def _check_duplicates(self, rows: list[Row]) -> None:
         seen: dict[tuple[datetime, str], int] = {}
@@ -354,14 +353,24 @@ class RecordedQuotes:
         return self.latest_at(self.clock.now(), symbols)
 
     async def history(self, symbol: str, days: int = 400) -> list[DailyBar]:
-        """Daily bars before the clock's day: the daily-history file's, else the last
-        recorded row of each earlier trading day (close = price)."""
+        """Daily bars of the ``days`` before the clock's day, never of it or later: the
+        daily-history file's, else the last recorded row of each trading day (close =
+        price).  As the replay's clock moves on, its replayed days join the history."""
         now = self.clock.now()
         today = now.astimezone(sessions.market_for(symbol).tz).date()
-        first = today - timedelta(days=days)
-        by_day = {b.day: b for b in self._derived_bars(symbol)}
-        by_day.update({b.day: b for b in self._daily.get(symbol, [])})
-        return [by_day[d] for d in sorted(by_day) if first <= d < today]
+        keys, bars = self._all_bars(symbol)
+        start = bisect.bisect_left(keys, today - timedelta(days=days))
+        return bars[start : bisect.bisect_left(keys, today)]
+
+    def _all_bars(self, symbol: str) -> tuple[list[date], list[DailyBar]]:
+        """Every day's bar of ``symbol``, in day order (computed once)."""
+        found = self._bars.get(symbol)
+        if found is None:
+            by_day = {b.day: b for b in self._derived_bars(symbol)}
+            by_day.update({b.day: b for b in self._daily.get(symbol, [])})
+            keys = sorted(by_day)
+            found = self._bars[symbol] = (keys, [by_day[d] for d in keys])
+        return found
 
     def _derived_bars(self, symbol: str) -> list[DailyBar]:
         series = self._series.get(symbol)
@@ -382,39 +391,3 @@ class RecordedQuotes:
 
     async def aclose(self) -> None:
         return None
-
-
-# ---- playback pacing ------------------------------------------------------------------
-
-
-def playback_delay(
-    prev: datetime,
-    nxt: datetime,
-    *,
-    speed: float,
-    skip_closed: bool,
-    symbols: Sequence[str],
-    max_gap: float | None = None,
-) -> float:
-    """Real seconds to wait between the batches at ``prev`` and ``nxt``.
-
-    Without ``skip_closed``: the wall gap / speed.  With it: only time when at least
-    one symbol's regular session is open counts (nights, weekends, holidays, lunch
-    breaks count zero), and a gap that spanned closed time waits at most
-    ``MAX_SKIP_PAUSE`` real seconds.  Crypto symbols are always open, so they keep
-    every gap.  ``max_gap`` (recorded seconds) shortens a longer gap to it first: a
-    recording with no rows between a day's open and close does not stall for hours.
-    """
-    if speed <= 0:
-        raise ValueError("speed must be positive")
-    wall = (nxt - prev).total_seconds()
-    if wall <= 0:
-        return 0.0
-    limit = max_gap if max_gap is not None else math.inf
-    if not skip_closed:
-        return min(wall, limit) / speed
-    open_seconds = sessions.open_seconds_between(symbols, prev, nxt)
-    delay = min(open_seconds, limit) / speed
-    if open_seconds < wall:
-        delay = min(delay, MAX_SKIP_PAUSE)
-    return delay

@@ -12,6 +12,11 @@ with ``StoreLocked`` naming the first one's pid.  A read-only store
 (``readonly=True``) takes no lock: the CLI uses it to view a database another monitor
 is writing.
 
+The file: ``file_change()`` says whether the path still names the file the connection
+has open (by device and inode), so the engine notices the file being deleted or
+replaced under it; ``copy_to()`` writes the database as the connection sees it to a
+new file (SQLite's online backup), which recovers a deleted one.
+
 Failures: every write is one transaction.  When another process holds the write lock,
 SQLite waits ``busy_timeout_ms``, then the write is retried with backoff
 ``busy_retries`` times, then ``StoreBusy`` is raised and nothing was written (the
@@ -86,6 +91,14 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {exc}")
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class Database:
     """One connection to the monitor database, its lock and its transactions.
 
@@ -106,11 +119,15 @@ class Database:
         self._lock = threading.RLock()
         self._lock_fd: int | None = None
         self._conn = self._connect(busy_timeout_ms)
+        self._identity = _file_identity(self.path)
         try:
             self._prepare(busy_timeout_ms)
         except BaseException:
             self._conn.close()
             raise
+        # the WAL and shared-memory files this connection opened (see close_moved)
+        self._journal = [] if readonly else [Path(f"{self.path}{x}") for x in ("-wal", "-shm")]
+        self._journal_ids = [_file_identity(p) for p in self._journal]
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -214,6 +231,43 @@ class Database:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+    # ---- the file under the connection ----------------------------------------------
+
+    def file_change(self) -> str | None:
+        """None while the path names the file this connection has open; ``"deleted"``
+        when nothing has that name any more, ``"replaced"`` when another file has it."""
+        if self._identity is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return "deleted"
+        except OSError:
+            return None  # cannot tell (a permission problem): not a reason to move
+        return None if (st.st_dev, st.st_ino) == self._identity else "replaced"
+
+    def close_moved(self) -> None:
+        """Close after the file was deleted or replaced.  SQLite then leaves its WAL and
+        shared-memory files under the path (it cannot checkpoint into a moved file);
+        they are removed while they are still this connection's, so that the file that
+        takes the path never reads another database's pages from them."""
+        self.close()
+        for path, identity in zip(self._journal, self._journal_ids, strict=True):
+            if identity is not None and _file_identity(path) == identity:
+                path.unlink(missing_ok=True)
+
+    def copy_to(self, target: Path) -> None:
+        """Write the database, as this connection sees it, to ``target`` (a new file)."""
+        with self._lock:
+            try:
+                dest = sqlite3.connect(target)
+                try:
+                    self._conn.backup(dest)
+                finally:
+                    dest.close()
+            except sqlite3.Error as exc:
+                raise _translate(exc, target) from exc
 
     def __enter__(self) -> Self:
         return self

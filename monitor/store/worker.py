@@ -1,16 +1,28 @@
 """Runs every store call on one dedicated thread, so SQLite never blocks the event loop.
 
 Writes that fail because the database is busy (another process holds a write lock)
-or full are queued and retried on the next call, never dropped.
+or full are queued and retried on the next call, never dropped.  A write may name what
+to do with its result when it lands later (``landed``): the news poller announces the
+stories of a queued write when it is finally stored, so every stored entry is
+announced once.
+
+Before each call the worker checks that the database's path still names the file it
+has open (device and inode).  A deleted file is recreated from the open connection's
+copy (nothing is lost, and nothing seen before is announced again); a file replaced by
+another is opened instead.  Either way a notice says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+import os
+import sqlite3
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from monitor.store.api import Store
@@ -18,6 +30,25 @@ from monitor.store.db import StoreError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+#: called on the event loop with the result of a queued write once it lands; may be async
+Landed = Callable[[Any], Any]
+
+
+@dataclass(slots=True)
+class _Write:
+    fn: Callable[[Store], Any]
+    landed: Landed | None = None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one call on the store thread did."""
+
+    ok: bool = True
+    value: Any = None
+    error: str | None = None
+    landed: list[tuple[Landed, Any]] = field(default_factory=list)
 
 
 class StoreWorker:
@@ -27,18 +58,24 @@ class StoreWorker:
         self,
         factory: Callable[[], Store],
         on_error: Callable[[str | None, int], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         """``on_error(error, pending)`` is called when writes start failing (with the
-        reason) and when they work again (with None): the user must see it."""
+        reason) and when they work again (with None); ``on_notice(text)`` when the
+        database file was deleted or replaced: the user must see both."""
         self._factory = factory
         self._on_error = on_error
+        self._on_notice = on_notice
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store")
         self._store: Store | None = None
-        self._pending: deque[Callable[[Store], Any]] = deque()
+        self._opened = False
+        self._pending: deque[_Write] = deque()
+        self._notices: deque[str] = deque()  # from the store thread, read on the loop
         self.last_error: str | None = None
 
     async def open(self) -> None:
         self._store = await self._run(lambda: self._factory())
+        self._opened = True
 
     @property
     def pending_writes(self) -> int:
@@ -46,37 +83,54 @@ class StoreWorker:
 
     async def _run(self, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn)
+        try:
+            return await loop.run_in_executor(self._executor, fn)
+        finally:
+            while self._notices:
+                self._notice(self._notices.popleft())
 
     async def read(self, fn: Callable[[Store], T]) -> T:
-        store = self._require()
-        return await self._run(lambda: fn(store))
+        self._require()
+        return await self._run(lambda: fn(self._current(writing=False)))
 
-    async def write(self, fn: Callable[[Store], T]) -> T | None:
-        """Apply queued writes, then this one; on a busy/full database queue it."""
-        store = self._require()
+    async def write(self, fn: Callable[[Store], T], *, landed: Landed | None = None) -> T | None:
+        """Apply queued writes, then this one; on a busy/full database queue it and
+        return None: ``landed(result)`` is then called when it is finally stored."""
+        self._require()
+        outcome = await self._run(lambda: self._apply(_Write(fn, landed)))
+        if outcome.error != self.last_error:
+            if outcome.error is not None:
+                log.warning("store write queued: %s", outcome.error)
+            self.last_error = outcome.error
+            self._report(outcome.error)
+        for callback, value in outcome.landed:
+            await self._deliver(callback, value)
+        return outcome.value if outcome.ok else None
 
-        def run() -> tuple[bool, Any, str | None]:
+    def _apply(self, write: _Write) -> _Outcome:
+        """On the store thread: the queued writes in order, then ``write``."""
+        outcome = _Outcome()
+        try:
+            store = self._current()
             while self._pending:
-                try:
-                    self._pending[0](store)
-                except StoreError as exc:
-                    self._pending.append(fn)
-                    return False, None, str(exc)
+                head = self._pending[0]
+                value = head.fn(store)
                 self._pending.popleft()
-            try:
-                return True, fn(store), None
-            except StoreError as exc:
-                self._pending.append(fn)
-                return False, None, str(exc)
+                if head.landed is not None:
+                    outcome.landed.append((head.landed, value))
+            outcome.value = write.fn(store)
+        except StoreError as exc:
+            self._pending.append(write)
+            outcome.ok, outcome.error = False, str(exc)
+        return outcome
 
-        ok, value, error = await self._run(run)
-        if error != self.last_error:
-            if error is not None:
-                log.warning("store write queued: %s", error)
-            self.last_error = error
-            self._report(error)
-        return value if ok else None
+    async def _deliver(self, callback: Landed, value: Any) -> None:
+        try:
+            result = callback(value)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a broken listener must not stop the writes after it
+            log.exception("store write listener failed")
 
     def _report(self, error: str | None) -> None:
         if self._on_error is not None:
@@ -84,6 +138,73 @@ class StoreWorker:
                 self._on_error(error, len(self._pending))
             except Exception:  # a broken listener must not lose the write
                 log.exception("store error listener failed")
+
+    def _notice(self, text: str) -> None:
+        log.warning("%s", text)
+        if self._on_notice is not None:
+            try:
+                self._on_notice(text)
+            except Exception:
+                log.exception("store notice listener failed")
+
+    # ---- the database file (on the store thread) ----------------------------------------
+
+    def _current(self, *, writing: bool = True) -> Store:
+        """The open store, reopened first if its file was deleted or replaced.
+
+        When that fails, writes raise ``StoreError`` (and are queued); reads go on from
+        the copy still open, if any."""
+        try:
+            return self._checked()
+        except StoreError:
+            if writing or self._store is None:
+                raise
+            return self._store
+
+    def _checked(self) -> Store:
+        store = self._store
+        if store is None:  # an earlier reopen failed half-way: try again
+            self._store = self._factory()
+            self._notices.append(f"database {self._store.path} is open again")
+            return self._store
+        change = store.file_change()
+        if change is None:
+            return store
+        try:
+            if change == "deleted":
+                self._recreate(store)
+                self._store = self._factory()
+                text = (
+                    f"database {store.path} was deleted while the monitor ran: recreated it "
+                    f"from the open copy ({self._store.headline_count()} stories kept); to "
+                    "start afresh, quit the monitor first, then delete it"
+                )
+            else:
+                self._store = None
+                store.close_moved()
+                self._store = self._factory()
+                text = f"database {store.path} was replaced by another file: now using that file"
+        except (StoreError, OSError, sqlite3.Error) as exc:
+            reason = exc.args[0] if isinstance(exc, StoreError) else exc
+            raise StoreError(
+                f"database {store.path} was {change} and cannot be reopened: {reason}"
+            ) from exc
+        self._notices.append(text)
+        return self._store
+
+    def _recreate(self, store: Store) -> None:
+        """Write the deleted database, as the open connection still sees it, back to
+        its path; the old connection is closed (and its journal files with it)."""
+        path = store.path
+        staged = path.with_name(path.name + ".recreating")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged.unlink(missing_ok=True)
+        store.copy_to(staged)  # the old file is kept open until its copy exists
+        self._store = None
+        store.close_moved()
+        os.replace(staged, path)
+
+    # ---- closing --------------------------------------------------------------------
 
     async def flush(self) -> bool:
         """Retry queued writes now; True when nothing is left pending."""
@@ -93,17 +214,16 @@ class StoreWorker:
         return not self._pending
 
     async def close(self) -> None:
-        if self._store is not None and self._pending:
+        if self._opened and self._pending:
             await self.flush()  # last chance for queued writes (the lock may be gone)
             if self._pending:
                 log.error("%d store writes lost at exit: %s", len(self._pending), self.last_error)
-        store = self._store
-        self._store = None
+        store, self._store = self._store, None
+        self._opened = False
         if store is not None:
             await self._run(store.close)
         self._executor.shutdown(wait=False)
 
-    def _require(self) -> Store:
-        if self._store is None:
+    def _require(self) -> None:
+        if not self._opened:
             raise RuntimeError("store is not open")
-        return self._store
