@@ -26,6 +26,7 @@ from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
 from monitor.engine import build, live_stream
 from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
+from monitor.engine.config_edit import ConfigEditor
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
 from monitor.engine.replay import Replay, step_speed
@@ -87,6 +88,7 @@ class Engine:
         self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
         self.live = live_stream.attach(self.quote_book, stream_url, spawn=self._spawn)
         self._apply_config(loaded, self.settings)
+        self.editor = ConfigEditor(lambda: (self.loaded.path, self.loaded.source))
 
     def _build_parts(
         self,

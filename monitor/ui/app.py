@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from monitor.model import Alert, Severity
 from monitor.notify.osc import Protocol, TerminalRinger, passthrough_notice
+from monitor.ui.editing import ConfigEdits
 from monitor.ui.messages import (
     AlertFired,
     HeadlinesArrived,
@@ -126,6 +127,7 @@ class MonitorApp(App[None]):
         self._startup_notices: list[str] = []
         self._config_mtime: int | None = None
         self._ticks = 0
+        self.edits = ConfigEdits(self)
         self.keymap = self._keymap_from(keys or {})
         self._themes = self._theme_cycle(theme)
         if theme:
@@ -452,6 +454,11 @@ class MonitorApp(App[None]):
             self._config_mtime = mtime
             self.reload_config()
 
+    def config_edited(self) -> None:
+        """The app's own edit was written: reload it now (the watcher need not see it)."""
+        self._config_mtime = self._read_mtime()
+        self.reload_config()
+
     @work(exclusive=True, group="reload", exit_on_error=False)
     async def reload_config(self) -> None:
         assert self.engine is not None
@@ -471,6 +478,7 @@ class MonitorApp(App[None]):
     def binding_sections(self) -> list[tuple[str, list[BindingType]]]:
         from monitor.ui.screens.confirm_open import ConfirmOpen
         from monitor.ui.screens.headline_detail import HeadlineDetail
+        from monitor.ui.screens.prompt import PromptScreen
         from monitor.ui.screens.snooze import SnoozeScreen
         from monitor.ui.screens.symbol_detail import SymbolDetail
 
@@ -484,6 +492,7 @@ class MonitorApp(App[None]):
             ("Symbol view", SymbolDetail.BINDINGS),
             ("Open link?", ConfirmOpen.BINDINGS),
             ("Snooze", SnoozeScreen.BINDINGS),
+            ("Prompt", PromptScreen.BINDINGS),
         ]
 
     def _ring(self, alerts: list[Alert]) -> None:
@@ -557,7 +566,18 @@ class MonitorApp(App[None]):
             ("Export", "Write headlines, quotes and alerts as JSON lines", self.action_export),
             ("Mark all read", "Clear every unread marker", self.headlines.action_mark_all_read),
             ("Show keys", "Every key binding (?)", self.action_help),
-        ]
+            ("Add symbol", "To the watchlist file, in the group under the cursor (a)",
+             self.edits.add_symbol),
+            ("Remove symbol", "The one under the cursor, from the watchlist file (d)",
+             self.edits.remove_symbol),
+            ("Add feed", "A [[news.feeds]] entry: name and URL", self.edits.add_feed),
+            ("Remove feed", "A [[news.feeds]] entry, by name", self.edits.remove_feed),
+            ("Mute rule in file", "enabled = false for the rule under the cursor",
+             self.edits.mute_rule),
+        ]  # fmt: skip
+        if self.engine is not None and self.engine.editor.can_copy:
+            commands.append(("Save config copy", "The bundled default to your config dir, to edit",
+                             self.edits.save_copy))  # fmt: skip
         if self.engine is not None and self.engine.is_replay:
             commands.append(("Replay recording", "Play the demo again", self._restart_replay))
         return commands

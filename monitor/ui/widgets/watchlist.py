@@ -60,6 +60,8 @@ class WatchlistPane(Pane):
         Binding("s", "cycle_sort", "Sort", id="cycle_sort"),
         Binding("c", "toggle_group", "Collapse", id="toggle_group"),
         Binding("g", "next_group", "Group", id="next_group"),
+        Binding("a", "add_symbol", "Add", id="add_symbol"),
+        Binding("d", "remove_symbol", "Delete", id="remove_symbol"),
     ]
 
     def __init__(self) -> None:
@@ -298,6 +300,15 @@ class WatchlistPane(Pane):
         from monitor.ui.screens.symbol_detail import SymbolDetail
 
         self.app.push_screen(SymbolDetail(symbol, self.quotes.get(symbol), self.engine))
+
+    def selected_group(self) -> str | None:
+        return self._selected_group()
+
+    def action_add_symbol(self) -> None:
+        self.app.edits.add_symbol()  # type: ignore[attr-defined]
+
+    def action_remove_symbol(self) -> None:
+        self.app.edits.remove_symbol()  # type: ignore[attr-defined]
 
     def action_cycle_sort(self) -> None:
         self.sort_mode = SORTS[(SORTS.index(self.sort_mode) + 1) % len(SORTS)]
