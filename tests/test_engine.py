@@ -303,3 +303,30 @@ async def test_old_quote_snapshots_are_pruned_and_rule_state_not_rewritten(
     finally:
         await engine.stop()
     assert [p[0] for p in points] == [later], "snapshots older than 3 days are gone"
+
+
+async def test_rule_states_after_a_hot_reload_show_true_values(tmp_path: Path) -> None:
+    nvda_rule = '[[alerts]]\nname = "NVDA below 120"\nwhen = "NVDA price < 120"\n'
+    loaded = _loaded(tmp_path, rules=SOX_RULE + nvda_rule)
+    engine = Engine(loaded, clock=ManualClock(T27))
+    events: list[object] = []
+    engine.subscribe(events.append)
+    await engine.open()
+    try:
+        await engine.process_batch(_batch(T27, 4853.24, 5341.94, 118.42, 142.62))
+        before = {s.name: (s.status, s.value) for s in engine.rule_states()}
+        # an edit that adds a rule and leaves the others as they were
+        news_rule = '[[alerts]]\nname = "NVDA up"\nwhen = "NVDA day% >= 5"\n'
+        text = loaded.path.read_text(encoding="utf-8") + news_rule
+        loaded.path.write_text(text, encoding="utf-8")
+        assert await engine.reload_config() is None
+        after = {s.name: (s.status, s.value) for s in engine.rule_states()}
+    finally:
+        await engine.stop()
+    assert before["SOX selloff"][1] == pytest.approx(-9.149, abs=0.01)
+    assert after["SOX selloff"] == before["SOX selloff"], "not reset to '—'"
+    assert after["NVDA below 120"] == before["NVDA below 120"]
+    assert after["NVDA up"][1] == pytest.approx(-16.97, abs=0.01), "a new rule shows its value"
+    fired = [e.alert.rule for e in events if isinstance(e, AlertEvent)]
+    assert fired.count("SOX selloff") == 1, "a reload does not fire a rule again"
+    assert isinstance(events[-1], RulesEvent)

@@ -272,3 +272,43 @@ def test_find_spans_case_sensitive(
     text: str, terms: list[str], expected: list[tuple[int, int]]
 ) -> None:
     assert find_spans(text, terms) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("attacks OR releases", [("attacks",), ("releases",)]),
+        ('"Chip stocks"', [("Chip stocks",)]),
+        ("DeepSeek -Nvidia", [("DeepSeek",)]),
+        ("(a OR b) c", [("a", "c"), ("b", "c")]),
+        ("a (b OR -c)", [("a",)]),
+        ("深度求索 OR R1", [("深度求索",), ("R1",)]),
+        ("-apple", None),
+        ("a OR -b", None),
+    ],
+)
+def test_required_terms_narrow_an_index_search(query: str, expected) -> None:
+    assert parse_query(query).required() == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("attacks OR releases", "DeepSeek releases Janus-Pro"),
+        ("(a OR b) c", "c then b"),
+        ("DeepSeek -Nvidia", "DeepSeek app tops the App Store"),
+    ],
+)
+def test_every_match_contains_one_required_alternative(query: str, text: str) -> None:
+    parsed = parse_query(query)
+    assert parsed.holds(text)
+    folded = text.lower()
+    alternatives = parsed.required()
+    assert alternatives is not None
+    assert any(all(t.lower() in folded for t in alt) for alt in alternatives)
+
+
+def test_holds_for_a_query_of_negations_only() -> None:
+    query = parse_query("-apple")
+    assert query.holds("Microsoft spends $80bn") and not query.holds("Apple earnings")
+    assert query.match("Microsoft spends $80bn") == ()  # no positive term to name

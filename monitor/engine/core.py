@@ -32,7 +32,7 @@ from monitor.engine.quote_book import QuoteBook
 from monitor.engine.replay import Replay, step_speed
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
-from monitor.events import Event, NoticeEvent, RulesEvent
+from monitor.events import Event, NoticeEvent
 from monitor.model import Alert, DailyBar, Headline, Quote, QuoteBatch, RuleState, SourceStatus
 from monitor.news.fetch import FeedFetcher
 from monitor.quotes.base import QuoteSource
@@ -164,7 +164,9 @@ class Engine:
         self._apply_config(loaded, EngineSettings.from_config(loaded.config, Origin.of(loaded)))
         self.alerting.check_trust()  # an edit from outside asks again, saying why
         self.schedule.reschedule()
-        self._emit(RulesEvent(tuple(self.rule_states())))
+        # the rebuilt rules know their state but not their values: evaluate them on the
+        # quotes and headlines at hand, so the screen shows true values at once
+        await self.alerting.evaluate()
         return None
 
     @property

@@ -72,6 +72,22 @@ class Query:
             return ()
         return tuple(self._spellings[i] for i in self._positive if self._found(i, subject))
 
+    def holds(self, text: str) -> bool:
+        """Whether ``text`` satisfies the query (``-apple`` alone holds for any text
+        without "apple", where :meth:`match` has no positive term to return)."""
+        return self._holds(self._tree, _Subject(text, len(self._regexes)))
+
+    def required(self, most: int = 8) -> list[tuple[str, ...]] | None:
+        """Alternatives of words a matching text must contain: every text the query
+        matches contains all the words of at least one alternative (case aside), so a
+        word index can narrow a search before :meth:`holds` decides.  None when no such
+        short list exists (``-apple`` alone, or more than ``most`` alternatives)."""
+        found = _required(self._tree, most)
+        if found is None:
+            return None
+        bare = [s[1:] if self._exact[i] else s for i, s in enumerate(self._spellings)]
+        return [tuple(bare[i] for i in sorted(alt)) for alt in found]
+
     def _found(self, index: int, subject: _Subject) -> bool:
         hit = subject.found[index]
         if hit is None:
@@ -103,6 +119,29 @@ class Query:
                 for m in self._regexes[i].finditer(subject.form(exact)):
                     ranges.append(subject.word_range(exact, m.start(), m.end()))
         return ranges
+
+
+def _required(node: Node, most: int) -> list[frozenset[int]] | None:
+    if isinstance(node, Term):
+        return [frozenset({node.index})]
+    if isinstance(node, Not):
+        return None  # a negation requires nothing
+    if isinstance(node, Near):  # a term of each side
+        pairs = [frozenset({a, b}) for a in node.left for b in node.right]
+        return pairs if len(pairs) <= most else None
+    parts = [_required(n, most) for n in node.operands]
+    if isinstance(node, AnyOf):  # one branch holds: any of their alternatives
+        if any(p is None for p in parts):
+            return None
+        union = [alt for p in parts if p is not None for alt in p]
+        return union if len(union) <= most else None
+    combined: list[frozenset[int]] | None = None  # All: every operand holds
+    for part in sorted((p for p in parts if p is not None), key=len):
+        merged = [a | b for a in (combined or [frozenset()]) for b in part]
+        if len(merged) > most:
+            break
+        combined = merged
+    return combined
 
 
 @lru_cache(maxsize=256)

@@ -1,5 +1,10 @@
 """The Textual app: lays out the panes, starts the engine, routes its events.
 
+Composition and routing only: each pane reads its own data from the engine when it is
+attached and handles the engine's messages for that data (monitor.ui.messages); the
+app posts every engine event to the views that handle it, switches panes, and turns a
+failed background task into a visible toast in one place.
+
 Only textual/rich and monitor.model/clock are imported here at module level: the
 engine factory does the heavy imports in a worker, after the first frame is painted.
 """
@@ -7,80 +12,46 @@ engine factory does the heavy imports in a worker, after the first frame is pain
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from functools import wraps
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
-from monitor.model import Alert, Severity
-from monitor.notify.osc import Protocol, TerminalRinger, passthrough_notice
+from monitor.notify.osc import TerminalRinger, passthrough_notice
+from monitor.ui.config_watch import ConfigWatcher
 from monitor.ui.editing import ConfigEdits
+from monitor.ui.keys import Sections, binding_sections, checked_keymap, theme_cycle
 from monitor.ui.messages import (
     AlertFired,
-    HeadlinesArrived,
+    ConfigReloaded,
+    EngineMessage,
     NoticeArrived,
-    QuotesArrived,
-    ReplayEnded,
-    RulesChanged,
-    SourceChanged,
     message_for,
 )
 from monitor.ui.palette import MonitorCommands
+from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.alerts import AlertsPane
+from monitor.ui.widgets.banner import ReplayBanner
 from monitor.ui.widgets.headlines import HeadlinesPane
+from monitor.ui.widgets.panes import Pane
 from monitor.ui.widgets.statusbar import REPLAY_ZONE, StatusBar
+from monitor.ui.widgets.tabs import PANES, TabBar
 from monitor.ui.widgets.watchlist import WatchlistPane
 
 if TYPE_CHECKING:
-    from monitor.engine import Engine
     from monitor.events import Event
+    from monitor.ui.engine_api import EngineAPI
 
-PANES = ("watchlist", "headlines", "alerts")
-PANE_NAMES = {"watchlist": "Watchlist", "headlines": "Headlines", "alerts": "Alerts"}
-#: alerts arriving within this long of each other are toasted together
-TOAST_GATHER_SECONDS = 0.05
-#: this many alerts at once make one summary toast
-STORM_TOASTS = 3
-#: `t` cycles these (those installed); the config's theme is put first.
-THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "solarized-light")
-TOAST_SEVERITY = {"critical": "error", "error": "error", "warning": "warning"}
 TIME_REFRESH_TICKS = 30  # relative headline times ("5m ago") are rewritten this often
-
-
-def class_bindings(cls: type) -> list[BindingType]:
-    """Every binding a class declares, base classes first (as Textual merges them)."""
-    found: list[BindingType] = []
-    for klass in reversed(cls.__mro__):
-        found.extend(klass.__dict__.get("BINDINGS", []))
-    return found
-
-
-def binding_id(binding: BindingType) -> str | None:
-    return binding.id if isinstance(binding, Binding) else None
-
-
-def _while_shown(handler: Callable[..., None]) -> Callable[..., None]:
-    """Engine events still queued while the app closes are dropped, not applied to panes
-    that are already gone."""
-
-    @wraps(handler)
-    def wrapper(self: MonitorApp, message: Any) -> None:
-        if not self.query(AlertsPane):
-            return None
-        return handler(self, message)
-
-    return wrapper
 
 
 class MonitorApp(App[None]):
@@ -110,7 +81,7 @@ class MonitorApp(App[None]):
 
     def __init__(
         self,
-        engine_factory: Callable[[], Awaitable[Engine]],
+        engine_factory: Callable[[], Awaitable[EngineAPI]],
         *,
         theme: str | None = None,
         keys: Mapping[str, str] | None = None,
@@ -119,28 +90,23 @@ class MonitorApp(App[None]):
         super().__init__()
         self.title = title
         self.engine_factory = engine_factory
-        self.engine: Engine | None = None
-        self.replay_ended = False
-        self._notices: set[str] = set()
-        self._pending_toasts: list[Alert] = []
-        self._ringer = TerminalRinger()  # the bell until the config says otherwise
-        self._startup_notices: list[str] = []
-        self._config_mtime: int | None = None
-        self._ticks = 0
+        self.engine: EngineAPI | None = None
+        self.toaster = Toaster(self)
+        self.config_watcher = ConfigWatcher()
         self.edits = ConfigEdits(self)
-        self.keymap = self._keymap_from(keys or {})
-        self._themes = self._theme_cycle(theme)
-        if theme:
-            if theme in self.available_themes:
-                self.theme = theme
-            else:
-                self._startup_notices.append(f"Unknown theme {theme!r}; using {self.theme}.")
+        self._startup_notices: list[str] = []
+        self._ticks = 0
+        self.keymap = self._apply_keys(keys or {})
+        #: a theme given here (tests, a command-line option) wins over the config's
+        self._explicit_theme = theme
+        self._themes = theme_cycle(theme, self.available_themes)
+        self._use_theme(theme)
 
     # ---- layout -------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="tabs")
-        yield Static(id="banner")
+        yield TabBar(self.title)
+        yield ReplayBanner()
         with Vertical(id="main", classes="show-watchlist"):
             with Horizontal(id="top"):
                 yield WatchlistPane()
@@ -150,9 +116,7 @@ class MonitorApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for notice in self._startup_notices:
-            self.notify(notice, severity="warning", markup=False, timeout=10)
-        self._render_tabs()
+        self._show_startup_notices()
         self.status_bar.render_status()
         self.set_interval(1.0, self._tick)
         # Paint the first frame before the engine factory imports and opens everything.
@@ -178,18 +142,7 @@ class MonitorApp(App[None]):
         main = self.query_one("#main")
         for name in PANES:
             main.set_class(name == pane, f"show-{name}")
-        self._render_tabs()
-
-    def _render_tabs(self) -> None:
-        text = Text.assemble((f" {self.title} ", "bold reverse"), " ")
-        unread = len(self.headlines.unread)
-        unacked = sum(1 for a in self.alerts.alerts if not a.acknowledged)
-        counts = {"headlines": f" ●{unread}" if unread else "", "alerts": f" !{unacked}" if
-                  unacked else ""}  # fmt: skip
-        for number, name in enumerate(PANES, 1):
-            label = f" {number} {PANE_NAMES[name]}{counts.get(name, '')} "
-            text.append(label, style="bold reverse" if name == self.pane else "")
-        self.query_one("#tabs", Static).update(text)
+        self.query_one(TabBar).show_pane(pane)
 
     def on_descendant_focus(self, event: Any) -> None:
         # Tab or a click moved focus: the pane holding it becomes the current one
@@ -198,7 +151,13 @@ class MonitorApp(App[None]):
                 self.pane = node.id
                 return
 
-    # ---- engine lifecycle -----------------------------------------------------------
+    def on_headlines_pane_unread_changed(self, message: HeadlinesPane.UnreadChanged) -> None:
+        self.query_one(TabBar).set_count("headlines", message.count)
+
+    def on_alerts_pane_unacked_changed(self, message: AlertsPane.UnackedChanged) -> None:
+        self.query_one(TabBar).set_count("alerts", message.count)
+
+    # ---- engine lifecycle and routing -------------------------------------------------
 
     @work(group="engine", exit_on_error=False)
     async def _start_engine(self) -> None:
@@ -212,37 +171,38 @@ class MonitorApp(App[None]):
         self._apply_config_look(engine)
         # a replay shows times as the recorded market saw them
         zone = REPLAY_ZONE if engine.is_replay else None
-        self.status_bar.tz = zone
-        for pane in (self.watchlist, self.headlines, self.alerts):
-            pane.attach(engine)
-            pane.tz = zone
-        self._show_state(engine)
+        self.status_bar.attach(engine, zone)
+        for pane in self.query(Pane):
+            await pane.attach(engine, zone)
         engine.subscribe(self._on_engine_event)
-        self.headlines.show(await engine.recent_headlines())
-        self.alerts.set_log(await engine.alert_log())
-        self._config_mtime = self._read_mtime()
+        self.config_watcher.baseline(engine.config_path)
         await engine.start()
-        self._render_tabs()
-
-    def _show_state(self, engine: Engine) -> None:
-        """What the engine already holds in memory: shown at once, each with its age."""
-        bar = self.status_bar
-        bar.config_path, bar.config_source = engine.config_path, engine.config_source
-        bar.replay, bar.paused = engine.is_replay, engine.paused
-        bar.speed = engine.replay_speed if engine.is_replay else None
-        bar.message = "waiting for sources…"
-        for source in engine.sources():
-            bar.set_source(source)
-        self.watchlist.set_groups(engine.groups)
-        self.watchlist.apply_quotes(engine.quotes())
-        self.alerts.set_rules(engine.rule_states())
-        self._tick()
 
     def _on_engine_event(self, event: Event) -> None:
         # called by the engine on our loop: only wrap and post, never work here
-        message = message_for(event)
-        if message is not None:
-            self.post_message(message)
+        self.route(lambda: message_for(event))
+
+    def route(self, make: Callable[[], EngineMessage | None]) -> None:
+        """Post a fresh copy of a message to every view that has a handler for it."""
+        for view in self._views():
+            message = make()
+            if message is not None and hasattr(view, type(message).handler_name):
+                view.post_message(message)
+
+    def _views(self) -> Iterator[DOMNode]:
+        # engine events still queued while the app closes find no views: they are dropped
+        if not self.is_running or not self.screen_stack:
+            return
+        yield self
+        yield from self.screen_stack[0].query("Pane, StatusBar, ReplayBanner")
+        yield from self.screen_stack[1:]  # an open symbol view follows its quote
+
+    def on_notice_arrived(self, message: NoticeArrived) -> None:
+        self.toaster.notice(message.message, message.severity)
+
+    def on_alert_fired(self, message: AlertFired) -> None:
+        # a toast, and the bell or the terminal's own notification
+        self.toaster.alert(message.alert)
 
     async def on_unmount(self) -> None:
         if self.engine is not None:
@@ -261,92 +221,16 @@ class MonitorApp(App[None]):
             )
 
     def _tick(self) -> None:
+        if not self.query(StatusBar):  # the app is closing: its panes are gone
+            return
         self._ticks += 1
-        engine, bar = self.engine, self.status_bar
-        if engine is not None:
-            bar.now, bar.paused = engine.clock.now(), engine.paused
-            for source in engine.sources():  # each poll's time, not only status changes
-                bar.set_source(source)
-            bar.desktop = engine.desktop_status
-            self._check_config()
-        else:
-            bar.now = datetime.now(UTC)
-        bar.render_status()
+        engine = self.engine
+        self.status_bar.tick(engine)
+        if engine is not None and self.config_watcher.changed(engine.config_path):
+            self.reload_config()
         self.watchlist.tick()
         if self._ticks % TIME_REFRESH_TICKS == 0:
             self.headlines.refresh_times()
-
-    # ---- engine events --------------------------------------------------------------
-
-    @_while_shown
-    def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
-        self.headlines.add(message.headlines)
-        self._render_tabs()
-
-    @_while_shown
-    def on_quotes_arrived(self, message: QuotesArrived) -> None:
-        self.watchlist.apply_batch(message.batch)
-
-    @_while_shown
-    def on_source_changed(self, message: SourceChanged) -> None:
-        self.status_bar.set_source(message.status)
-        self.status_bar.render_status()
-
-    @_while_shown
-    def on_rules_changed(self, message: RulesChanged) -> None:
-        self.alerts.set_rules(message.states)  # type: ignore[arg-type]
-
-    @_while_shown
-    def on_alert_fired(self, message: AlertFired) -> None:
-        alert = message.alert
-        self.alerts.add_alert(alert)
-        for symbol in _alert_symbols(alert):
-            self.watchlist.flash(symbol)
-        self._render_tabs()
-        # the alerts of one batch arrive back to back: toast them together
-        self._pending_toasts.append(alert)
-        if len(self._pending_toasts) == 1:
-            self.set_timer(TOAST_GATHER_SECONDS, self._flush_toasts)
-
-    def _flush_toasts(self) -> None:
-        alerts, self._pending_toasts = self._pending_toasts, []
-        if not alerts:
-            return
-        self._ring(alerts)
-        if len(alerts) >= STORM_TOASTS:  # a market-wide move: one summary, not a storm
-            worst = max(alerts, key=lambda a: Severity.of(a.severity).rank)
-            names = ", ".join(a.rule for a in alerts[:4])
-            more = f" and {len(alerts) - 4} more" if len(alerts) > 4 else ""
-            self.notify(
-                f"{names}{more} — see the Alerts pane (3)",
-                title=f"{len(alerts)} alerts",
-                severity=TOAST_SEVERITY.get(worst.severity.lower(), "information"),
-                markup=False,
-                timeout=15,
-            )
-            return
-        for alert in alerts:
-            self.notify(
-                alert.message,
-                title=f"{alert.severity.upper()} · {alert.rule}",
-                severity=TOAST_SEVERITY.get(alert.severity.lower(), "information"),
-                markup=False,
-                timeout=15 if alert.severity == "critical" else 8,
-            )
-
-    def on_notice_arrived(self, message: NoticeArrived) -> None:
-        if message.message in self._notices:
-            return
-        self._notices.add(message.message)
-        severity = TOAST_SEVERITY.get(message.severity, "information")
-        self.notify(message.message, severity=severity, markup=False, timeout=10)
-
-    @_while_shown
-    def on_replay_ended(self, _: ReplayEnded) -> None:
-        self.replay_ended = True
-        banner = self.query_one("#banner", Static)
-        banner.update(Text("■ Recording ended — press r to replay", style="bold"))
-        banner.add_class("-shown")
 
     # ---- actions ------------------------------------------------------------------
 
@@ -372,23 +256,22 @@ class MonitorApp(App[None]):
     def action_refresh(self) -> None:
         if self.engine is None:
             return
-        if self.replay_ended:
-            self._restart_replay()
+        if self.query_one(ReplayBanner).ended:
+            self.restart_replay()
         else:
-            self._refresh_now()
+            self.refresh_now()
 
     @work(exclusive=True, group="refresh", exit_on_error=False)
-    async def _refresh_now(self) -> None:
+    async def refresh_now(self) -> None:
         assert self.engine is not None
         self.notify("Refreshing…", timeout=2)
         await self.engine.refresh_now()
 
     @work(exclusive=True, group="replay", exit_on_error=False)
-    async def _restart_replay(self) -> None:
+    async def restart_replay(self) -> None:
         assert self.engine is not None
         await self.engine.restart_replay()
-        self.replay_ended = False
-        self.query_one("#banner", Static).remove_class("-shown")
+        self.query_one(ReplayBanner).clear()
 
     def action_toggle_pause(self) -> None:
         if self.engine is None:
@@ -397,8 +280,7 @@ class MonitorApp(App[None]):
             self.engine.resume()
         else:
             self.engine.pause()
-        self.status_bar.paused = self.engine.paused
-        self.status_bar.render_status()
+        self.status_bar.tick(self.engine)
         self.notify("Polling paused" if self.engine.paused else "Polling resumed", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -407,11 +289,15 @@ class MonitorApp(App[None]):
         return True
 
     def action_replay_speed(self, step: int) -> None:
-        if self.engine is None or not self.engine.is_replay:
-            return
-        speed = self.engine.step_replay_speed(step)
-        self.status_bar.speed = speed
-        self.status_bar.render_status()
+        if self.engine is not None and self.engine.is_replay:
+            self.engine.step_replay_speed(step)
+            self.status_bar.tick(self.engine)
+
+    def config_edited(self) -> None:
+        """The app's own edit was written: reload it now (the watcher need not see it)."""
+        if self.engine is not None:
+            self.config_watcher.baseline(self.engine.config_path)
+        self.reload_config()
 
     def action_next_theme(self) -> None:
         themes = self._themes
@@ -424,9 +310,6 @@ class MonitorApp(App[None]):
 
         self.push_screen(HelpScreen(self.binding_sections(), self.keymap))
 
-    def action_toggle_groups(self) -> None:
-        self.watchlist.toggle_all_groups()
-
     @work(exclusive=True, group="export", exit_on_error=False)
     async def action_export(self) -> None:
         if self.engine is None:
@@ -435,153 +318,54 @@ class MonitorApp(App[None]):
         written = await self.engine.export(Path.cwd() / f"monitor-export-{stamp}.jsonl")
         self.notify(f"Exported to {written}", markup=False, timeout=8)
 
-    # ---- config hot reload ------------------------------------------------------------
-
-    def _read_mtime(self) -> int | None:
-        try:
-            return os.stat(self.engine.config_path).st_mtime_ns if self.engine else None
-        except OSError:
-            return None
-
-    def _check_config(self) -> None:
-        # a stat a second is cheaper than a watcher thread, and survives editors that
-        # replace the file instead of writing it in place
-        mtime = self._read_mtime()
-        if self._config_mtime is None:  # the engine is still starting: this is the baseline
-            self._config_mtime = mtime
-            return
-        if mtime is not None and mtime != self._config_mtime:
-            self._config_mtime = mtime
-            self.reload_config()
-
-    def config_edited(self) -> None:
-        """The app's own edit was written: reload it now (the watcher need not see it)."""
-        self._config_mtime = self._read_mtime()
-        self.reload_config()
-
     @work(exclusive=True, group="reload", exit_on_error=False)
     async def reload_config(self) -> None:
+        """Re-read the watchlist file (on save, or from the palette); every view that
+        shows something from the config refreshes itself."""
         assert self.engine is not None
         error = await self.engine.reload_config()
-        self.status_bar.config_error = error
-        self.status_bar.render_status()
+        self.route(lambda: ConfigReloaded(error))
         if error:
             self.notify(error, title="Config not reloaded", severity="error", markup=False)
-            return
-        self.watchlist.set_groups(self.engine.groups)
-        self.watchlist.apply_quotes(self.engine.quotes())
-        self.alerts.set_rules(self.engine.rule_states())
-        self.notify("Config reloaded", timeout=3)
+        else:
+            self.notify("Config reloaded", timeout=3)
 
-    # ---- keys, help and the palette ------------------------------------------------------
+    # ---- keys and themes ------------------------------------------------------------
 
-    def binding_sections(self) -> list[tuple[str, list[BindingType]]]:
-        from monitor.ui.screens.confirm_open import ConfirmOpen
-        from monitor.ui.screens.headline_detail import HeadlineDetail
-        from monitor.ui.screens.prompt import PromptScreen
-        from monitor.ui.screens.snooze import SnoozeScreen
-        from monitor.ui.screens.symbol_detail import SymbolDetail
+    def binding_sections(self) -> Sections:
+        return binding_sections(type(self))
 
-        return [
-            ("Everywhere", class_bindings(type(self))),
-            ("Watchlist", WatchlistPane.BINDINGS),
-            ("Headlines", HeadlinesPane.BINDINGS),
-            ("Alerts", AlertsPane.BINDINGS),
-            ("Moving around", [*Screen.BINDINGS[:2], *DataTable.BINDINGS]),
-            ("Headline details", HeadlineDetail.BINDINGS),
-            ("Symbol view", SymbolDetail.BINDINGS),
-            ("Open link?", ConfirmOpen.BINDINGS),
-            ("Snooze", SnoozeScreen.BINDINGS),
-            ("Prompt", PromptScreen.BINDINGS),
-        ]
-
-    def _ring(self, alerts: list[Alert]) -> None:
-        """The terminal channel: an OSC notification (or the bell), through the driver.
-
-        Written as Textual writes its own bell, so it never lands over the screen.
-        """
-        if self._ringer.protocol is Protocol.BELL:
-            self.bell()
-            return
-        seq = self._ringer.sequence(alerts)
-        if seq and self._driver is not None:
-            self._driver.write(seq)
-
-    def _apply_config_look(self, engine: Engine) -> None:
+    def _apply_config_look(self, engine: EngineAPI) -> None:
         """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
-        settings = getattr(engine, "app_settings", None)
-        if settings is None:
-            return
-        self._startup_notices.clear()
-        self._ringer = TerminalRinger(settings.terminal_notifications)
-        if notice := passthrough_notice(self._ringer.protocol, os.environ):
+        settings = engine.app_settings
+        self.toaster.ringer = TerminalRinger(settings.terminal_notifications)
+        if notice := passthrough_notice(self.toaster.ringer.protocol, os.environ):
             self._startup_notices.append(notice)
         if settings.keys:
-            self.keymap = self._keymap_from(settings.keys)
-        if settings.theme in self.available_themes:
-            self._themes = self._theme_cycle(settings.theme)
-            self.theme = settings.theme
-        else:
-            self._startup_notices.append(f"Unknown theme {settings.theme!r}; using {self.theme}.")
-        for notice in self._startup_notices:
-            self.notify(notice, severity="warning", markup=False, timeout=10)
+            self.keymap = self._apply_keys(settings.keys)
+        if not self._explicit_theme:
+            self._themes = theme_cycle(settings.theme, self.available_themes)
+            self._use_theme(settings.theme)
+        self._show_startup_notices()
 
-    def _keymap_from(self, keys: Mapping[str, str]) -> dict[str, str]:
-        """Config `[settings.keys]` (binding id -> key) checked against the real ids."""
+    def _apply_keys(self, keys: Mapping[str, str]) -> dict[str, str]:
         if not keys:
             return {}
-        known = {
-            binding_id(b)
-            for _, bindings in self.binding_sections()
-            for b in bindings
-            if binding_id(b)
-        }
-        unknown = sorted(set(keys) - known)
-        if unknown:
-            self._startup_notices.append(
-                f"Unknown action(s) in [settings.keys]: {', '.join(unknown)}. "
-                f"Known: {', '.join(sorted(k for k in known if k))}."
-            )
-        keymap = {action: key for action, key in keys.items() if action in known}
+        keymap, notice = checked_keymap(keys, self.binding_sections())
+        if notice:
+            self._startup_notices.append(notice)
         self.set_keymap(keymap)
         return keymap
 
-    def _theme_cycle(self, first: str | None) -> list[str]:
-        names = [first, *THEMES] if first else list(THEMES)
-        available = self.available_themes
-        return list(dict.fromkeys(n for n in names if n and n in available))
+    def _use_theme(self, theme: str | None) -> None:
+        if not theme:
+            return
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self._startup_notices.append(f"Unknown theme {theme!r}; using {self.theme}.")
 
-    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        paused = self.engine is not None and self.engine.paused
-        commands: list[tuple[str, str, Callable[[], Any]]] = [
-            ("Refresh now", "Poll every source now", self._refresh_now),
-            (
-                "Resume polling" if paused else "Pause polling",
-                "Stop or restart the timed polls (the screen stays live)",
-                self.action_toggle_pause,
-            ),
-            ("Reload config", "Re-read the watchlist file now", self.reload_config),
-            ("Toggle groups", "Collapse or expand every group", self.action_toggle_groups),
-            ("Switch theme", "Next colour theme (t)", self.action_next_theme),
-            ("Export", "Write headlines, quotes and alerts as JSON lines", self.action_export),
-            ("Mark all read", "Clear every unread marker", self.headlines.action_mark_all_read),
-            ("Show keys", "Every key binding (?)", self.action_help),
-            ("Add symbol", "To the watchlist file, in the group under the cursor (a)",
-             self.edits.add_symbol),
-            ("Remove symbol", "The one under the cursor, from the watchlist file (d)",
-             self.edits.remove_symbol),
-            ("Add feed", "A [[news.feeds]] entry: name and URL", self.edits.add_feed),
-            ("Remove feed", "A [[news.feeds]] entry, by name", self.edits.remove_feed),
-            ("Mute rule in file", "enabled = false for the rule under the cursor",
-             self.edits.mute_rule),
-        ]  # fmt: skip
-        if self.engine is not None and self.engine.editor.can_copy:
-            commands.append(("Save config copy", "The bundled default to your config dir, to edit",
-                             self.edits.save_copy))  # fmt: skip
-        if self.engine is not None and self.engine.is_replay:
-            commands.append(("Replay recording", "Play the demo again", self._restart_replay))
-        return commands
-
-
-def _alert_symbols(alert: Alert) -> Iterable[str]:
-    return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
+    def _show_startup_notices(self) -> None:
+        notices, self._startup_notices = self._startup_notices, []
+        for notice in notices:
+            self.notify(notice, severity="warning", markup=False, timeout=10)

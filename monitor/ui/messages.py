@@ -1,10 +1,16 @@
 """Typed Textual messages: the engine's events as they reach the widgets.
 
-The engine callback only wraps an event in one of these and posts it (cheap, on the
-same loop); handlers run later, between key presses, so input never freezes.
+The engine callback only wraps an event in one of these and the app posts it to each
+view that has a handler for it (cheap, on the same loop); the handlers live in the
+widgets that own the data, and run later, between key presses, so input never freezes.
+These messages do not bubble: each view gets its own copy and nothing reaches the app
+twice.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
 
 from textual.message import Message
 
@@ -18,51 +24,62 @@ from monitor.events import (
     RulesEvent,
     SourceEvent,
 )
-from monitor.model import Alert, Headline, QuoteBatch, SourceStatus
+from monitor.model import Alert, Headline, QuoteBatch, RuleState, SourceStatus
 
 
-class HeadlinesArrived(Message):
-    def __init__(self, headlines: tuple[Headline, ...]) -> None:
-        super().__init__()
-        self.headlines = headlines
+class EngineMessage(Message, bubble=False):
+    """One engine event, delivered to one view (never bubbling up to the app: the app
+    gets its own copy when it has a handler)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        kwargs.setdefault("bubble", False)  # Message's default would make each bubble
+        super().__init_subclass__(**kwargs)
 
 
-class QuotesArrived(Message):
-    def __init__(self, batch: QuoteBatch) -> None:
-        super().__init__()
-        self.batch = batch
+@dataclass
+class HeadlinesArrived(EngineMessage):
+    headlines: tuple[Headline, ...]
 
 
-class SourceChanged(Message):
-    def __init__(self, status: SourceStatus) -> None:
-        super().__init__()
-        self.status = status
+@dataclass
+class QuotesArrived(EngineMessage):
+    batch: QuoteBatch
 
 
-class AlertFired(Message):
-    def __init__(self, alert: Alert) -> None:
-        super().__init__()
-        self.alert = alert
+@dataclass
+class SourceChanged(EngineMessage):
+    status: SourceStatus
 
 
-class RulesChanged(Message):
-    def __init__(self, states: tuple[object, ...]) -> None:
-        super().__init__()
-        self.states = states
+@dataclass
+class AlertFired(EngineMessage):
+    alert: Alert
 
 
-class NoticeArrived(Message):
-    def __init__(self, message: str, severity: str) -> None:
-        super().__init__()
-        self.message = message
-        self.severity = severity
+@dataclass
+class RulesChanged(EngineMessage):
+    states: tuple[RuleState, ...]
 
 
-class ReplayEnded(Message):
+@dataclass
+class NoticeArrived(EngineMessage):
+    message: str
+    severity: str
+
+
+@dataclass
+class ReplayEnded(EngineMessage):
     pass
 
 
-def message_for(event: Event) -> Message | None:
+@dataclass
+class ConfigReloaded(EngineMessage):
+    """The watchlist file was read again: ``error`` says why it was not applied."""
+
+    error: str | None
+
+
+def message_for(event: Event) -> EngineMessage | None:
     """The Textual message carrying one engine event (None for an unknown event)."""
     match event:
         case HeadlinesEvent(headlines=headlines):
@@ -74,7 +91,7 @@ def message_for(event: Event) -> Message | None:
         case AlertEvent(alert=alert):
             return AlertFired(alert)
         case RulesEvent(states=states):
-            return RulesChanged(states)
+            return RulesChanged(cast(tuple[RuleState, ...], states))
         case NoticeEvent(message=message, severity=severity):
             return NoticeArrived(message, severity)
         case ReplayEndedEvent():

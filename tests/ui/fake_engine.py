@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import ManualClock
+from monitor.config import Settings, parse_config_text
 from monitor.events import Event
 from monitor.model import (
     Alert,
@@ -61,6 +62,11 @@ def canned_quotes() -> dict[str, Quote]:
                            low=25.9, volume=6.6e7, intraday=_curve(26.0, 30.36),
                            as_of=_ago(300), market_state=MarketState.CLOSED,
                            status=Status.MARKET_CLOSED, currency="CNY"),
+        # read at Hong Kong's close, when it was open; at NOW (10:05 New York) it is shut
+        "9988.HK": Quote("9988.HK", price=98.0, prev_close=95.1, open=95.5, high=99.2,
+                         low=95.0, volume=4.1e7, intraday=_curve(95.5, 98.0),
+                         as_of=_ago(60 * 7 + 5), market_state=MarketState.REGULAR,
+                         currency="HKD"),
         "BTC-USD": Quote("BTC-USD", price=98250.0, prev_close=102100.0, open=102000.0,
                          high=102400.0, low=97800.0, volume=6.1e10,
                          intraday=_curve(102000.0, 98250.0), as_of=_ago(1),
@@ -100,6 +106,12 @@ def canned_headlines() -> list[Headline]:
             story="s4", title="Microsoft says it will keep spending $80bn on AI data centres",
             link="https://www.ft.com/msft", source="FT", feed="ft",
             published=_ago(60 * 26), first_seen=_ago(60 * 26), symbols=("MSFT",), new=True,
+        ),
+        Headline(
+            story="s5", title="DeepSeek app tops the App Store in the US",
+            link="https://www.cnbc.com/deepseek-app", source="CNBC", feed="cnbc",
+            published=_ago(60 * 27), first_seen=_ago(60 * 27), matched=("DeepSeek",),
+            new=True,
         ),
     ]  # fmt: skip
 
@@ -176,10 +188,13 @@ class FakeEngine:
         self.clock = ManualClock(NOW)
         self.groups: dict[str, list[str]] = {
             "AI": ["NVDA", "AVGO", "MSFT"],
-            "Semis & China": ["^SOX", "300766.SZ"],
+            "Semis & China": ["^SOX", "300766.SZ", "9988.HK"],
             "Crypto": ["BTC-USD"],
         }
         self.news_query = "DeepSeek"
+        self.app_settings: Settings = parse_config_text(
+            '[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n', self.config_path
+        ).settings
         self.is_replay = replay
         self.paused = False
         self.desktop_status: tuple[bool | None, str] = (False, "no D-Bus session")
@@ -232,19 +247,32 @@ class FakeEngine:
     def quotes(self) -> dict[str, Quote]:
         return dict(self._quotes)
 
+    def limit_streak(self, symbol: str) -> int | None:
+        return None
+
     def sources(self) -> list[SourceStatus]:
         return list(self._sources)
 
     def rule_states(self) -> list[RuleState]:
         return list(self._rules)
 
-    async def recent_headlines(self, limit: int = 300) -> list[Headline]:
-        return self._headlines[:limit]
+    async def recent_headlines(
+        self, limit: int = 300, *, matched_only: bool = True
+    ) -> list[Headline]:
+        # as the store: topic matches only unless asked for every story
+        return [h for h in self._headlines if h.matched or not matched_only][:limit]
 
     async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
+        """As the store's word index: every word a substring of the title or summary,
+        case-insensitively, over every story (topic match or not)."""
         self.calls.append(("search_headlines", text))
-        needle = text.lower()
-        return [h for h in self._headlines if needle in h.title.lower()][:limit]
+        words = text.lower().split()
+
+        def holds(h: Headline) -> bool:
+            body = f"{h.title}\n{h.summary or ''}".lower()
+            return all(w in body for w in words)
+
+        return [h for h in self._headlines if words and holds(h)][:limit]
 
     async def symbol_headlines(self, symbol: str, limit: int = 50) -> list[Headline]:
         self.calls.append(("symbol_headlines", symbol))

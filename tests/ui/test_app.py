@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 from monitor.events import AlertEvent, HeadlinesEvent, NoticeEvent, QuotesEvent, ReplayEndedEvent
 from monitor.model import Alert, Headline, Quote, QuoteBatch, Status
 from monitor.ui.app import MonitorApp
+from monitor.ui.palette import app_commands
 from monitor.ui.screens.confirm_open import ConfirmOpen, safe_url
 from monitor.ui.screens.headline_detail import HeadlineDetail
 from monitor.ui.screens.help import HelpScreen
@@ -66,7 +67,8 @@ async def test_headlines_newest_first_with_outlet_count_and_unread() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
         table = app.headlines.table
-        assert app.headlines.order == ["s1", "s2", "s3", "s4"]
+        # s4 does not match the topic query: it is not shown (see test_topic_query_...)
+        assert app.headlines.order == ["s1", "s2", "s3", "s5"]
         assert cell_texts(table, "outlets")[0] == "+3"  # CNBC, Bloomberg, FT beside Reuters
         assert cell_texts(table, "unread") == ["●", "●", "", "●"]
         assert cell_texts(table, "time")[:3] == ["5m ago", "20m ago", "45m ago"]
@@ -192,7 +194,7 @@ async def test_n_and_shift_n_jump_between_unread() -> None:
         await pilot.press("n")
         assert app.headlines.selected_story() == "s2"
         await pilot.press("n")
-        assert app.headlines.selected_story() == "s4"
+        assert app.headlines.selected_story() == "s5"
         await pilot.press("N")
         assert app.headlines.selected_story() == "s2"
 
@@ -227,7 +229,7 @@ async def test_watchlist_rows_grouped_with_arrows_and_badges() -> None:
         table = app.watchlist.table
         symbols = cell_texts(table, "symbol")
         assert symbols == ["▾ AI", "NVDA", "AVGO", "MSFT", "▾ Semis & China", "^SOX",
-                           "300766.SZ", "▾ Crypto", "BTC-USD"]  # fmt: skip
+                           "300766.SZ", "9988.HK", "▾ Crypto", "BTC-USD"]  # fmt: skip
         pct = dict(zip(symbols, cell_texts(table, "pct"), strict=True))
         assert pct["NVDA"] == "▼ -16.97%" and pct["MSFT"] == "▲ +1.30%"
         age = dict(zip(symbols, cell_texts(table, "age"), strict=True))
@@ -412,7 +414,7 @@ async def test_palette_offers_the_app_commands() -> None:
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
-        names = [name for name, _, _ in app.palette_commands()]
+        names = [name for name, _, _ in app_commands(app)]
         for wanted in (
             "Refresh now",
             "Pause polling",
@@ -529,9 +531,8 @@ async def test_unusable_quotes_say_why(status_word: str) -> None:
         await ready(pilot, app)
         quote = Quote("NVDA", status=Status(status_word), as_of=NOW)
         engine.emit(QuotesEvent(QuoteBatch(NOW, {"NVDA": quote})))
-        await pilot.pause(0.05)
         table = app.watchlist.table
-        assert table.get_cell("AI\x1fNVDA", "age").plain.startswith("⚠")
+        await wait_for(pilot, lambda: table.get_cell("AI\x1fNVDA", "age").plain.startswith("⚠"))
         assert table.get_cell("AI\x1fNVDA", "last").plain == "—"
 
 

@@ -25,8 +25,12 @@ def _app(theme: str, replay: bool = False) -> MonitorApp:
     return MonitorApp(factory_for(FakeEngine(replay=replay)), theme=theme)
 
 
+SIZES = [(80, 24), (120, 32), (160, 48)]
+SIZE_IDS = ["80x24", "120x32", "160x48"]
+
+
 @pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_main_screen(snap_compare, theme: str, size: tuple[int, int]) -> None:
     assert snap_compare(_app(theme), terminal_size=size, run_before=_wait_for_engine)
 
@@ -63,3 +67,95 @@ def test_symbol_view(snap_compare) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(_app("textual-dark"), terminal_size=(160, 48), run_before=open_nvda)
+
+
+# ---- what each pane shows is true (issue 12, items 1-5) ---------------------------------
+
+
+async def _answered(pilot, text: str) -> None:
+    for _ in range(100):
+        if pilot.app.headlines.answered == text:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_headlines_all_stories_marked(snap_compare, size: tuple[int, int]) -> None:
+    """`*`: every stored story, the topic matches marked ◆, the others dimmed."""
+
+    async def show_all(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("2", "asterisk")
+        for _ in range(50):
+            if "s4" in pilot.app.headlines.order:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=show_all)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_headlines_filter_in_the_query_language(snap_compare, size: tuple[int, int]) -> None:
+    """`/` with OR: both stories found (one no topic match), unread markers kept."""
+    text = "broadcom OR microsoft OR nvidia"
+
+    async def filter_(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("slash", *text, "enter")
+        await _answered(pilot, text)
+
+    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=filter_)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_alerts_ack_from_the_rules_table(snap_compare, size: tuple[int, int]) -> None:
+    """`a` on a rule acknowledges that rule's alert, not the newest one; the tab's count
+    drops."""
+
+    async def ack(pilot) -> None:
+        from monitor.events import AlertEvent
+        from monitor.model import Alert
+        from tests.ui.fake_engine import NOW
+
+        await _wait_for_engine(pilot)
+        alert = Alert("sox-drop", NOW, "^SOX -8.75% (below -3%)", "warning", id=9)
+        pilot.app.engine.emit(AlertEvent(alert))
+        await pilot.pause(0.1)
+        await pilot.press("3", "a")
+        for _ in range(50):
+            if ("ack", 7) in pilot.app.engine.calls:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=ack)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_symbol_view_follows_its_quote(snap_compare, size: tuple[int, int]) -> None:
+    """The symbol view after a new quote arrived while it was open."""
+
+    async def open_and_update(pilot) -> None:
+        import dataclasses
+
+        from monitor.events import QuotesEvent
+        from monitor.model import QuoteBatch
+        from tests.ui.fake_engine import NOW
+
+        await _wait_for_engine(pilot)
+        await pilot.press("down", "enter")
+        for _ in range(50):
+            if ("symbol_headlines", "NVDA") in pilot.app.engine.calls:
+                break
+            await pilot.pause(0.02)
+        engine = pilot.app.engine
+        newer = dataclasses.replace(engine.quotes()["NVDA"], price=119.01, as_of=NOW)
+        engine.emit(QuotesEvent(QuoteBatch(NOW, {"NVDA": newer})))
+        await pilot.pause(0.1)
+
+    app = _app("textual-dark")
+    assert snap_compare(app, terminal_size=size, run_before=open_and_update)

@@ -14,12 +14,13 @@ from textual.widgets import DataTable, Static
 
 from monitor.formatting import compact, headline_time, price
 from monitor.model import DailyBar, Headline, Quote
+from monitor.ui.messages import QuotesArrived
 from monitor.ui.widgets.format import signed_change, signed_pct
 from monitor.ui.widgets.quote_cells import age_cell, limit_badge
 from monitor.ui.widgets.sparkline import column_chart
 
 if TYPE_CHECKING:
-    from monitor.engine import Engine
+    from monitor.ui.engine_api import EngineAPI
 
 CHART_HEIGHT = 6
 DAYS_HEIGHT = 5
@@ -66,7 +67,7 @@ def chart_text(title: str, values: list[float], width: int, height: int) -> Text
 class SymbolDetail(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="close_symbol")]
 
-    def __init__(self, symbol: str, quote: Quote | None, engine: Engine) -> None:
+    def __init__(self, symbol: str, quote: Quote | None, engine: EngineAPI) -> None:
         super().__init__(classes="dialog-screen")
         self.symbol, self.quote, self.engine = symbol, quote, engine
         self.days: list[DailyBar] = []
@@ -85,16 +86,26 @@ class SymbolDetail(ModalScreen[None]):
         table.add_row(Text(""), Text(""), Text("loading headlines…", style="dim"))
         self._draw()
         self._load()
+        self.set_interval(1.0, self._draw_summary)  # the quote's age moves on
 
     def on_resize(self) -> None:
         self._draw()
 
+    def on_quotes_arrived(self, message: QuotesArrived) -> None:
+        """The view follows its symbol's quote live, as the watchlist row does."""
+        quote = message.batch.quotes.get(self.symbol)
+        if quote is not None:
+            self.quote = quote
+            self._draw()
+
+    def _draw_summary(self) -> None:
+        self.query_one("#symbol-summary", Static).update(
+            quote_summary(self.symbol, self.quote, self.engine.clock.now(), self._streak())
+        )
+
     def _draw(self) -> None:
         width = max(10, self.query_one("#symbol-box").size.width - 14)
-        now = self.engine.clock.now()
-        self.query_one("#symbol-summary", Static).update(
-            quote_summary(self.symbol, self.quote, now, self._streak())
-        )
+        self._draw_summary()
         intraday = list(self.quote.intraday) if self.quote else []
         self.query_one("#symbol-intraday", Static).update(
             chart_text("Today", intraday, width, CHART_HEIGHT)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Label
 
 from monitor.formatting import amount, clock_time
 from monitor.model import Alert, RuleState, RuleStatus
+from monitor.ui.messages import AlertFired, ConfigReloaded, RulesChanged
 from monitor.ui.widgets.panes import Pane
+
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
 SEVERITY_STYLES = {"critical": "bold reverse red", "warning": "bold yellow", "info": "cyan"}
 STATUS_STYLES = {
@@ -77,6 +83,12 @@ class AlertsPane(Pane):
         Binding("m", "mute", "Mute", id="mute"),
     ]
 
+    @dataclass
+    class UnackedChanged(Message):
+        """How many alerts in the log are not acknowledged yet (the tab shows it)."""
+
+        count: int
+
     def __init__(self) -> None:
         super().__init__(id="alerts", title="Alerts")
         self.states: list[RuleState] = []
@@ -111,6 +123,22 @@ class AlertsPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        await super().attach(engine, tz)
+        self.set_rules(engine.rule_states())
+        self.set_log(await engine.alert_log())
+
+    def on_rules_changed(self, message: RulesChanged) -> None:
+        self.set_rules(message.states)
+
+    def on_config_reloaded(self, message: ConfigReloaded) -> None:
+        if message.error is None and self.engine is not None:
+            self.set_rules(self.engine.rule_states())
+
+    def on_alert_fired(self, message: AlertFired) -> None:
+        """A fired alert goes to the top of the log (the app toasts it)."""
+        self.add_alert(message.alert)
+
     def set_rules(self, states: Iterable[RuleState]) -> None:
         self._loaded = True
         self.states = list(states)
@@ -122,8 +150,13 @@ class AlertsPane(Pane):
         self._render_log()
 
     def add_alert(self, alert: Alert) -> None:
+        had_rows = bool(self.alerts)
         self.alerts.insert(0, alert)
-        self._render_log()
+        # the new alert goes on top: the cursor stays on the alert it was on
+        self._render_log(shift=1 if had_rows else 0)
+
+    def _unacked_changed(self) -> None:
+        self.post_message(self.UnackedChanged(sum(1 for a in self.alerts if not a.acknowledged)))
 
     def _render_rules(self) -> None:
         table = self.rules_table
@@ -136,9 +169,9 @@ class AlertsPane(Pane):
             table.add_row(Text(message, style="dim italic"))
         table.move_cursor(row=cursor, scroll=False)
 
-    def _render_log(self) -> None:
+    def _render_log(self, shift: int = 0) -> None:
         table = self.log_table
-        cursor = table.cursor_row
+        cursor = table.cursor_row + shift
         table.clear()
         self._keys = []
         for alert in self.alerts:
@@ -151,14 +184,19 @@ class AlertsPane(Pane):
             message = "no alerts yet" if self._loaded else "loading…"
             table.add_row(Text(""), Text(""), Text(""), Text(""), Text(message, style="dim"))
         table.move_cursor(row=cursor, scroll=False)
+        self._unacked_changed()
 
     # ---- selection ----------------------------------------------------------------
 
     def selected_alert(self) -> Alert | None:
-        """The alert under the log's cursor, else the newest unacknowledged one."""
-        table = self.log_table
-        if self.alerts and table.has_focus and 0 <= table.cursor_row < len(self.alerts):
-            return self.alerts[table.cursor_row]
+        """The alert under the log's cursor; on the rules table, the newest alert of the
+        rule under the cursor that is not acknowledged; else the newest such alert."""
+        log, rules = self.log_table, self.rules_table
+        if self.alerts and log.has_focus and 0 <= log.cursor_row < len(self.alerts):
+            return self.alerts[log.cursor_row]
+        if self.states and rules.has_focus and 0 <= rules.cursor_row < len(self.states):
+            rule = self.states[rules.cursor_row].name
+            return next((a for a in self.alerts if a.rule == rule and not a.acknowledged), None)
         return next((a for a in self.alerts if not a.acknowledged), None)
 
     def selected_rule(self) -> str | None:
@@ -176,11 +214,14 @@ class AlertsPane(Pane):
     def action_ack(self) -> None:
         alert = self.selected_alert()
         if alert is None or alert.acknowledged:
-            self.app.notify("No unacknowledged alert", timeout=2)
+            rule = self.selected_rule() if self.rules_table.has_focus else None
+            where = f" for {rule}" if rule else ""
+            self.app.notify(f"No unacknowledged alert{where}", timeout=2, markup=False)
             return
         index = self.alerts.index(alert)
         self.alerts[index] = dataclasses.replace(alert, acknowledged=True)
         self.log_table.update_cell(self._keys[index], "ack", Text("✓", style="dim"))
+        self._unacked_changed()
         if alert.id is not None and self.engine is not None:
             self._apply(self.engine.ack(alert.id))
 

@@ -1,68 +1,83 @@
-"""The headlines pane: newest first, matched terms highlighted, unread marked, filterable."""
+"""The headlines pane: what the topic query matches, newest first, unread marked.
+
+`*` shows every stored story with the topic matches marked ◆; `/` filters with the
+topic query language (monitor/ui/widgets/headline_filter.py).  Unread state belongs to
+the story, not to the view: filtering or toggling never clears it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
-from typing import Any
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.timer import Timer
+from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from monitor.formatting import headline_time
 from monitor.model import Headline
-from monitor.text import has_controls, one_line, strip_controls
-from monitor.ui.widgets.format import highlighted
+from monitor.query import Query
+from monitor.ui.messages import HeadlinesArrived
+from monitor.ui.widgets.headline_filter import FilterBox
+from monitor.ui.widgets.headline_rows import (
+    FIXED_WIDTHS,
+    RowLook,
+    headline_cells,
+    placeholder_cells,
+)
 from monitor.ui.widgets.panes import Pane
 
-UNREAD = "●"
-#: Wait this long after the last keystroke before asking the store (FTS) again.
-FILTER_DEBOUNCE = 0.2
-FIXED_WIDTHS = {"unread": 1, "time": 7, "source": 12, "outlets": 3}
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
-
-@cache
-def _span_finder() -> Any:
-    from monitor.query import find_spans
-
-    return find_spans
-
-
-def title_text(headline: Headline) -> Text:
-    """The title as plain text (never markup) with its matched query terms highlighted."""
-    spans = _span_finder()(headline.title, list(headline.matched)) if headline.matched else []
-    return highlighted(headline.title, spans)
-
-
-#: stories kept on screen; the rest of the history is reached with the `/` filter
+#: topic matches kept on screen (as many stories that do not match, for `*`); the rest
+#: of the history is reached with the `/` filter
 MAX_SHOWN = 300
+
+
+def newest_first(headlines: dict[str, Headline], stories: Iterable[str]) -> list[str]:
+    return sorted(stories, key=lambda s: headlines[s].published, reverse=True)
 
 
 class HeadlinesPane(Pane):
     BINDINGS = [
         Binding("enter", "open_detail", "Details", id="headline_detail", show=False),
         Binding("o", "open_link", "Open link", id="open_link"),
+        Binding("asterisk", "toggle_all", "All/matched", id="toggle_all", key_display="*"),
         Binding("x", "mark_all_read", "All read", id="mark_all_read", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     ]
 
+    @dataclass
+    class UnreadChanged(Message):
+        """How many topic matches are unread (the tab shows it)."""
+
+        count: int
+
     def __init__(self) -> None:
         super().__init__(id="headlines", title="Headlines")
-        self.headlines: dict[str, Headline] = {}  # story -> headline, as shown
-        self.order: list[str] = []  # stories, newest first
+        self.headlines: dict[str, Headline] = {}  # story -> headline, matching or not
+        self.results: dict[str, Headline] | None = None  # the filter's, while it is on
+        self.order: list[str] = []  # stories on screen, newest first
         self.unread: set[str] = set()
         self._read: set[str] = set()  # marked read here this session
+        self.show_all = False  # every story, not only topic matches
+        self._all_loaded = False
         self.filter_text = ""
-        self._debounce: Timer | None = None
+        self.filter_query: Query | None = None
+        self.filter_error: str | None = None
+        #: the filter text the rows (or the error) on screen answer
+        self.answered = ""
         self._loaded = False
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder='filter: words, "phrase", a OR b, -not …', id="headline-filter")
+        yield FilterBox()
         yield DataTable(id="headline-table", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
@@ -74,13 +89,30 @@ class HeadlinesPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        await super().attach(engine, tz)
+        self.filter_box.engine = engine
+        self.show(await engine.recent_headlines())
+
+    def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
+        self.add(message.headlines)
+
+    def _unread_changed(self) -> None:
+        self.post_message(self.UnreadChanged(len(self.unread)))
+
+    def _note_unread(self, headline: Headline) -> None:
+        if headline.new and headline.matched and headline.story not in self._read:
+            self.unread.add(headline.story)
+
     def show(self, headlines: Iterable[Headline]) -> None:
-        """Replace everything shown (stored headlines at start, or search results)."""
+        """Stored headlines join what is known (at start, or for `*`)."""
         self._loaded = True
-        self.headlines = {h.story: h for h in headlines}
-        # read locally but perhaps not yet in the store: keep what we know
-        self.unread = {s for s, h in self.headlines.items() if h.new and s not in self._read}
+        for headline in headlines:
+            self.headlines[headline.story] = headline
+            self._note_unread(headline)
+        self._trim()
         self._rebuild()
+        self._unread_changed()
 
     def add(self, headlines: Iterable[Headline]) -> None:
         """Merge fresh headlines (new stories, or new outlets for a known story)."""
@@ -90,41 +122,42 @@ class HeadlinesPane(Pane):
         for headline in headlines:
             (known if headline.story in self.headlines else fresh).append(headline)
             self.headlines[headline.story] = headline
-            if headline.new and headline.story not in self._read:
-                self.unread.add(headline.story)
+            self._note_unread(headline)
         self._trim()
-        if self.filter_text:
-            self._schedule_search()  # the store decides what matches the query
-        if fresh or not self.order:
+        if self.results is not None:
+            self.filter_box.again()  # the filter decides what it shows
+        elif any(self._wanted(h) for h in fresh) or not self.order:
             self._rebuild()  # a new story takes its place in the order
         else:
             self._update_rows(known)  # another outlet of a shown story: its cells only
+        self._unread_changed()
 
     def _update_rows(self, headlines: Iterable[Headline]) -> None:
-        table, now = self.table, self.now()
-        keys = list(FIXED_WIDTHS) + ["title"]
+        table, now, look = self.table, self.now(), self._look()
         for headline in headlines:
             if headline.story not in self.order:
                 continue
-            for key, cell in zip(keys, self._cells(headline, now), strict=True):
+            for key, cell in zip(look.columns, headline_cells(headline, now, look), strict=True):
                 table.update_cell(headline.story, key, cell)
 
     def _trim(self) -> None:
-        """Keep the newest MAX_SHOWN stories on screen (older ones stay searchable with /):
-        a pane open all day must not grow without bound."""
+        """Keep the newest MAX_SHOWN topic matches, and as many others (older ones stay
+        searchable with /): a pane open all day must not grow without bound."""
         if len(self.headlines) <= MAX_SHOWN:
             return
-        keep = sorted(self.headlines, key=lambda s: self.headlines[s].published, reverse=True)
-        self.headlines = {s: self.headlines[s] for s in keep[:MAX_SHOWN]}
-        self.unread &= self.headlines.keys()
-        self._read &= self.headlines.keys()
+        matched = [s for s, h in self.headlines.items() if h.matched]
+        others = [s for s, h in self.headlines.items() if not h.matched]
+        keep = set(newest_first(self.headlines, matched)[:MAX_SHOWN])
+        keep |= set(newest_first(self.headlines, others)[:MAX_SHOWN])
+        self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
+        self.unread &= keep
+        self._read &= keep
 
     def refresh_times(self) -> None:
         """Relative times ('5m ago') move on: rewrite only the time cells that changed."""
-        table, now = self.table, self.now()
+        table, now, shown = self.table, self.now(), self._source()
         for story in self.order:
-            headline = self.headlines[story]
-            text = headline_time(headline.published, now, self.tz)
+            text = headline_time(shown[story].published, now, self.tz)
             if table.get_cell(story, "time").plain != text:
                 table.update_cell(story, "time", Text(text, style="dim"))
 
@@ -133,43 +166,59 @@ class HeadlinesPane(Pane):
     def on_resize(self) -> None:
         self._rebuild()
 
-    def _title_width(self) -> int:
-        padding = 2 * (len(FIXED_WIDTHS) + 1)  # one cell each side of every column
-        return max(20, self.table.size.width - sum(FIXED_WIDTHS.values()) - padding - 1)
+    def _source(self) -> dict[str, Headline]:
+        return self.results if self.results is not None else self.headlines
+
+    def _wanted(self, headline: Headline) -> bool:
+        return self.results is not None or self.show_all or bool(headline.matched)
+
+    def _look(self) -> RowLook:
+        terms = self.filter_query.terms if self.filter_query and self.results is not None else ()
+        marks = self.show_all or self.results is not None
+        return RowLook(self.unread, marks, terms, self.tz)
+
+    def _title_width(self, look: RowLook) -> int:
+        fixed = look.columns[:-1]
+        padding = 2 * len(look.columns)  # one cell each side of every column
+        used = sum(FIXED_WIDTHS[c] for c in fixed) + padding + 1
+        return max(20, self.table.size.width - used)
 
     def _rebuild(self) -> None:
-        table = self.table
+        table, look, source = self.table, self._look(), self._source()
         selected = self.selected_story()
-        self.order = sorted(self.headlines, key=lambda s: self.headlines[s].published, reverse=True)
+        self.order = newest_first(source, (s for s, h in source.items() if self._wanted(h)))
         table.clear(columns=True)
-        for key, width in FIXED_WIDTHS.items():
-            table.add_column(Text(""), key=key, width=width)
-        table.add_column(Text("title"), key="title", width=self._title_width())
+        for key in look.columns[:-1]:
+            table.add_column(Text(""), key=key, width=FIXED_WIDTHS[key])
+        table.add_column(Text("title"), key="title", width=self._title_width(look))
         now = self.now()
         for story in self.order:
-            table.add_row(*self._cells(self.headlines[story], now), key=story)
+            table.add_row(*headline_cells(source[story], now, look), key=story)
         if not self.order:
-            table.add_row(*self._placeholder(), key="__empty__")
+            table.add_row(*placeholder_cells(self._placeholder(), look), key="__empty__")
         self.select(selected)
+        self._update_title()
 
-    def _placeholder(self) -> list[Text]:
+    def _placeholder(self) -> str:
         if not self._loaded:
-            message = "loading…"
-        elif self.filter_text:
-            message = f"no headline matches {self.filter_text!r}"
-        else:
-            message = "no headlines yet"
-        return [Text(""), Text(""), Text(""), Text(""), Text(message, style="dim italic")]
+            return "loading…"
+        if self.results is not None:
+            return f"no headline matches {self.filter_text!r}"
+        if self.headlines and not self.show_all:
+            return f"no headline matches the topic query ({len(self.headlines)} others: *)"
+        return "no headlines yet"
 
-    def _cells(self, headline: Headline, now: Any) -> list[Text]:
-        extra = len({o.source for o in headline.outlets} - {headline.source})
-        return [
-            Text(UNREAD if headline.story in self.unread else "", style="bold cyan"),
-            Text(headline_time(headline.published, now, self.tz), style="dim"),
-            Text(headline.source, style="italic", no_wrap=True, overflow="ellipsis"),
-            Text(f"+{extra}" if extra else "", style="bold"),
-            title_text(headline),
-        ]
+    def _update_title(self) -> None:
+        # what the person typed is text, never markup
+        if self.filter_error:
+            title = f"Headlines · filter {self.filter_text!r}: {self.filter_error}"
+        elif self.results is not None:
+            title = f"Headlines · filter: {self.filter_text} ({len(self.order)})"
+        elif self.show_all:
+            title = "Headlines · all stories (◆ topic match)"
+        else:
+            title = "Headlines"
+        self.border_title = Content(title)
 
     # ---- selection ----------------------------------------------------------------
 
@@ -182,10 +231,10 @@ class HeadlinesPane(Pane):
 
     def selected(self) -> Headline | None:
         story = self.selected_story()
-        return self.headlines.get(story) if story else None
+        return self._source().get(story) if story else None
 
     def select(self, story: str | None) -> None:
-        if story in self.headlines and story in self.order:
+        if story in self.order:
             self.table.move_cursor(row=self.order.index(story))
 
     def jump_unread(self, step: int) -> bool:
@@ -209,6 +258,7 @@ class HeadlinesPane(Pane):
         for story in stories:
             if story in self.order:
                 self.table.update_cell(story, "unread", Text(""))
+        self._unread_changed()
         if self.engine is not None:
             self._store_read(stories)
 
@@ -245,56 +295,48 @@ class HeadlinesPane(Pane):
     def action_mark_all_read(self) -> None:
         self.mark_read(list(self.unread))
 
+    def action_toggle_all(self) -> None:
+        """Every story, topic matches marked ◆ — or back to the topic matches only."""
+        self.show_all = not self.show_all
+        if self.show_all and not self._all_loaded and self.engine is not None:
+            self._load_all()
+        self._rebuild()
+
+    @work(exclusive=True, group="headline-all", exit_on_error=False)
+    async def _load_all(self) -> None:
+        assert self.engine is not None
+        self.show(await self.engine.recent_headlines(matched_only=False))
+        self._all_loaded = True
+
     # ---- filter ------------------------------------------------------------------
 
+    @property
+    def filter_box(self) -> FilterBox:
+        return self.query_one(FilterBox)
+
     def start_filter(self) -> None:
-        box = self.query_one(Input)
-        box.add_class("-active")
-        box.focus()
+        self.filter_box.open()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one(Input)
-        box.value = ""
-        box.remove_class("-active")
+        self.filter_box.close()
         self.table.focus()
-        if self.filter_text:
-            self.filter_text = ""
-            self._schedule_search(delay=0)
-
-    @on(Input.Changed, "#headline-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        # one keystroke only re-arms a timer; the search runs when typing pauses
-        event.stop()
-        if has_controls(event.value):  # a paste with escape sequences: they never show
-            event.input.value = strip_controls(event.value)  # comes back as a new change
-            return
-        self.filter_text = one_line(event.value)
-        self._schedule_search()
 
     @on(Input.Submitted, "#headline-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.table.focus()
 
-    def _schedule_search(self, delay: float = FILTER_DEBOUNCE) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(delay, self._search)
-
-    def _search(self) -> None:
-        self._debounce = None
-        if self.engine is not None:
-            self._run_search(self.filter_text)
-
-    @work(exclusive=True, group="headline-search", exit_on_error=False)
-    async def _run_search(self, text: str) -> None:
-        assert self.engine is not None
-        if text:
-            found = await self.engine.search_headlines(text)
-            # what the person typed is text, never markup
-            self.border_title = Content(f"Headlines · filter: {text} ({len(found)})")
-        else:
-            found = await self.engine.recent_headlines()
-            self.border_title = "Headlines"
-        if text == self.filter_text:  # else typing moved on: a newer search will answer
-            self.show(found)
+    def on_filter_box_answered(self, message: FilterBox.Answered) -> None:
+        answer = message.answer
+        new_search = answer.text != self.answered
+        self.filter_text, self.filter_error = answer.text, answer.error
+        self.answered = answer.text
+        if answer.error is not None:  # say what is wrong, keep the last good rows
+            self._update_title()
+            return
+        self.filter_query = answer.query
+        found = answer.results
+        self.results = None if found is None else {h.story: h for h in found}
+        self._rebuild()
+        if new_search and found:  # a new search starts at its newest story
+            self.table.move_cursor(row=0)

@@ -10,25 +10,28 @@ from textual.containers import Vertical
 from monitor.clock import Clock, WallClock
 
 if TYPE_CHECKING:
-    from monitor.engine import Engine
+    from monitor.ui.engine_api import EngineAPI
 
 
 class Pane(Vertical):
-    """A titled, bordered region of the main screen."""
+    """A titled, bordered region of the main screen.
+
+    The app calls ``attach`` once the engine is open; each pane then reads what it shows
+    from the engine and handles the engine's messages for its own data.
+    """
 
     can_focus = False
 
     def __init__(self, *, id: str, title: str) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = title
-        self.engine: Engine | None = None
+        self.engine: EngineAPI | None = None
         self.clock: Clock = WallClock()
         #: the local zone for times of day (None = the machine's zone)
         self.tz: tzinfo | None = None
 
-    def attach(self, engine: Engine) -> None:
-        self.engine = engine
-        self.clock = engine.clock
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        self.engine, self.clock, self.tz = engine, engine.clock, tz
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from monitor.formatting import age, compact, price
 from monitor.model import MarketState, Quote, Status
+from monitor.sessions import market_state
 from monitor.ui.widgets.format import STATUS_WORDS, direction_style, signed_change, signed_pct
 from monitor.ui.widgets.sparkline import sparkline
 
@@ -58,6 +59,16 @@ def age_cell(quote: Quote | None, now: datetime) -> Text:
     return Text(f"⚠ {word} {since}", style="bold yellow", no_wrap=True, overflow="ellipsis")
 
 
+def state_cell(symbol: str, quote: Quote | None, now: datetime) -> Text:
+    """The market's state now, on the screen's clock: a quote's own state is that of the
+    moment it was fetched (a close read at 16:00 would say "open" all night), so it is
+    read from the market's sessions at ``now``, as ``monitor once --at`` reads it."""
+    if quote is None:
+        return Text("…", style="dim")
+    state = market_state(symbol, now)
+    return Text(STATE_WORDS[state], style="" if state is MarketState.REGULAR else "dim")
+
+
 def day_range(quote: Quote) -> Text:
     if quote.low is None or quote.high is None:
         return Text("—", style="dim")
@@ -86,7 +97,7 @@ def quote_cells(
         "spark": Text(sparkline(quote.intraday, SPARK_WIDTH), style=style),
         "range": day_range(quote),
         "volume": Text(compact(quote.volume), style="dim", justify="right"),
-        "state": Text(STATE_WORDS.get(quote.market_state, "") if quote.market_state else "—"),
+        "state": state_cell(symbol, quote, now),
         "age": age_cell(quote, now),
         "note": limit_badge(quote, short_badge),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -11,7 +12,11 @@ from textual.widgets import Static
 
 from monitor.formatting import clock_time
 from monitor.model import SourceStatus, Status
+from monitor.ui.messages import ConfigReloaded, SourceChanged
 from monitor.ui.widgets.format import STATUS_WORDS
+
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
 #: The demo recording is of US markets: show its clock as the exchange saw it.
 REPLAY_ZONE = ZoneInfo("America/New_York")
@@ -55,8 +60,40 @@ class StatusBar(Static):
         self.tz: tzinfo | None = None
         self.message = "starting…"
 
+    def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        """What the engine already knows: its config file, mode and sources."""
+        self.tz = tz
+        self.config_path, self.config_source = engine.config_path, engine.config_source
+        self.replay, self.paused = engine.is_replay, engine.paused
+        self.speed = engine.replay_speed if engine.is_replay else None
+        self.message = "waiting for sources…"
+        for source in engine.sources():
+            self.set_source(source)
+        self.tick(engine)
+
+    def tick(self, engine: EngineAPI | None) -> None:
+        """Once a second: the clock, pause state and desktop notifications."""
+        if engine is None:
+            self.now = datetime.now(UTC)
+        else:
+            self.now, self.paused = engine.clock.now(), engine.paused
+            self.desktop = engine.desktop_status
+            for source in engine.sources():  # each poll's time, not only status changes
+                self.set_source(source)
+            if self.replay:
+                self.speed = engine.replay_speed
+        self.render_status()
+
     def set_source(self, source: SourceStatus) -> None:
         self.sources[source.name] = source
+
+    def on_source_changed(self, message: SourceChanged) -> None:
+        self.set_source(message.status)
+        self.render_status()
+
+    def on_config_reloaded(self, message: ConfigReloaded) -> None:
+        self.config_error = message.error
+        self.render_status()
 
     def render_status(self) -> None:
         text = Text("\n").join([self._first_line(), self._second_line()])

@@ -8,8 +8,9 @@ width).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -18,9 +19,13 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable
 
-from monitor.model import Quote, QuoteBatch
+from monitor.model import Alert, Quote, QuoteBatch
+from monitor.ui.messages import AlertFired, ConfigReloaded, QuotesArrived
 from monitor.ui.widgets.panes import Pane
-from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells
+from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells, state_cell
+
+if TYPE_CHECKING:
+    from monitor.ui.engine_api import EngineAPI
 
 #: (column key, header, width) in display order
 COLUMNS = [
@@ -52,6 +57,11 @@ HEADER_PREFIX = "\x00group:"  # row keys of group headers cannot clash with a sy
 
 def row_key(group: str, symbol: str) -> str:
     return f"{group}\x1f{symbol}"
+
+
+def alert_symbols(alert: Alert) -> Iterable[str]:
+    """The symbols an alert is about, its own first."""
+    return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
 
 
 class WatchlistPane(Pane):
@@ -94,6 +104,26 @@ class WatchlistPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
+    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+        await super().attach(engine, tz)
+        self._show_engine_state()
+
+    def _show_engine_state(self) -> None:
+        if self.engine is not None:
+            self.set_groups(self.engine.groups)
+            self.apply_quotes(self.engine.quotes())
+
+    def on_quotes_arrived(self, message: QuotesArrived) -> None:
+        self.apply_batch(message.batch)
+
+    def on_alert_fired(self, message: AlertFired) -> None:
+        for symbol in alert_symbols(message.alert):
+            self.flash(symbol)
+
+    def on_config_reloaded(self, message: ConfigReloaded) -> None:
+        if message.error is None:
+            self._show_engine_state()
+
     def set_groups(self, groups: Mapping[str, list[str]]) -> None:
         self._loaded = True
         self.groups = {name: list(symbols) for name, symbols in groups.items()}
@@ -123,19 +153,22 @@ class WatchlistPane(Pane):
         self._update_ages()
 
     def _update_ages(self) -> None:
-        """Once a second only the age column moves: recompute that cell alone (a full row
-        rebuild every second for 200 symbols costs more than everything else at idle)."""
-        if "age" not in self._columns:
-            return
+        """Once a second only the age and the market state move: recompute those cells
+        alone (a full row rebuild every second for 200 symbols costs more than everything
+        else at idle)."""
         table, now = self.table, self.now()
+        moving = [c for c in ("age", "state") if c in self._columns]
         for key in self.rows:
             if key.startswith(HEADER_PREFIX):
                 continue
-            cell = age_cell(self.quotes.get(key.split("\x1f", 1)[1]), now)
-            new, shown = cell_key(cell), self._shown[key]
-            if shown["age"] != new:
-                table.update_cell(key, "age", cell)
-                shown["age"] = new
+            symbol = key.split("\x1f", 1)[1]
+            quote, shown = self.quotes.get(symbol), self._shown[key]
+            for column in moving:
+                cell = age_cell(quote, now) if column == "age" else state_cell(symbol, quote, now)
+                new = cell_key(cell)
+                if shown[column] != new:
+                    table.update_cell(key, column, cell)
+                    shown[column] = new
 
     def flash(self, symbol: str, seconds: float = FLASH_SECONDS) -> None:
         """Highlight a symbol's row(s) for a while (an alert fired on it)."""
@@ -236,8 +269,7 @@ class WatchlistPane(Pane):
 
     def _limit_streak(self, symbol: str) -> int:
         """Consecutive limit-up sessions, when the engine has the daily history."""
-        streak = getattr(getattr(self, "engine", None), "limit_streak", None)
-        return (streak(symbol) or 0) if streak is not None else 0
+        return (self.engine.limit_streak(symbol) or 0) if self.engine is not None else 0
 
     def _header_cells(self, group: str) -> dict[str, Text]:
         marker = "▸" if group in self.collapsed else "▾"
