@@ -70,8 +70,8 @@ class WatchlistPane(Pane):
         Binding("s", "cycle_sort", "Sort", id="cycle_sort"),
         Binding("c", "toggle_group", "Collapse", id="toggle_group"),
         Binding("g", "next_group", "Group", id="next_group"),
-        Binding("a", "add_symbol", "Add", id="add_symbol"),
-        Binding("d", "remove_symbol", "Delete", id="remove_symbol"),
+        Binding("a", "add_symbol", "Add symbol", id="add_symbol", show=False),
+        Binding("d", "remove_symbol", "Delete symbol", id="remove_symbol", show=False),
     ]
 
     def __init__(self) -> None:
