@@ -243,12 +243,26 @@ def load_config_file(path: Path, source: str = "--config") -> LoadedConfig:
         text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise ConfigError("file not found", path=_shown(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=_shown(path)) from None
+    except UnicodeDecodeError as err:
+        raise _not_utf8(err, data, _shown(path)) from None
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror}", path=_shown(path)) from None
     digest = hashlib.sha256(data).hexdigest()
     return LoadedConfig(parse_config_text(text, path), path.absolute(), source, digest)
+
+
+def _not_utf8(err: UnicodeDecodeError, data: bytes, shown: str) -> ConfigError:
+    """Where the first byte that is not UTF-8 sits: line, column and its value."""
+    start = err.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # past a BOM
+    before = data[:start]
+    line = before.count(b"\n") + 1
+    column = start - (before.rfind(b"\n") + 1) + 1
+    return ConfigError(
+        f"not UTF-8 text: byte 0x{data[start]:02X} at column {column} (byte {start + 1} "
+        "of the file); save it as UTF-8",
+        path=shown,
+        line=line,
+    )
 
 
 def parse_config_text(text: str, path: Path) -> Config:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +34,7 @@ from monitor.config_values import (
     check_key,
     check_query,
     check_quote_source,
+    check_time_zone,
     existing_file,
     http_url,
     parse_quiet_hours,
@@ -41,6 +43,7 @@ from monitor.config_values import (
     rule_quiet_hours,
     rule_symbols,
 )
+from monitor.formatting import Zones
 from monitor.text import has_controls
 
 if TYPE_CHECKING:  # the rule language sits above the config; only its type is named here
@@ -116,8 +119,19 @@ class Settings(BaseModel):
     quiet_hours: Annotated[
         QuietHours | None, PlainValidator(parse_quiet_hours), TypeName("time range")
     ] = None
-    """Local-time window such as "22:00-07:00" (may span midnight) in which alerts
-    are not pushed to the desktop, a command or a webhook. None: never."""
+    """Local-time window (in `time_zone`) such as "22:00-07:00" (may span midnight) in
+    which alerts are not pushed to the desktop, a command or a webhook. None: never."""
+    times: Literal["exchange", "local"] = "exchange"
+    """Which clock times are read on. "exchange": market data (a quote's time, a price
+    alert) in its exchange's own zone, e.g. 14:55 +08 for Shenzhen or 09:30 EST for New
+    York, and everything else (news, polls, the clock) in `time_zone`; "local": every
+    time in `time_zone`. Each time names its zone (a UTC offset where the abbreviation
+    is ambiguous, as CST is) and carries its date when it is not today."""
+    time_zone: Annotated[
+        ZoneInfo | None, PlainValidator(check_time_zone), TypeName("zone name")
+    ] = None
+    """The local zone, an IANA name such as "America/New_York"; also the zone of
+    `quiet_hours`. None: the machine's own zone."""
     theme: str = "textual-dark"
     """Textual theme of the app (e.g. "textual-dark", "nord", "gruvbox")."""
     terminal_notifications: Literal["auto", "osc9", "osc777", "osc99", "bell", "off"] = "auto"
@@ -147,6 +161,10 @@ class Settings(BaseModel):
     def database_path(self) -> Path:
         """Where the SQLite file lives (the user data dir unless `database` is set)."""
         return self.database if self.database is not None else paths.default_database()
+
+    def zones(self) -> Zones:
+        """Where times are shown (``times`` and ``time_zone``)."""
+        return Zones(local=self.time_zone, exchange=self.times == "exchange")
 
     def recorded_quotes(self) -> Path | None:
         """The recorded quotes CSV, or None when quotes are live from yfinance."""

@@ -15,6 +15,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, PlainValidator, ValidationInfo
 from pydantic_core import core_schema
@@ -184,6 +185,19 @@ def check_query(value: Any) -> str:
     except QueryError as err:
         raise ExpressionError(err.message, value, err.position) from None
     return value
+
+
+def check_time_zone(value: Any) -> ZoneInfo:
+    """An IANA zone name such as "America/New_York" or "Asia/Shanghai"."""
+    if isinstance(value, ZoneInfo):
+        return value
+    example = 'an IANA zone name such as "America/New_York" or "Asia/Shanghai"'
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected {example}, got {value!r}")
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected {example})") from None
 
 
 def check_key(value: Any) -> str:

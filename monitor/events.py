@@ -45,6 +45,15 @@ class NoticeEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedEvent:
+    """The stories related to a live news burst changed: here is the whole set now
+    (empty when no burst is live), and the bursts' rule names."""
+
+    headlines: tuple[Headline, ...]
+    bursts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReplayEndedEvent:
     """A recorded source has delivered its last row."""
 
@@ -58,5 +67,6 @@ Event = (
     | AlertEvent
     | RulesEvent
     | NoticeEvent
+    | RelatedEvent
     | ReplayEndedEvent
 )

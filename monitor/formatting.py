@@ -8,6 +8,7 @@ or non-finite value reads as: "—" in a table cell, "?" inside a sentence.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 DASH = "—"
@@ -39,11 +40,15 @@ def price(value: float | None, missing: str = DASH) -> str:
 
 
 def sentence_price(value: float | None, missing: str = UNKNOWN) -> str:
-    """A price inside a sentence: 4853.24 · 12.30 · 0.5 (up to 4 decimals below 10)."""
+    """A price inside a sentence: 4853.24 · 12.30 · 4.50 · 0.1234 (two decimals, up to
+    four below 10 where they are needed)."""
     v = finite(value)
     if v is None:
         return missing
-    return f"{v:.2f}" if abs(v) >= 10 else f"{v:.4f}".rstrip("0").rstrip(".")
+    if abs(v) >= 10:
+        return f"{v:.2f}"
+    text = f"{v:.4f}"
+    return text[:-2] + text[-2:].rstrip("0")
 
 
 def fixed(value: float | None, *, signed: bool = False, missing: str = DASH) -> str:
@@ -142,6 +147,80 @@ def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
     if local.year == local_now.year:
         return local.strftime("%b %d")
     return local.strftime("%Y-%m-%d")
+
+
+#: Zone abbreviations that name one zone only.  Any other is written as a UTC offset:
+#: "CST" is China's, Taiwan's, Cuba's and US Central time; "IST" India's, Ireland's and
+#: Israel's; "BST" British summer and Bangladesh time; some zones have no letters at all.
+UNAMBIGUOUS_ZONES = frozenset(
+    {"UTC", "GMT", "EST", "EDT", "PST", "PDT", "MST", "MDT", "AKST", "AKDT", "HST", "HKT",
+     "JST", "KST", "CET", "CEST", "EET", "EEST", "WET", "WEST", "AEST", "AEDT", "NZST",
+     "NZDT"}
+)  # fmt: skip
+
+
+def zone_label(t: datetime) -> str:
+    """The zone of an aware ``t`` as nobody can misread it: EST, HKT, JST... where the
+    abbreviation names one zone, else its UTC offset: +08 (Shanghai), +05:30, -03."""
+    name = t.tzname() or ""
+    if name in UNAMBIGUOUS_ZONES:
+        return name
+    offset = t.utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(abs(offset).total_seconds()) // 60
+    sign = "-" if offset < timedelta(0) else "+"
+    hours, rest = divmod(minutes, 60)
+    return f"{sign}{hours:02d}" + (f":{rest:02d}" if rest else "")
+
+
+def stamp(
+    t: datetime | None,
+    tz: tzinfo | None,
+    now: datetime | None = None,
+    *,
+    seconds: bool = False,
+    missing: str = DASH,
+) -> str:
+    """THE time format: ``14:55 +08`` in ``tz`` (None: the machine's zone), with the date
+    in front when it is not ``now``'s day there (``2025-01-27 14:55 +08``), or always
+    when ``now`` is None (a sentence that is read later, such as a stored alert)."""
+    if t is None:
+        return missing
+    local = _local(t, tz)
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    if now is not None and _local(now, tz).date() == local.date():
+        return f"{clock} {zone_label(local)}"
+    return f"{local:%Y-%m-%d} {clock} {zone_label(local)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Zones:
+    """Which zone each time is shown in (the ``times`` and ``time_zone`` settings).
+
+    Market data (a quote's time, a price alert's data time) reads in its exchange's
+    zone; everything else (news, polls, the clock) in ``local``.  ``exchange=False``
+    shows every time in ``local``.  ``local`` None is the machine's own zone.
+    """
+
+    local: tzinfo | None = None
+    exchange: bool = True
+
+    def of_market(self, exchange_tz: tzinfo | None) -> tzinfo | None:
+        """The zone a market's data is shown in (``exchange_tz`` None: not market data)."""
+        return exchange_tz if self.exchange and exchange_tz is not None else self.local
+
+    def stamp(
+        self,
+        t: datetime | None,
+        now: datetime | None = None,
+        *,
+        market: tzinfo | None = None,
+        seconds: bool = False,
+        missing: str = DASH,
+    ) -> str:
+        """``stamp`` in the zone for ``market`` (an exchange's zone; None: local)."""
+        return stamp(t, self.of_market(market), now, seconds=seconds, missing=missing)
 
 
 def clock_time(t: datetime | None, tz: tzinfo | None) -> str:

@@ -104,6 +104,9 @@ class Quote:
     shares_outstanding: float | None = None
     #: recent prices of the day (oldest first) for sparklines; may be empty
     intraday: tuple[float, ...] = ()
+    #: a suspect print nothing confirmed within two minutes, alerted on anyway
+    #: (monitor/plausibility.py); shown and alerted marked "unverified"
+    unverified: bool = False
 
     @property
     def change(self) -> float | None:
@@ -155,6 +158,7 @@ class Quote:
             "as_of": iso(self.as_of),
             "status": self.status.value,
             "error": self.error,
+            "unverified": self.unverified,
         }
 
 
@@ -169,6 +173,11 @@ def iso(t: datetime | None) -> str | None:
     from datetime import UTC
 
     return t.astimezone(UTC).isoformat()
+
+
+def known_volume(symbol: str, volume: float | None) -> float | None:
+    """None when unknown: missing, or an index's 0 (an index trades no shares itself)."""
+    return None if volume is None or (volume == 0 and symbol.startswith("^")) else volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,45 +201,6 @@ class QuoteBatch:
 
     time: datetime
     quotes: dict[str, Quote]
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One feed entry after parsing and sanitizing: all text is plain and safe."""
-
-    feed: str  # the configured feed's name
-    source: str  # the outlet (entry source, or the feed's title)
-    title: str
-    link: str | None  # http(s) only, else None
-    guid: str | None
-    summary: str
-    published: datetime  # aware UTC; first-seen when missing/unparseable; clamped to now
-    date_known: bool = True
-    #: symbols the source itself relates the entry to (Yahoo's relatedTickers)
-    tickers: tuple[str, ...] = ()
-    #: the outlet's domain ("reuters.com"), also behind an aggregator's redirect link
-    domain: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EntryKeys:
-    """What recognizes an entry's story across polls, feeds and outlets (see news/dedup)."""
-
-    guid_key: str | None  # "feed\nguid"
-    link_key: str | None  # the canonical link
-    title_key: str  # the folded title without its outlet suffix
-    story: str  # the story id these keys propose (of the title key, else link or guid)
-
-
-@dataclass(frozen=True, slots=True)
-class Matched:
-    """An entry ready to store: the topic terms it matched, the watchlist symbols it
-    mentions and its dedup keys, each computed once by the news layer."""
-
-    entry: Entry
-    matched: tuple[str, ...]
-    symbols: tuple[str, ...]
-    keys: EntryKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +247,10 @@ class Headline:
     outlets: tuple[Outlet, ...] = ()
     new: bool = False
     domain: str | None = None  # the outlet's domain, also behind a Google News redirect
+    #: the burst rule this story is related to while that burst is live (it does not
+    #: match the topic but mentions a watched symbol or the burst's vocabulary)
+    related: str | None = None
+    related_by: tuple[str, ...] = ()  # what ties it: symbols, or the burst's words
 
     @property
     def open_link(self) -> str | None:
@@ -301,6 +275,8 @@ class Headline:
             "story": self.story,
             "outlets": [o.to_json() for o in self.outlets],
             "new": self.new,
+            "related": self.related,
+            "related_by": list(self.related_by),
         }
 
 
@@ -356,11 +332,14 @@ class Alert:
             "time": iso(self.time),
             "value": _round(self.value),
             "threshold": self.threshold,
-            "level": self.level,
+            "level": None if self.level is None else self.level + 1,  # "level 1 of 3"
+            # an alert stored by an earlier version keeps the list of thresholds
+            "levels": len(n) if isinstance(n := self.context.get("levels"), list) else n,
             "severity": self.severity,
             "message": self.message,
             "context": self.context,
             "headlines": list(self.headlines),
+            "unverified": bool(self.context.get("unverified")),
         }
 
 

@@ -8,6 +8,10 @@ Pure.  Boards by code:
 Anything else (indexes such as 000001.SS or 399001.SZ, funds, B shares, non-A-shares)
 has no known limit here: ``None``.
 
+New listings have no limit for their first sessions (``LISTING_SESSIONS_WITHOUT_LIMIT``:
+five on Shanghai and Shenzhen under the 2023 registration rules, the first day on
+Beijing).
+
 Limit price = previous close × (1 ± limit), rounded half-up to the cent, as the
 exchanges publish it (Decimal with ROUND_HALF_UP, never float rounding, which is
 banker's rounding on exact halves and binary-inexact besides).
@@ -59,6 +63,19 @@ def board_limit(symbol: str, name: str | None = None) -> Decimal | None:
     if suffix == "BJ" and code.startswith(("4", "8", "920")):
         return BEIJING
     return None
+
+
+#: a new listing's first sessions without a daily limit, by exchange suffix
+LISTING_SESSIONS_WITHOUT_LIMIT = {"SS": 5, "SZ": 5, "BJ": 1}
+
+
+def listing_without_limit(symbol: str, sessions_before: int) -> bool:
+    """True when an A-share that traded ``sessions_before`` sessions before today is
+    still in its first sessions after listing, which have no daily limit."""
+    if board_limit(symbol) is None:
+        return False
+    suffix = symbol.upper().rpartition(".")[2]
+    return sessions_before < LISTING_SESSIONS_WITHOUT_LIMIT.get(suffix, 0)
 
 
 def limit_prices(

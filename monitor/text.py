@@ -76,6 +76,11 @@ _INLINE_SPACES = re.compile(
     "[\t\x0b\x0c\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 )
 _LINE_SPACES = re.compile(r" ?\n ?")
+# Text with none of these is already clean multiline text (the common case).
+_MULTILINE_WORK = re.compile(
+    f"[{_INVISIBLE}\t\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    "|  | \n|\n |\n\n\n"
+)
 
 ELLIPSIS = "…"
 
@@ -188,8 +193,10 @@ def clean_multiline(s: str | None, *, html: bool = True, max_len: int = 4000) ->
         s = _strip_html(s)
     if _ESCAPE_START.search(s):
         s = _ESCAPES.sub("", s)
-    s = _LINE_SPACES.sub("\n", _INLINE_SPACES.sub(" ", _REMOVE.sub("", s)))
-    return _truncate(_BLANK_LINES.sub("\n\n", s).strip(), max_len)
+    if _MULTILINE_WORK.search(s):
+        s = _LINE_SPACES.sub("\n", _INLINE_SPACES.sub(" ", _REMOVE.sub("", s)))
+        s = _BLANK_LINES.sub("\n\n", s)
+    return _truncate(s.strip(), max_len)
 
 
 # ---- links ---------------------------------------------------------------------------

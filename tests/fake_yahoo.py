@@ -29,7 +29,8 @@ redirect to a real Yahoo URL must never reach the internet).  Like Yahoo:
 - ``rate_limit``, ``expire_crumb_once``, ``empty`` (meta, no bars), ``stop()``;
   ``set_quote(bars=...)`` may hold ``None`` (lunch breaks), ``zero_placeholders=True``
   sends 0 for an index's open/high/low/volume, ``raw={...}`` sends any field as is
-  (``regularMarketTime: 1e20``, ``regularMarketPrice: True``).
+  (``regularMarketTime: 1e20``, ``regularMarketPrice: True``), ``row_raw={...}`` in the
+  batch quote's row only (a glitch of v7 that the chart does not share).
 
 Counters: ``requests`` (per kind: cookie, consent, crumb, quote, chart, search, other),
 ``total`` (every request), ``chart_requests`` (per symbol), ``bytes_served``.
@@ -163,6 +164,7 @@ class FakeYahoo(SearchMixin):
         shares_outstanding: float | None = None,
         zero_placeholders: bool = False,
         raw: dict[str, Any] | None = None,
+        row_raw: dict[str, Any] | None = None,
     ) -> FakeQuote:
         """Serve ``symbol``.  ``time`` is regularMarketTime (default: now); ``bars`` are
         (time, open, high, low, close, volume) 5-minute bars, ``None`` for a bar without
@@ -190,6 +192,7 @@ class FakeYahoo(SearchMixin):
             shares_outstanding=shares_outstanding,
             zero_placeholders=zero_placeholders,
             raw=dict(raw or {}),
+            row_raw=dict(row_raw or {}),
         )
         with self._lock:
             self.quotes[symbol.upper()] = quote

@@ -64,6 +64,8 @@ class FakeQuote:
     zero_placeholders: bool = False
     #: raw field values sent as they are, in the v7 row and the chart meta (bad data)
     raw: dict[str, Any] = field(default_factory=dict)
+    #: raw field values sent in the v7 row only
+    row_raw: dict[str, Any] = field(default_factory=dict)
 
 
 def epoch(t: datetime) -> int:
@@ -118,7 +120,7 @@ def quote_row(q: FakeQuote) -> dict[str, Any]:
         "marketState": "REGULAR",
         **({"sharesOutstanding": q.shares_outstanding} if q.shares_outstanding else {}),
     }
-    return {**row, **q.raw}
+    return {**row, **q.raw, **q.row_raw}
 
 
 def chart_json(q: FakeQuote, interval: str, range_: str) -> dict[str, Any]:

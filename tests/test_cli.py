@@ -226,3 +226,23 @@ def test_replay_prints_the_sox_alert_on_the_27th_only(tmp_path: Path, served: Fe
     summary = lines[-1]
     assert summary["type"] == "summary" and summary["per_rule"] == {"SOX selloff": 1}
     assert not (tmp_path / "monitor.db").exists(), "replay must not write the user's database"
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    import argparse
+
+    from monitor.cli.main import _parser
+
+    parser = _parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    commands = {"monitor": parser, **{f"monitor {n}": p for n, p in sub.choices.items()}}
+    silent = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, command in commands.items()
+        for action in command._actions
+        if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction)
+        and not action.help
+    ]
+    assert silent == []
+    shown = commands["monitor once"].format_help()
+    assert "--at TIME" in shown and "2025-01-27T16:00-05:00" in shown

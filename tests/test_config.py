@@ -349,6 +349,18 @@ ERROR_CASES = [
         id="bad-duration",
     ),
     pytest.param(
+        BASE.replace('quotes_every = "30s"', 'time_zone = "Asia/Shanghi"'),
+        3,
+        ["[settings] .time_zone: unknown time zone 'Asia/Shanghi'", '"America/New_York"'],
+        id="bad-time-zone",
+    ),
+    pytest.param(
+        BASE.replace('quotes_every = "30s"', 'times = "exchnage"'),
+        3,
+        ["[settings] .times:", "'exchange'"],
+        id="bad-times",
+    ),
+    pytest.param(
         BASE.replace('"30s"', '"2s"'),
         3,
         ["[settings] .quotes_every: must be at least 5s"],
@@ -646,6 +658,20 @@ def test_unreadable_files(tmp_path: Path) -> None:
         load_config_file(binary)
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_latin1_file_is_located_to_its_line_and_byte(tmp_path: Path, bom: bytes) -> None:
+    path = tmp_path / "b7_latin1.toml"
+    path.write_bytes(bom + BASE.replace("AI chips", "AI pu\u00e7es").encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_config_file(path)
+    offset = len(bom) + BASE.encode().index(b"AI chips") + 5
+    assert caught.value.line == 6
+    assert str(caught.value).endswith(
+        f"b7_latin1.toml:6: not UTF-8 text: byte 0xE7 at column 7 (byte {offset + 1} of "
+        "the file); save it as UTF-8"
+    )
+
+
 def test_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
     path = tmp_path / "watchlist.toml"
     path.write_bytes("\ufeff".encode() + BASE.encode())
@@ -927,3 +953,13 @@ def test_loading_imports_no_ui_toolkit() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_times_and_time_zone_make_the_zones_every_time_is_shown_in() -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.formatting import Zones
+
+    assert parse(BASE).settings.zones() == Zones(local=None, exchange=True)
+    text = BASE.replace('quotes_every = "30s"', 'times = "local"\ntime_zone = "Asia/Shanghai"')
+    assert parse(text).settings.zones() == Zones(ZoneInfo("Asia/Shanghai"), exchange=False)

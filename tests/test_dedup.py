@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime
 
 import pytest
 
-from monitor.model import Entry
+from monitor.entries import Entry
 from monitor.news.dedup import canonical_link, entry_keys, similar, story_id, title_key
 
 T0 = datetime(2025, 1, 27, 20, 0, tzinfo=UTC)
@@ -218,3 +219,22 @@ def test_entry_keys_without_guid_link_or_title() -> None:
     untitled_a = entry_keys(entry(title="", link="https://x.example/a"))
     untitled_b = entry_keys(entry(title="", link="https://x.example/b"))
     assert untitled_a.story != untitled_b.story  # not one story for every untitled entry
+
+
+def test_plain_links_take_a_shortcut_to_the_same_key() -> None:
+    """The hand split of plain links gives exactly urlsplit's key, on links built from
+    the characters that matter to it (separators, ports, case, userinfo, IPv6...)."""
+    from monitor.news.dedup import _canonical_link
+
+    rng = random.Random(7)
+    starts = ["https://", "http://", "https://www.", "HTTP://", "https:", ""]
+    hosts = ["x.com", "a-b.example", "x.com:8443", "x.com:443", "x.org.", "X.Com", "", ":", "x:0"]
+    alphabet = "ab/:?#&=.%-_~+ 9XY@[]\t\\é"
+    links = [
+        rng.choice(starts)
+        + rng.choice(hosts)
+        + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        for _ in range(20_000)
+    ]
+    assert [canonical_link(u) for u in links] == [_canonical_link(u) for u in links]
+    assert canonical_link("https://outlet.example/news/1") == "https://outlet.example/news/1"

@@ -119,7 +119,7 @@ async def test_a_new_speed_applies_in_the_middle_of_a_wait(tmp_path: Path) -> No
 
     async def sleep(seconds: float) -> None:
         if not waited:  # the first step of the first wait: go 2.5 times faster
-            engine.set_replay_speed(500)
+            engine.replay.set_speed(500)
         waited.append(seconds)
         await asyncio.sleep(0)
 

@@ -3,6 +3,7 @@ rules evaluated once per batch, and the headless CLI end to end."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from monitor.clock import ManualClock
 from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
 from monitor.events import AlertEvent, HeadlinesEvent, QuotesEvent, RulesEvent, SourceEvent
-from monitor.model import Quote, QuoteBatch, Status
+from monitor.model import Headline, Quote, QuoteBatch, Status
 from monitor.store import StoreLocked
 from tests.cli_helpers import DAILY_CSV, isolated_env, json_lines, write_config
 from tests.feedserver import FeedServer
@@ -124,8 +125,12 @@ async def test_a_second_monitor_on_the_same_database_refuses(tmp_path: Path) -> 
     await first.open()
     try:
         second = Engine(loaded, clock=ManualClock(T27))
-        with pytest.raises(StoreLocked, match="already using"):
+        with pytest.raises(StoreLocked, match="already using") as caught:
             await second.open()
+        # it suggests what exists: no read-only view is offered by any command
+        assert f"(pid {os.getpid()})" in str(caught.value)
+        assert "read-only" not in str(caught.value)
+        assert "another database ([settings] database)" in str(caught.value)
         await second.store.close()
     finally:
         await first.stop()
@@ -155,6 +160,43 @@ async def test_news_poll_stores_dedups_and_links_symbols(
     assert any(isinstance(e, HeadlinesEvent) for e in events)
     sources = [e.status for e in events if isinstance(e, SourceEvent) and e.status.kind == "feed"]
     assert sources and sources[-1].status == Status.OK
+
+
+async def test_same_bytes_after_a_restart_cost_no_parse_and_no_entry_write(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server sends no validators; a new process still knows the body it stored."""
+    from monitor.engine import news_poller
+
+    feed_server.serve("/g.xml", (DATA / "google_news.xml").read_bytes())
+    feeds = f'[[news.feeds]]\nname = "G"\nurl = "{feed_server.url("/g.xml")}"\n'
+
+    async def poll_in_a_new_process() -> tuple[list[Headline], list[Headline], int]:
+        engine = Engine(_loaded(tmp_path, feeds=feeds), clock=ManualClock(T27))
+        await engine.open()
+        try:
+            new = await engine.poll_news(force=True)
+            seen = await engine.current_headlines(matched_only=False)
+            entries = await engine.store.read(
+                lambda s: s._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+            )
+        finally:
+            await engine.stop()
+        return new, seen, entries
+
+    first, seen_first, entries_first = await poll_in_a_new_process()
+    real_parse, parsed = news_poller.parse_feed, []
+
+    def counting_parse(*args: object, **kwargs: object) -> object:
+        parsed.append(kwargs["feed_name"])
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(news_poller, "parse_feed", counting_parse)
+    again, seen_again, entries_again = await poll_in_a_new_process()
+    assert first and seen_first and again == []
+    assert parsed == [] and entries_again == entries_first
+    assert [h.story for h in seen_again] == [h.story for h in seen_first]
+    assert len(feed_server.requests) == 2  # fetched both times, parsed once
 
 
 def test_headless_run_prints_events_and_stops_cleanly_on_ctrl_c(

@@ -169,11 +169,21 @@ async def test_429_with_retry_after_http_date(feed_server: FeedServer) -> None:
     assert result.retry_after is not None and 500 < result.retry_after <= 600
 
 
-async def test_503_is_rate_limited_even_without_retry_after(feed_server: FeedServer) -> None:
+async def test_503_is_an_error_not_a_rate_limit(feed_server: FeedServer) -> None:
     feed_server.fail("/down", 503)
     result = await fetch_once(feed_server, "/down")
-    assert result.status is Status.RATE_LIMITED and result.retry_after is None
-    assert result.error == "HTTP 503"
+    assert result.status is Status.ERROR and result.retry_after is None
+    assert result.error == "HTTP 503 (unavailable)"
+
+
+async def test_503_retry_after_is_still_honoured(feed_server: FeedServer) -> None:
+    feed_server.fail("/down", 503, retry_after="900")
+    state = state_for(feed_server, "/down")
+    result = await fetch_once(feed_server, "/down")
+    assert result.status is Status.ERROR and result.retry_after == 900.0
+    assert result.error == "HTTP 503 (unavailable); retry after 900 s"
+    after = next_state(state, result, NOW)
+    assert after.status is Status.ERROR and after.next_try >= NOW + timedelta(seconds=900)
 
 
 @pytest.mark.parametrize("code", [500, 404, 403])

@@ -20,7 +20,10 @@ NOW = datetime(2025, 1, 27, 21, 0, 5, tzinfo=UTC)
         (4853.24, "4,853.24", "4853.24"),
         (118.42, "118.42", "118.42"),
         (12.3, "12.30", "12.30"),
-        (0.5, "0.5000", "0.5"),
+        (0.5, "0.5000", "0.50"),
+        (4.5, "4.50", "4.50"),
+        (5, "5.00", "5.00"),
+        (4.5125, "4.51", "4.5125"),
         (0.1234, "0.1234", "0.1234"),
         (None, "—", "?"),
         (float("nan"), "—", "?"),
@@ -86,3 +89,50 @@ def test_severity_ranks_and_reads_any_spelling() -> None:
     assert Severity.of("CRITICAL") is Severity.CRITICAL
     assert Severity.of("loud") is Severity.WARNING  # unknown reads as the default
     assert Severity.CRITICAL == "critical" and f"{Severity.INFO}" == "info"
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+@pytest.mark.parametrize(
+    ("zone", "when", "label"),
+    [
+        ("Asia/Shanghai", datetime(2025, 1, 27, 6, 55, tzinfo=UTC), "+08"),  # not "CST"
+        ("America/Chicago", datetime(2025, 1, 27, 15, tzinfo=UTC), "-06"),  # not "CST"
+        ("America/Chicago", datetime(2025, 7, 1, 15, tzinfo=UTC), "-05"),  # not "CDT"
+        ("Asia/Kolkata", datetime(2025, 1, 27, tzinfo=UTC), "+05:30"),  # not "IST"
+        ("Europe/London", datetime(2025, 7, 1, tzinfo=UTC), "+01"),  # not "BST"
+        ("Asia/Singapore", datetime(2025, 1, 27, tzinfo=UTC), "+08"),
+        ("America/New_York", datetime(2025, 1, 27, tzinfo=UTC), "EST"),
+        ("America/New_York", datetime(2025, 7, 1, tzinfo=UTC), "EDT"),
+        ("Asia/Hong_Kong", datetime(2025, 1, 27, tzinfo=UTC), "HKT"),
+        ("Asia/Tokyo", datetime(2025, 1, 27, tzinfo=UTC), "JST"),
+        ("Europe/London", datetime(2025, 1, 27, tzinfo=UTC), "GMT"),
+        ("UTC", datetime(2025, 1, 27, tzinfo=UTC), "UTC"),
+    ],
+)
+def test_a_zone_nobody_can_misread(zone, when, label) -> None:
+    assert fmt.zone_label(when.astimezone(ZoneInfo(zone))) == label
+
+
+def test_the_one_time_format_carries_its_zone_and_the_date_when_not_today() -> None:
+    row = datetime(2025, 1, 27, 14, 55, tzinfo=SHANGHAI)  # a Shenzhen row
+    assert fmt.stamp(row, SHANGHAI, row) == "14:55 +08"
+    assert fmt.stamp(row, SHANGHAI, row + timedelta(days=11)) == "2025-01-27 14:55 +08"
+    assert fmt.stamp(row, SHANGHAI) == "2025-01-27 14:55 +08"  # no "now": always dated
+    assert fmt.stamp(row, SHANGHAI, row, seconds=True) == "14:55:00 +08"
+    assert fmt.stamp(None, SHANGHAI) == "—"
+    # "today" is the day where the time is shown: 06:55Z is 01:55 in New York, 01-27
+    assert fmt.stamp(row, NY, datetime(2025, 1, 27, 23, tzinfo=NY)) == "01:55 EST"
+    assert fmt.stamp(row, NY, datetime(2025, 1, 28, 0, 30, tzinfo=NY)) == "2025-01-27 01:55 EST"
+
+
+def test_zones_show_market_data_at_its_exchange_or_everything_local() -> None:
+    row = datetime(2025, 1, 27, 14, 55, tzinfo=SHANGHAI)
+    exchange = fmt.Zones(local=NY)
+    assert exchange.stamp(row, row, market=SHANGHAI) == "14:55 +08"
+    assert exchange.stamp(row, row) == "01:55 EST"  # not market data: the local zone
+    local = fmt.Zones(local=NY, exchange=False)
+    assert local.stamp(row, row, market=SHANGHAI) == "01:55 EST"
+    assert fmt.Zones(local=CHICAGO, exchange=False).stamp(row) == "2025-01-27 00:55 -06"

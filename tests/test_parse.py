@@ -10,7 +10,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from monitor.model import Entry
+from monitor.entries import Entry
 from monitor.news import parse
 from monitor.news.parse import ENTITY_WARNING, MAX_ENTRIES, ParsedFeed, parse_feed
 

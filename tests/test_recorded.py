@@ -115,7 +115,13 @@ async def test_history_without_daily_file_comes_from_the_rows():
     [
         (
             "time,symbol,price,prev_close\n2025-01-27T14:35:00,NVDA,127.5,142.62\n",
-            "quotes.csv:2: time '2025-01-27T14:35:00' has no UTC offset",
+            "quotes.csv:2: time '2025-01-27T14:35:00' has no UTC offset "
+            "(write e.g. 2025-01-27T14:35:00+00:00)",
+        ),
+        (
+            "time,symbol,price,prev_close\n2025-01-27,NVDA,127.5,142.62\n",
+            "quotes.csv:2: time '2025-01-27' is a date without a time of day "
+            "(write e.g. 2025-01-27T16:00:00-05:00)",
         ),
         ("time,symbol,price\n", "quotes.csv:1: missing column(s) prev_close"),
         ("time,symbol,price,prev_close,prevclose\n", "unknown column(s) prevclose"),
@@ -254,3 +260,36 @@ def test_the_demo_states_nvdas_market_value_lost_on_the_deepseek_monday():
     close = RecordedQuotes(demo).latest_at(utc(27, 21)).quotes["NVDA"]
     assert (close.price, close.prev_close) == (118.42, 142.62)
     assert market_value_change(close) == "NVDA lost $588B of market value"
+
+
+@pytest.mark.parametrize("text", ["2025-01-27", "2025-01-27T14:35:00", "2025-01-27 14:35"])
+def test_the_suggested_time_is_one_the_reader_accepts(tmp_path, text) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text(f"time,symbol,price,prev_close\n{text},NVDA,127.5,142.62\n")
+    with pytest.raises(RecordedQuotesError) as caught:
+        RecordedQuotes(path, clock=None)
+    suggested = str(caught.value).rpartition("write e.g. ")[2].rstrip(")")
+    path.write_text(f"time,symbol,price,prev_close\n{suggested},NVDA,127.5,142.62\n")
+    assert RecordedQuotes(path, clock=None).first_time.tzinfo is not None
+
+
+async def test_an_index_volume_of_zero_is_unknown_in_quotes_and_daily_bars(tmp_path) -> None:
+    from monitor.model import known_volume
+
+    path = write(
+        tmp_path,
+        "time,symbol,price,prev_close,volume\n"
+        "2025-01-27T10:00:00-05:00,^SOX,4900,5341.94,0\n"
+        "2025-01-27T10:00:00-05:00,NVDA,120,142.62,0\n"
+        "2025-01-28T10:00:00-05:00,^SOX,4890,4853.24,0\n",
+    )
+    rec = RecordedQuotes(path, clock=ManualClock(utc(28, 16)))
+    quotes = rec.latest_at(utc(27, 15)).quotes
+    assert quotes["^SOX"].volume is None and quotes["^SOX"].to_json()["volume"] is None
+    assert quotes["NVDA"].volume == 0  # a stock with no trades yet did trade nothing
+    assert [b.volume for b in await rec.history("^SOX")] == [None]
+    assert (known_volume("^GSPC", 0), known_volume("^GSPC", 5e9), known_volume("MU", 0)) == (
+        None,
+        5e9,
+        0,
+    )

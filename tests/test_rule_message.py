@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.formatting import Zones
 from monitor.model import DailyBar, Headline, Quote
 from monitor.rules import (
     RuleRunner,
@@ -142,11 +143,14 @@ def test_news_message_and_headlines():
         published=seen,
         first_seen=seen,
     )
-    message, context = say('news "DeepSeek"', snapshot(headlines=(story,)))
+    # a news rule has no exchange: its time is in the local zone, named
+    message, context = say('news "DeepSeek"', snapshot(headlines=(story,), zones=Zones(NY)))
     assert message == (
         'news "DeepSeek": 1 story within 10m, latest "DeepSeek rattles Wall '
-        'Street" (Reuters) at 2025-01-27 21:00 UTC'
+        'Street" (Reuters) at 2025-01-27 16:00 EST'
     )
+    in_utc = snapshot(headlines=(story,), zones=Zones(UTC))
+    assert say('news "DeepSeek"', in_utc)[0].endswith("at 2025-01-27 21:00 UTC")
     assert context["headlines"] == [
         {
             "title": "DeepSeek rattles Wall Street",
@@ -231,10 +235,34 @@ def test_limit_up_message_and_streak():
     message, context = say("300766.SZ limit_up", snap)
     assert message == (
         "300766.SZ at limit up 17.28 (+20.00%, prev close 14.40) "
-        "at 2025-02-10 14:00 CST — 3 limit-up sessions in a row"
+        "at 2025-02-10 14:00 +08 — 3 limit-up sessions in a row"  # China's CST is not Chicago's
     )
     assert context["limit_up_streak"] == 3
     assert "market_value_change" not in context
+
+
+def test_limit_down_message_reads_like_the_others_and_has_no_limit_up_streak():
+    t = datetime(2025, 1, 27, 14, 55, tzinfo=SHANGHAI)
+    q = Quote("002354.SZ", price=4.5, prev_close=5.0, as_of=t, currency="CNY")
+    message, context = say("002354.SZ limit_down", Snapshot(now=t, quotes={"002354.SZ": q}))
+    assert message == (
+        "002354.SZ at limit down 4.50 (-10.00%, prev close 5.00) at 2025-01-27 14:55 +08"
+    )
+    assert "limit_up_streak" not in context
+
+
+def test_a_query_with_quotes_is_quoted_once():
+    seen = CLOSE - timedelta(minutes=5)
+    story = Headline("s1", "Liang Wenfeng speaks", "https://x.test/1", "Reuters", "f", seen, seen)
+    snap = snapshot(headlines=(story,), zones=Zones(NY))
+    message, _ = say("""news '"Liang Wenfeng" OR 梁文锋'""", snap)
+    assert message.startswith("""news '"Liang Wenfeng" OR 梁文锋': 1 story within 10m""")
+
+
+def test_times_local_states_a_price_alert_in_the_local_zone():
+    snap = snapshot(zones=Zones(SHANGHAI, exchange=False))
+    assert say("NVDA price < 120", snap)[0].endswith("at 2025-01-28 05:00 +08")
+    assert say("NVDA price < 120", snapshot())[0].endswith("at 2025-01-27 16:00 EST")
 
 
 def test_volume_message():

@@ -205,7 +205,10 @@ def test_levels_message_names_the_tier():
     feed = Feed(RuleRunner([spec("^SOX day% <= -5", levels=(-5, -7.5, -10))]))
     (alert,) = feed.pct(-8)
     assert "≤ -7.5%" in alert.message and "(level 2 of 3)" in alert.message
-    assert alert.context["level"] == 1
+    assert (alert.context["level"], alert.context["levels"]) == (2, 3)  # as the words say
+    assert alert.context["thresholds"] == [-5, -7.5, -10]
+    assert (alert.to_json()["level"], alert.to_json()["levels"]) == (2, 3)
+    assert alert.level == 1  # the tier's index, as the rule state stores it
 
 
 # ---- snooze, mute, ack ---------------------------------------------------------------

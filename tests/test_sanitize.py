@@ -207,6 +207,27 @@ def test_fast_path_agrees_with_full_normalization(
     assert clean_url(url) == fast == url
 
 
+def test_multiline_text_already_clean_skips_the_substitutions_with_the_same_result() -> None:
+    """The shortcut for clean text gives what every substitution would have given."""
+    import random
+
+    from monitor import text
+
+    def every_substitution(s: str) -> str:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+        s = text._LINE_SPACES.sub("\n", text._INLINE_SPACES.sub(" ", text._REMOVE.sub("", s)))
+        return text._BLANK_LINES.sub("\n\n", s).strip()
+
+    rng = random.Random(3)
+    alphabet = "ab \n\t\xa0\u200b\u2028\u3000\x85.é中\r"
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15))) for _ in range(20_000)
+    ]
+    assert [clean_multiline(s, html=False) for s in samples] == [
+        every_substitution(s) for s in samples
+    ]
+
+
 # ---- fields, names and typed text (issue 11) -----------------------------------------
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.model import Alert, Entry, Headline, MarketState, Matched, Quote, QuoteBatch, Status
+from monitor.entries import Entry, Matched
+from monitor.model import Alert, Headline, MarketState, Quote, QuoteBatch, Status
 from monitor.news.dedup import entry_keys
 from monitor.store import (
     SCHEMA_VERSION,
@@ -557,7 +558,8 @@ def test_write_gives_up_with_store_busy(db: Path) -> None:
 WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
-from monitor.model import Alert, Entry, Matched
+from monitor.model import Alert
+from monitor.entries import Entry, Matched
 from monitor.news.dedup import entry_keys
 from monitor.store import Store
 path, prefix = sys.argv[1], sys.argv[2]

@@ -326,3 +326,15 @@ def test_failure_status_by_exception():
     assert failure_status(ConnectionRefusedError()) is Status.UNREACHABLE
     assert failure_status(TimeoutError()) is Status.TIMEOUT
     assert failure_status(ValueError("bad json")) is Status.ERROR
+
+
+async def test_confirm_asks_the_chart_again(fake, source):
+    """What the quote book asks to check a suspect print: the chart, fetched anew."""
+    fake.set_quote("NVDA", price=118.42, prev_close=142.62, time=NOW)
+    await source.fetch(["NVDA"])
+    fake.set_quote("NVDA", price=118.6, prev_close=142.62, time=NOW)
+
+    quote = await source.confirm("NVDA")
+
+    assert quote is not None and quote.price == 118.6
+    assert fake.chart_requests["NVDA"] == 2

@@ -105,7 +105,7 @@ def once(config_arg: str | None, *, as_json: bool, show_all: bool, at: str | Non
 
 async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: datetime | None) -> int:
     engine = Engine(loaded, notify=False)
-    printer = Printer(as_json=as_json, show_all=show_all)
+    printer = Printer(as_json=as_json, show_all=show_all, **_times(engine))
     try:
         await engine.open()
         headlines = await engine.poll_news(force=True)
@@ -114,7 +114,7 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
         else:
             await engine.poll_quotes()
         new_ids = {h.story for h in headlines if h.new}
-        for h in await engine.current_headlines(matched_only=not show_all):
+        for h in await engine.shown_headlines(show_all=show_all):  # as the screen marks them
             printer.headline(dataclasses.replace(h, new=h.story in new_ids))
         for symbol in engine.symbols:
             q = engine.quotes().get(symbol)
@@ -142,6 +142,12 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
     return 0
 
 
+def _times(engine: Engine) -> dict[str, Any]:
+    """The printer's zones and "today" (the engine's clock: the recording's time in a
+    replay) from the config."""
+    return {"zones": engine.app_settings.zones(), "now": engine.clock.now}
+
+
 # ---- run --headless ----------------------------------------------------------------
 
 
@@ -157,7 +163,7 @@ async def _run_headless(loaded: LoadedConfig, *, as_json: bool, show_all: bool) 
     # the "terminal" channel on a terminal: an OSC notification after each alert's line
     on_tty = sys.stdout.isatty() and not as_json
     ringer = TerminalRinger(engine.app_settings.terminal_notifications) if on_tty else None
-    printer = Printer(as_json=as_json, show_all=show_all, ringer=ringer)
+    printer = Printer(as_json=as_json, show_all=show_all, ringer=ringer, **_times(engine))
     engine.subscribe(printer.event)
     if ringer is not None and (notice := passthrough_notice(ringer.protocol, os.environ)):
         printer.info(notice)
@@ -218,7 +224,9 @@ async def _replay(
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     alerts: list[Alert] = []
-    printer = Printer(as_json=as_json, show_all=False, quiet_news=True)
+    # every line dated (the replay's clock is the data's, which is always "today")
+    zones = loaded.config.settings.zones()
+    printer = Printer(as_json=as_json, show_all=False, quiet_news=True, zones=zones)
     with tempfile.TemporaryDirectory(prefix="monitor-replay-") as tmp:
         engine = Engine(
             loaded,
@@ -267,7 +275,7 @@ async def make_engine_for_app(
             history_file=DEMO_DIR / "history.csv",
         )
         if speed is not None:
-            engine.set_replay_speed(speed)
+            engine.replay.set_speed(speed)
     else:
         loaded = await asyncio.to_thread(load_config, config_arg)
         engine = Engine(loaded)

@@ -21,6 +21,11 @@ EXIT_CONFIG = 2
 EXIT_FATAL = 1
 
 
+CONFIG_HELP = "watchlist file (default: the search order in the README)"
+JSON_HELP = "one JSON object per line, each with a type"
+ALL_HELP = "also the headlines that do not match the topic query"
+
+
 def replay_speed(text: str) -> float:
     """``--speed``: a positive number of recorded seconds per real second ("200", "50x")."""
     try:
@@ -37,24 +42,29 @@ def _parser() -> argparse.ArgumentParser:
         prog="monitor",
         description="A terminal news-and-market monitor. With no command, opens the app.",
     )
-    p.add_argument("--config", metavar="PATH", help="watchlist file (default: search order)")
+    p.add_argument("--config", metavar="PATH", help=CONFIG_HELP)
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="validate the watchlist file and summarize it")
-    c.add_argument("--config", metavar="PATH", dest="sub_config")
+    c.add_argument("--config", metavar="PATH", dest="sub_config", help=CONFIG_HELP)
 
     o = sub.add_parser("once", help="poll everything once, print, exit")
-    o.add_argument("--config", metavar="PATH", dest="sub_config")
-    o.add_argument("--json", action="store_true", help="one JSON object per line")
-    o.add_argument("--all", action="store_true", help="also headlines that do not match")
-    o.add_argument("--at", metavar="TIME", help="recorded source: the moment to show")
+    o.add_argument("--config", metavar="PATH", dest="sub_config", help=CONFIG_HELP)
+    o.add_argument("--json", action="store_true", help=JSON_HELP)
+    o.add_argument("--all", action="store_true", help=ALL_HELP)
+    o.add_argument(
+        "--at",
+        metavar="TIME",
+        help="with a recorded quote source: the moment to show, ISO-8601 with an offset "
+        "(e.g. 2025-01-27T16:00-05:00; default: the recording's end)",
+    )
 
     r = sub.add_parser("run", help="keep polling and print changes until Ctrl-C")
-    r.add_argument("--config", metavar="PATH", dest="sub_config")
-    r.add_argument("--headless", action="store_true", help="print instead of the app")
-    r.add_argument("--json", action="store_true", help="one JSON object per line")
-    r.add_argument("--all", action="store_true", help="also headlines that do not match")
+    r.add_argument("--config", metavar="PATH", dest="sub_config", help=CONFIG_HELP)
+    r.add_argument("--headless", action="store_true", help="print lines instead of opening the app")
+    r.add_argument("--json", action="store_true", help=JSON_HELP)
+    r.add_argument("--all", action="store_true", help=ALL_HELP)
 
     d = sub.add_parser(
         "demo", help="the app on a bundled replay of the January 2025 DeepSeek shock"
@@ -72,12 +82,29 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--revoke", action="store_true", help="forget that the file was allowed")
 
     rp = sub.add_parser("replay", help="run the rules over recorded quotes (and feeds)")
-    rp.add_argument("quotes", metavar="QUOTES.csv")
-    rp.add_argument("--news", metavar="FEED.xml", action="append", default=[])
-    rp.add_argument("--config", metavar="PATH", dest="sub_config")
-    rp.add_argument("--history", metavar="FILE", help="daily closes CSV for context")
-    rp.add_argument("--json", action="store_true")
-    rp.add_argument("--notify", action="store_true", help="really send notifications")
+    rp.add_argument(
+        "quotes",
+        metavar="QUOTES.csv",
+        help="recorded quotes: time,symbol,price,prev_close[,open,high,low,volume,...]",
+    )
+    rp.add_argument(
+        "--news",
+        metavar="FEED.xml",
+        action="append",
+        default=[],
+        help="a recorded RSS/Atom feed whose items are released at their dates (repeatable)",
+    )
+    rp.add_argument("--config", metavar="PATH", dest="sub_config", help=CONFIG_HELP)
+    rp.add_argument(
+        "--history",
+        metavar="FILE",
+        help="daily closes CSV (date,symbol,open,high,low,close,volume) for context such "
+        'as "largest drop since"',
+    )
+    rp.add_argument("--json", action="store_true", help=JSON_HELP)
+    rp.add_argument(
+        "--notify", action="store_true", help="really send the notifications (default: none)"
+    )
     return p
 
 

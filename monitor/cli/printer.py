@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from monitor import sessions
 from monitor.cli import pipes
 from monitor.events import (
     AlertEvent,
@@ -19,10 +21,11 @@ from monitor.events import (
     HeadlinesEvent,
     NoticeEvent,
     QuotesEvent,
+    RelatedEvent,
     ReplayEndedEvent,
     SourceEvent,
 )
-from monitor.formatting import arrow, fixed, percent, utc_minute, utc_second
+from monitor.formatting import Zones, arrow, fixed, percent
 from monitor.model import Alert, Headline, Quote, RuleState, RuleStatus, SourceStatus, Status
 from monitor.notify.osc import TerminalRinger
 from monitor.rules import RuleSpec
@@ -39,13 +42,20 @@ class Printer:
         quiet_news: bool = False,
         out: TextIO | None = None,
         ringer: TerminalRinger | None = None,
+        zones: Zones | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """``zones``: where times are shown (the config's ``times``, ``time_zone``);
+        ``now``: the engine's clock, which says what "today" is (its date is left out)."""
         self.as_json = as_json
+        self.zones = zones or Zones()
+        self._now = now or (lambda: datetime.now(UTC))
         self.ringer = ringer  # the terminal channel's OSC notification, on a terminal only
         self.show_all = show_all
         self.quiet_news = quiet_news
         self.out = out or sys.stdout
         self._last_quote: dict[str, tuple[Any, ...]] = {}
+        self._related_shown: set[tuple[str, str | None]] = set()
         self.closed = False  # the reader of ``out`` went away
 
     def _json(self, obj: dict[str, Any]) -> None:
@@ -81,8 +91,21 @@ class Printer:
             self.alert(event.alert)
         elif isinstance(event, NoticeEvent):
             self.info(event.message)
+        elif isinstance(event, RelatedEvent):
+            self._related(event)
         elif isinstance(event, ReplayEndedEvent):
-            self.info(f"recording ended at {event.time.isoformat()}")
+            self.info(f"recording ended at {self._stamp(event.time)}")
+
+    def _stamp(self, t: datetime | None, symbol: str | None = None, seconds: bool = False) -> str:
+        """A time as every line shows it: 14:55 +08, with the date when not today."""
+        market = sessions.market_for(symbol).tz if symbol else None
+        return self.zones.stamp(t, self._now(), market=market, seconds=seconds)
+
+    def _related(self, event: RelatedEvent) -> None:
+        """Stories that became related to a live burst, each once per burst rule."""
+        for h in event.headlines:
+            if (h.story, h.related) not in self._related_shown:
+                self.headline(h)
 
     def info(self, text: str) -> None:
         if self.as_json:
@@ -91,15 +114,21 @@ class Printer:
             self._line(f"-- {text}")
 
     def headline(self, h: Headline) -> None:
-        if self.quiet_news or (not h.matched and not self.show_all):
+        """A topic match, or a story related to a live burst (``--all``: any story)."""
+        if self.quiet_news or (not h.matched and not h.related and not self.show_all):
             return
+        if h.related:
+            self._related_shown.add((h.story, h.related))
         if self.as_json:
             self._json(h.to_json())
             return
         outlets = f" (+{len(h.outlets) - 1} outlets)" if len(h.outlets) > 1 else ""
         mark = "NEW " if h.new else "    "
         syms = f" [{' '.join(h.symbols)}]" if h.symbols else ""
-        self._line(f"{mark}{utc_minute(h.published)}  {h.source}: {h.title}{outlets}{syms}")
+        related = f" (related: {h.related}: {', '.join(h.related_by)})" if h.related else ""
+        self._line(
+            f"{mark}{self._stamp(h.published)}  {h.source}: {h.title}{outlets}{syms}{related}"
+        )
 
     def quote(self, q: Quote) -> None:
         if self.as_json:
@@ -112,7 +141,7 @@ class Printer:
         move = percent(pct, missing="n/a")
         why = f": {q.error}" if q.error else ""
         status = "" if q.status == Status.OK else f"  [{q.status.value}{why}]"
-        when = f"  {utc_minute(q.as_of)}" if q.as_of else ""
+        when = f"  {self._stamp(q.as_of, q.symbol)}" if q.as_of else ""
         price = f"{q.symbol:<10} {fixed(q.price):>12} {arrow(pct)} {move:>8} {q.currency or ''}"
         self._line(f"{price}{when}{status}")
 
@@ -121,7 +150,7 @@ class Printer:
             self._json(s.to_json())
             return
         extra = f": {s.error}" if s.error else ""
-        retry = f" (next try {utc_second(s.next_try)})" if s.next_try else ""
+        retry = f" (next try {self._stamp(s.next_try, seconds=True)})" if s.next_try else ""
         detail = f" — {s.detail}" if s.detail else ""
         self._line(f"source {s.kind} {s.name!r}: {s.status.value}{extra}{retry}{detail}")
 
@@ -129,7 +158,7 @@ class Printer:
         if self.as_json:
             self._json(a.to_json())
             return
-        self._line(f"ALERT [{a.severity}] {utc_minute(a.time)} {a.rule}: {a.message}")
+        self._line(f"ALERT [{a.severity}] {self._stamp(a.time, a.symbol)} {a.rule}: {a.message}")
         for h in a.headlines[:3]:
             self._line(f"      news: {h.get('source', '')}: {h.get('title', '')}")
         if self.ringer is not None and not self.closed:

@@ -20,6 +20,7 @@ from monitor import paths, trust
 from monitor.clock import Clock, ManualClock, WallClock
 from monitor.config import Config, Feed, ReplaySettings, Rule
 from monitor.config_values import QuietHours
+from monitor.formatting import Zones
 from monitor.model import Severity
 from monitor.news.yahoo import YahooNewsFetcher
 from monitor.news.yahoo import search_url as yahoo_search_url
@@ -120,6 +121,7 @@ class EngineSettings:
     replay: ReplaySettings
     quiet_hours: QuietHours | None
     stream: bool = True  # prices pushed by Yahoo's streamer (live quotes only)
+    zones: Zones = Zones()  # which zone each time is shown in
     rule_quiet_hours: dict[str, QuietHours | Literal["off"]] = field(default_factory=dict)
     origin: trust.Origin | None = None  # the file, for the trust checks (None: no file)
 
@@ -144,6 +146,7 @@ class EngineSettings:
             replay=s.replay,
             quiet_hours=s.quiet_hours,
             stream=s.stream,
+            zones=s.zones(),
             rule_quiet_hours={
                 r.name: r.quiet_hours for r in config.alerts if r.quiet_hours is not None
             },
@@ -316,6 +319,7 @@ def make_dispatcher(
     return Dispatcher(
         channels,
         quiet_hours=settings.quiet_hours,
+        tz=settings.zones.local,
         clock=clock,
         on_notice=on_notice,
         quiet_channels=QUIET_CHANNELS,

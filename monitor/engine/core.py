@@ -1,14 +1,13 @@
 """The engine's core: it composes the parts, owns their lifecycle and is the one object
 the CLI and the UI talk to.
 
-It imports no UI toolkit.  Consumers subscribe to typed events from `monitor.model`,
+It imports no UI toolkit.  Consumers subscribe to typed events (`monitor.events`),
 delivered on the engine's own asyncio loop.  Everything that depends on "now" reads
 ``self.clock``: the wall clock live, the recording's own time when the quote source is
 a recorded CSV (demo, replay, tests).
 
-The parts (``quote_book``, ``news``, ``alerting``, ``schedule``, ``replay``) each get
-what they need when they are built here (an emit callable, the store worker, the clock,
-the settings) and never import this module.
+The parts each get what they need when built here (an emit callable, the store worker,
+the clock, the settings) and never import this module.
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ from monitor.engine.build import EngineSettings
 from monitor.engine.config_edit import ConfigEditor
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
-from monitor.engine.replay import Replay, step_speed
+from monitor.engine.related import RelatedStories
+from monitor.engine.replay import Replay
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
 from monitor.events import Event, NoticeEvent
@@ -54,6 +54,14 @@ class _Common(TypedDict):
 
 class Engine:
     """Polls, stores, evaluates and notifies; see the module docstring."""
+
+    # the parts (built by ``_build_parts``)
+    alerting: Alerting
+    quote_book: QuoteBook
+    news: NewsPoller
+    related: RelatedStories
+    schedule: Schedule
+    replay: Replay
 
     def __init__(
         self,
@@ -85,59 +93,10 @@ class Engine:
         self._background: set[asyncio.Task[Any]] = set()
         self._opened = False
         self.board = SourceBoard(self._emit)
-        self._build_parts(quote_source, fetcher, recorded_feeds, notify, history_file)
+        _build_parts(self, quote_source, fetcher, recorded_feeds, notify, history_file)
         self.live = live_stream.attach(self.quote_book, stream_url, spawn=self._spawn)
         self._apply_config(loaded, self.settings)
         self.editor = ConfigEditor(lambda: (self.loaded.path, self.loaded.source))
-
-    def _build_parts(
-        self,
-        source: QuoteSource,
-        fetcher: FeedFetcher | None,
-        recorded_feeds: Sequence[Path],
-        notify: bool,
-        history_file: Path | None,
-    ) -> None:
-        s = self.settings
-        common = _Common(clock=self.clock, store=self.store, emit=self._emit)
-        fetcher = fetcher or FeedFetcher(
-            max_bytes=s.max_feed_bytes,
-            deadline=s.feed_timeout,
-            allow_private_redirects=s.allow_private_redirects,
-        )
-        self.alerting = Alerting(
-            s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common
-        )
-        self.quote_book = QuoteBook(
-            s, source=source, board=self.board, on_batch=self.alerting.evaluate, **common
-        )
-        self.news = NewsPoller(
-            s,
-            fetcher=fetcher,
-            yahoo=build.make_yahoo_news(s),
-            board=self.board,
-            on_news=self.alerting.evaluate,
-            recorded_feeds=recorded_feeds,
-            live_clock=WallClock() if self.is_replay else self.clock,  # never a replay's
-            **common,
-        )
-        self.schedule = Schedule(
-            s,
-            poll_news=self.news.poll,
-            poll_quotes=self.quote_book.poll,
-            emit=self._emit,
-            replay=self.is_replay,
-        )
-        self.replay = Replay(
-            s,
-            clock=self.clock,
-            book=self.quote_book,
-            news=self.news,
-            alerting=self.alerting,
-            emit=self._emit,
-            paused=lambda: self.schedule.paused,
-            history_file=history_file,
-        )
 
     # ---- configuration -------------------------------------------------------------
 
@@ -149,6 +108,7 @@ class Engine:
             part.settings = settings
         self.news.configure(settings)
         self.alerting.configure(settings)
+        self.related.settings = settings
         for feed in settings.feeds:
             self.board.expect(feed.name, feed.name, "feed")
         if not settings.feeds and not self.news.recorded_feeds:
@@ -185,6 +145,12 @@ class Engine:
             except Exception:  # a broken consumer must not stop polling
                 log.exception("event subscriber failed")
 
+    async def _evaluate(self) -> None:
+        """Every rule once on the current data; then the stories related to a live
+        news burst, which time alone may change."""
+        await self.alerting.evaluate()
+        self.related.refresh()
+
     def _snapshot(self) -> Snapshot:
         book = self.quote_book
         return Snapshot(
@@ -195,6 +161,7 @@ class Engine:
             headlines=self.news.rule_headlines(),
             quotes_every=self.settings.quotes_every,
             allow_stale=False,
+            zones=self.settings.zones,
         )
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -204,6 +171,7 @@ class Engine:
         await self.store.open()
         self._opened = True
         await self.news.open()
+        await self.related.open()
         self.quote_book.latest.update(await self.store.read(lambda s: s.latest_quotes()))
         rule_state = await self.store.read(lambda s: s.get_rule_state())
         if rule_state:
@@ -244,7 +212,7 @@ class Engine:
         """Tasks running beside the polls (notifications, history, the desktop check)."""
         return frozenset(self._background)
 
-    # ---- polling -------------------------------------------------------------------
+    # ---- polling and replay --------------------------------------------------------
 
     async def poll_news(self, *, force: bool = False) -> list[Headline]:
         """Fetch every due feed once (every feed if ``force``); the new headlines."""
@@ -279,8 +247,6 @@ class Engine:
         """Daily history for the rules' context (``start`` loads it in the background)."""
         await self.quote_book.load_history()
 
-    # ---- replay --------------------------------------------------------------------
-
     async def run_replay(self) -> None:
         """Replay the whole recording as fast as the machine allows (`monitor replay`)."""
         await self.replay.play(realtime=False)
@@ -291,19 +257,8 @@ class Engine:
 
     async def restart_replay(self) -> None:
         if self.is_replay:
+            self.related.clear()
             await self.replay.restart()
-
-    @property
-    def replay_speed(self) -> float:
-        """Recorded seconds played per real second (a replay's; `--speed`, `+`/`-`)."""
-        return self.replay.speed
-
-    def set_replay_speed(self, speed: float) -> float:
-        return self.replay.set_speed(speed)
-
-    def step_replay_speed(self, step: int) -> float:
-        """One step faster (1) or slower (-1) on the replay's speed ladder; the new speed."""
-        return self.replay.set_speed(step_speed(self.replay.speed, step))
 
     # ---- state for consumers -------------------------------------------------------
 
@@ -343,6 +298,15 @@ class Engine:
         """The stories of every entry the last news poll saw (new or not), newest first."""
         return await self.news.current_headlines(matched_only)
 
+    async def shown_headlines(self, *, show_all: bool = False) -> list[Headline]:
+        """What `monitor once` prints, as the Headlines pane shows it: the last poll's
+        topic matches and related stories, marked (``show_all``: all it saw)."""
+        return self.related.shown(await self.current_headlines(matched_only=False), show_all)
+
+    def related_headlines(self) -> list[Headline]:
+        """The stories related to a live news burst now, newest first (marked)."""
+        return self.related.current()
+
     async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
         return await self.store.read(lambda s: s.search_headlines(text, limit=limit))
 
@@ -366,14 +330,64 @@ class Engine:
         await self.alerting.mute(rule, muted)
 
     async def export(self, path: Path) -> Path:
-        headlines = await self.recent_headlines(limit=10_000)
-        alerts = await self.alert_log(limit=10_000)
-        lines = [h.to_json() for h in headlines]
-        lines += [q.to_json() for q in self.quote_book.latest.values()]
-        lines += [a.to_json() for a in alerts]
-        text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines)
+        """Stored headlines, the latest quotes and the alert log as JSON lines."""
+        objects = [h.to_json() for h in await self.recent_headlines(limit=10_000)]
+        objects += [q.to_json() for q in self.quote_book.latest.values()]
+        objects += [a.to_json() for a in await self.alert_log(limit=10_000)]
+        text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
         await asyncio.to_thread(path.write_text, text, "utf-8")
         return path
+
+
+def _build_parts(
+    self: Engine,
+    source: QuoteSource,
+    fetcher: FeedFetcher | None,
+    recorded_feeds: Sequence[Path],
+    notify: bool,
+    history_file: Path | None,
+) -> None:
+    """Build the engine's parts, each handed what it needs; none knows the others."""
+    s = self.settings
+    common = _Common(clock=self.clock, store=self.store, emit=self._emit)
+    fetcher = fetcher or FeedFetcher(
+        max_bytes=s.max_feed_bytes,
+        deadline=s.feed_timeout,
+        allow_private_redirects=s.allow_private_redirects,
+    )
+    self.alerting = Alerting(s, spawn=self._spawn, snapshot=self._snapshot, notify=notify, **common)
+    self.quote_book = QuoteBook(
+        s, source=source, board=self.board, on_batch=self._evaluate, spawn=self._spawn, **common
+    )
+    self.news = NewsPoller(
+        s,
+        fetcher=fetcher,
+        yahoo=build.make_yahoo_news(s),
+        board=self.board,
+        on_news=self._evaluate,
+        recorded_feeds=recorded_feeds,
+        live_clock=WallClock() if self.is_replay else self.clock,  # never a replay's
+        **common,
+    )
+    self.related = RelatedStories(s, matches=self.news.rule_headlines, **common)
+    self.news.mark = self.related.note
+    self.schedule = Schedule(
+        s,
+        poll_news=self.news.poll,
+        poll_quotes=self.quote_book.poll,
+        emit=self._emit,
+        replay=self.is_replay,
+    )
+    self.replay = Replay(
+        s,
+        clock=self.clock,
+        book=self.quote_book,
+        news=self.news,
+        alerting=self.alerting,
+        emit=self._emit,
+        paused=lambda: self.schedule.paused,
+        history_file=history_file,
+    )
 
 
 def _open_store(path: Path) -> Store:

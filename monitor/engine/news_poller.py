@@ -28,8 +28,9 @@ from pathlib import Path
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings, FeedView
 from monitor.engine.sources import Emit, SourceBoard, feed_source_status
+from monitor.entries import Entry, FeedBody
 from monitor.events import HeadlinesEvent
-from monitor.model import Entry, Headline, SourceStatus, Status
+from monitor.model import Headline, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
 from monitor.news.parse import ParsedFeed, parse_feed
@@ -64,6 +65,8 @@ class NewsPoller:
     ) -> None:
         self.fetcher = fetcher
         self.yahoo = yahoo
+        #: marks headlines related to a live burst (the core sets it; default: as they are)
+        self.mark: Callable[[list[Headline]], list[Headline]] = list
         self._clock = clock  # the data's time: a replay's own clock in a replay
         self._live = live_clock or clock  # real time: when live feeds are due
         self._monotonic = monotonic
@@ -76,8 +79,8 @@ class NewsPoller:
         self._states: dict[str, FeedState] = {}
         self._last_poll: dict[str, tuple[datetime, float]] = {}  # (live, monotonic)
         self._retry_at: dict[str, float] = {}  # a backoff's end on the monotonic clock
-        # feed name -> (digest of its last body, that body's parse warning)
-        self._last_bodies: dict[str, tuple[bytes | None, str | None]] = {}
+        # feed name -> its last body (digest, parse warning, stories), kept by the store
+        self._bodies: dict[str, FeedBody] = {}
         self._polled_stories: list[str] = []
         self._polled_unchanged: set[str] = set()
         self._recorded_entries: list[Entry] | None = None
@@ -97,6 +100,7 @@ class NewsPoller:
         states = await self._store.read(lambda s: s.get_feed_states())
         for name, raw in states.items():
             self._set_state(name, FeedState.from_json(raw), self._live.now())
+        self._bodies = await self._store.read(lambda s: s.feed_bodies())
         since = self._clock.now() - NEWS_MEMORY
         self.memory = await self._store.read(
             lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=True, since=since)
@@ -126,9 +130,7 @@ class NewsPoller:
             self._polled_stories = []
             self._polled_unchanged = set()
             results = await self._fetch(due)
-            headlines: list[Headline] = []
-            for feed, result in zip(due, results, strict=True):
-                headlines += await self._ingest_result(feed, result)
+            headlines = await self._ingest_results(due, results)
             await self.after_news(headlines)
             return headlines
 
@@ -180,70 +182,87 @@ class NewsPoller:
             )
         return state
 
-    async def _ingest_result(self, feed: FeedView, result: FetchResult) -> list[Headline]:
-        name = feed.name
-        # The feed's own state (backoff, last success) is on real time; its entries are
-        # seen at the data's time (a replay's: the recording's world).
+    async def _ingest_results(
+        self, feeds: Sequence[FeedView], results: Sequence[FetchResult]
+    ) -> list[Headline]:
+        """Parse the changed bodies, then write the whole poll (new entries, every feed's
+        state, the new bodies) in ONE transaction.  A feed's own state (backoff, last
+        success) is on real time; its entries are seen at the data's time (a replay's:
+        the recording's world)."""
         live, now = self._live.now(), self._clock.now()
-        old = self._states.get(name) or FeedState(url=result.url)
-        state = next_state(old, result, live, rng=self._rng)
-        self._last_poll[name] = (live, self._monotonic())
-        headlines: list[Headline] = []
-        warning = None
-        if result.status == Status.NOT_MODIFIED:
-            self._polled_unchanged.add(name)
-        digest = _body_digest(result.body)
-        last_body = self._last_bodies.get(name)
-        if digest is not None and last_body is not None and last_body[0] == digest:
-            # The very bytes of the last poll (a server without ETag/Last-Modified):
-            # nothing new, so skip parse, match and dedup, as for a 304.
-            self._polled_unchanged.add(name)
-            warning = last_body[1]
-        elif result.body is not None:
-            parsed, items = await asyncio.to_thread(self._parse_and_match, feed, result, now)
-            warning = parsed.warning
-            self._last_bodies[name] = (digest, warning)
-            if items:
-                stored = await self._store.write(
-                    lambda s: s.add_entries(items, now=now), landed=self._landed_late
-                )
-                if stored is not None:
-                    headlines = stored.headlines
-                    self._polled_stories += stored.story_ids
-            elif parsed.bozo and not parsed.entries:
+        changed: list[tuple[FeedView, FetchResult, bytes]] = []
+        warnings: dict[str, str | None] = {}
+        for feed, result in zip(feeds, results, strict=True):
+            self._last_poll[result.name] = (live, self._monotonic())
+            digest = _body_digest(result.body)
+            body = self._bodies.get(result.name)
+            if result.status == Status.NOT_MODIFIED or (body and body.digest == digest):
+                # A 304, or the very bytes of the last poll (a server without ETag or
+                # Last-Modified): nothing new, so no parse, match, dedup or entry write.
+                self._unchanged(result.name, body)
+                warnings[result.name] = body.warning if result.body and body else None
+            elif digest is not None:
+                changed.append((feed, result, digest))
+        parsed = await asyncio.to_thread(self._parse_all, [(f, r) for f, r, _ in changed], now)
+        items, bodies = [], {}
+        for (_, result, digest), (answer, matched) in zip(changed, parsed, strict=True):
+            warnings[result.name] = answer.warning
+            items += matched
+            if not matched and answer.bozo and not answer.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
-                self._polled_unchanged.add(name)
-        self._set_state(name, state, live)
-        raw = state.to_json()
-        await self._store.write(lambda s: s.put_feed_state(name, raw))
-        self._board.set(feed_source_status(name, state, warning))
-        return headlines
+                self._unchanged(result.name, self._bodies.get(result.name))
+            else:
+                bodies[result.name] = (digest, answer.warning)
+        return await self._write_poll(results, items, bodies, warnings, (live, now))
 
-    def _parse_and_match(
-        self, feed: FeedView, result: FetchResult, now: datetime
-    ) -> tuple[ParsedFeed, list[Matched]]:
-        """Parse one body and match its entries (one worker-thread hop, not two)."""
-        if feed.kind == "yahoo":
-            body = result.body or b""
-            parsed = parse_search(body, feed_name=feed.name, now=now, ticker=feed.ticker)
-        else:
-            parsed = parse_feed(
-                result.body or b"",
-                feed_name=feed.name,
-                now=now,
-                base_url=result.url,
-                content_type=result.content_type,
-            )
-        return parsed, self.ingest.process(parsed.entries) if parsed.entries else []
+    def _unchanged(self, name: str, body: FeedBody | None) -> None:
+        if body is not None:
+            self._polled_stories += body.stories
+        else:  # no body remembered: the feed's latest stored stories stand for it
+            self._polled_unchanged.add(name)
+
+    async def _write_poll(
+        self,
+        results: Sequence[FetchResult],
+        items: list[Matched],
+        bodies: dict[str, tuple[bytes, str | None]],
+        warnings: dict[str, str | None],
+        times: tuple[datetime, datetime],  # (live, data)
+    ) -> list[Headline]:
+        live, now = times
+        for result in results:
+            old = self._states.get(result.name) or FeedState(url=result.url)
+            self._set_state(result.name, next_state(old, result, live, rng=self._rng), live)
+        states = {r.name: self._states[r.name].to_json() for r in results}
+        added = await self._store.write(
+            lambda s: s.record_poll(items, states=states, bodies=bodies, now=now),
+            landed=self._landed_late,
+        )
+        if added is not None:
+            self._polled_stories += added.story_ids
+            for name, (digest, warning) in bodies.items():
+                self._bodies[name] = added.feed_body(name, digest, warning)
+        for result in results:
+            state = self._states[result.name]
+            self._board.set(feed_source_status(result.name, state, warnings.get(result.name)))
+        return added.headlines if added is not None else []
+
+    def _parse_all(
+        self, answers: Sequence[tuple[FeedView, FetchResult]], now: datetime
+    ) -> list[tuple[ParsedFeed, list[Matched]]]:
+        """Parse and match the changed bodies (one worker-thread hop for the poll)."""
+        return [_parse_and_match(self.ingest, feed, result, now) for feed, result in answers]
 
     async def after_news(self, headlines: list[Headline]) -> None:
-        """Announce new or updated headlines; matching ones go to the news rules."""
+        """Announce new or updated headlines (marked related to a live burst where they
+        are); matching ones go to the news rules."""
         if not headlines:
             return
-        self._emit(HeadlinesEvent(tuple(headlines)))
         matching = [h for h in headlines if h.matched]
         if matching:
             self._remember(matching)
+        self._emit(HeadlinesEvent(tuple(self.mark(headlines))))
+        if matching:
             await self._on_news()
 
     async def _landed_late(self, added: Added) -> None:
@@ -324,6 +343,24 @@ class NewsPoller:
                 SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
             )
         return sorted(entries, key=lambda e: e.published)
+
+
+def _parse_and_match(
+    ingest: Ingest, feed: FeedView, result: FetchResult, now: datetime
+) -> tuple[ParsedFeed, list[Matched]]:
+    """Parse one body and match its entries (one worker-thread hop, not two)."""
+    if feed.kind == "yahoo":
+        body = result.body or b""
+        parsed = parse_search(body, feed_name=feed.name, now=now, ticker=feed.ticker)
+    else:
+        parsed = parse_feed(
+            result.body or b"",
+            feed_name=feed.name,
+            now=now,
+            base_url=result.url,
+            content_type=result.content_type,
+        )
+    return parsed, ingest.process(parsed.entries) if parsed.entries else []
 
 
 def _body_digest(body: bytes | None) -> bytes | None:

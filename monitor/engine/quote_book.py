@@ -1,9 +1,12 @@
 """The quote book: the latest quote of every symbol, merged batch by batch.
 
 A failed poll keeps the last good values (with their age); a quote that stops moving
-turns stale; suspect data is logged once.  The book also keeps the daily history that
-gives rules their context (volume ratios, "largest drop since", limit-up streaks) and
-prunes old snapshots from the store.
+turns stale; suspect data is logged once.  Every print is checked for plausibility
+(``suspects``, rule in ``monitor.plausibility``): a suspect one is shown marked, not
+stored nor alerted on, and checked at once through the source's ``confirm`` (its
+chart) until it is confirmed, dropped, or released unverified after two minutes.  The
+book also keeps the daily history that gives rules their context (volume ratios,
+"largest drop since", limit-up streaks) and prunes old snapshots from the store.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Protocol
 
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
-from monitor.engine.sources import Emit, SourceBoard
+from monitor.engine.sources import Emit, SourceBoard, Spawn
+from monitor.engine.suspects import Suspects
 from monitor.events import QuotesEvent
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
-from monitor.price_limits import board_limit, limit_up_streak
-from monitor.quotes.base import QuoteSource
+from monitor.price_limits import board_limit, limit_up_streak, listing_without_limit
+from monitor.quotes.base import Confirms, QuoteSource
 from monitor.sessions import is_stale, market_for
 from monitor.store import StoreWorker
 
@@ -33,6 +37,8 @@ HISTORY_DAYS = 3650
 QUOTE_DAYS = 3
 #: statuses of a symbol that make the whole source look unwell
 _SOURCE_TROUBLE = {Status.RATE_LIMITED, Status.UNREACHABLE, Status.BACKOFF}
+#: the longest a source's confirmation of a suspect print is waited for
+CONFIRM_TIMEOUT = 30.0
 
 
 class LivePath(Protocol):
@@ -57,6 +63,7 @@ class QuoteBook:
         emit: Emit,
         board: SourceBoard,
         on_batch: Callable[[], Awaitable[None]],
+        spawn: Spawn,
     ) -> None:
         self.live: LivePath | None = None
         self.settings = settings
@@ -71,6 +78,9 @@ class QuoteBook:
         self.history: dict[str, list[DailyBar]] = {}
         self._history_days: dict[str, date] = {}  # the market day each history is for
         self._suspect: dict[str, str | None] = {}  # symbol -> reason already logged
+        self._spawn = spawn
+        self.suspects = Suspects()
+        self._asking: dict[str, asyncio.Task[None]] = {}  # symbol -> its confirmation
         self._pruned_at: datetime | None = None
         self._lock = asyncio.Lock()  # one poll at a time
         self._apply_lock = asyncio.Lock()  # one batch merged at a time (polls, stream)
@@ -94,6 +104,7 @@ class QuoteBook:
         for the replay's first day."""
         self.latest.clear()
         self.previous.clear()
+        self.suspects.clear()
         self._history_days.clear()
 
     async def poll(self) -> dict[str, Quote]:
@@ -105,9 +116,11 @@ class QuoteBook:
             return dict(self.latest)  # the stream keeps every open symbol fresh
         async with self._lock:
             batch = await self.source.fetch(self.settings.symbols)
-            if self.live is not None:
-                self.live.polled(batch.quotes.values(), self._clock.now())
             await self.process_batch(batch)
+            if self.live is not None:  # context for streamed ticks: as kept, never a
+                kept = [self.latest[s] for s in batch.quotes if s in self.latest]
+                self.live.polled(kept, self._clock.now())  # suspect print's own day range
+            await self.settle()
             return dict(self.latest)
 
     def live_changed(self) -> None:
@@ -122,18 +135,65 @@ class QuoteBook:
     async def _process(self, batch: QuoteBatch, evaluate: bool) -> None:
         now = self._clock.now()
         merged = {sym: self._merge(self.latest.get(sym), q, now) for sym, q in batch.quotes.items()}
+        checked = {sym: self._check(q, now) for sym, q in merged.items()}
+        checked.update(self.suspects.expired(now))
+        await self._publish(batch.time, checked, now, evaluate)
+        self._ask()
+
+    async def _publish(
+        self, time: datetime, quotes: dict[str, Quote], now: datetime, evaluate: bool
+    ) -> None:
+        """Take ``quotes`` into the book, emit them, evaluate the rules, store them."""
         self.previous = dict(self.latest)
-        self.latest.update(merged)
-        self._log_suspect(merged)
-        aged = self._age_quotes(now, skip=merged)
-        self._emit(QuotesEvent(QuoteBatch(batch.time, {**aged, **merged})))
-        self._board.set(self._source_status(merged, now))
+        self.latest.update(quotes)
+        self._log_suspect(quotes)
+        aged = self._age_quotes(now, skip=quotes)
+        self._emit(QuotesEvent(QuoteBatch(time, {**aged, **quotes})))
+        self._board.set(self._source_status(quotes, now))
         if evaluate:  # first: an alert waits for no write but its own
             await self._on_batch()
-        fresh = QuoteBatch(batch.time, {s: q for s, q in merged.items() if q.usable})
+        held = self.suspects.pending
+        fresh = QuoteBatch(time, {s: q for s, q in quotes.items() if q.usable and s not in held})
         if fresh.quotes:
             await self._store.write(lambda s: s.add_quotes(fresh))
         await self._prune(now)
+
+    # ---- suspect prints ----------------------------------------------------------------
+
+    def _check(self, quote: Quote, now: datetime) -> Quote:
+        bars = self.history.get(quote.symbol)
+        listing = bars is not None and listing_without_limit(quote.symbol, len(bars))
+        return self.suspects.check(
+            quote, now, before=self.latest.get(quote.symbol), listing=listing
+        )
+
+    def _ask(self) -> None:
+        """Ask the source at once about each new suspect print (its chart, live)."""
+        if not isinstance(self.source, Confirms):
+            self.suspects.to_ask()  # nothing to ask: next print or two minutes decide
+            return
+        for symbol in self.suspects.to_ask(busy=set(self._asking)):
+            self._asking[symbol] = self._spawn(self._confirm(self.source, symbol))
+
+    async def _confirm(self, source: Confirms, symbol: str) -> None:
+        try:
+            answer = await asyncio.wait_for(source.confirm(symbol), CONFIRM_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 — a failed check leaves the print pending
+            log.warning("%s: no confirmation of the suspect print: %s", symbol, exc)
+            answer = None
+        finally:
+            self._asking.pop(symbol, None)
+        async with self._apply_lock:
+            now = self._clock.now()
+            kept = self.suspects.answered(symbol, answer, now)
+            if kept is not None:
+                await self._publish(now, {symbol: kept}, now, evaluate=True)
+        self._ask()  # a newer suspect print that arrived meanwhile
+
+    async def settle(self) -> None:
+        """Wait for the confirmations asked for (a poll returns once they are in)."""
+        while self._asking:
+            await asyncio.gather(*self._asking.values(), return_exceptions=True)
 
     async def _prune(self, now: datetime) -> None:
         """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor

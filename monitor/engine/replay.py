@@ -89,6 +89,10 @@ class Replay:
         self.speed = speed
         return speed
 
+    def step(self, step: int) -> float:
+        """One step faster (1) or slower (-1) on the speed ladder; the new speed."""
+        return self.set_speed(step_speed(self.speed, step))
+
     @property
     def source(self) -> RecordedQuotes:
         source = self._book.source
@@ -162,4 +166,7 @@ class Replay:
         """The recorded quotes as they stood at ``at`` (None: the recording's end),
         without evaluating rules (``monitor once`` on a recording)."""
         source = self.source
-        await self._book.process_batch(source.latest_at(at or source.last_time), evaluate=False)
+        moment = at or source.last_time
+        if isinstance(self._clock, ManualClock):
+            self._clock.set(moment)  # "now" is the moment shown (ages, today's date)
+        await self._book.process_batch(source.latest_at(moment), evaluate=False)

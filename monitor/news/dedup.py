@@ -20,9 +20,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from monitor.model import Entry, EntryKeys
+from monitor.entries import Entry, EntryKeys
 
 _TRACKING_PARAMS = frozenset(
     {
@@ -52,6 +52,38 @@ def canonical_link(url: str | None) -> str | None:
     """
     if not url:
         return None
+    if url.startswith("https://"):
+        scheme, rest = "https", url[8:]
+    elif url.startswith("http://"):
+        scheme, rest = "http", url[7:]
+    else:
+        return _canonical_link(url)
+    if not (url.isascii() and url.isprintable()) or _UNPLAIN.search(url):
+        return _canonical_link(url)
+    # A plain link (as ``clean_url`` leaves most): split as urlsplit would, without its
+    # cost, which was most of the cost of keying an entry.
+    end = rest.find("/")
+    end = len(rest) if end < 0 else end
+    for separator in "?#":
+        found = rest.find(separator, 0, end)
+        end = end if found < 0 else found
+    path, _, query = rest[end:].partition("#")[0].partition("?")
+    host, _, port = rest[:end].partition(":")
+    if "%" in host:  # urlsplit keeps the case of an IPv6 zone after "%"
+        return _canonical_link(url)
+    if port and not port.isdigit():
+        return None  # urlsplit: "Port could not be cast to integer value"
+    number = int(port) if port else None
+    host = host.lower().rstrip(".")
+    if not host or (number is not None and number > 65535):
+        return None
+    return _link_key(scheme, host, number, path, query)
+
+
+_UNPLAIN = re.compile(r"[ @\[\]]")  # spaces, userinfo, IPv6 literals: the general path
+
+
+def _canonical_link(url: str) -> str | None:
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -61,14 +93,19 @@ def canonical_link(url: str | None) -> str | None:
     host = (parts.hostname or "").rstrip(".")
     if scheme not in _DEFAULT_PORTS or not host:
         return None
+    return _link_key(scheme, host, port, parts.path, parts.query)
+
+
+def _link_key(scheme: str, host: str, port: int | None, path: str, query: str) -> str:
     host = host.removeprefix("www.")
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-    )
-    path = parts.path.rstrip("/")
-    return urlunsplit(("https", host, path, urlencode(query), ""))
+    if query:
+        query = urlencode(sorted(
+            (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _is_tracking(k)
+        ))  # fmt: skip
+    key = f"https://{host}{path.rstrip('/')}"  # a path after a host starts with "/"
+    return f"{key}?{query}" if query else key
 
 
 # ---- titles --------------------------------------------------------------------------

@@ -49,7 +49,10 @@ DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; monitor/0.1; +https://pypi.org/pr
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
-RATE_LIMIT_CODES = frozenset({429, 503})
+RATE_LIMIT_CODES = frozenset({429})
+#: answers whose Retry-After is honoured: 429 (rate-limited) and 503 (the service is
+#: down for a while: an error, not a rate limit, but told when to come back)
+RETRY_LATER_CODES = frozenset({429, 503})
 MAX_REDIRECTS = 10
 #: connection pools a fetcher spreads its feeds over (see FeedFetcher)
 POOL_SHARDS = 8
@@ -250,14 +253,13 @@ class FeedFetcher:
     def _http_failure(self, base: FetchResult, response: httpx.Response) -> FetchResult:
         code = response.status_code
         failure = replace(base, etag=None, last_modified=None)
-        if code in RATE_LIMIT_CODES:
+        if code in RETRY_LATER_CODES:
             retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-            reason = f"HTTP {code}"
+            reason = f"HTTP {code}" if code in RATE_LIMIT_CODES else f"HTTP {code} (unavailable)"
             if retry_after is not None:
                 reason += f"; retry after {retry_after:.0f} s"
-            return replace(
-                failure, status=Status.RATE_LIMITED, retry_after=retry_after, error=reason
-            )
+            status = Status.RATE_LIMITED if code in RATE_LIMIT_CODES else Status.ERROR
+            return replace(failure, status=status, retry_after=retry_after, error=reason)
         if code == 410:
             return replace(failure, status=Status.GONE, error=GONE_ERROR)
         return replace(failure, status=Status.ERROR, error=f"HTTP {code}")

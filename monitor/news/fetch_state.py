@@ -120,7 +120,8 @@ def next_state(
       stores the response's validators, a 304 keeps the old ones unless new ones came.
       A permanent redirect (``new_url``) is remembered only on success, so a moved feed
       whose new home is broken (or a refused redirect) keeps its original URL.
-    - rate_limited: failures + 1, ``next_try = now + max(retry_after, backoff)``.
+    - rate_limited (429), or an error with a Retry-After (503): failures + 1,
+      ``next_try = now + max(retry_after, backoff)``.
     - gone: ``gone`` set, status gone; the engine stops polling it.
     - other failures: failures + 1, ``policy``'s backoff with jitter from ``rng``.
     """
@@ -136,7 +137,7 @@ def next_state(
             failures=state.failures + 1,
         )
     failures = state.failures + 1
-    retry_after = result.retry_after if result.status is Status.RATE_LIMITED else None
+    retry_after = result.retry_after  # only a 429 or a 503 carries one
     delay = policy.wait(failures, retry_after, rng=rng)
     return replace(
         state,

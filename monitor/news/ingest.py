@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from monitor.model import Entry, Matched
+from monitor.entries import Entry, Matched
 from monitor.news.dedup import entry_keys
 from monitor.news.symbols import SymbolLinker
 from monitor.query import Query, parse_query

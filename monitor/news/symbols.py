@@ -70,6 +70,14 @@ class SymbolLinker:
         for symbol, i in self._index.items():
             for alias in dict.fromkeys(aliases.get(symbol, ())):
                 self._add_alias(i, alias)
+        # One scan for every first word (longest first), instead of listing every word
+        # of the text: a word found inside a longer one only makes a candidate, which
+        # its alias's own regex then accepts or not.
+        self._first_words = (
+            re.compile("|".join(re.escape(w) for w in sorted(self._by_first_word, key=len)[::-1]))
+            if self._by_first_word
+            else None
+        )
 
     def _add_alias(self, index: int, alias: str) -> None:
         words = fold(alias).split()
@@ -85,8 +93,8 @@ class SymbolLinker:
     def _aliases_in(self, text: str, found: set[int]) -> None:
         folded = fold(text)
         candidates: list[_Alias] = []
-        if self._by_first_word:
-            for word in set(_LATIN_RUN.findall(folded)).intersection(self._by_first_word):
+        if self._first_words is not None:
+            for word in set(self._first_words.findall(folded)):
                 candidates.extend(self._by_first_word[word])
         candidates.extend(entry for needle, entry in self._by_substring if needle in folded)
         for index, regex in candidates:

@@ -11,7 +11,7 @@ cookie: ``tests/data/yahoo/search-AAPL.json``).  A missing ``q`` is answered 400
 
 The answer's ``news`` items carry ``uuid``, ``title``, ``publisher``, ``link`` and
 ``providerPublishTime`` (Unix seconds), often ``relatedTickers``.  Each becomes an
-:class:`~monitor.model.Entry` cleaned by :mod:`monitor.text` like any feed's: the
+:class:`~monitor.entries.Entry` cleaned by :mod:`monitor.text` like any feed's: the
 publisher is the outlet, the uuid the guid, the related tickers link the story to those
 watchlist symbols even when its title names none.  The same story from Reuters through an RSS
 feed and through Yahoo has the same title key, so the store makes it one row.
@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from monitor.model import Entry, Status
+from monitor.entries import Entry
+from monitor.model import Status
 from monitor.news.fetch_state import FeedState, FetchResult
 from monitor.news.parse import (
     EARLIEST,
@@ -50,7 +51,7 @@ from monitor.text import clean_text, clean_url, one_line
 SEARCH_URL = "https://query2.finance.yahoo.com/v1/finance/search"
 #: what the search answers while Yahoo Finance is down (yfinance checks for it too)
 DOWN_PAGE = "Will be right back"
-RATE_LIMIT_CODES = frozenset({429, 503})
+RATE_LIMIT_CODES = frozenset({429})
 
 
 def search_url(term: str, count: int) -> str:
@@ -123,6 +124,8 @@ class YahooNewsFetcher:
         code = answer.status
         if code in RATE_LIMIT_CODES:
             return failed(Status.RATE_LIMITED, f"HTTP {code}", code)
+        if code == 503:  # down for a while, not a rate limit
+            return failed(Status.ERROR, f"HTTP {code} (unavailable)", code)
         if code != 200:
             return failed(Status.ERROR, _http_error(code, answer.text), code)
         if DOWN_PAGE in answer.text[:2000]:

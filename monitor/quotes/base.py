@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from monitor.model import DailyBar, QuoteBatch, SourceStatus
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus
 
 
 @runtime_checkable
@@ -34,3 +34,15 @@ class QuoteSource(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Confirms(Protocol):
+    """A quote source that can check a suspect print (``monitor.plausibility``)."""
+
+    async def confirm(self, symbol: str) -> Quote | None:
+        """``symbol``'s price asked again at once, another way than the poll's (the live
+        source: its chart).  None when there is no such answer (backing off, no
+        network, a recording has nothing but its rows).  Never raises for network
+        problems."""
+        ...

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from monitor import sessions
 from monitor.clock import ManualClock
-from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status, known_volume
 from monitor.text import clean_field, visible
 
 REQUIRED = ("time", "symbol", "price", "prev_close")
@@ -129,10 +129,15 @@ def _time(path: Path, line: int, text: str) -> datetime:
     except ValueError:
         raise RecordedQuotesError(f"{path}:{line}: time {text!r} is not ISO-8601") from None
     if t.tzinfo is None:
-        raise RecordedQuotesError(
-            f"{path}:{line}: time {text!r} has no UTC offset (write e.g. {text}+00:00)"
-        )
+        raise RecordedQuotesError(f"{path}:{line}: time {text!r} {_offset_hint(text, t)}")
     return t
+
+
+def _offset_hint(text: str, t: datetime) -> str:
+    """What a time without an offset lacks, with a value that would be read."""
+    if "T" not in text.strip().upper() and " " not in text.strip():  # a date alone
+        return f"is a date without a time of day (write e.g. {t:%Y-%m-%d}T16:00:00-05:00)"
+    return f"has no UTC offset (write e.g. {t.isoformat()}+00:00)"
 
 
 def _row(path: Path, line: int, cells: dict[str, str]) -> Row:
@@ -199,13 +204,14 @@ def read_daily_history(path: Path) -> dict[str, list[DailyBar]]:
             ) from None
         close = _number(path, line, "close", row["close"], required=True)
         assert close is not None
-        bars.setdefault(row["symbol"].strip(), {})[day] = DailyBar(
+        symbol = row["symbol"].strip()
+        bars.setdefault(symbol, {})[day] = DailyBar(
             day,
             _number(path, line, "open", row["open"]),
             _number(path, line, "high", row["high"]),
             _number(path, line, "low", row["low"]),
             close,
-            _number(path, line, "volume", row["volume"]),
+            known_volume(symbol, _number(path, line, "volume", row["volume"])),
         )
     return {s: [by_day[d] for d in sorted(by_day)] for s, by_day in bars.items()}
 
@@ -337,7 +343,7 @@ class RecordedQuotes:
             open=row.open,
             high=row.high,
             low=row.low,
-            volume=row.volume,
+            volume=known_volume(symbol, row.volume),
             currency=row.currency,
             market_state=sessions.market_state(symbol, t),
             as_of=row.time,
@@ -380,7 +386,8 @@ class RecordedQuotes:
         for day, row in zip(series.days, series.rows, strict=True):
             last_of_day[day] = row
         return [
-            DailyBar(d, r.open, r.high, r.low, r.price, r.volume) for d, r in last_of_day.items()
+            DailyBar(d, r.open, r.high, r.low, r.price, known_volume(symbol, r.volume))
+            for d, r in last_of_day.items()
         ]
 
     def source_status(self) -> SourceStatus:

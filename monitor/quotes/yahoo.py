@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 from monitor import sessions
 from monitor.clock import Clock
-from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status, known_volume
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.yahoo_base import YahooSource
 from monitor.quotes.yahoo_fields import Bar, failure_status, loose_number, quote_from_chart
@@ -125,6 +125,14 @@ class YahooQuotes(YahooSource):
             now = self._clock.now()
             self._record_poll(quotes, now)
             return QuoteBatch(now, {q.symbol: q for q in quotes})
+
+    async def confirm(self, symbol: str) -> Quote | None:
+        """``symbol``'s chart asked again at once, to check a suspect print (None while
+        backing off or when the chart has no price)."""
+        if self._backoff.waiting(self._clock.now()):
+            return None
+        quote = (await self._in_threads([self._poll_one(symbol)]))[0]
+        return quote if quote.price is not None else None
 
     async def _fetch_daily(self, symbol: str, days: int, tz: Any) -> list[DailyBar] | None:
         """Daily bars through yfinance (``history`` caches them per exchange day)."""
@@ -235,7 +243,7 @@ class YahooQuotes(YahooSource):
             if failure_status(exc) is Status.RATE_LIMITED:
                 self._backoff.fail(self._clock.now())
             return None
-        return _daily(frame)
+        return _daily(symbol, frame)
 
     # ---- bookkeeping -------------------------------------------------------------
 
@@ -308,7 +316,7 @@ def _read_meta(ticker: Any) -> dict[str, Any]:
     return {k: meta.get(k) for k in keys if k in meta.keys()}
 
 
-def _daily(frame: Any) -> list[DailyBar]:
+def _daily(symbol: str, frame: Any) -> list[DailyBar]:
     bars = []
     for t, o, h, lo, c, v in zip(
         frame.index,
@@ -322,7 +330,8 @@ def _daily(frame: Any) -> list[DailyBar]:
         close = loose_number(c)
         if close is not None:
             n = loose_number
-            bars.append(DailyBar(t.date(), n(o), n(h), n(lo), close, n(v)))
+            volume = known_volume(symbol, n(v))
+            bars.append(DailyBar(t.date(), n(o), n(h), n(lo), close, volume))
     return bars
 
 

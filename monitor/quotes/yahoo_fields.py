@@ -101,6 +101,15 @@ def epoch(meta: Mapping[str, Any], key: str) -> datetime | None:
     return t
 
 
+def note_trading_period(symbol: str, meta: Mapping[str, Any]) -> None:
+    """Hand the market calendar the session Yahoo reports (``currentTradingPeriod``): for
+    its day it wins over the calendar (a one-off closure or early close the library does
+    not know yet).  A malformed period is ignored: the calendar then decides."""
+    if (regular := _period(meta, "regular")) is None:
+        return
+    sessions.note_trading_period(symbol, regular, _period(meta, "pre"), _period(meta, "post"))
+
+
 def text(meta: Mapping[str, Any], key: str) -> str | None:
     """A text field of Yahoo's answer (currency, name...), cleaned where it enters: it is
     outside input, and reaches the screen, the output and the store."""
@@ -161,13 +170,14 @@ def previous_close(meta: Mapping[str, Any]) -> float | None:
 def suspect_reason(
     symbol: str, meta: Mapping[str, Any], price: float, prev: float | None
 ) -> str | None:
-    """Why a quote's numbers cannot be trusted, or None (Yahoo's ^VIX/^RUT zero closes)."""
+    """Why a quote's previous close cannot be trusted, or None (Yahoo's ^VIX/^RUT zero
+    closes; an index "moving" 60% is a broken close, not a crash).  The print itself
+    is judged by the quote book (``monitor.plausibility``: a price that is not
+    positive, except a future's, a time ahead, a move no print makes)."""
     if prev is None:
         return "previous close missing"
     if prev < 1e-6:
         return f"previous close {prev:g} is not a price"
-    if price <= 0:
-        return f"price {price:g} is not a price"
     move = abs(price / prev - 1.0)
     if _is_index(symbol, meta) and move > INDEX_MAX_MOVE:
         return f"index move of {move:.0%} against previous close {prev:g} is implausible"
@@ -191,6 +201,7 @@ def quote_from_chart(
     ``live``, a bar of the batch quote's newer price (extends the day, never its open).
 
     Raises ``BadField`` for a malformed field of this symbol."""
+    note_trading_period(symbol, meta)
     price, as_of = number(meta, "regularMarketPrice"), epoch(meta, "regularMarketTime")
     prev = previous_close(meta)
     if is_crypto(symbol, meta):

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock
-from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status
+from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status, known_volume
 from monitor.quotes.backoff import Backoff, Backoffs
 from monitor.quotes.yahoo_base import YahooSource
 from monitor.quotes.yahoo_charts import Charts, answer_problem, chart_url, clock_time
@@ -136,6 +136,22 @@ class YahooLiveQuotes(YahooSource):
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def confirm(self, symbol: str) -> Quote | None:
+        """``symbol``'s chart (``/v8/finance/chart``) asked at once, to check a suspect
+        print of the batch quote or the stream: the chart's own price and time.  None
+        while its chart backs off, or when the chart fails or has no price."""
+        async with self._poll_lock:  # not inside a poll's charts
+            started = self._clock.now()
+            if self._waits.waiting("chart:" + symbol, started):
+                return None
+            async with self._http.open():
+                await self._charts.fetch([symbol], started)
+            try:
+                quote = self._charts.quote(symbol, started, self._clock.now())
+            except BadField:
+                return None
+        return quote if quote.price is not None else None
+
     # ---- the batch quote ---------------------------------------------------------
 
     async def _batch(self, wanted: Sequence[str], now: datetime) -> dict[str, Any] | None:
@@ -204,7 +220,7 @@ class YahooLiveQuotes(YahooSource):
             return None
         self._waits.succeed("daily:" + symbol)
         return [
-            DailyBar(t.astimezone(tz).date(), o, h, lo, c, v)
+            DailyBar(t.astimezone(tz).date(), o, h, lo, c, known_volume(symbol, v))
             for t, o, h, lo, c, v in bars_from_chart(result)
         ]
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from monitor import price_limits as limits
 from monitor import sessions
+from monitor.formatting import Zones
 from monitor.model import DailyBar, Headline, MarketState, Quote, Status
 from monitor.rules.language import (
     AllOf,
@@ -69,6 +70,7 @@ class Snapshot:
     headlines: Sequence[Headline] = ()  # newest first, covering the longest window
     quotes_every: float = 60.0
     allow_stale: bool = False
+    zones: Zones = Zones()  # the zone an alert's message states its data time in
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +140,19 @@ def usable_quote(symbol: str, snap: Snapshot) -> tuple[Quote | None, str | None]
         return quote, None
     if _closed(quote, snap.now):
         return None, f"{symbol}: market closed"
+    if _released(quote):
+        return quote, None  # fresh when it arrived, held back for its check: see below
     if sessions.is_stale(quote, snap.now, snap.quotes_every):
         return None, f"{symbol}: quote stale ({_age(quote, snap.now)})"
     return quote, None
+
+
+def _released(quote: Quote) -> bool:
+    """A suspect print the quote book held back two minutes for a confirmation that
+    never came, and lets through now (``unverified``, status ok for that one batch):
+    judged as it stood when it arrived, or a stock halted after a real -60% print
+    would never alert."""
+    return quote.unverified and quote.status is Status.OK
 
 
 def _positive(x: float | None) -> bool:
@@ -235,7 +247,12 @@ def _crosses(node: Crosses, snap: Snapshot) -> Outcome:
     if price is None:
         return replace(base, why=why)
     before = snap.previous.get(node.symbol)
-    if before is None or not before.usable or before.price is None:
+    if (
+        before is None
+        or not before.usable
+        or before.price is None
+        or before.status is Status.SUSPECT
+    ):
         return replace(base, value=price, why=f"{node.symbol}: no previous price to compare")
     prev = float(before.price)
     up = prev < node.level <= price

@@ -1,9 +1,11 @@
 """What an alert says: one line of message, and the context that explains it.
 
 The message states the rule's measure, its value against the threshold and the data's
-time in the exchange's own zone, e.g.::
+time, with its date and zone (``monitor.formatting.stamp``): the exchange's own zone for
+market data, the local zone for news (or every time local: the ``times`` setting), e.g.::
 
     ^SOX day% -9.15% ≤ -5% (4853.24, prev close 5341.94) at 2025-01-27 16:00 EST
+    300766.SZ at limit up 12.00 (+20.00%, prev close 10.00) at 2025-01-27 14:55 +08
 
 The context (JSON-ready, every key optional — only what the data allows):
 
@@ -11,19 +13,22 @@ The context (JSON-ready, every key optional — only what the data allows):
 - ``largest_since``: for ``day%`` rules, "largest one-day drop since 2020-03-18" = the last
   session before the alert's trading day with a larger move the same way, from the
   snapshot's daily history (never a later session); "... on record in history" if none;
-- ``limit_up_streak``: consecutive limit-up sessions including today, for limit rules;
+- ``limit_up_streak``: consecutive limit-up sessions including today, for limit-up rules;
 - ``headlines``: up to 3 recent headlines, the likely why: those the rule matched, then
   those linked to the alert's symbols, then other topic matches of the last 24 hours
   (the runner moves them to ``Alert.headlines``);
-- ``level`` / ``levels``: the tier fired, when the rule has levels;
-- ``data_time``: ISO time of the data the message quotes.
+- ``level`` / ``levels`` / ``thresholds``: the tier fired as "level 1 of 3" reads
+  (``"level": 1, "levels": 3``) and the tiers' thresholds, when the rule has levels;
+- ``data_time``: ISO time of the data the message quotes;
+- ``unverified``: the rule's symbols whose price is a suspect print nothing confirmed
+  within two minutes (monitor/plausibility.py), also said in the message.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor import price_limits as limits
@@ -36,7 +41,6 @@ from monitor.formatting import (
     number,
     percent,
     sentence_price,
-    zoned_minute,
 )
 from monitor.model import DailyBar, Headline, Quote, iso
 from monitor.rules.evaluate import Outcome, Snapshot
@@ -64,12 +68,16 @@ def describe(outcome: Outcome, spec: RuleSpec, snap: Snapshot) -> tuple[str, dic
     """The alert's message and context for an outcome that holds."""
     data_time = _data_time(outcome, snap)
     zone_symbol = outcome.symbol or next(iter(outcome.symbols), None)
-    message = f"{_say(outcome, snap)} at {_clock(data_time, zone_symbol)}"
+    message = f"{_say(outcome, snap)} at {_clock(data_time, zone_symbol, snap)}"
     context: dict[str, Any] = {"data_time": iso(data_time)}
     if spec.levels and outcome.threshold in spec.levels:
-        tier = spec.levels.index(outcome.threshold)
-        context["level"], context["levels"] = tier, list(spec.levels)
-        message += f" (level {tier + 1} of {len(spec.levels)})"
+        level = spec.levels.index(outcome.threshold) + 1
+        context.update(level=level, levels=len(spec.levels), thresholds=list(spec.levels))
+        message += f" (level {level} of {len(spec.levels)})"
+    unverified = [s for s in spec.rule.symbols if (q := snap.quotes.get(s)) and q.unverified]
+    if unverified:
+        context["unverified"] = unverified
+        message += f" — unverified: {', '.join(unverified)} print not confirmed within 2 min"
     main = _main(outcome)
     if main is not None and main.symbol is not None:
         _market_context(main, snap, context)
@@ -200,7 +208,7 @@ def _say_news(outcome: Outcome, node: News) -> str:
     n = len(outcome.headlines)
     stories = "story" if n == 1 else "stories"
     window = format_duration(timedelta(seconds=node.window))
-    text = f'news "{node.query_text}": {n} {stories} within {window}'
+    text = f"news {quoted(node.query_text)}: {n} {stories} within {window}"
     if outcome.headlines:
         latest = outcome.headlines[0]
         text += f', latest "{latest.title}" ({latest.source})'
@@ -226,9 +234,17 @@ def _data_time(outcome: Outcome, snap: Snapshot) -> datetime:
     return max(times) if times else snap.now
 
 
-def _clock(t: datetime, symbol: str | None) -> str:
-    """The time in the exchange's zone (UTC for news-only rules)."""
-    return zoned_minute(t, sessions.market_for(symbol).tz if symbol else UTC)
+def _clock(t: datetime, symbol: str | None, snap: Snapshot) -> str:
+    """The data time with its date and zone: the exchange's for market data, the local
+    zone for news-only rules (``Snapshot.zones``)."""
+    market = sessions.market_for(symbol).tz if symbol else None
+    return snap.zones.stamp(t, market=market)
+
+
+def quoted(query: str) -> str:
+    """A news query as a rule writes it: "DeepSeek", or '"Liang Wenfeng" OR 梁文锋' in
+    single quotes when it holds double ones (never ""Liang Wenfeng" OR 梁文锋")."""
+    return f"'{query}'" if '"' in query and "'" not in query else f'"{query}"'
 
 
 # ---- context -------------------------------------------------------------------------
@@ -252,7 +268,7 @@ def _market_context(main: Outcome, snap: Snapshot, context: dict[str, Any]) -> N
         text = largest_since(symbol, main.value, snap.history.get(symbol, ()), snap.now)
         if text:
             context["largest_since"] = text
-    if isinstance(node, Limit) and quote is not None:
+    if isinstance(node, Limit) and node.direction == "up" and quote is not None:
         today = sessions.trading_day(symbol, snap.now)
         bars = [b for b in snap.history.get(symbol, ()) if b.day < today]
         context["limit_up_streak"] = limits.limit_up_streak(bars, symbol, quote.name, quote)

@@ -2,8 +2,9 @@
 
 Inside, top to bottom (checked by import-linter): ``worker`` (the store thread) ->
 ``api`` (``Store``: one transaction per call) -> ``stories`` (dedup, new entries) ->
-``headlines``, ``quotes``, ``alerts`` (queries per concept) -> ``db`` (connection,
-lock, transactions, errors) -> ``schema`` (migrations) -> ``rows`` (row conversions).
+``headlines``, ``quotes``, ``alerts`` (queries per concept) -> ``search`` (the
+full-text index, kept off the write path) and ``db`` (connection, lock, transactions,
+errors) -> ``schema`` (migrations) -> ``rows`` (row conversions).
 """
 
 from monitor.store.api import Store

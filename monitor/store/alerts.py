@@ -1,4 +1,4 @@
-"""Fired alerts, the rule runner's state and each feed's poll state.
+"""Fired alerts, the rule runner's state, each feed's poll state and last body.
 
 Each function runs inside the caller's transaction on the connection it is given.
 """
@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.entries import FeedBody
 from monitor.model import Alert
 from monitor.store.rows import ALERT_COLS, alert_from_row, alert_row, to_json, to_us
 
@@ -71,9 +72,25 @@ def feed_states(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     return {name: json.loads(state) for name, state in rows}
 
 
-def put_feed_state(conn: sqlite3.Connection, name: str, state: dict[str, Any]) -> None:
-    conn.execute(
+def put_feed_states(conn: sqlite3.Connection, states: Mapping[str, dict[str, Any]]) -> None:
+    now = _now_us()
+    conn.executemany(
         "INSERT INTO feed_state(name, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(name)"
         " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        (name, to_json(state), _now_us()),
+        [(name, to_json(state), now) for name, state in states.items()],
+    )
+
+
+def feed_bodies(conn: sqlite3.Connection) -> dict[str, FeedBody]:
+    rows = conn.execute("SELECT name, digest, warning, stories FROM feed_bodies")
+    return {name: FeedBody(bytes(digest), warning, tuple(json.loads(stories)))
+            for name, digest, warning, stories in rows}  # fmt: skip
+
+
+def put_feed_bodies(conn: sqlite3.Connection, bodies: Iterable[tuple[str, FeedBody]]) -> None:
+    conn.executemany(
+        "INSERT INTO feed_bodies(name, digest, warning, stories) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET digest = excluded.digest,"
+        " warning = excluded.warning, stories = excluded.stories",
+        [(name, b.digest, b.warning, to_json(b.stories)) for name, b in bodies],
     )

@@ -10,13 +10,14 @@ the single-instance lock, transactions and errors are ``db.Database``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.model import Alert, Headline, Matched, Quote, QuoteBatch
-from monitor.store import alerts, headlines, quotes, stories
-from monitor.store.db import Database
+from monitor.entries import FeedBody, Matched
+from monitor.model import Alert, Headline, Quote, QuoteBatch
+from monitor.store import alerts, headlines, quotes, search, stories
+from monitor.store.db import Database, StoreError
 from monitor.store.rows import to_us
 from monitor.store.stories import Added
 
@@ -24,15 +25,66 @@ from monitor.store.stories import Added
 class Store(Database):
     """The monitor database.  See ``monitor.store.db`` for threading and failures."""
 
+    def _prepare(self, busy_timeout_ms: int) -> None:
+        super()._prepare(busy_timeout_ms)
+        #: stories wait to be indexed for search (see ``monitor.store.search``)
+        self.search_pending = self._read(lambda: search.pending(self._conn)) > 0
+
     # ---- stories and headlines ---------------------------------------------------------
 
     def add_entries(self, items: Sequence[Matched], *, now: datetime) -> Added:
-        """Store a poll's entries at once; say which stories are new, which gained an
+        """Store a batch of entries at once; say which stories are new, which gained an
         outlet and which were known already (``monitor.store.stories``)."""
         if not items:
             return Added([], [])
         now_us = to_us(now)
-        return self._write(lambda: stories.add_entries(self._conn, items, now_us))
+        return self._added(self._write(lambda: stories.add_entries(self._conn, items, now_us)))
+
+    def record_poll(
+        self,
+        items: Sequence[Matched],
+        *,
+        states: Mapping[str, dict[str, Any]],
+        bodies: Mapping[str, tuple[bytes, str | None]],
+        now: datetime,
+    ) -> Added:
+        """A whole news poll in ONE transaction: its new entries, every polled feed's
+        state, and each parsed body's digest and warning (``bodies``, by feed name),
+        remembered with the stories of that feed's entries."""
+        now_us = to_us(now)
+
+        def write() -> Added:
+            added = stories.add_entries(self._conn, items, now_us) if items else Added([], [])
+            alerts.put_feed_states(self._conn, states)
+            alerts.put_feed_bodies(self._conn, [
+                (name, added.feed_body(name, digest, warning))
+                for name, (digest, warning) in bodies.items()])  # fmt: skip
+            return added
+
+        return self._added(self._write(write))
+
+    def _added(self, added: Added) -> Added:
+        if added.headlines and any(h.new for h in added.headlines):
+            self.search_pending = True
+        return added
+
+    def index_for_search(self, limit: int | None = None) -> int:
+        """Index up to ``limit`` (all when None) stories waiting for search; return how
+        many still wait.  The store thread calls it when idle, and every search first."""
+
+        def index() -> int:
+            search.index_pending(self._conn, limit)
+            return search.pending(self._conn)
+
+        left = self._write(index)
+        self.search_pending = left > 0
+        return left
+
+    def integrity_check(self) -> str:
+        """``"ok"`` when the file and the search index are sound, else the problems."""
+        if not self.readonly and self.search_pending:
+            self.index_for_search()  # the index must hold every story to check out
+        return super().integrity_check()
 
     def headlines_by_id(self, story_ids: Sequence[str]) -> list[Headline]:
         """The stored stories of ``story_ids``, newest first (unknown ids left out)."""
@@ -59,6 +111,11 @@ class Store(Database):
         are searched for literally.  Newest first by first sighting; all stories, not
         only topic matches.
         """
+        if self.search_pending and not self.readonly:
+            try:
+                self.index_for_search()
+            except StoreError:
+                pass  # busy or full: search what is indexed; the next search catches up
         trigram = self._trigram
         return self._read(lambda: headlines.search(self._conn, text, trigram, limit))
 
@@ -133,4 +190,8 @@ class Store(Database):
         return self._read(lambda: alerts.feed_states(self._conn))
 
     def put_feed_state(self, name: str, state: dict[str, Any]) -> None:
-        self._write(lambda: alerts.put_feed_state(self._conn, name, state))
+        self._write(lambda: alerts.put_feed_states(self._conn, {name: state}))
+
+    def feed_bodies(self) -> dict[str, FeedBody]:
+        """Each feed's last body (digest, parse warning, stories), by feed name."""
+        return self._read(lambda: alerts.feed_bodies(self._conn))

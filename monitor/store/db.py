@@ -9,8 +9,8 @@ and used from another; the engine runs every call on its single store thread
 Single instance: ``acquire_lock()`` takes an OS lock (``flock``) on ``<db>.lock`` for
 the life of the store, so a second ``monitor`` on the same database refuses to poll
 with ``StoreLocked`` naming the first one's pid.  A read-only store
-(``readonly=True``) takes no lock: the CLI uses it to view a database another monitor
-is writing.
+(``readonly=True``) takes no lock, for reading a database another monitor is writing
+(no command offers such a view yet).
 
 The file: ``file_change()`` says whether the path still names the file the connection
 has open (by device and inode), so the engine notices the file being deleted or
@@ -213,7 +213,7 @@ class Database:
             os.close(fd)
             raise StoreLocked(
                 f"another monitor (pid {holder}) is already using {self.path}; stop it "
-                "first, or view the database read-only"
+                "first, or give this one another database ([settings] database)"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -20,6 +20,7 @@ from monitor.store.rows import (
     one_per_source,
     to_us,
 )
+from monitor.store.search import search_sql
 
 
 def by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Headline]:
@@ -108,46 +109,3 @@ def _outlets(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[Ou
             outlet = Outlet(source, link, from_us(published), domain)
             found.setdefault(story, []).append(outlet)
     return {story: one_per_source(outlets) for story, outlets in found.items()}
-
-
-# ---- search ------------------------------------------------------------------------------
-
-
-def _quote_fts(word: str) -> str:
-    """One user word as an FTS5 string literal: no user text is ever FTS syntax."""
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _like_pattern(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_sql(text: str, trigram: bool) -> tuple[str, list[Any]] | None:
-    """SQL (ending in ``LIMIT ?``) and parameters finding stories containing every word.
-
-    With trigram, words of three or more characters use the index; shorter ones (a
-    two-character Chinese word) are matched with LIKE.  None when there are no words.
-    """
-    words = text.split()
-    if not words:
-        return None
-    if trigram:
-        match = " AND ".join(_quote_fts(w) for w in words if len(w) >= 3)
-        scanned = [w for w in words if len(w) < 3]
-    else:
-        match, scanned = " AND ".join(f"{_quote_fts(w)} *" for w in words), []
-    likes = " AND ".join(
-        "(s.title LIKE ? ESCAPE '\\' OR s.summary LIKE ? ESCAPE '\\')" for _ in scanned
-    )
-    like_params = [p for w in scanned for p in (_like_pattern(w),) * 2]
-    if not match:
-        sql = f"SELECT {STORY_COLS} FROM stories s WHERE {likes} ORDER BY s.seq DESC LIMIT ?"
-        return sql, like_params
-    extra = f" AND {likes}" if likes else ""
-    # ORDER BY the FTS rowid lets FTS5 walk its index newest-first and stop at the limit.
-    sql = (
-        f"SELECT {STORY_COLS} FROM stories_fts f JOIN stories s ON s.seq = f.rowid"
-        f" WHERE stories_fts MATCH ?{extra} ORDER BY f.rowid DESC LIMIT ?"
-    )
-    return sql, [match, *like_params]

@@ -20,6 +20,7 @@ T = TypeVar("T")
 CHUNK = 300
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 STORY_COLS = (
     "s.id, s.title, s.link, s.source, s.feed, s.published, s.first_seen, s.summary,"
@@ -46,11 +47,11 @@ def to_us(t: datetime) -> int:
     """Times are stored as integer microseconds since the Unix epoch: exact, sortable."""
     if t.tzinfo is None:
         raise ValueError(f"naive datetime {t!r}: the store keeps timezone-aware times only")
-    return (t - _EPOCH) // timedelta(microseconds=1)
+    return (t - _EPOCH) // _MICROSECOND
 
 
 def from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+    return _EPOCH + _MICROSECOND * us
 
 
 def to_json(value: Any) -> str:

@@ -164,10 +164,67 @@ def _v2_outlet_domains(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE entries ADD COLUMN domain TEXT")
 
 
+#: ``meta`` key: the highest ``stories.seq`` in the search index.  Stories above it are
+#: indexed in batches off the write path (``monitor.store.search``).
+FTS_INDEXED_SEQ = "fts_indexed_seq"
+
+_INDEXED = f"(SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{FTS_INDEXED_SEQ}')"
+
+
+def _v3_search_off_the_write_path(conn: sqlite3.Connection) -> None:
+    """Stories are no longer indexed by an insert trigger (trigram indexing was most
+    of a write); a delete or an edit reaches the index only for an indexed story.
+    A story's symbols are one b-tree, in the order the symbol view reads them.
+    Each feed's last body (digest, parse warning, stories) is remembered, so an
+    unchanged feed costs neither a parse nor a write in a new process."""
+    statements: Sequence[str] = (
+        "DROP TRIGGER stories_fts_insert",
+        "DROP TRIGGER stories_fts_delete",
+        "DROP TRIGGER stories_fts_update",
+        f"""CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories
+            WHEN old.seq <= {_INDEXED} BEGIN
+            INSERT INTO stories_fts(stories_fts, rowid, title, summary)
+            VALUES ('delete', old.seq, old.title, old.summary);
+        END""",
+        f"""CREATE TRIGGER stories_fts_update AFTER UPDATE OF title, summary ON stories
+            WHEN old.seq <= {_INDEXED} BEGIN
+            INSERT INTO stories_fts(stories_fts, rowid, title, summary)
+            VALUES ('delete', old.seq, old.title, old.summary);
+            INSERT INTO stories_fts(rowid, title, summary) VALUES (new.seq, new.title, new.summary);
+        END""",
+        # One b-tree instead of two: a story's published and first_seen never change,
+        # so (symbol, story) is unique exactly when the whole key is.
+        """CREATE TABLE story_symbols_v2 (
+            symbol TEXT NOT NULL,
+            published INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            PRIMARY KEY (symbol, published, first_seen, story_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO story_symbols_v2(symbol, published, first_seen, story_id)"
+        " SELECT symbol, published, first_seen, story_id FROM story_symbols",
+        "DROP TABLE story_symbols",
+        "ALTER TABLE story_symbols_v2 RENAME TO story_symbols",
+        """CREATE TABLE feed_bodies (
+            name TEXT PRIMARY KEY,
+            digest BLOB NOT NULL,
+            warning TEXT,
+            stories TEXT NOT NULL DEFAULT '[]'   -- JSON list of the body's story ids
+        )""",
+    )
+    for statement in statements:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO meta(key, value) SELECT ?, COALESCE(MAX(seq), 0) FROM stories",
+        (FTS_INDEXED_SEQ,),
+    )
+
+
 #: Migration ``i`` takes a database from version ``i`` to ``i + 1``.  Append only.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
     _v2_outlet_domains,
+    _v3_search_off_the_write_path,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

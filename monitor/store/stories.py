@@ -16,15 +16,18 @@ transaction on the connection it is given.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.model import Headline, Matched, Outlet
+from monitor.entries import FeedBody, Matched
+from monitor.model import Headline, Outlet
 from monitor.store import headlines
 from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
 
@@ -43,11 +46,18 @@ class Added:
     #: the stories of the batch's entries that were stored already (a re-poll), in the
     #: batch's order, none of them in ``headlines``
     known: list[str]
+    #: feed name -> the stories of that feed's entries in the batch (new or known)
+    feed_stories: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def story_ids(self) -> list[str]:
         """Every story the batch's entries belong to."""
         return [h.story for h in self.headlines] + self.known
+
+    def feed_body(self, feed: str, digest: bytes, warning: str | None) -> FeedBody:
+        """A feed's body as remembered: its digest and warning, and the stories of the
+        entries it had in this batch."""
+        return FeedBody(digest, warning, self.feed_stories.get(feed, ()))
 
 
 @dataclass(slots=True)
@@ -78,11 +88,12 @@ class KnownEntries:
         e, keys = item.entry, item.keys
         if e.guid is not None and (e.feed, e.guid) in self.guids and not self.reused_guid(item):
             return True
-        if keys.link_key and any(f == e.feed for f, _ in self.links.get(keys.link_key, ())):
-            return True
-        return bool(keys.title_key) and any(
-            f == e.feed and s == e.source for f, s, _ in self.titles.get(keys.title_key, ())
-        )
+        if keys.link_key and (hits := self.links.get(keys.link_key)):
+            if any(f == e.feed for f, _ in hits):
+                return True
+        if keys.title_key and (titled := self.titles.get(keys.title_key)):
+            return any(f == e.feed and s == e.source for f, s, _ in titled)
+        return False
 
     def stored_story(self, item: Matched) -> str | None:
         """The story this very entry was stored under, if it was."""
@@ -116,18 +127,42 @@ class KnownEntries:
 class _Batch:
     """The decisions of one ``add_entries`` call, before they are written."""
 
+    now_us: int
     created: dict[str, list[Matched]] = field(default_factory=dict)  # story -> entries
     extended: dict[str, list[Matched]] = field(default_factory=dict)
     entry_rows: list[tuple[Any, ...]] = field(default_factory=list)
     touched: dict[str, None] = field(default_factory=dict)  # ordered set
     known: dict[str, None] = field(default_factory=dict)
+    feeds: dict[str, dict[str, None]] = field(default_factory=dict)  # feed -> its stories
+
+    def take(self, item: Matched, story: str) -> None:
+        self.feeds.setdefault(item.entry.feed, {})[story] = None
 
 
 def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
     """Store a batch's entries; see the module docstring for what is new."""
+    with _cyclic_gc_paused():
+        return _add_entries(conn, items, now_us)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A poll's batch builds tens of thousands of small acyclic objects (rows, keys,
+    headlines): reference counting frees them, while the cyclic collector would walk
+    the whole heap over and over as they pile up (a sixth of the write's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
     known = known_entries(conn, items, now_us)
     taken = _taken_story_ids(conn, items)
-    batch = _Batch()
+    batch = _Batch(now_us)
     for item in items:
         e, keys = item.entry, item.keys
         if not (e.guid or keys.link_key or keys.title_key):
@@ -135,6 +170,7 @@ def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int)
         if known.seen(item):
             if (stored := known.stored_story(item)) is not None:
                 batch.known[stored] = None
+                batch.take(item, stored)
             continue
         guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
         story = known.story_of(item)
@@ -150,13 +186,13 @@ def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int)
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
                                  e.source, to_us(e.published), now_us, e.domain))  # fmt: skip
         batch.touched[story] = None
-    return _write(conn, batch, now_us)
+        batch.take(item, story)
+    return _write(conn, batch)
 
 
-def _write(conn: sqlite3.Connection, batch: _Batch, now_us: int) -> Added:
-    created = {sid: _new_headline(sid, group, now_us) for sid, group in batch.created.items()}
-    _insert_stories(conn, created, batch.created, now_us)
-    _extend_stories(conn, batch.extended, now_us)
+def _write(conn: sqlite3.Connection, batch: _Batch) -> Added:
+    created = _insert_stories(conn, batch.created, batch.now_us)
+    _extend_stories(conn, batch.extended, batch.now_us)
     conn.executemany(
         "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
         " published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -165,8 +201,11 @@ def _write(conn: sqlite3.Connection, batch: _Batch, now_us: int) -> Added:
     # New stories are built from memory; only extended ones are read back.
     found = {h.story: h for h in headlines.by_id(conn, list(batch.extended))}
     found.update(created)
-    known = [s for s in batch.known if s not in batch.touched]
-    return Added([found[sid] for sid in batch.touched], known)
+    return Added(
+        headlines=[found[sid] for sid in batch.touched],
+        known=[s for s in batch.known if s not in batch.touched],
+        feed_stories={feed: tuple(stories) for feed, stories in batch.feeds.items()},
+    )
 
 
 def known_entries(
@@ -223,44 +262,73 @@ def _salted(story: str, salt: int) -> str:
     return hashlib.blake2b(f"{story}#{salt}".encode(), digest_size=8).hexdigest()
 
 
-def _new_headline(story: str, group: list[Matched], now_us: int) -> Headline:
-    """A new story, built once from its first entry and the batch's other outlets."""
-    first = group[0].entry
-    matched, symbols = list(group[0].matched), list(group[0].symbols)
-    for item in group[1:]:
-        matched, symbols = union(matched, item.matched), union(symbols, item.symbols)
-    outlets = sorted(  # stable: batch order on ties
-        (Outlet(i.entry.source, i.entry.link, i.entry.published, i.entry.domain) for i in group),
-        key=lambda o: o.published,
-    )
-    return Headline(
-        story=story, title=first.title, link=first.link, source=first.source,
-        feed=first.feed, published=first.published, first_seen=from_us(now_us),
-        summary=first.summary, matched=tuple(matched), symbols=tuple(symbols),
-        outlets=one_per_source(outlets), new=True, domain=first.domain,
-    )  # fmt: skip
-
-
 def _insert_stories(
-    conn: sqlite3.Connection,
-    created: dict[str, Headline],
-    groups: dict[str, list[Matched]],
-    now_us: int,
-) -> None:
-    rows = []
-    for sid, h in created.items():
-        keys = groups[sid][0].keys
+    conn: sqlite3.Connection, created: dict[str, list[Matched]], now_us: int
+) -> dict[str, Headline]:
+    """Insert the new stories, each built once from its entries; return them."""
+    first_seen = from_us(now_us)
+    as_json = _JsonMemo()
+    stories: dict[str, Headline] = {}
+    rows: list[tuple[Any, ...]] = []
+    links: list[tuple[str, str, int, int]] = []
+    for sid, group in created.items():
+        h = stories[sid] = _new_headline(sid, group, first_seen)
+        keys, published = group[0].keys, to_us(h.published)
         rows.append((sid, h.title, keys.title_key, h.link, keys.link_key, h.source, h.feed,
-                     to_us(h.published), now_us, now_us, h.summary, to_json(h.matched),
-                     to_json(h.symbols), int(bool(h.matched))))  # fmt: skip
+                     published, now_us, now_us, h.summary, as_json(h.matched),
+                     as_json(h.symbols), int(bool(h.matched))))  # fmt: skip
+        links.extend((symbol, sid, published, now_us) for symbol in h.symbols)
     conn.executemany(
         "INSERT INTO stories(id, title, title_key, link, link_key, source, feed, published,"
         " first_seen, last_seen, summary, matched, symbols, is_matched)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
-    _link_symbols(conn, [(sym, sid, to_us(h.published), now_us)
-                         for sid, h in created.items() for sym in h.symbols])  # fmt: skip
+    _link_symbols(conn, links)
+    return stories
+
+
+def _new_headline(story: str, group: list[Matched], first_seen: datetime) -> Headline:
+    """A new story from its first entry and the batch's other outlets of it."""
+    first = group[0]
+    e = first.entry
+    if len(group) == 1:  # the common case: one entry, one outlet
+        matched, symbols = first.matched, first.symbols
+        outlets: tuple[Outlet, ...] = (Outlet(e.source, e.link, e.published, e.domain),)
+    else:
+        matched, symbols = _merged(group)
+        outlets = one_per_source(
+            sorted(  # stable: batch order on ties
+                (
+                    Outlet(i.entry.source, i.entry.link, i.entry.published, i.entry.domain)
+                    for i in group
+                ),  # fmt: skip
+                key=lambda o: o.published,
+            )
+        )
+    return Headline(
+        story=story, title=e.title, link=e.link, source=e.source, feed=e.feed,
+        published=e.published, first_seen=first_seen, summary=e.summary,
+        matched=matched, symbols=symbols, outlets=outlets, new=True, domain=e.domain,
+    )  # fmt: skip
+
+
+def _merged(group: list[Matched]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The group's terms and symbols: the first entry's, then each next one's new ones."""
+    matched, symbols = list(group[0].matched), list(group[0].symbols)
+    for item in group[1:]:
+        matched, symbols = union(matched, item.matched), union(symbols, item.symbols)
+    return tuple(matched), tuple(symbols)
+
+
+class _JsonMemo(dict[tuple[str, ...], str]):
+    """JSON of a tuple of terms or symbols: a poll repeats a few of them many times."""
+
+    def __call__(self, values: tuple[str, ...]) -> str:
+        text = self.get(values)
+        if text is None:
+            text = self[values] = to_json(values)
+        return text
 
 
 def _link_symbols(conn: sqlite3.Connection, rows: list[tuple[str, str, int, int]]) -> None:

@@ -10,6 +10,10 @@ Before each call the worker checks that the database's path still names the file
 has open (device and inode).  A deleted file is recreated from the open connection's
 copy (nothing is lost, and nothing seen before is announced again); a file replaced by
 another is opened instead.  Either way a notice says so.
+
+New stories are indexed for search off the write path: once writes have been quiet for
+``index_delay`` seconds, the store thread indexes them ``INDEX_BATCH`` at a time (a
+search catches up first anyway, so results never miss a story).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: called on the event loop with the result of a queued write once it lands; may be async
 Landed = Callable[[Any], Any]
+#: Stories indexed per transaction when idle: a search waits for at most one batch.
+INDEX_BATCH = 2000
 
 
 @dataclass(slots=True)
@@ -59,6 +65,8 @@ class StoreWorker:
         factory: Callable[[], Store],
         on_error: Callable[[str | None, int], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
+        *,
+        index_delay: float = 1.0,
     ) -> None:
         """``on_error(error, pending)`` is called when writes start failing (with the
         reason) and when they work again (with None); ``on_notice(text)`` when the
@@ -66,6 +74,9 @@ class StoreWorker:
         self._factory = factory
         self._on_error = on_error
         self._on_notice = on_notice
+        self._index_delay = index_delay
+        self._index_timer: asyncio.TimerHandle | None = None
+        self._indexing: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store")
         self._store: Store | None = None
         self._opened = False
@@ -76,6 +87,7 @@ class StoreWorker:
     async def open(self) -> None:
         self._store = await self._run(lambda: self._factory())
         self._opened = True
+        self._index_when_idle()  # stories a previous process left unindexed
 
     @property
     def pending_writes(self) -> int:
@@ -98,6 +110,7 @@ class StoreWorker:
         return None: ``landed(result)`` is then called when it is finally stored."""
         self._require()
         outcome = await self._run(lambda: self._apply(_Write(fn, landed)))
+        self._index_when_idle()
         if outcome.error != self.last_error:
             if outcome.error is not None:
                 log.warning("store write queued: %s", outcome.error)
@@ -204,6 +217,32 @@ class StoreWorker:
         store.close_moved()
         os.replace(staged, path)
 
+    # ---- search index, off the write path --------------------------------------------
+
+    def _index_when_idle(self) -> None:
+        """(Re)start the quiet-time countdown when stories wait to be indexed."""
+        if self._index_timer is not None:
+            self._index_timer.cancel()
+            self._index_timer = None
+        store = self._store
+        if store is None or store.readonly or not store.search_pending:
+            return
+        loop = asyncio.get_running_loop()
+        self._index_timer = loop.call_later(self._index_delay, self._start_indexing)
+
+    def _start_indexing(self) -> None:
+        self._index_timer = None
+        if self._opened and (self._indexing is None or self._indexing.done()):
+            self._indexing = asyncio.create_task(self._index_batch())
+
+    async def _index_batch(self) -> None:
+        try:
+            await self._run(lambda: self._current().index_for_search(INDEX_BATCH))
+        except StoreError as exc:  # busy or full: the next write or search retries
+            log.info("search indexing postponed: %s", exc)
+            return
+        self._index_when_idle()
+
     # ---- closing --------------------------------------------------------------------
 
     async def flush(self) -> bool:
@@ -214,6 +253,11 @@ class StoreWorker:
         return not self._pending
 
     async def close(self) -> None:
+        if self._index_timer is not None:
+            self._index_timer.cancel()
+            self._index_timer = None
+        if self._indexing is not None:
+            await asyncio.gather(self._indexing, return_exceptions=True)
         if self._opened and self._pending:
             await self.flush()  # last chance for queued writes (the lock may be gone)
             if self._pending:

@@ -290,7 +290,7 @@ class MonitorApp(App[None]):
 
     def action_replay_speed(self, step: int) -> None:
         if self.engine is not None and self.engine.is_replay:
-            self.engine.step_replay_speed(step)
+            self.engine.replay.step(step)
             self.status_bar.tick(self.engine)
 
     def config_edited(self) -> None:

@@ -19,6 +19,16 @@ if TYPE_CHECKING:  # pydantic stays off the app's start-up path
     from monitor.config import Settings
 
 
+class ReplayControl(Protocol):
+    """The speed of a replay (``monitor.engine.replay.Replay``)."""
+
+    speed: float
+
+    def step(self, step: int) -> float:
+        """One step faster (1) or slower (-1); the new speed."""
+        ...
+
+
 class ConfigEditing(Protocol):
     """The engine's edits of the watchlist file (``monitor.engine.config_edit``)."""
 
@@ -72,11 +82,10 @@ class EngineAPI(Protocol):
     async def reload_config(self) -> str | None: ...
     async def restart_replay(self) -> None: ...
     @property
-    def replay_speed(self) -> float:
-        """A replay's recorded seconds per real second."""
+    def replay(self) -> ReplayControl:
+        """A replay's playback speed (``--speed``, `+`/`-`)."""
         ...
 
-    def step_replay_speed(self, step: int) -> float: ...
     @property
     def editor(self) -> ConfigEditing:
         """The app's own edits of the watchlist file (written by the engine)."""

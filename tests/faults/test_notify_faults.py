@@ -63,7 +63,9 @@ def desktop_config(rules: list[tuple[str, str]], **kw) -> str:
 
 
 def nvda(price: float, clock: ManualClock) -> Quote:
-    return Quote("NVDA", price=price, prev_close=100.0, as_of=clock.now(), currency="USD")
+    """NVDA at ``price``, up 1% on the day (a print beyond ±50% would be held as suspect)."""
+    prev = round(price / 1.01, 2)
+    return Quote("NVDA", price=price, prev_close=prev, as_of=clock.now(), currency="USD")
 
 
 async def settle(engine) -> None:

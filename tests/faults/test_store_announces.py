@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from monitor.clock import ManualClock
-from monitor.model import Entry, Matched
+from monitor.entries import Entry, Matched
 from monitor.news.dedup import entry_keys
 from monitor.store import Store
 from tests.faults.kit import US_OPEN, config_text, items, open_engine, rss

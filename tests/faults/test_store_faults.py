@@ -31,7 +31,7 @@ conn.execute("COMMIT")
 WRITER = """
 import sys
 from datetime import datetime, timezone
-from monitor.model import Entry, Matched
+from monitor.entries import Entry, Matched
 from monitor.news.dedup import entry_keys
 from monitor.store import Store
 

@@ -179,6 +179,19 @@ class FakeEditor:
         return f"removed {symbol}"
 
 
+class FakeReplay:
+    """A replay's speed control: records the steps asked for."""
+
+    def __init__(self, calls: list[tuple[object, ...]]) -> None:
+        self.calls = calls
+        self.speed = 200.0
+
+    def step(self, step: int) -> float:
+        self.calls.append(("step_replay_speed", step))
+        self.speed = self.speed * 2 if step > 0 else self.speed / 2
+        return self.speed
+
+
 class FakeEngine:
     """The engine's interface over canned data; records what the app asks of it."""
 
@@ -200,6 +213,7 @@ class FakeEngine:
         self.desktop_status: tuple[bool | None, str] = (False, "no D-Bus session")
         self.calls: list[tuple[object, ...]] = []
         self.editor = FakeEditor(self.calls)
+        self.replay = FakeReplay(self.calls)
         self.reload_error: str | None = None
         self.subscribers: list[Callable[[Event], None]] = []
         self._quotes = canned_quotes()
@@ -236,13 +250,6 @@ class FakeEngine:
 
     async def restart_replay(self) -> None:
         self.calls.append(("restart_replay",))
-
-    replay_speed = 200.0
-
-    def step_replay_speed(self, step: int) -> float:
-        self.calls.append(("step_replay_speed", step))
-        self.replay_speed = self.replay_speed * 2 if step > 0 else self.replay_speed / 2
-        return self.replay_speed
 
     def quotes(self) -> dict[str, Quote]:
         return dict(self._quotes)

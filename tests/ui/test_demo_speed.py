@@ -22,11 +22,11 @@ async def test_plus_and_minus_change_the_demo_speed_and_the_status_bar_says_so()
         await _until(pilot, lambda: app.engine is not None and "×50" in _bar(app))
         assert app.engine is not None
         await pilot.press("plus")
-        assert app.engine.replay_speed == 100
+        assert app.engine.replay.speed == 100
         await pilot.pause()
         assert "×100 (+/-)" in _bar(app)
         await pilot.press("minus", "minus")
-        assert app.engine.replay_speed == 20
+        assert app.engine.replay.speed == 20
         await pilot.pause()
         assert "×20 (+/-)" in _bar(app)
 

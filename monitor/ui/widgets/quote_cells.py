@@ -53,9 +53,9 @@ def age_cell(quote: Quote | None, now: datetime) -> Text:
     if quote is None:
         return Text("pending", style="dim italic")
     since = age(quote.as_of, now)
-    if quote.status in QUIET:
+    if quote.status in QUIET and not quote.unverified:
         return Text(since, style="dim", justify="right")
-    word = STATUS_WORDS.get(quote.status, quote.status.value)
+    word = "unverified" if quote.unverified else STATUS_WORDS.get(quote.status, quote.status.value)
     return Text(f"⚠ {word} {since}", style="bold yellow", no_wrap=True, overflow="ellipsis")
 
 

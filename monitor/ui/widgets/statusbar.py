@@ -65,7 +65,7 @@ class StatusBar(Static):
         self.tz = tz
         self.config_path, self.config_source = engine.config_path, engine.config_source
         self.replay, self.paused = engine.is_replay, engine.paused
-        self.speed = engine.replay_speed if engine.is_replay else None
+        self.speed = engine.replay.speed if engine.is_replay else None
         self.message = "waiting for sources…"
         for source in engine.sources():
             self.set_source(source)
@@ -81,7 +81,7 @@ class StatusBar(Static):
             for source in engine.sources():  # each poll's time, not only status changes
                 self.set_source(source)
             if self.replay:
-                self.speed = engine.replay_speed
+                self.speed = engine.replay.speed
         self.render_status()
 
     def set_source(self, source: SourceStatus) -> None:
