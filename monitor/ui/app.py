@@ -70,8 +70,6 @@ class MonitorApp(App[None]):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("t", "next_theme", "Theme", id="theme", show=False),
-        Binding("plus", "replay_speed(1)", "Faster", id="replay_faster", key_display="+"),
-        Binding("minus", "replay_speed(-1)", "Slower", id="replay_slower", key_display="-"),
         Binding("1", "show_pane('watchlist')", "Watchlist pane", id="pane_watchlist", show=False),
         Binding("2", "show_pane('headlines')", "Headlines pane", id="pane_headlines", show=False),
         Binding("3", "show_pane('alerts')", "Alerts pane", id="pane_alerts", show=False),
@@ -282,22 +280,6 @@ class MonitorApp(App[None]):
             self.engine.pause()
         self.status_bar.tick(self.engine)
         self.notify("Polling paused" if self.engine.paused else "Polling resumed", timeout=2)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "replay_speed":  # `+`/`-` exist only while a recording plays
-            return self.engine is not None and self.engine.is_replay
-        return True
-
-    def action_replay_speed(self, step: int) -> None:
-        if self.engine is not None and self.engine.is_replay:
-            self.engine.replay.step(step)
-            self.status_bar.tick(self.engine)
-
-    def config_edited(self) -> None:
-        """The app's own edit was written: reload it now (the watcher need not see it)."""
-        if self.engine is not None:
-            self.config_watcher.baseline(self.engine.config_path)
-        self.reload_config()
 
     def action_next_theme(self) -> None:
         themes = self._themes

@@ -119,4 +119,6 @@ class ConfigEdits:
             self.app.notify(str(exc), title="Config not changed", severity="error", markup=False)
             return
         self.app.notify(f"Config: {done}", markup=False, timeout=4)
-        self.app.config_edited()
+        # reload now; the watcher takes the written file as seen, not as a second change
+        self.app.config_watcher.baseline(engine.config_path)
+        self.app.reload_config()

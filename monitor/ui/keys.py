@@ -39,6 +39,7 @@ def binding_sections(app_class: type) -> Sections:
     from monitor.ui.screens.symbol_detail import SymbolDetail
     from monitor.ui.widgets.alerts import AlertsPane
     from monitor.ui.widgets.headlines import HeadlinesPane
+    from monitor.ui.widgets.panes import Pane
     from monitor.ui.widgets.watchlist import WatchlistPane
 
     return [
@@ -52,6 +53,7 @@ def binding_sections(app_class: type) -> Sections:
         ("Open link?", ConfirmOpen.BINDINGS),
         ("Snooze", SnoozeScreen.BINDINGS),
         ("Prompt", PromptScreen.BINDINGS),
+        ("Replay (the demo)", Pane.BINDINGS),
     ]
 
 

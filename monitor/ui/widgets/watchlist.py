@@ -70,8 +70,8 @@ class WatchlistPane(Pane):
         Binding("s", "cycle_sort", "Sort", id="cycle_sort"),
         Binding("c", "toggle_group", "Collapse", id="toggle_group"),
         Binding("g", "next_group", "Group", id="next_group"),
-        Binding("a", "add_symbol", "Add symbol", id="add_symbol", show=False),
-        Binding("d", "remove_symbol", "Delete symbol", id="remove_symbol", show=False),
+        Binding("a", "edit_symbol('add')", "Add symbol", id="add_symbol", show=False),
+        Binding("d", "edit_symbol('remove')", "Delete symbol", id="remove_symbol", show=False),
     ]
 
     def __init__(self) -> None:
@@ -336,11 +336,8 @@ class WatchlistPane(Pane):
     def selected_group(self) -> str | None:
         return self._selected_group()
 
-    def action_add_symbol(self) -> None:
-        self.app.edits.add_symbol()  # type: ignore[attr-defined]
-
-    def action_remove_symbol(self) -> None:
-        self.app.edits.remove_symbol()  # type: ignore[attr-defined]
+    def action_edit_symbol(self, how: str) -> None:  # the app's ConfigEdits asks and saves
+        getattr(self.app.edits, f"{how}_symbol")()  # type: ignore[attr-defined]
 
     def action_cycle_sort(self) -> None:
         self.sort_mode = SORTS[(SORTS.index(self.sort_mode) + 1) % len(SORTS)]
