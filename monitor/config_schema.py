@@ -86,6 +86,10 @@ class ReplaySettings(BaseModel):
     skip_closed: bool = True
     """Jump over stretches when the market is closed instead of playing them in real
     time."""
+    max_gap: Annotated[timedelta, AtLeast(timedelta(seconds=1))] | None = None
+    """The longest stretch between two recorded batches played at `speed`: a longer one
+    (e.g. a day recorded only at its open and close) plays as this long. None: no
+    limit."""
 
 
 class Settings(BaseModel):

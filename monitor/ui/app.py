@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.ui.config_watch import ConfigWatcher
+from monitor.ui.editing import ConfigEdits
 from monitor.ui.keys import Sections, binding_sections, checked_keymap, theme_cycle
 from monitor.ui.messages import (
     AlertFired,
@@ -90,6 +91,7 @@ class MonitorApp(App[None]):
         self.engine: EngineAPI | None = None
         self.toaster = Toaster(self)
         self.config_watcher = ConfigWatcher()
+        self.edits = ConfigEdits(self)
         self._startup_notices: list[str] = []
         self._ticks = 0
         self.keymap = self._apply_keys(keys or {})

@@ -37,10 +37,12 @@ def binding_sections(app_class: type) -> Sections:
     from monitor.ui.screens.alert_detail import AlertDetail
     from monitor.ui.screens.confirm_open import ConfirmOpen
     from monitor.ui.screens.headline_detail import HeadlineDetail
+    from monitor.ui.screens.prompt import PromptScreen
     from monitor.ui.screens.snooze import SnoozeScreen
     from monitor.ui.screens.symbol_detail import SymbolDetail
     from monitor.ui.widgets.alerts import AlertsPane
     from monitor.ui.widgets.headlines import HeadlinesPane
+    from monitor.ui.widgets.panes import Pane
     from monitor.ui.widgets.watchlist import WatchlistPane
 
     return [
@@ -54,6 +56,8 @@ def binding_sections(app_class: type) -> Sections:
         ("Alert details", AlertDetail.BINDINGS),
         ("Open link?", ConfirmOpen.BINDINGS),
         ("Snooze", SnoozeScreen.BINDINGS),
+        ("Prompt", PromptScreen.BINDINGS),
+        ("Replay (the demo)", Pane.BINDINGS),
     ]
 
 

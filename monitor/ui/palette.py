@@ -44,7 +44,18 @@ def app_commands(app: MonitorApp) -> list[Command]:
         ),
         ("Mark all read", "Clear every unread marker", app.headlines.action_mark_all_read),
         ("Keys", "Every key binding and its name for [settings.keys] (?)", app.action_help),
-    ]
+        ("Add symbol", "To the watchlist file, in the group under the cursor (a)",
+         app.edits.add_symbol),
+        ("Remove symbol", "The one under the cursor, from the watchlist file (d)",
+         app.edits.remove_symbol),
+        ("Add feed", "A [[news.feeds]] entry: name and URL", app.edits.add_feed),
+        ("Remove feed", "A [[news.feeds]] entry, by name", app.edits.remove_feed),
+        ("Mute rule in file", "enabled = false for the rule under the cursor",
+         app.edits.mute_rule),
+    ]  # fmt: skip
+    if engine is not None and engine.editor.can_copy:
+        commands.append(("Save config copy", "The bundled default to your config dir, to edit",
+                         app.edits.save_copy))  # fmt: skip
     if engine is not None and engine.is_replay:
         commands.append(("Replay recording", "Play the demo again", app.restart_replay))
     return commands

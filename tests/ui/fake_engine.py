@@ -161,6 +161,37 @@ def canned_sources() -> list[SourceStatus]:
     ]  # fmt: skip
 
 
+class FakeEditor:
+    """The engine's config editor: records the edits asked for."""
+
+    bundled = False
+    can_copy = False
+
+    def __init__(self, calls: list[tuple[object, ...]]) -> None:
+        self.calls = calls
+
+    async def add_symbol(self, symbol: str, group: str | None = None) -> str:
+        self.calls.append(("add_symbol", symbol, group))
+        return f"added {symbol}"
+
+    async def remove_symbol(self, symbol: str) -> str:
+        self.calls.append(("remove_symbol", symbol))
+        return f"removed {symbol}"
+
+
+class FakeReplay:
+    """A replay's speed control: records the steps asked for."""
+
+    def __init__(self, calls: list[tuple[object, ...]]) -> None:
+        self.calls = calls
+        self.speed = 200.0
+
+    def step(self, step: int) -> float:
+        self.calls.append(("step_replay_speed", step))
+        self.speed = self.speed * 2 if step > 0 else self.speed / 2
+        return self.speed
+
+
 class FakeEngine:
     """The engine's interface over canned data; records what the app asks of it."""
 
@@ -185,6 +216,8 @@ class FakeEngine:
         self.paused = False
         self.desktop_status: tuple[bool | None, str] = (False, "no D-Bus session")
         self.calls: list[tuple[object, ...]] = []
+        self.editor = FakeEditor(self.calls)
+        self.replay = FakeReplay(self.calls)
         self.reload_error: str | None = None
         self.subscribers: list[Callable[[Event], None]] = []
         self._quotes = canned_quotes()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.containers import Vertical
 
 from monitor.clock import Clock, WallClock
@@ -23,6 +24,11 @@ class Pane(Vertical):
     """
 
     can_focus = False
+    #: every pane holds the focus in turn: a replay's speed keys work from any of them
+    BINDINGS = [
+        Binding("plus", "replay_speed(1)", "Faster", id="replay_faster", key_display="+"),
+        Binding("minus", "replay_speed(-1)", "Slower", id="replay_slower", key_display="-"),
+    ]
 
     def __init__(self, *, id: str, title: str) -> None:
         super().__init__(id=id, classes="pane")
@@ -48,3 +54,13 @@ class Pane(Vertical):
         (``symbol``) at its exchange's time unless the config says local."""
         market = market_for(symbol).tz if symbol else None
         return self.zones.stamp(t, self.now(), market=market)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "replay_speed":  # `+`/`-` exist only while a recording plays
+            return self.engine is not None and self.engine.is_replay
+        return True
+
+    def action_replay_speed(self, step: int) -> None:
+        if self.engine is not None and self.engine.is_replay:
+            self.engine.replay.step(step)
+            self.app.query_one("StatusBar").tick(self.engine)  # type: ignore[attr-defined]

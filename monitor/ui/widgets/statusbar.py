@@ -72,6 +72,7 @@ class StatusBar(Static):
         self.config_error: str | None = None
         self.paused = False
         self.replay = False
+        self.speed: float | None = None  # a replay's speed (recorded s per real s)
         self.now = datetime.now(UTC)
         self.zones = Zones()
         self.message = "starting…"
@@ -81,6 +82,7 @@ class StatusBar(Static):
         self.zones = zones
         self.config_path, self.config_source = engine.config_path, engine.config_source
         self.replay, self.paused = engine.is_replay, engine.paused
+        self.speed = engine.replay.speed if engine.is_replay else None
         self.message = "waiting for sources…"
         for source in engine.sources():
             self.set_source(source)
@@ -93,6 +95,10 @@ class StatusBar(Static):
         else:
             self.now, self.paused = engine.clock.now(), engine.paused
             self.desktop = engine.desktop_status
+            for source in engine.sources():  # each poll's time, not only status changes
+                self.set_source(source)
+            if self.replay:
+                self.speed = engine.replay.speed
         self.render_status()
 
     def set_source(self, source: SourceStatus) -> None:
@@ -120,6 +126,8 @@ class StatusBar(Static):
             mode = "DEMO — replay" if self.config_source == DEMO_SOURCE else "REPLAY"
             clock = self.zones.stamp(self.now, seconds=True)
             line.append(f" {mode} {clock} ", style="bold reverse magenta")
+            if self.speed is not None:
+                line.append(f" ×{self.speed:g} (+/-) ", style="bold magenta")
         else:
             # minutes, not seconds: a clock ticking each second repaints the bar each second
             line.append(self.zones.stamp(self.now, self.now), style="bold")

@@ -49,6 +49,8 @@ class WatchlistPane(Pane):
         Binding("s", "cycle_sort", "Sort", id="cycle_sort"),
         Binding("c", "toggle_group", "Collapse", id="toggle_group"),
         Binding("g", "next_group", "Group", id="next_group"),
+        Binding("a", "edit_symbol('add')", "Add symbol", id="add_symbol", show=False),
+        Binding("d", "edit_symbol('remove')", "Delete symbol", id="remove_symbol", show=False),
     ]
 
     def __init__(self) -> None:
@@ -310,6 +312,12 @@ class WatchlistPane(Pane):
         from monitor.ui.screens.symbol_detail import SymbolDetail
 
         self.app.push_screen(SymbolDetail(symbol, self.quotes.get(symbol), self.engine))
+
+    def selected_group(self) -> str | None:
+        return self._selected_group()
+
+    def action_edit_symbol(self, how: str) -> None:  # the app's ConfigEdits asks and saves
+        getattr(self.app.edits, f"{how}_symbol")()  # type: ignore[attr-defined]
 
     def action_cycle_sort(self) -> None:
         self.sort_mode = SORTS[(SORTS.index(self.sort_mode) + 1) % len(SORTS)]
