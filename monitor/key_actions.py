@@ -30,11 +30,14 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "cycle_sort": ("s",),
         "toggle_group": ("c",),
         "next_group": ("g",),
+        "add_symbol": ("a",),
+        "remove_symbol": ("d",),
     },
     "Headlines": {
         "headline_detail": ("enter",),
         "open_link": ("o",),
         "toggle_all": ("asterisk",),
+        "toggle_related": ("tilde",),
         "mark_all_read": ("x",),
         "clear_filter": ("escape",),
     },
@@ -49,9 +52,13 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "Alert details": {"close_alert_detail": ("escape", "q")},
     "Open link?": {"confirm_yes": ("y",), "confirm_no": ("n", "escape")},
     "Snooze": {"cancel_snooze": ("escape",)},
+    "Prompt": {"cancel_prompt": ("escape",)},
+    "Replay (the demo)": {"replay_faster": ("plus",), "replay_slower": ("minus",)},
 }
 #: the panes' sections: active together with "Everywhere", never with each other
 PANES = ("Watchlist", "Headlines", "Alerts")
+#: sections live alongside every pane (the replay's speed keys live on the panes)
+ALWAYS = ("Everywhere", "Replay (the demo)")
 #: keys no action may be given: Textual's own and the ones that move around a table
 RESERVED = {
     "ctrl+q": "quits at once",
@@ -63,7 +70,14 @@ RESERVED = {
     **{k: "moves the cursor" for k in ("home", "end", "ctrl+home", "ctrl+end")},
 }
 #: characters a person may write for the key names Textual uses
-CHARACTERS = {"?": "question_mark", "/": "slash", "*": "asterisk"}
+CHARACTERS = {
+    "?": "question_mark",
+    "/": "slash",
+    "*": "asterisk",
+    "~": "tilde",
+    "+": "plus",
+    "-": "minus",
+}
 
 
 def section_of(action: str) -> str | None:
@@ -81,9 +95,9 @@ def _parts(value: str) -> list[str]:
 
 def _together(section: str) -> set[str]:
     """The sections whose keys are live at the same time as ``section``'s."""
-    if section == "Everywhere":
-        return {"Everywhere", *PANES}
-    return {section, "Everywhere"} if section in PANES else {section}
+    if section in ALWAYS:
+        return {*ALWAYS, *PANES}
+    return {section, *ALWAYS} if section in PANES else {section}
 
 
 def keys_problem(keys: Mapping[str, str]) -> tuple[str, str] | None:
