@@ -44,6 +44,7 @@ from monitor.config_values import (
     rule_symbols,
 )
 from monitor.formatting import Zones
+from monitor.key_actions import keys_problem
 from monitor.text import has_controls
 
 if TYPE_CHECKING:  # the rule language sits above the config; only its type is named here
@@ -85,6 +86,10 @@ class ReplaySettings(BaseModel):
     skip_closed: bool = True
     """Jump over stretches when the market is closed instead of playing them in real
     time."""
+    max_gap: Annotated[timedelta, AtLeast(timedelta(seconds=1))] | None = None
+    """The longest stretch between two recorded batches played at `speed`: a longer one
+    (e.g. a day recorded only at its open and close) plays as this long. None: no
+    limit."""
 
 
 class Settings(BaseModel):
@@ -138,8 +143,9 @@ class Settings(BaseModel):
     keys: dict[str, Annotated[str, PlainValidator(check_key), TypeName("key")]] = Field(
         default_factory=dict
     )
-    """Key remapping as action = key, e.g. refresh = "ctrl+r" (the app checks the action
-    names)."""
+    """Key remapping as action = key, e.g. refresh = "ctrl+r" or "f5, ctrl+r"; the
+    action names are the last column of `?`. A key another action already uses at the
+    same time (refresh = "q" would leave no key to quit with) is refused."""
     max_feed_mb: float = Field(10.0, gt=0)
     """Largest feed response accepted, in megabytes (protects against huge or endless
     bodies)."""
@@ -157,6 +163,14 @@ class Settings(BaseModel):
     def database_path(self) -> Path:
         """Where the SQLite file lives (the user data dir unless `database` is set)."""
         return self.database if self.database is not None else paths.default_database()
+
+    @model_validator(mode="after")
+    def _keys_work(self) -> Settings:
+        problem = keys_problem(self.keys)
+        if problem is not None:
+            action, why = problem
+            raise LocatedError(why, ("keys", action))
+        return self
 
     def zones(self) -> Zones:
         """Where times are shown (``times`` and ``time_zone``)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 DASH = "—"
 UNKNOWN = "?"
@@ -224,20 +224,9 @@ class Zones:
 
 
 def clock_time(t: datetime | None, tz: tzinfo | None) -> str:
-    """10:05:00 in ``tz`` (None: the machine's local zone); "—" when unknown."""
-    return DASH if t is None else _local(t, tz).strftime("%H:%M:%S")
-
-
-def zoned_minute(t: datetime, tz: tzinfo | None) -> str:
-    """2025-01-27 16:00 EST: the minute in ``tz`` (None: local), with the zone's name."""
-    return _local(t, tz).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def utc_minute(t: datetime) -> str:
-    """2025-01-27 21:00Z."""
-    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M}Z"
-
-
-def utc_second(t: datetime) -> str:
-    """21:00:05Z."""
-    return f"{t.astimezone(UTC):%H:%M:%S}Z"
+    """10:05:00 EST: a moment soon or just past (a retry), in ``tz`` (None: the
+    machine's zone) with its zone; "—" when unknown."""
+    if t is None:
+        return DASH
+    local = _local(t, tz)
+    return f"{local:%H:%M:%S} {zone_label(local)}"

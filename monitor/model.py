@@ -367,3 +367,4 @@ class RuleState:
     fired_at: datetime | None = None
     until: datetime | None = None  # snoozed/cooling until
     level: int | None = None  # highest tier fired so far (levels)
+    symbol: str | None = None  # its main measure's: times read in that exchange's zone

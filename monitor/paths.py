@@ -27,3 +27,8 @@ def log_file() -> Path:
     from platformdirs import user_log_dir
 
     return Path(user_log_dir(APP, appauthor=False)) / "monitor.log"
+
+
+def export_dir() -> Path:
+    """Where the app's Export writes (never the working directory)."""
+    return data_dir() / "exports"

@@ -584,6 +584,30 @@ ERROR_CASES = [
         id="empty-key-binding",
     ),
     pytest.param(
+        BASE + '\n[settings.keys]\nrefrsh = "f5"\n',
+        24,
+        [
+            "watchlist.toml:24: [settings.keys] .refrsh: unknown action 'refrsh' (did you mean "
+            "'refresh'?)"
+        ],
+        id="unknown-key-action",
+    ),
+    pytest.param(
+        BASE + '\n[settings.keys]\npause = "f6"\nrefresh = "q"\n',
+        25,
+        [
+            "watchlist.toml:25: [settings.keys] .refresh: key 'q' already does quit "
+            "(Everywhere): choose another key, or give quit another one too"
+        ],
+        id="key-steals-quit",
+    ),
+    pytest.param(
+        BASE + '\n[settings.keys]\ncycle_sort = "ctrl+p"\n',
+        24,
+        ["[settings.keys] .cycle_sort: key 'ctrl+p' opens the command palette"],
+        id="key-steals-the-palette",
+    ),
+    pytest.param(
         BASE + "\n[notify.command]\nargv = []\n",
         24,
         ["[notify.command] .argv: must not be empty"],
@@ -963,3 +987,10 @@ def test_times_and_time_zone_make_the_zones_every_time_is_shown_in() -> None:
     assert parse(BASE).settings.zones() == Zones(local=None, exchange=True)
     text = BASE.replace('quotes_every = "30s"', 'times = "local"\ntime_zone = "Asia/Shanghai"')
     assert parse(text).settings.zones() == Zones(ZoneInfo("Asia/Shanghai"), exchange=False)
+
+
+def test_keys_that_work_together_are_accepted() -> None:
+    # the same key in two panes, and keys swapped with both sides moved
+    text = BASE + '\n[settings.keys]\ncycle_sort = "a"\nrefresh = "q"\nquit = "ctrl+x"\n'
+    assert parse(text).settings.keys["refresh"] == "q"
+    assert parse(BASE + '\n[settings.keys]\nhelp = "?, f1"\n').settings.keys

@@ -258,8 +258,11 @@ async def _replay(
 # ---- the app's engine --------------------------------------------------------------
 
 
-async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> Engine:
-    """Build and open the engine for the Textual app (heavy imports happen here)."""
+async def make_engine_for_app(
+    config_arg: str | None, *, demo: bool = False, speed: float | None = None
+) -> Engine:
+    """Build and open the engine for the Textual app (heavy imports happen here);
+    ``speed``: the demo's playback speed instead of its config's."""
     if demo:
         loaded = await asyncio.to_thread(
             load_config_file, DEMO_DIR / "watchlist.toml", "bundled demo"
@@ -271,6 +274,8 @@ async def make_engine_for_app(config_arg: str | None, *, demo: bool = False) -> 
             database=tmp / "demo.db",
             history_file=DEMO_DIR / "history.csv",
         )
+        if speed is not None:
+            engine.replay.set_speed(speed)
     else:
         loaded = await asyncio.to_thread(load_config, config_arg)
         engine = Engine(loaded)

@@ -7,6 +7,7 @@ httpx, APScheduler or yfinance are imported.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,17 @@ EXIT_FATAL = 1
 CONFIG_HELP = "watchlist file (default: the search order in the README)"
 JSON_HELP = "one JSON object per line, each with a type"
 ALL_HELP = "also the headlines that do not match the topic query"
+
+
+def replay_speed(text: str) -> float:
+    """``--speed``: a positive number of recorded seconds per real second ("200", "50x")."""
+    try:
+        value = float(text.strip().removesuffix("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (e.g. 200)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number (e.g. 200)")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help=JSON_HELP)
     r.add_argument("--all", action="store_true", help=ALL_HELP)
 
-    sub.add_parser("demo", help="the app on a bundled replay of the January 2025 DeepSeek shock")
+    d = sub.add_parser(
+        "demo", help="the app on a bundled replay of the January 2025 DeepSeek shock"
+    )
+    d.add_argument(
+        "--speed",
+        metavar="N",
+        type=replay_speed,
+        help="recorded seconds played per real second (default 200: the 01-27 session in "
+        "about two minutes); + and - change it while the demo runs",
+    )
 
     t = sub.add_parser("trust", help="allow a watchlist file to run its command/webhook alerts")
     t.add_argument("path", metavar="PATH", help="the watchlist file (e.g. ./watchlist.toml)")
@@ -99,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None or (command == "run" and not args.headless):
         return _run_app(config_arg)
     if command == "demo":
-        return _run_app(None, demo=True)
+        return _run_app(None, demo=True, speed=args.speed)
     import logging
 
     from monitor.cli import commands, pipes
@@ -156,7 +177,7 @@ def _log_to_file() -> None:
     )
 
 
-def _run_app(config_arg: str | None, *, demo: bool = False) -> int:
+def _run_app(config_arg: str | None, *, demo: bool = False, speed: float | None = None) -> int:
     from monitor.ui.app import MonitorApp
 
     _log_to_file()
@@ -164,7 +185,7 @@ def _run_app(config_arg: str | None, *, demo: bool = False) -> int:
     async def factory() -> Engine:  # typed: mypy checks Engine against ui's EngineAPI
         from monitor.cli import commands
 
-        return await commands.make_engine_for_app(config_arg, demo=demo)
+        return await commands.make_engine_for_app(config_arg, demo=demo, speed=speed)
 
     app = MonitorApp(factory, title="monitor demo" if demo else "monitor")
     app.run()

@@ -265,11 +265,21 @@ def replay_clock(settings: EngineSettings, source: RecordedQuotes) -> ManualCloc
 
 
 def replay_delay(
-    settings: EngineSettings, prev: datetime, nxt: datetime, symbols: Sequence[str]
+    settings: EngineSettings,
+    prev: datetime,
+    nxt: datetime,
+    symbols: Sequence[str],
+    speed: float | None = None,
 ) -> float:
+    """Real seconds between two recorded batches at ``speed`` (None: the config's)."""
     replay = settings.replay
     return playback_delay(
-        prev, nxt, speed=replay.speed, skip_closed=replay.skip_closed, symbols=symbols
+        prev,
+        nxt,
+        speed=speed or replay.speed,
+        skip_closed=replay.skip_closed,
+        symbols=symbols,
+        max_gap=replay.max_gap.total_seconds() if replay.max_gap else None,
     )
 
 

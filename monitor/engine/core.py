@@ -25,6 +25,7 @@ from monitor.config import ConfigError, LoadedConfig, Settings, load_config_file
 from monitor.engine import build, live_stream
 from monitor.engine.alerting import Alerting
 from monitor.engine.build import EngineSettings
+from monitor.engine.config_edit import ConfigEditor
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
 from monitor.engine.related import RelatedStories
@@ -95,6 +96,7 @@ class Engine:
         _build_parts(self, quote_source, fetcher, recorded_feeds, notify, history_file)
         self.live = live_stream.attach(self.quote_book, stream_url, spawn=self._spawn)
         self._apply_config(loaded, self.settings)
+        self.editor = ConfigEditor(lambda: (self.loaded.path, self.loaded.source))
 
     # ---- configuration -------------------------------------------------------------
 
@@ -211,7 +213,7 @@ class Engine:
         """Tasks running beside the polls (notifications, history, the desktop check)."""
         return frozenset(self._background)
 
-    # ---- polling -------------------------------------------------------------------
+    # ---- polling and replay --------------------------------------------------------
 
     async def poll_news(self, *, force: bool = False) -> list[Headline]:
         """Fetch every due feed once (every feed if ``force``); the new headlines."""
@@ -245,8 +247,6 @@ class Engine:
     async def load_history(self) -> None:
         """Daily history for the rules' context (``start`` loads it in the background)."""
         await self.quote_book.load_history()
-
-    # ---- replay --------------------------------------------------------------------
 
     async def run_replay(self) -> None:
         """Replay the whole recording as fast as the machine allows (`monitor replay`)."""

@@ -11,7 +11,8 @@ since ..." is known in a replay of any length, from earlier sessions only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import bisect
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -23,11 +24,35 @@ from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
 from monitor.engine.sources import Emit
 from monitor.events import ReplayEndedEvent
-from monitor.model import QuoteBatch
 from monitor.quotes.recorded import RecordedQuotes
 
 #: how often a paused replay looks whether it may go on
 PAUSE_POLL = 0.2
+#: a wait between batches is slept in steps this long, so a new speed applies at once
+WAIT_STEP = 0.1
+#: the speeds `+` and `-` step through (recorded seconds per real second)
+SPEEDS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
+
+
+def step_speed(speed: float, step: int) -> float:
+    """The next speed of ``SPEEDS`` above (step 1) or below (step -1) ``speed``."""
+    if step > 0:
+        i = bisect.bisect_right(SPEEDS, speed)
+        return SPEEDS[min(i, len(SPEEDS) - 1)] if i < len(SPEEDS) else speed
+    i = bisect.bisect_left(SPEEDS, speed) - 1
+    return SPEEDS[i] if i >= 0 else speed
+
+
+def schedule(
+    settings: EngineSettings, times: Sequence[datetime], speed: float | None = None
+) -> list[float]:
+    """The real seconds waited before each batch after the first, at ``speed`` (None:
+    the config's): what a realtime replay of these batch times takes, without waiting."""
+    symbols = settings.symbols
+    return [
+        build.replay_delay(settings, a, b, symbols, speed)
+        for a, b in zip(times, times[1:], strict=False)
+    ]
 
 
 class Replay:
@@ -54,6 +79,19 @@ class Replay:
         self._emit = emit
         self._paused = paused
         self._history_file = history_file
+        self.speed = settings.replay.speed
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests count it
+
+    def set_speed(self, speed: float) -> float:
+        """Play at ``speed`` from now on (also in the middle of a wait); returns it."""
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        return speed
+
+    def step(self, step: int) -> float:
+        """One step faster (1) or slower (-1) on the speed ladder; the new speed."""
+        return self.set_speed(step_speed(self.speed, step))
 
     @property
     def source(self) -> RecordedQuotes:
@@ -87,11 +125,16 @@ class Replay:
         while True:
             while self._paused():
                 await asyncio.sleep(PAUSE_POLL)
+            nxt = source.next_time
+            if nxt is None:
+                break
+            if realtime and prev is not None:
+                # the screen keeps the last batch's time while it waits: the clock is
+                # the data's time, never the next batch's
+                await self._wait(prev, nxt)
             batch = source.next_batch()
             if batch is None:
                 break
-            if realtime and prev is not None:
-                await self._wait(prev, batch)
             if isinstance(self._clock, ManualClock):
                 self._clock.set(batch.time)
             prev = batch.time
@@ -102,10 +145,22 @@ class Replay:
                 await asyncio.sleep(0)  # let the consumers see each batch
         self._emit(ReplayEndedEvent(self._clock.now()))
 
-    async def _wait(self, prev: datetime, nxt: QuoteBatch) -> None:
-        delay = build.replay_delay(self.settings, prev, nxt.time, self.settings.symbols)
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def delay(self, prev: datetime, nxt: datetime) -> float:
+        """Real seconds between the batches at ``prev`` and ``nxt`` at the current speed."""
+        return build.replay_delay(self.settings, prev, nxt, self.settings.symbols, self.speed)
+
+    async def _wait(self, prev: datetime, nxt: datetime) -> None:
+        """Sleep the gap in short steps: a change of speed takes effect at once, and a
+        pause holds the wait where it is."""
+        done = 0.0  # the fraction of the gap already waited
+        while True:
+            delay = self.delay(prev, nxt)
+            if delay <= 0 or done >= 1 - 1e-9:
+                return
+            step = min(WAIT_STEP, (1 - done) * delay)
+            await self.sleep(step)
+            if not self._paused():
+                done += step / delay
 
     async def show_at(self, at: datetime | None) -> None:
         """The recorded quotes as they stood at ``at`` (None: the recording's end),

@@ -286,6 +286,11 @@ class RecordedQuotes:
 
     # ---- batches in order (replay) -----------------------------------------------
 
+    @property
+    def next_time(self) -> datetime | None:
+        """The time of the batch ``next_batch`` delivers next (None: at the end)."""
+        return None if self.finished else self.times[self._position]
+
     def batch_times(self) -> list[datetime]:
         """Times of the batches ``next_batch`` has still to deliver."""
         return self.times[self._position :]

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote as urlquote
 
+from monitor import formatting
 from monitor.model import Quote, Status
 from monitor.quotes.backoff import Backoffs
 from monitor.quotes.yahoo_fields import (
@@ -43,7 +44,8 @@ def answer_problem(answer: Answer) -> tuple[Status, str]:
 
 
 def clock_time(t: datetime | None) -> str:
-    return f"{t:%H:%M:%S}Z" if t else "later"
+    """When to try again, as the status line says it (the machine's zone, named)."""
+    return formatting.clock_time(t, None) if t else "later"
 
 
 class Charts:

@@ -249,6 +249,7 @@ class RuleRunner:
             threshold=threshold,
             fired_at=track.fired_at if track.fired else None,
             level=track.level if track.fired else None,
+            symbol=(outcome.symbol if outcome else None) or next(iter(spec.rule.symbols), None),
         )
         if not spec.enabled:
             return replace(base, status=RuleStatus.DISABLED)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -28,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.ui.config_watch import ConfigWatcher
+from monitor.ui.editing import ConfigEdits
 from monitor.ui.keys import Sections, binding_sections, checked_keymap, theme_cycle
 from monitor.ui.messages import (
     AlertFired,
@@ -36,13 +36,13 @@ from monitor.ui.messages import (
     NoticeArrived,
     message_for,
 )
-from monitor.ui.palette import MonitorCommands
+from monitor.ui.palette import MonitorCommands, export_to_data_dir, system_commands
 from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.alerts import AlertsPane
 from monitor.ui.widgets.banner import ReplayBanner
 from monitor.ui.widgets.headlines import HeadlinesPane
 from monitor.ui.widgets.panes import Pane
-from monitor.ui.widgets.statusbar import REPLAY_ZONE, StatusBar
+from monitor.ui.widgets.statusbar import StatusBar, refresh_outcome
 from monitor.ui.widgets.tabs import PANES, TabBar
 from monitor.ui.widgets.watchlist import WatchlistPane
 
@@ -75,6 +75,7 @@ class MonitorApp(App[None]):
     ]
 
     pane: reactive[str] = reactive("watchlist")
+    get_system_commands = system_commands  # Textual's, less its "Keys" (the palette's is ?)
 
     def __init__(
         self,
@@ -90,6 +91,7 @@ class MonitorApp(App[None]):
         self.engine: EngineAPI | None = None
         self.toaster = Toaster(self)
         self.config_watcher = ConfigWatcher()
+        self.edits = ConfigEdits(self)
         self._startup_notices: list[str] = []
         self._ticks = 0
         self.keymap = self._apply_keys(keys or {})
@@ -165,11 +167,10 @@ class MonitorApp(App[None]):
             return
         self.engine = engine
         self._apply_config_look(engine)
-        # a replay shows times as the recorded market saw them
-        zone = REPLAY_ZONE if engine.is_replay else None
-        self.status_bar.attach(engine, zone)
+        zones = engine.app_settings.zones()  # the config's `times` and `time_zone`
+        self.status_bar.attach(engine, zones)
         for pane in self.query(Pane):
-            await pane.attach(engine, zone)
+            await pane.attach(engine, zones)
         engine.subscribe(self._on_engine_event)
         self.config_watcher.baseline(engine.config_path)
         await engine.start()
@@ -251,6 +252,7 @@ class MonitorApp(App[None]):
 
     def action_refresh(self) -> None:
         if self.engine is None:
+            self.notify("Still starting: nothing to refresh yet", timeout=3)
             return
         if self.query_one(ReplayBanner).ended:
             self.restart_replay()
@@ -259,9 +261,13 @@ class MonitorApp(App[None]):
 
     @work(exclusive=True, group="refresh", exit_on_error=False)
     async def refresh_now(self) -> None:
+        """Poll everything now, then say how it went (offline: which sources failed)."""
         assert self.engine is not None
         self.notify("Refreshing…", timeout=2)
         await self.engine.refresh_now()
+        now, zones = self.engine.clock.now(), self.status_bar.zones
+        message, severity = refresh_outcome(self.engine.sources(), now, zones)
+        self.notify(message, severity=severity, markup=False, timeout=5)
 
     @work(exclusive=True, group="replay", exit_on_error=False)
     async def restart_replay(self) -> None:
@@ -292,11 +298,9 @@ class MonitorApp(App[None]):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def action_export(self) -> None:
-        if self.engine is None:
-            return
-        stamp = self.engine.clock.now().strftime("%Y%m%d-%H%M%S")
-        written = await self.engine.export(Path.cwd() / f"monitor-export-{stamp}.jsonl")
-        self.notify(f"Exported to {written}", markup=False, timeout=8)
+        if self.engine is not None:
+            written = await export_to_data_dir(self.engine)
+            self.notify(str(written), title="Exported to", markup=False, timeout=10)
 
     @work(exclusive=True, group="reload", exit_on_error=False)
     async def reload_config(self) -> None:

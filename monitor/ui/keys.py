@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 
 from textual.binding import Binding, BindingType
 
+from monitor.key_actions import key_names
+
 #: `t` cycles these (those installed); the config's theme is put first.
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "solarized-light")
 
@@ -32,12 +34,15 @@ def binding_sections(app_class: type) -> Sections:
     from textual.screen import Screen
     from textual.widgets import DataTable
 
+    from monitor.ui.screens.alert_detail import AlertDetail
     from monitor.ui.screens.confirm_open import ConfirmOpen
     from monitor.ui.screens.headline_detail import HeadlineDetail
+    from monitor.ui.screens.prompt import PromptScreen
     from monitor.ui.screens.snooze import SnoozeScreen
     from monitor.ui.screens.symbol_detail import SymbolDetail
     from monitor.ui.widgets.alerts import AlertsPane
     from monitor.ui.widgets.headlines import HeadlinesPane
+    from monitor.ui.widgets.panes import Pane
     from monitor.ui.widgets.watchlist import WatchlistPane
 
     return [
@@ -48,8 +53,11 @@ def binding_sections(app_class: type) -> Sections:
         ("Moving around", [*Screen.BINDINGS[:2], *DataTable.BINDINGS]),
         ("Headline details", HeadlineDetail.BINDINGS),
         ("Symbol view", SymbolDetail.BINDINGS),
+        ("Alert details", AlertDetail.BINDINGS),
         ("Open link?", ConfirmOpen.BINDINGS),
         ("Snooze", SnoozeScreen.BINDINGS),
+        ("Prompt", PromptScreen.BINDINGS),
+        ("Replay (the demo)", Pane.BINDINGS),
     ]
 
 
@@ -66,7 +74,8 @@ def checked_keymap(
             f"Unknown action(s) in [settings.keys]: {', '.join(unknown)}. "
             f"Known: {', '.join(sorted(known))}."
         )
-    return {action: key for action, key in keys.items() if action in known}, notice
+    keymap = {a: ",".join(key_names(key)) for a, key in keys.items() if a in known}
+    return keymap, notice
 
 
 def theme_cycle(first: str | None, available: Iterable[str]) -> list[str]:

@@ -20,6 +20,7 @@ from monitor.events import (
     HeadlinesEvent,
     NoticeEvent,
     QuotesEvent,
+    RelatedEvent,
     ReplayEndedEvent,
     RulesEvent,
     SourceEvent,
@@ -68,6 +69,14 @@ class NoticeArrived(EngineMessage):
 
 
 @dataclass
+class RelatedChanged(EngineMessage):
+    """The stories related to a live news burst now (empty: no burst is live)."""
+
+    headlines: tuple[Headline, ...]
+    bursts: tuple[str, ...]
+
+
+@dataclass
 class ReplayEnded(EngineMessage):
     pass
 
@@ -94,6 +103,8 @@ def message_for(event: Event) -> EngineMessage | None:
             return RulesChanged(cast(tuple[RuleState, ...], states))
         case NoticeEvent(message=message, severity=severity):
             return NoticeArrived(message, severity)
+        case RelatedEvent(headlines=headlines, bursts=bursts):
+            return RelatedChanged(headlines, bursts)
         case ReplayEndedEvent():
             return ReplayEnded()
     return None

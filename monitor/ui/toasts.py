@@ -23,6 +23,11 @@ TOAST_GATHER_SECONDS = 0.05
 TOAST_GATHER_MOST = 0.5
 #: this many alerts at once make one summary toast
 STORM_TOASTS = 3
+#: how long a toast stays (seconds): short, the log and the tabs keep the alert
+ALERT_TOAST_SECONDS = 6.0
+CRITICAL_TOAST_SECONDS = 10.0
+SUMMARY_TOAST_SECONDS = 8.0
+NOTICE_TOAST_SECONDS = 8.0
 TOAST_SEVERITY: dict[str, SeverityLevel] = {
     "critical": "error",
     "error": "error",
@@ -32,6 +37,11 @@ TOAST_SEVERITY: dict[str, SeverityLevel] = {
 
 def toast_severity(severity: str) -> SeverityLevel:
     return TOAST_SEVERITY.get(severity.lower(), "information")
+
+
+def toast_text(alert: Alert) -> str:
+    """An alert's message without the context after its " — " (the log has it whole)."""
+    return alert.message.split(" — ", 1)[0]
 
 
 class Toaster:
@@ -63,7 +73,9 @@ class Toaster:
         if message in self._notices:
             return
         self._notices.add(message)
-        self.app.notify(message, severity=toast_severity(severity), markup=False, timeout=10)
+        self.app.notify(
+            message, severity=toast_severity(severity), markup=False, timeout=NOTICE_TOAST_SECONDS
+        )
 
     def _flush(self) -> None:
         self._timer = None
@@ -76,11 +88,13 @@ class Toaster:
             return
         for alert in alerts:
             self.app.notify(
-                alert.message,
+                toast_text(alert),
                 title=f"{alert.severity.upper()} · {alert.rule}",
                 severity=toast_severity(alert.severity),
                 markup=False,
-                timeout=15 if alert.severity == "critical" else 8,
+                timeout=CRITICAL_TOAST_SECONDS
+                if alert.severity == "critical"
+                else ALERT_TOAST_SECONDS,
             )
 
     def _ring(self, alerts: list[Alert]) -> None:
@@ -105,5 +119,5 @@ class Toaster:
             title=f"{len(alerts)} alerts",
             severity=toast_severity(worst.severity),
             markup=False,
-            timeout=15,
+            timeout=SUMMARY_TOAST_SECONDS,
         )

@@ -138,10 +138,10 @@ def test_case01_time_formatting_never_raises_at_the_calendars_edges(
 ) -> None:
     from zoneinfo import ZoneInfo
 
-    from monitor.formatting import clock_time, headline_time, zoned_minute
+    from monitor.formatting import clock_time, headline_time, stamp
 
     now = datetime(2025, 1, 27, 20, tzinfo=UTC)
     for tz in (None, ZoneInfo("America/New_York"), ZoneInfo("Asia/Shanghai")):
         assert headline_time(when, now, tz)  # shown as stored (UTC) when it cannot move
         assert clock_time(when, tz)
-        assert zoned_minute(when, tz)  # the headline detail screen's time
+        assert stamp(when, tz) and stamp(when, tz, now)  # every time the screen shows

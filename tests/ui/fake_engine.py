@@ -161,12 +161,45 @@ def canned_sources() -> list[SourceStatus]:
     ]  # fmt: skip
 
 
+class FakeEditor:
+    """The engine's config editor: records the edits asked for."""
+
+    bundled = False
+    can_copy = False
+
+    def __init__(self, calls: list[tuple[object, ...]]) -> None:
+        self.calls = calls
+
+    async def add_symbol(self, symbol: str, group: str | None = None) -> str:
+        self.calls.append(("add_symbol", symbol, group))
+        return f"added {symbol}"
+
+    async def remove_symbol(self, symbol: str) -> str:
+        self.calls.append(("remove_symbol", symbol))
+        return f"removed {symbol}"
+
+
+class FakeReplay:
+    """A replay's speed control: records the steps asked for."""
+
+    def __init__(self, calls: list[tuple[object, ...]]) -> None:
+        self.calls = calls
+        self.speed = 200.0
+
+    def step(self, step: int) -> float:
+        self.calls.append(("step_replay_speed", step))
+        self.speed = self.speed * 2 if step > 0 else self.speed / 2
+        return self.speed
+
+
 class FakeEngine:
     """The engine's interface over canned data; records what the app asks of it."""
 
     def __init__(self, *, replay: bool = False, config_path: Path | None = None) -> None:
         self.config_path = config_path or Path("/home/trader/.config/monitor/watchlist.toml")
-        self.config_source = "default location"
+        # a replay is the bundled demo (its own config: New York time), unless a test
+        # says otherwise
+        self.config_source = "bundled demo" if replay else "default location"
         self.clock = ManualClock(NOW)
         self.groups: dict[str, list[str]] = {
             "AI": ["NVDA", "AVGO", "MSFT"],
@@ -174,17 +207,22 @@ class FakeEngine:
             "Crypto": ["BTC-USD"],
         }
         self.news_query = "DeepSeek"
+        zone = 'time_zone = "America/New_York"\n' if replay else ""
         self.app_settings: Settings = parse_config_text(
-            '[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n', self.config_path
+            f'[settings]\n{zone}[watchlist]\nAI = ["NVDA"]\n[news]\nquery = "DeepSeek"\n',
+            self.config_path,
         ).settings
         self.is_replay = replay
         self.paused = False
         self.desktop_status: tuple[bool | None, str] = (False, "no D-Bus session")
         self.calls: list[tuple[object, ...]] = []
+        self.editor = FakeEditor(self.calls)
+        self.replay = FakeReplay(self.calls)
         self.reload_error: str | None = None
         self.subscribers: list[Callable[[Event], None]] = []
         self._quotes = canned_quotes()
         self._headlines = canned_headlines()
+        self._related: list[Headline] = []  # stories related to a live burst
         self._rules = canned_rules()
         self._alerts = canned_alerts()
         self._sources = canned_sources()
@@ -223,6 +261,9 @@ class FakeEngine:
 
     def limit_streak(self, symbol: str) -> int | None:
         return None
+
+    def related_headlines(self) -> list[Headline]:
+        return list(self._related)
 
     def sources(self) -> list[SourceStatus]:
         return list(self._sources)

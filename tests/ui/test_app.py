@@ -368,7 +368,7 @@ async def test_rule_states_are_shown() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot, app)
         states = cell_texts(app.alerts.rules_table, "state")
-        assert states[0] == "fired at 15:02:00"
+        assert states[0] == "fired at 15:02 UTC"  # the local zone (TZ=UTC here), named
         assert states[1].startswith("⚠ not evaluated: ^SOX: stale quote")
         assert states[2] == "armed"
 
@@ -420,7 +420,7 @@ async def test_palette_offers_the_app_commands() -> None:
             "Pause polling",
             "Reload config",
             "Toggle groups",
-            "Switch theme",
+            "Keys",
             "Export",
         ):
             assert wanted in names

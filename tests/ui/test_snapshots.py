@@ -159,3 +159,100 @@ def test_symbol_view_follows_its_quote(snap_compare, size: tuple[int, int]) -> N
 
     app = _app("textual-dark")
     assert snap_compare(app, terminal_size=size, run_before=open_and_update)
+
+
+# ---- columns that fit, details one key away (issue 12, items 6, 7) ----------------------
+
+
+def _long_rules_app() -> MonitorApp:
+    """Two rules whose names start alike, and a reason that is long."""
+    import dataclasses
+
+    from monitor.model import RuleStatus
+
+    engine = FakeEngine()
+    first = engine._rules[0]
+    engine._rules = [
+        *engine._rules,
+        dataclasses.replace(first, name="DeepSeek news while NVDA falls", symbol="NVDA"),
+        dataclasses.replace(
+            first,
+            name="DeepSeek news burst",
+            status=RuleStatus.NOT_EVALUATED,
+            why="feed 'Google News: DeepSeek' unreachable since 09:40 EST",
+        ),
+    ]
+    return MonitorApp(factory_for(engine), theme="textual-dark")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_alerts_pane_columns_fit(snap_compare, size: tuple[int, int]) -> None:
+    """Rule names and the states' first words whole at every width; the rest by priority."""
+
+    async def show_alerts(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+
+    assert snap_compare(_long_rules_app(), terminal_size=size, run_before=show_alerts)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_rule_detail(snap_compare, size: tuple[int, int]) -> None:
+    """Enter on a rule: its condition, its whole state and its latest alert."""
+
+    async def open_rule(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("3", "down", "enter")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_long_rules_app(), terminal_size=size, run_before=open_rule)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_alert_log_detail(snap_compare, size: tuple[int, int]) -> None:
+    """Enter on an alert of the log: message, level, data time with date and zone,
+    context and headlines."""
+    from datetime import timedelta
+
+    from monitor.model import Alert
+    from tests.ui.fake_engine import NOW
+
+    engine = FakeEngine()
+    engine._alerts = [
+        Alert(
+            "SOX selloff", NOW - timedelta(days=1), "^SOX day% -9.15% ≤ -9% (4853.24, prev "
+            "close 5341.94) at 2025-01-26 16:00 EST (level 3 of 3) — largest one-day drop "
+            "since 2020-03-18", "critical", symbol="^SOX",
+            context={"data_time": "2025-01-26T21:00:00+00:00", "level": 3, "levels": 3,
+                     "thresholds": [-5, -7.5, -9],
+                     "largest_since": "largest one-day drop since 2020-03-18"},
+            headlines=({"title": "Chip stocks slide as DeepSeek rattles investors",
+                        "source": "Reuters", "link": "https://www.reuters.com/x",
+                        "published": "2025-01-26T20:40:00+00:00", "story": "s9"},),
+            id=9,
+        ),
+        *engine._alerts,
+    ]  # fmt: skip
+
+    async def open_alert(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("3")
+        pilot.app.alerts.log_table.focus()
+        await pilot.press("down", "down", "enter")  # the oldest: yesterday's, dated
+        await pilot.pause(0.1)
+
+    app = MonitorApp(factory_for(engine), theme="textual-dark")
+    assert snap_compare(app, terminal_size=size, run_before=open_alert)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_help_says_how_to_close_it(snap_compare, size: tuple[int, int]) -> None:
+    """`?`: every key, and first how to close the list."""
+
+    async def open_help(pilot) -> None:
+        await _wait_for_engine(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=open_help)

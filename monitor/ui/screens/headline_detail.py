@@ -9,16 +9,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from monitor.formatting import zoned_minute
+from monitor.formatting import Zones
 from monitor.model import Headline
 from monitor.ui.screens.confirm_open import confirm_and_open, safe_url
 
 
-def detail_text(headline: Headline) -> Text:
+def detail_text(headline: Headline, zones: Zones | None = None) -> Text:
     """The whole story as one Text: nothing in it is ever read as markup."""
     text = Text()
     text.append(headline.title + "\n\n", style="bold")
-    published = zoned_minute(headline.published, None)
+    published = (zones or Zones()).stamp(headline.published)  # dated, local
     outlet = outlet_name(headline.source, headline.domain)
     text.append(f"{outlet} · {published} · feed {headline.feed}\n", style="dim")
     if headline.matched:
@@ -51,13 +51,13 @@ class HeadlineDetail(ModalScreen[None]):
         Binding("o", "open_link", "Open link", id="detail_open_link"),
     ]
 
-    def __init__(self, headline: Headline) -> None:
+    def __init__(self, headline: Headline, zones: Zones | None = None) -> None:
         super().__init__(classes="dialog-screen")
-        self.headline = headline
+        self.headline, self.zones = headline, zones
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide-dialog"):
-            yield Static(detail_text(self.headline), id="headline-detail")
+            yield Static(detail_text(self.headline, self.zones), id="headline-detail")
 
     def action_open_link(self) -> None:
         confirm_and_open(self.app, self.headline.open_link)

@@ -35,6 +35,7 @@ Sections = list[tuple[str, list[BindingType]]]
 
 def help_text(app: App[Any], sections: Sections, keymap: Keymap) -> Text:
     text = Text()
+    text.append("Esc, q or ? closes this list.\n\n", style="bold")
     for title, bindings in sections:
         text.append(f"{title}\n", style="bold underline")
         for keys, description, binding_id in key_rows(app, bindings, keymap):

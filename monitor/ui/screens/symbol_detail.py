@@ -12,8 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from monitor.formatting import compact, headline_time, price
+from monitor.formatting import Zones, compact, headline_time, price
 from monitor.model import DailyBar, Headline, Quote
+from monitor.sessions import market_for
 from monitor.ui.messages import QuotesArrived
 from monitor.ui.widgets.format import signed_change, signed_pct
 from monitor.ui.widgets.quote_cells import age_cell, limit_badge
@@ -26,7 +27,9 @@ CHART_HEIGHT = 6
 DAYS_HEIGHT = 5
 
 
-def quote_summary(symbol: str, quote: Quote | None, now: Any, streak: int = 0) -> Text:
+def quote_summary(
+    symbol: str, quote: Quote | None, now: Any, streak: int = 0, zones: Zones | None = None
+) -> Text:
     text = Text.assemble((symbol, "bold"), " ")
     if quote is None:
         return text.append("no quote yet", style="dim")
@@ -42,6 +45,9 @@ def quote_summary(symbol: str, quote: Quote | None, now: Any, streak: int = 0) -
         style="dim",
     )
     text.append_text(age_cell(quote, now))
+    if quote.as_of is not None:  # the data's time at its exchange (or local)
+        stamp = (zones or Zones()).stamp(quote.as_of, now, market=market_for(symbol).tz)
+        text.append(f" at {stamp}", style="dim")
     badge = limit_badge(quote)
     if badge.plain:
         text.append("  ").append_text(badge)
@@ -70,6 +76,7 @@ class SymbolDetail(ModalScreen[None]):
     def __init__(self, symbol: str, quote: Quote | None, engine: EngineAPI) -> None:
         super().__init__(classes="dialog-screen")
         self.symbol, self.quote, self.engine = symbol, quote, engine
+        self.zones = engine.app_settings.zones()
         self.days: list[DailyBar] = []
 
     def compose(self) -> ComposeResult:
@@ -100,7 +107,9 @@ class SymbolDetail(ModalScreen[None]):
 
     def _draw_summary(self) -> None:
         self.query_one("#symbol-summary", Static).update(
-            quote_summary(self.symbol, self.quote, self.engine.clock.now(), self._streak())
+            quote_summary(
+                self.symbol, self.quote, self.engine.clock.now(), self._streak(), self.zones
+            )
         )
 
     def _draw(self) -> None:
@@ -133,7 +142,7 @@ class SymbolDetail(ModalScreen[None]):
         now = self.engine.clock.now()
         for headline in headlines:
             table.add_row(
-                Text(headline_time(headline.published, now, None), style="dim"),
+                Text(headline_time(headline.published, now, self.zones.local), style="dim"),
                 Text(headline.source, style="italic"),
                 Text(headline.title),
             )

@@ -1,75 +1,42 @@
-"""The alerts pane: every rule's live state above (or beside) the alert log."""
+"""The alerts pane: every rule's live state above (or beside) the alert log.
+
+Rows and columns are built in ``alert_rows`` (pure); Enter on a row opens its detail:
+the rule's condition, state and latest alert, or the alert's whole message, context and
+headlines, with the data time's date and zone.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label
 
-from monitor.formatting import amount, clock_time
+from monitor.formatting import Zones
 from monitor.model import Alert, RuleState, RuleStatus
+from monitor.ui.columns import Column
 from monitor.ui.messages import AlertFired, ConfigReloaded, RulesChanged
+from monitor.ui.widgets.alert_rows import (
+    LOG_COLUMNS,
+    RULE_COLUMNS,
+    alert_cells,
+    log_layout,
+    placeholder,
+    rule_cells,
+    rules_layout,
+)
 from monitor.ui.widgets.panes import Pane
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
-
-SEVERITY_STYLES = {"critical": "bold reverse red", "warning": "bold yellow", "info": "cyan"}
-STATUS_STYLES = {
-    RuleStatus.ARMED: "green",
-    RuleStatus.FIRED: "bold red",
-    RuleStatus.COOLING: "yellow",
-    RuleStatus.SNOOZED: "magenta",
-    RuleStatus.MUTED: "dim",
-    RuleStatus.NOT_EVALUATED: "bold yellow",
-    RuleStatus.DISABLED: "dim",
-}
-
-RULE_COLUMNS = [("rule", 12), ("state", 28), ("value / threshold", 18), ("when", None)]
-LOG_COLUMNS = [("ack", 3), ("time", 8), ("sev", 4), ("rule", 12), ("message", None)]
-
-
-def rule_state_text(state: RuleState, tz: tzinfo | None) -> Text:
-    """'armed', 'fired at 10:05:00', 'snoozed until 11:00:00', 'not evaluated: why'."""
-    status = RuleStatus(state.status)
-    words = {
-        RuleStatus.FIRED: f"fired at {clock_time(state.fired_at, tz)}",
-        RuleStatus.COOLING: f"cooling down until {clock_time(state.until, tz)}",
-        RuleStatus.SNOOZED: f"snoozed until {clock_time(state.until, tz)}",
-        RuleStatus.NOT_EVALUATED: f"⚠ not evaluated: {state.why or 'no data yet'}",
-    }.get(status, status.value.replace("_", " "))
-    return Text(words, style=STATUS_STYLES.get(status, ""), no_wrap=True, overflow="ellipsis")
-
-
-def rule_cells(state: RuleState, tz: tzinfo | None) -> list[Text]:
-    level = f" L{state.level + 1}" if state.level is not None else ""
-    return [
-        Text(state.name, style="bold", no_wrap=True, overflow="ellipsis"),
-        rule_state_text(state, tz),
-        Text(f"{amount(state.value)} / {amount(state.threshold)}{level}", justify="right"),
-        Text(state.when, style="dim", no_wrap=True, overflow="ellipsis"),
-    ]
-
-
-def alert_cells(alert: Alert, tz: tzinfo | None) -> list[Text]:
-    severity = alert.severity.lower()
-    return [
-        Text("✓" if alert.acknowledged else "●", style="dim" if alert.acknowledged else "bold"),
-        Text(clock_time(alert.time, tz), style="dim"),
-        Text(severity.upper()[:4], style=SEVERITY_STYLES.get(severity, "")),
-        Text(alert.rule, style="bold", no_wrap=True, overflow="ellipsis"),
-        Text(alert.message, no_wrap=True, overflow="ellipsis"),
-    ]
 
 
 def _alert_key(alert: Alert, index: int) -> str:
@@ -81,6 +48,7 @@ class AlertsPane(Pane):
         Binding("a", "ack", "Ack", id="ack"),
         Binding("z", "snooze", "Snooze", id="snooze"),
         Binding("m", "mute", "Mute", id="mute"),
+        Binding("enter", "open_detail", "Details", id="alert_detail", show=False),
     ]
 
     @dataclass
@@ -96,6 +64,8 @@ class AlertsPane(Pane):
         self._keys: list[str] = []
         self._fresh = 0  # counter for alerts that have no store id yet
         self._loaded = False
+        self._rule_widths: dict[str, int] = {}
+        self._log_widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="rules-box"):
@@ -106,10 +76,10 @@ class AlertsPane(Pane):
             yield DataTable(id="log-table", cursor_type="row")
 
     def on_mount(self) -> None:
-        for label, width in RULE_COLUMNS:
-            self.rules_table.add_column(Text(label, style="bold"), key=label, width=width)
-        for label, width in LOG_COLUMNS:
-            self.log_table.add_column(Text(label, style="bold"), key=label, width=width)
+        self._render_rules()
+        self._render_log()
+
+    def on_resize(self) -> None:
         self._render_rules()
         self._render_log()
 
@@ -123,8 +93,8 @@ class AlertsPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
-    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
-        await super().attach(engine, tz)
+    async def attach(self, engine: EngineAPI, zones: Zones) -> None:
+        await super().attach(engine, zones)
         self.set_rules(engine.rule_states())
         self.set_log(await engine.alert_log())
 
@@ -161,28 +131,28 @@ class AlertsPane(Pane):
     def _render_rules(self) -> None:
         table = self.rules_table
         cursor = table.cursor_row
-        table.clear()
-        for state in self.states:
-            table.add_row(*rule_cells(state, self.tz), key=state.name)
+        rows = [rule_cells(state, self.stamp) for state in self.states]
         if not self.states:
             message = "no alert rules configured" if self._loaded else "loading…"
-            table.add_row(Text(message, style="dim italic"))
+            rows = [placeholder(RULE_COLUMNS, message, "rule")]
+        self._rule_widths = rules_layout(rows, table.size.width - 1)
+        _fill(table, RULE_COLUMNS, self._rule_widths, rows, [s.name for s in self.states])
         table.move_cursor(row=cursor, scroll=False)
 
     def _render_log(self, shift: int = 0) -> None:
         table = self.log_table
         cursor = table.cursor_row + shift
-        table.clear()
         self._keys = []
         for alert in self.alerts:
             if alert.id is None:
                 self._fresh += 1
-            key = _alert_key(alert, self._fresh)
-            self._keys.append(key)
-            table.add_row(*alert_cells(alert, self.tz), key=key)
+            self._keys.append(_alert_key(alert, self._fresh))
+        rows = [alert_cells(alert, self.stamp) for alert in self.alerts]
         if not self.alerts:
             message = "no alerts yet" if self._loaded else "loading…"
-            table.add_row(Text(""), Text(""), Text(""), Text(""), Text(message, style="dim"))
+            rows = [placeholder(LOG_COLUMNS, message, "message")]
+        self._log_widths = log_layout(rows, table.size.width - 1)
+        _fill(table, LOG_COLUMNS, self._log_widths, rows, self._keys)
         table.move_cursor(row=cursor, scroll=False)
         self._unacked_changed()
 
@@ -247,9 +217,43 @@ class AlertsPane(Pane):
         self._apply(self.engine.mute(rule, muted))
         self.app.notify(f"{rule}: {'muted' if muted else 'unmuted'}", timeout=3, markup=False)
 
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_detail()
+
+    def action_open_detail(self) -> None:
+        """The whole of the row under the cursor: a rule, or an alert of the log."""
+        from monitor.ui.screens.alert_detail import AlertDetail, RuleDetail
+
+        log, rules = self.log_table, self.rules_table
+        if log.has_focus and self.alerts and 0 <= log.cursor_row < len(self.alerts):
+            self.app.push_screen(AlertDetail(self.alerts[log.cursor_row], self.zones))
+        elif rules.has_focus and self.states and 0 <= rules.cursor_row < len(self.states):
+            state = self.states[rules.cursor_row]
+            latest = next((a for a in self.alerts if a.rule == state.name), None)
+            self.app.push_screen(RuleDetail(state, latest, self.zones))
+
     @work(group="alert-actions", exit_on_error=False)
     async def _apply(self, change: Awaitable[None]) -> None:
         assert self.engine is not None
         await change
         # the engine's RulesEvent will follow; read now so the pane shows it at once
         self.set_rules(self.engine.rule_states())
+
+
+def _fill(
+    table: DataTable[Any],
+    columns: Sequence[Column],
+    widths: dict[str, int],
+    rows: list[dict[str, Text]],
+    keys: list[str],
+) -> None:
+    """The table anew: the columns that fit, then the rows (a placeholder has no key)."""
+    table.clear(columns=True)
+    headers = {c.key: c.header for c in columns}
+    for column, width in widths.items():
+        table.add_column(Text(headers[column], style="bold"), key=column, width=width)
+    for index, row in enumerate(rows):
+        key = keys[index] if index < len(keys) else None
+        table.add_row(*(row[k] for k in widths), key=key)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
 from typing import Any
@@ -11,14 +11,26 @@ from typing import Any
 from rich.text import Text
 
 from monitor.formatting import headline_time
-from monitor.model import Headline
+from monitor.model import Headline, Outlet
+from monitor.ui.columns import Column, fit, widest
 from monitor.ui.widgets.format import highlighted
+from monitor.ui.widgets.headline_related import RELATED
 
 UNREAD = "●"
 #: marks a topic match where stories that do not match are shown too
 MATCH = "◆"
-#: (column key, width) before the title; "match" only while marks are shown
-FIXED_WIDTHS = {"unread": 1, "match": 1, "time": 7, "source": 12, "outlets": 3}
+#: this much of a title is kept before the outlet's name or count get a column
+TITLE_KEPT = 48
+#: the title and its time are never squeezed out: the outlet, then the outlet count
+#: give way first ("match" only while marks are shown)
+COLUMNS = [
+    Column("unread", priority=0),
+    Column("match", priority=0),
+    Column("time", priority=0),
+    Column("source", minimum=8, priority=3, cap=18),
+    Column("outlets", priority=2),
+    Column("title", minimum=20, priority=0, flexible=True, ideal=TITLE_KEPT),
+]
 
 
 @cache
@@ -34,9 +46,20 @@ def title_text(headline: Headline, extra_terms: Iterable[str] = ()) -> Text:
     terms = [*headline.matched, *extra_terms]
     spans = _span_finder()(headline.title, terms) if terms else []
     text = highlighted(headline.title, spans)
-    if not headline.matched:
+    if not headline.matched and not headline.related:
         text.stylize("dim")
+    domain = _behind_redirect(headline)
+    if domain:  # a Google News link says nothing of the outlet: name its domain
+        text.append(f"  {domain}", style="dim italic")
     return text
+
+
+def _behind_redirect(headline: Headline) -> str | None:
+    """The outlet's domain when the story's link does not lead to it directly."""
+    if not headline.domain or not headline.link:
+        return None
+    own = Outlet(headline.source, headline.link, headline.published, headline.domain)
+    return None if own.is_own_link else headline.domain
 
 
 @dataclass
@@ -47,25 +70,42 @@ class RowLook:
     marks: bool
     filter_terms: tuple[str, ...] = ()
     tz: tzinfo | None = None
-    columns: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.columns = [c for c in FIXED_WIDTHS if self.marks or c != "match"] + ["title"]
 
 
-def headline_cells(headline: Headline, now: datetime, look: RowLook) -> list[Text]:
-    """The row's cells in ``look.columns`` order."""
+def headline_cells(headline: Headline, now: datetime, look: RowLook) -> dict[str, Text]:
+    """The row's cells, by column."""
     extra = len({o.source for o in headline.outlets} - {headline.source})
-    cells = {
+    return {
         "unread": Text(UNREAD if headline.story in look.unread else "", style="bold cyan"),
-        "match": Text(MATCH if headline.matched else "", style="bold magenta"),
+        "match": Text(_mark(headline), style="bold magenta"),
         "time": Text(headline_time(headline.published, now, look.tz), style="dim"),
         "source": Text(headline.source, style="italic", no_wrap=True, overflow="ellipsis"),
         "outlets": Text(f"+{extra}" if extra else "", style="bold"),
         "title": title_text(headline, look.filter_terms),
     }
-    return [cells[c] for c in look.columns]
 
 
-def placeholder_cells(message: str, look: RowLook) -> list[Text]:
-    return [Text("") for _ in look.columns[:-1]] + [Text(message, style="dim italic")]
+def _mark(headline: Headline) -> str:
+    """◆ a topic match, ≈ a story related to a live burst."""
+    return MATCH if headline.matched else RELATED if headline.related else ""
+
+
+def headline_layout(rows: Sequence[dict[str, Text]], marks: bool, room: int) -> dict[str, int]:
+    """The shown columns' widths for these rows in ``room`` cells (``columns.fit``)."""
+    natural = {c.key: widest([row[c.key].plain for row in rows]) for c in COLUMNS}
+    natural["unread"], natural["match"] = 1, 1 if marks else 0  # steady as rows are read
+    return fit(COLUMNS, room, natural)
+
+
+def outgrown(cells: dict[str, Text], widths: dict[str, int], empty: set[str]) -> bool:
+    """A row's cells no longer fit their columns, or fill one hidden for being ``empty``
+    (a column hidden for want of room stays hidden)."""
+    return any(
+        cell.cell_len > widths[key] if key in widths else key in empty and bool(cell.plain)
+        for key, cell in cells.items()
+        if key != "title"
+    )
+
+
+def placeholder_cells(message: str) -> dict[str, Text]:
+    return {c.key: Text("") for c in COLUMNS} | {"title": Text(message, style="dim italic")}

@@ -1,7 +1,9 @@
 """The headlines pane: what the topic query matches, newest first, unread marked.
 
 `*` shows every stored story with the topic matches marked ◆; `/` filters with the
-topic query language (monitor/ui/widgets/headline_filter.py).  Unread state belongs to
+topic query language (monitor/ui/widgets/headline_filter.py).  While a news burst is
+live, its related stories are shown too, marked ≈ (`~` hides them; see
+monitor/ui/widgets/headline_related.py).  Unread state belongs to
 the story, not to the view: filtering or toggling never clears it.
 """
 
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -20,15 +21,17 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
-from monitor.formatting import headline_time
+from monitor.formatting import Zones, headline_time
 from monitor.model import Headline
 from monitor.query import Query
-from monitor.ui.messages import HeadlinesArrived
+from monitor.ui.messages import HeadlinesArrived, RelatedChanged
 from monitor.ui.widgets.headline_filter import FilterBox
+from monitor.ui.widgets.headline_related import RelatedSet
 from monitor.ui.widgets.headline_rows import (
-    FIXED_WIDTHS,
     RowLook,
     headline_cells,
+    headline_layout,
+    outgrown,
     placeholder_cells,
 )
 from monitor.ui.widgets.panes import Pane
@@ -45,11 +48,29 @@ def newest_first(headlines: dict[str, Headline], stories: Iterable[str]) -> list
     return sorted(stories, key=lambda s: headlines[s].published, reverse=True)
 
 
+#: hides or shows the stories related to a live burst (the pane's title says so)
+RELATED_KEY = Binding(
+    "tilde", "toggle_related", "Related", id="toggle_related", key_display="~", show=False
+)
+
+
+def kept_stories(headlines: dict[str, Headline]) -> set[str]:
+    """The newest MAX_SHOWN topic matches, and as many others (older ones stay
+    searchable with /): a pane open all day must not grow without bound."""
+    if len(headlines) <= MAX_SHOWN:
+        return set(headlines)
+    matched = [s for s, h in headlines.items() if h.matched]
+    others = [s for s, h in headlines.items() if not h.matched]
+    keep = set(newest_first(headlines, matched)[:MAX_SHOWN])
+    return keep | set(newest_first(headlines, others)[:MAX_SHOWN])
+
+
 class HeadlinesPane(Pane):
     BINDINGS = [
         Binding("enter", "open_detail", "Details", id="headline_detail", show=False),
         Binding("o", "open_link", "Open link", id="open_link"),
         Binding("asterisk", "toggle_all", "All/matched", id="toggle_all", key_display="*"),
+        RELATED_KEY,
         Binding("x", "mark_all_read", "All read", id="mark_all_read", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     ]
@@ -68,6 +89,7 @@ class HeadlinesPane(Pane):
         self.unread: set[str] = set()
         self._read: set[str] = set()  # marked read here this session
         self.show_all = False  # every story, not only topic matches
+        self.related = RelatedSet()  # stories related to a live news burst
         self._all_loaded = False
         self.filter_text = ""
         self.filter_query: Query | None = None
@@ -75,6 +97,8 @@ class HeadlinesPane(Pane):
         #: the filter text the rows (or the error) on screen answer
         self.answered = ""
         self._loaded = False
+        self._widths: dict[str, int] = {}  # the columns shown, and how wide
+        self._empty: set[str] = set()  # columns hidden for having nothing to show
 
     def compose(self) -> ComposeResult:
         yield FilterBox()
@@ -89,13 +113,18 @@ class HeadlinesPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
-    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
-        await super().attach(engine, tz)
+    async def attach(self, engine: EngineAPI, zones: Zones) -> None:
+        await super().attach(engine, zones)
         self.filter_box.engine = engine
+        self.related.update(self.headlines, engine.related_headlines())
         self.show(await engine.recent_headlines())
 
     def on_headlines_arrived(self, message: HeadlinesArrived) -> None:
         self.add(message.headlines)
+
+    def on_related_changed(self, message: RelatedChanged) -> None:
+        self.related.update(self.headlines, message.headlines, message.bursts)
+        self._rebuild()
 
     def _unread_changed(self) -> None:
         self.post_message(self.UnreadChanged(len(self.unread)))
@@ -137,18 +166,15 @@ class HeadlinesPane(Pane):
         for headline in headlines:
             if headline.story not in self.order:
                 continue
-            for key, cell in zip(look.columns, headline_cells(headline, now, look), strict=True):
-                table.update_cell(headline.story, key, cell)
+            cells = headline_cells(headline, now, look)
+            if outgrown(cells, self._widths, self._empty):
+                self._rebuild()  # e.g. a first "+1": the layout moves
+                return
+            for key in self._widths:
+                table.update_cell(headline.story, key, cells[key])
 
     def _trim(self) -> None:
-        """Keep the newest MAX_SHOWN topic matches, and as many others (older ones stay
-        searchable with /): a pane open all day must not grow without bound."""
-        if len(self.headlines) <= MAX_SHOWN:
-            return
-        matched = [s for s, h in self.headlines.items() if h.matched]
-        others = [s for s, h in self.headlines.items() if not h.matched]
-        keep = set(newest_first(self.headlines, matched)[:MAX_SHOWN])
-        keep |= set(newest_first(self.headlines, others)[:MAX_SHOWN])
+        keep = kept_stories(self.headlines)
         self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
         self.unread &= keep
         self._read &= keep
@@ -156,6 +182,8 @@ class HeadlinesPane(Pane):
     def refresh_times(self) -> None:
         """Relative times ('5m ago') move on: rewrite only the time cells that changed."""
         table, now, shown = self.table, self.now(), self._source()
+        if "time" not in self._widths:
+            return
         for story in self.order:
             text = headline_time(shown[story].published, now, self.tz)
             if table.get_cell(story, "time").plain != text:
@@ -170,32 +198,29 @@ class HeadlinesPane(Pane):
         return self.results if self.results is not None else self.headlines
 
     def _wanted(self, headline: Headline) -> bool:
-        return self.results is not None or self.show_all or bool(headline.matched)
+        shown = self.show_all or bool(headline.matched) or self.related.wanted(headline)
+        return self.results is not None or shown
 
     def _look(self) -> RowLook:
         terms = self.filter_query.terms if self.filter_query and self.results is not None else ()
-        marks = self.show_all or self.results is not None
+        marks = self.show_all or self.results is not None or self.related.marks
         return RowLook(self.unread, marks, terms, self.tz)
-
-    def _title_width(self, look: RowLook) -> int:
-        fixed = look.columns[:-1]
-        padding = 2 * len(look.columns)  # one cell each side of every column
-        used = sum(FIXED_WIDTHS[c] for c in fixed) + padding + 1
-        return max(20, self.table.size.width - used)
 
     def _rebuild(self) -> None:
         table, look, source = self.table, self._look(), self._source()
         selected = self.selected_story()
         self.order = newest_first(source, (s for s, h in source.items() if self._wanted(h)))
-        table.clear(columns=True)
-        for key in look.columns[:-1]:
-            table.add_column(Text(""), key=key, width=FIXED_WIDTHS[key])
-        table.add_column(Text("title"), key="title", width=self._title_width(look))
         now = self.now()
-        for story in self.order:
-            table.add_row(*headline_cells(source[story], now, look), key=story)
-        if not self.order:
-            table.add_row(*placeholder_cells(self._placeholder(), look), key="__empty__")
+        rows = [headline_cells(source[story], now, look) for story in self.order]
+        if not rows:
+            rows = [placeholder_cells(self._placeholder())]
+        self._widths = headline_layout(rows, look.marks, self.table.size.width - 1)
+        self._empty = {key for key in rows[0] if not any(row[key].plain for row in rows)}
+        table.clear(columns=True)
+        for key, width in self._widths.items():
+            table.add_column(Text(key if key == "title" else ""), key=key, width=width)
+        for story, cells in zip(self.order or ["__empty__"], rows, strict=True):
+            table.add_row(*(cells[k] for k in self._widths), key=story)
         self.select(selected)
         self._update_title()
 
@@ -217,7 +242,7 @@ class HeadlinesPane(Pane):
         elif self.show_all:
             title = "Headlines · all stories (◆ topic match)"
         else:
-            title = "Headlines"
+            title = "Headlines" + self.related.title()
         self.border_title = Content(title)
 
     # ---- selection ----------------------------------------------------------------
@@ -281,7 +306,7 @@ class HeadlinesPane(Pane):
         from monitor.ui.screens.headline_detail import HeadlineDetail
 
         self.mark_read([headline.story])
-        self.app.push_screen(HeadlineDetail(headline))
+        self.app.push_screen(HeadlineDetail(headline, self.zones))
 
     def action_open_link(self) -> None:
         headline = self.selected()
@@ -300,6 +325,10 @@ class HeadlinesPane(Pane):
         self.show_all = not self.show_all
         if self.show_all and not self._all_loaded and self.engine is not None:
             self._load_all()
+        self._rebuild()
+
+    def action_toggle_related(self) -> None:  # hide the burst's related stories, or not
+        self.related.shown = not self.related.shown
         self._rebuild()
 
     @work(exclusive=True, group="headline-all", exit_on_error=False)

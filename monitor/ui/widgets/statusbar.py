@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
-from monitor.formatting import clock_time
+from monitor.formatting import Zones
 from monitor.model import SourceStatus, Status
 from monitor.ui.messages import ConfigReloaded, SourceChanged
 from monitor.ui.widgets.format import STATUS_WORDS
@@ -18,19 +19,19 @@ from monitor.ui.widgets.format import STATUS_WORDS
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
 
-#: The demo recording is of US markets: show its clock as the exchange saw it.
-REPLAY_ZONE = ZoneInfo("America/New_York")
+#: the config source of the bundled demo (a recording of the user's own is not "DEMO")
+DEMO_SOURCE = "bundled demo"
 HEALTHY = {Status.OK, Status.NOT_MODIFIED, Status.PENDING, Status.MARKET_CLOSED}
 
 
-def source_health(source: SourceStatus, now: datetime, tz: tzinfo | None) -> Text:
-    """'Reuters: backing off until 10:15:00', 'quotes: rate-limited, retry in 42s', …"""
+def source_health(source: SourceStatus, now: datetime, zones: Zones) -> Text:
+    """'Reuters: backing off until 10:15:00 EST', 'quotes: rate-limited, retry in 42s'…"""
     status = source.status
     if status == Status.RATE_LIMITED and source.next_try is not None:
         wait = max(0, int((source.next_try - now).total_seconds()))
         words = f"rate-limited, retry in {wait}s"
     elif status == Status.BACKOFF and source.next_try is not None:
-        words = f"backing off until {clock_time(source.next_try, tz)}"
+        words = f"backing off until {zones.stamp(source.next_try, now, seconds=True)}"
     elif status in (Status.ERROR, Status.UNREACHABLE, Status.TIMEOUT) and source.error:
         words = f"{STATUS_WORDS.get(status, status.value)}: {source.error}"
     else:
@@ -40,6 +41,22 @@ def source_health(source: SourceStatus, now: datetime, tz: tzinfo | None) -> Tex
     style = "green" if status in HEALTHY else "bold yellow"
     mark = "" if status in HEALTHY else "⚠ "
     return Text.assemble((f"{mark}{source.name}: ", style), (words, style))
+
+
+def refresh_outcome(
+    sources: Iterable[SourceStatus], now: datetime, zones: Zones
+) -> tuple[str, SeverityLevel]:
+    """What a refresh (`r`) came to: every source answered, or which did not and why."""
+    sources = list(sources)
+    failed = [s for s in sources if s.status not in HEALTHY]
+    if not failed:
+        return (
+            f"Refreshed: {len(sources)} source{'s' if len(sources) != 1 else ''} ok",
+            "information",
+        )
+    words = "; ".join(source_health(s, now, zones).plain for s in failed[:3])
+    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f"Refreshed: {len(failed)} of {len(sources)} sources failed — {words}{more}", "warning"
 
 
 class StatusBar(Static):
@@ -55,15 +72,17 @@ class StatusBar(Static):
         self.config_error: str | None = None
         self.paused = False
         self.replay = False
+        self.speed: float | None = None  # a replay's speed (recorded s per real s)
         self.now = datetime.now(UTC)
-        self.tz: tzinfo | None = None
+        self.zones = Zones()
         self.message = "starting…"
 
-    def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
+    def attach(self, engine: EngineAPI, zones: Zones) -> None:
         """What the engine already knows: its config file, mode and sources."""
-        self.tz = tz
+        self.zones = zones
         self.config_path, self.config_source = engine.config_path, engine.config_source
         self.replay, self.paused = engine.is_replay, engine.paused
+        self.speed = engine.replay.speed if engine.is_replay else None
         self.message = "waiting for sources…"
         for source in engine.sources():
             self.set_source(source)
@@ -76,6 +95,10 @@ class StatusBar(Static):
         else:
             self.now, self.paused = engine.clock.now(), engine.paused
             self.desktop = engine.desktop_status
+            for source in engine.sources():  # each poll's time, not only status changes
+                self.set_source(source)
+            if self.replay:
+                self.speed = engine.replay.speed
         self.render_status()
 
     def set_source(self, source: SourceStatus) -> None:
@@ -99,12 +122,15 @@ class StatusBar(Static):
 
     def _first_line(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
-        if self.replay:
-            t = self.now.astimezone(REPLAY_ZONE)
-            line.append(f" DEMO — replay {t:%Y-%m-%d %H:%M:%S %Z} ", style="bold reverse magenta")
+        if self.replay:  # the recording's own time, dated
+            mode = "DEMO — replay" if self.config_source == DEMO_SOURCE else "REPLAY"
+            clock = self.zones.stamp(self.now, seconds=True)
+            line.append(f" {mode} {clock} ", style="bold reverse magenta")
+            if self.speed is not None:
+                line.append(f" ×{self.speed:g} (+/-) ", style="bold magenta")
         else:
             # minutes, not seconds: a clock ticking each second repaints the bar each second
-            line.append(f"{self.now.astimezone(self.tz):%H:%M %Z}", style="bold")
+            line.append(self.zones.stamp(self.now, self.now), style="bold")
         line.append(" ")
         if self.paused:
             line.append(" PAUSED ", style="bold reverse yellow")
@@ -120,13 +146,14 @@ class StatusBar(Static):
         for source in self.sources.values():
             if source.kind != "feed" or source.status not in HEALTHY:
                 line.append(" · ", style="dim")
-                line.append_text(source_health(source, self.now, self.tz))
+                line.append_text(source_health(source, self.now, self.zones))
         return line
 
     def _second_line(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis", style="dim")
         polls = [s.last_poll for s in self.sources.values() if s.last_poll is not None]
-        line.append(f"last poll {clock_time(max(polls), self.tz) if polls else '—'}")
+        last = self.zones.stamp(max(polls), self.now, seconds=True) if polls else "—"
+        line.append(f"last poll {last}")
         available, words = self.desktop
         mark = {True: "on", False: "off", None: "checking"}[available]
         line.append(f" · desktop notifications {mark}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -19,36 +18,16 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable
 
+from monitor.formatting import Zones
 from monitor.model import Alert, Quote, QuoteBatch
 from monitor.ui.messages import AlertFired, ConfigReloaded, QuotesArrived
 from monitor.ui.widgets.panes import Pane
 from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells, state_cell
+from monitor.ui.widgets.watchlist_columns import COLUMNS, FLASH_MARK, HEADERS, layout
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
 
-#: (column key, header, width) in display order
-COLUMNS = [
-    ("symbol", "symbol", 10),
-    ("last", "last", 10),
-    ("change", "chg", 9),
-    ("pct", "chg %", 9),
-    ("spark", "today", 10),
-    ("range", "day range", 19),
-    ("volume", "vol", 6),
-    ("state", "mkt", 6),
-    ("age", "age", 11),
-    ("note", "", 12),
-]
-#: Column sets from the fullest down: the widest one that fits the pane is used.
-TIERS = [
-    {"symbol", "last", "change", "pct", "spark", "range", "volume", "state", "age"},
-    {"symbol", "last", "pct", "spark", "volume", "state", "age"},
-    {"symbol", "last", "pct", "spark", "state", "age"},
-]
-#: suffixes of exchanges with daily price limits (the badge column is shown for them)
-LIMIT_SUFFIXES = (".SS", ".SZ", ".BJ")
-SHORT_BADGE_WIDTH = 5
 SORTS = ("file", "change", "symbol")
 SORT_NAMES = {"file": "file order", "change": "change %", "symbol": "symbol"}
 FLASH_SECONDS = 60.0
@@ -70,6 +49,8 @@ class WatchlistPane(Pane):
         Binding("s", "cycle_sort", "Sort", id="cycle_sort"),
         Binding("c", "toggle_group", "Collapse", id="toggle_group"),
         Binding("g", "next_group", "Group", id="next_group"),
+        Binding("a", "edit_symbol('add')", "Add symbol", id="add_symbol", show=False),
+        Binding("d", "edit_symbol('remove')", "Delete symbol", id="remove_symbol", show=False),
     ]
 
     def __init__(self) -> None:
@@ -82,7 +63,7 @@ class WatchlistPane(Pane):
         self.rows: list[str] = []  # row keys as displayed
         self._shown: dict[str, dict[str, tuple[Any, ...]]] = {}  # what each cell shows
         self._flash: dict[str, float] = {}  # symbol -> monotonic expiry
-        self._columns: list[str] = []
+        self._widths: dict[str, int] = {}  # the columns shown, and how wide
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
         self._incoming: dict[str, Quote] = {}  # batches waiting for the next frame
@@ -94,8 +75,7 @@ class WatchlistPane(Pane):
         self.rebuild()
 
     def on_resize(self) -> None:
-        if self._layout() != (self._columns, self._short_badge):
-            self.rebuild()
+        self._relayout()
 
     @property
     def table(self) -> DataTable[Any]:
@@ -103,8 +83,8 @@ class WatchlistPane(Pane):
 
     # ---- data in ------------------------------------------------------------------
 
-    async def attach(self, engine: EngineAPI, tz: tzinfo | None) -> None:
-        await super().attach(engine, tz)
+    async def attach(self, engine: EngineAPI, zones: Zones) -> None:
+        await super().attach(engine, zones)
         self._show_engine_state()
 
     def _show_engine_state(self) -> None:
@@ -167,19 +147,16 @@ class WatchlistPane(Pane):
         """Once a second only the age and the market state move: recompute those cells
         alone (a full row rebuild every second for 200 symbols costs more than everything
         else at idle)."""
-        table, now = self.table, self.now()
-        moving = [c for c in ("age", "state") if c in self._columns]
+        now = self.now()
         for key in self.rows:
             if key.startswith(HEADER_PREFIX):
                 continue
             symbol = key.split("\x1f", 1)[1]
-            quote, shown = self.quotes.get(symbol), self._shown[key]
-            for column in moving:
-                cell = age_cell(quote, now) if column == "age" else state_cell(symbol, quote, now)
-                new = cell_key(cell)
-                if shown[column] != new:
-                    table.update_cell(key, column, cell)
-                    shown[column] = new
+            quote = self.quotes.get(symbol)
+            self._show_cells(
+                key, {"age": age_cell(quote, now), "state": state_cell(symbol, quote, now)}
+            )
+        self._relayout()
 
     def flash(self, symbol: str, seconds: float = FLASH_SECONDS) -> None:
         """Highlight a symbol's row(s) for a while (an alert fired on it)."""
@@ -188,29 +165,22 @@ class WatchlistPane(Pane):
 
     # ---- structure ----------------------------------------------------------------
 
-    def _widths(self, short_badge: bool) -> dict[str, int]:
-        widths = {key: width for key, _, width in COLUMNS}
-        if short_badge:
-            widths["note"] = SHORT_BADGE_WIDTH
-        longest = max((len(g) for g in self.groups), default=0)
-        widths["symbol"] = min(12, max(widths["symbol"], longest + 2))  # room for headers
-        return widths
-
-    def _layout(self) -> tuple[list[str], bool]:
-        """The richest column set that fits the pane, and whether the badge is short."""
-        widths, room = self._widths(False), self.size.width - 1  # less the scrollbar
+    def _layout(self) -> tuple[dict[str, int], bool]:
+        """The columns that fit the pane (``watchlist_columns``), from what the quote rows
+        show now, and whether the limit badges must be short."""
         symbols = {s for group in self.groups.values() for s in group}
-        badge = {"note"} if any(s.upper().endswith(LIMIT_SUFFIXES) for s in symbols) else set()
-        short_room, short = room + widths["note"] - SHORT_BADGE_WIDTH, False
-        for tier in TIERS:
-            wanted = tier | badge
-            needed = sum(widths[c] + 2 for c in wanted)
-            if needed <= room:
-                break
-            if badge and needed <= short_room:
-                short = True
-                break
-        return [key for key, _, _ in COLUMNS if key in wanted], short
+        plain = [
+            {column: look[0] for column, look in shown.items()}
+            for key, shown in self._shown.items()
+            if not key.startswith(HEADER_PREFIX)
+        ]
+        room = self.size.width - 1  # less the scrollbar
+        return layout(plain, symbols, self.groups, room, self._short_badge)
+
+    def _relayout(self) -> None:
+        """Rebuild when the cells no longer fit their columns (or fit better)."""
+        if self._layout() != (self._widths, self._short_badge):
+            self.rebuild()
 
     def _visible_groups(self) -> list[str]:
         return [g for g in self.groups if self.group_view in (None, g)]
@@ -238,17 +208,23 @@ class WatchlistPane(Pane):
 
     def rebuild(self) -> None:
         table, selected = self.table, self.selected_row()
-        self._columns, self._short_badge = self._layout()
+        self.rows = self._desired_rows()
+        cells = {key: self._cells(key) for key in self.rows}
+        self._shown = {
+            key: {c: cell_key(cell) for c, cell in row.items()} for key, row in cells.items()
+        }
+        self._widths, short = self._layout()
+        if short != self._short_badge:  # the badges change form: their cells change
+            self._short_badge = short
+            cells = {key: self._cells(key) for key in self.rows}
+            self._shown = {
+                key: {c: cell_key(cell) for c, cell in row.items()} for key, row in cells.items()
+            }
         table.clear(columns=True)
-        headers = {key: header for key, header, _ in COLUMNS}
-        widths = self._widths(self._short_badge)
-        for key in self._columns:
-            table.add_column(Text(headers[key], style="bold"), key=key, width=widths[key])
-        self.rows, self._shown = self._desired_rows(), {}
+        for key, width in self._widths.items():
+            table.add_column(Text(HEADERS[key], style="bold"), key=key, width=width)
         for key in self.rows:
-            cells = self._cells(key)
-            table.add_row(*(cells[c] for c in self._columns), key=key)
-            self._shown[key] = {c: cell_key(cells[c]) for c in self._columns}
+            table.add_row(*(cells[key][c] for c in self._widths), key=key)
         if not self.rows:
             message = "no symbols in the watchlist" if self._loaded else "loading…"
             table.add_row(Text(message, style="dim italic"), key="\x00empty")
@@ -275,7 +251,7 @@ class WatchlistPane(Pane):
         if streak > 1 and cells["note"].plain:
             cells["note"].append(f" ×{streak}", style="bold")
         if symbol in self._flash:
-            cells["symbol"] = Text(f"‼ {symbol}", style="bold reverse yellow")
+            cells["symbol"] = Text(f"{FLASH_MARK}{symbol}", style="bold reverse yellow")
         return cells
 
     def _limit_streak(self, symbol: str) -> int:
@@ -285,26 +261,32 @@ class WatchlistPane(Pane):
     def _header_cells(self, group: str) -> dict[str, Text]:
         marker = "▸" if group in self.collapsed else "▾"
         count = len(self.groups.get(group, []))
-        cells = {c: Text("") for c, _, _ in COLUMNS}
+        cells = {c.key: Text("") for c in COLUMNS}
         cells["symbol"] = Text(
             f"{marker} {group}", style="bold underline", no_wrap=True, overflow="ellipsis"
         )
-        cells["last"] = Text(f"{count} symbols", style="dim")
+        cells["last"] = Text(f"{count} symbol{'' if count == 1 else 's'}", style="dim")
         return cells
 
     def _update_rows(self, symbols: set[str] | None) -> None:
-        table = self.table
         for key in self.rows:
             if key.startswith(HEADER_PREFIX):
                 continue
             if symbols is not None and key.split("\x1f", 1)[1] not in symbols:
                 continue
-            cells, shown = self._cells(key), self._shown[key]
-            for column in self._columns:
-                new = cell_key(cells[column])
-                if shown[column] != new:
-                    table.update_cell(key, column, cells[column])
-                    shown[column] = new
+            self._show_cells(key, self._cells(key))
+        self._relayout()
+
+    def _show_cells(self, key: str, cells: Mapping[str, Text]) -> None:
+        """Rewrite the cells of a row whose look changed (hidden columns are remembered
+        too: their width decides whether they are shown)."""
+        shown = self._shown[key]
+        for column, cell in cells.items():
+            new = cell_key(cell)
+            if shown.get(column) != new:
+                shown[column] = new
+                if column in self._widths:
+                    self.table.update_cell(key, column, cell)
 
     # ---- selection and actions -----------------------------------------------------
 
@@ -343,6 +325,12 @@ class WatchlistPane(Pane):
         from monitor.ui.screens.symbol_detail import SymbolDetail
 
         self.app.push_screen(SymbolDetail(symbol, self.quotes.get(symbol), self.engine))
+
+    def selected_group(self) -> str | None:
+        return self._selected_group()
+
+    def action_edit_symbol(self, how: str) -> None:  # the app's ConfigEdits asks and saves
+        getattr(self.app.edits, f"{how}_symbol")()  # type: ignore[attr-defined]
 
     def action_cycle_sort(self) -> None:
         self.sort_mode = SORTS[(SORTS.index(self.sort_mode) + 1) % len(SORTS)]

@@ -1,0 +1,97 @@
+"""The watchlist's columns: which are shown and how wide, from what the cells hold.
+
+The symbol, the price, the change % and the first word of the quote's state ("⚠
+unreachable") are never cut; the market state and an A-share's limit badge come next,
+then the sparkline, the volume, the absolute change and the day's range give way, in
+that order (``monitor.ui.columns``).  How old a quote is comes before the badge; the
+symbol column keeps room for a group's name ("▾ ETF & crypto") after the volume, before
+the change and the range, and takes what is left over for a longer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rich.cells import cell_len
+
+from monitor.ui.columns import Column, fit
+from monitor.ui.widgets.quote_cells import SPARK_WIDTH
+
+COLUMNS = [
+    Column("symbol", "symbol", priority=0, flexible=True),
+    Column("last", "last", priority=0),
+    Column("change", "chg", priority=6),
+    Column("pct", "chg %", priority=0),
+    Column("spark", "today", priority=3),
+    Column("range", "day range", priority=7),
+    Column("volume", "vol", priority=5),
+    Column("state", "mkt", priority=2),
+    Column("age", "age", priority=0),
+    Column("note", "", priority=1),
+]
+HEADERS = {c.key: c.header for c in COLUMNS}
+#: '涨停 LIMIT↑' is this much wider than the short '涨停↑'
+BADGE_SHORTENING = cell_len("涨停 LIMIT↑") - cell_len("涨停↑")
+#: the mark in front of a symbol whose alert just fired
+FLASH_MARK = "‼ "
+#: this much of a group's name ("▾ ETF & crypto") is kept before lesser columns show:
+#: those after the volume
+GROUP_NAME_KEPT = 16
+GROUP_NAME_PRIORITY = 5
+
+
+def first_word(text: str) -> str:
+    """A state's first word, with its ⚠: '⚠ unreachable 5m' -> '⚠ unreachable'."""
+    words = text.split()
+    return " ".join(words[:2]) if words[:1] == ["⚠"] else " ".join(words[:1])
+
+
+def _head_width(text: str) -> int:
+    """The first word whole, with room for the "…" of what follows it."""
+    head = first_word(text)
+    return cell_len(head) + (1 if head != text else 0)
+
+
+def layout(
+    plain: Iterable[Mapping[str, str]],
+    symbols: Iterable[str],
+    groups: Iterable[str],
+    room: int,
+    short_badges: bool = False,
+) -> tuple[dict[str, int], bool]:
+    """The shown columns' widths for quote rows whose cells read ``plain`` (their limit
+    badges in the short form when ``short_badges``), and whether the badges must be
+    short to fit."""
+    rows = list(plain)
+    natural = {c.key: max((cell_len(r.get(c.key, "")) for r in rows), default=0) for c in COLUMNS}
+    if short_badges and natural["note"]:
+        natural["note"] += BADGE_SHORTENING  # as wide as the long form would be
+    longest_symbol = max((cell_len(s) for s in symbols), default=0)
+    natural["symbol"] = longest_symbol + cell_len(FLASH_MARK)  # a flash never cuts it
+    if natural["spark"]:
+        natural["spark"] = SPARK_WIDTH  # the day's line is drawn to its full width
+    heads = max((_head_width(r.get("age", "")) for r in rows), default=0)
+    header = max((cell_len(f"▾ {g}") for g in groups), default=0)
+    columns = [_sized(c, natural, heads, header) for c in COLUMNS]
+    widths = fit(columns, room, natural)
+    return widths, 0 < widths.get("note", 0) < natural["note"]
+
+
+def _sized(column: Column, natural: Mapping[str, int], heads: int, header: int) -> Column:
+    key = column.key
+    if key == "age":  # the first word always; the rest (how old) before the badge shows
+        return Column(key, column.header, minimum=heads, ideal=natural[key], ideal_priority=1)
+    if key == "note" and natural[key]:
+        shortest = natural[key] - BADGE_SHORTENING
+        return Column(key, column.header, minimum=shortest, priority=column.priority)
+    if key == "symbol":  # a group's name is read before the less needed columns show
+        ideal = min(header, GROUP_NAME_KEPT)
+        return Column(
+            key,
+            column.header,
+            flexible=True,
+            cap=max(natural[key], header),
+            ideal=ideal,
+            ideal_priority=GROUP_NAME_PRIORITY,
+        )
+    return column
