@@ -20,6 +20,7 @@ from typing import Protocol
 
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
+from monitor.engine.snapshots import Snapshots
 from monitor.engine.sources import Emit, SourceBoard, Spawn
 from monitor.engine.suspects import Suspects
 from monitor.events import QuotesEvent
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 HISTORY_DAYS = 3650
 #: days of quote snapshots kept for sparklines and charts
 QUOTE_DAYS = 3
-#: a symbol's price is stored at most this often (a stream sends several a second)
-SNAPSHOT_EVERY = timedelta(minutes=1)
 #: statuses of a symbol that make the whole source look unwell
 _SOURCE_TROUBLE = {Status.RATE_LIMITED, Status.UNREACHABLE, Status.BACKOFF}
 #: the longest a source's confirmation of a suspect print is waited for
@@ -71,7 +70,6 @@ class QuoteBook:
         self.settings = settings
         self.source = source
         self._clock = clock
-        self._store = store
         self._emit = emit
         self._board = board
         self._on_batch = on_batch
@@ -84,8 +82,7 @@ class QuoteBook:
         self.suspects = Suspects()
         self._asking: dict[str, asyncio.Task[None]] = {}  # symbol -> its confirmation
         self._pruned_at: datetime | None = None
-        self._stored_at: dict[str, datetime] = {}  # symbol -> time of its last snapshot
-        self._pending: dict[str, tuple[datetime, Quote]] = {}  # held back, newest
+        self.snapshots = Snapshots(store)  # stored behind the updates, once a minute
         self._lock = asyncio.Lock()  # one poll at a time
         self._apply_lock = asyncio.Lock()  # one batch merged at a time (polls, stream)
 
@@ -108,8 +105,7 @@ class QuoteBook:
         for the replay's first day."""
         self.latest.clear()
         self.previous.clear()
-        self._stored_at.clear()
-        self._pending.clear()
+        self.snapshots.clear()
         self.suspects.clear()
         self._history_days.clear()
 
@@ -159,40 +155,13 @@ class QuoteBook:
         if evaluate:  # first: an alert waits for no write but its own
             await self._on_batch()
         held = self.suspects.pending
-        unheld = {s: q for s, q in quotes.items() if s not in held}
-        fresh = QuoteBatch(time, self._due_snapshots(unheld, time))
-        if fresh.quotes:
-            await self._store_quotes(fresh)
+        await self.snapshots.add({s: q for s, q in quotes.items() if s not in held}, time)
         await self._prune(now)
 
-    def _due_snapshots(self, merged: dict[str, Quote], at: datetime) -> dict[str, Quote]:
-        """The usable quotes whose symbol has no snapshot within ``SNAPSHOT_EVERY``; the
-        others wait in ``_pending`` (the newest of each) for the next due batch or stop."""
-        due = {}
-        for symbol, quote in merged.items():
-            if not quote.usable:
-                continue
-            last = self._stored_at.get(symbol)
-            if last is None or not last <= at < last + SNAPSHOT_EVERY:
-                due[symbol] = quote
-                self._stored_at[symbol] = at
-                self._pending.pop(symbol, None)
-            else:
-                self._pending[symbol] = (at, quote)
-        return due
-
-    async def flush(self) -> None:
-        """Store the newest quote of each symbol held back by ``SNAPSHOT_EVERY``."""
-        by_time: dict[datetime, dict[str, Quote]] = {}
-        for symbol, (at, quote) in self._pending.items():
-            by_time.setdefault(at, {})[symbol] = quote
-            self._stored_at[symbol] = at
-        self._pending.clear()
-        for at, quotes in by_time.items():
-            await self._store_quotes(QuoteBatch(at, quotes))
-
-    async def _store_quotes(self, batch: QuoteBatch) -> None:
-        await self._store.write(lambda s: s.add_quotes(batch))
+    async def close(self) -> None:
+        """Close the source, then store what ``Snapshots`` held back."""
+        await self.source.aclose()
+        await self.snapshots.flush()
 
     # ---- suspect prints ----------------------------------------------------------------
 
@@ -238,7 +207,7 @@ class QuoteBook:
             return
         self._pruned_at = now
         cutoff = now - timedelta(days=QUOTE_DAYS)
-        await self._store.write(lambda s: s.prune_quotes(cutoff))
+        await self.snapshots.behind(lambda s: s.prune_quotes(cutoff))
 
     def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
         """Quotes this batch did not refresh that have gone stale meanwhile."""
