@@ -18,7 +18,7 @@ from tests.cli_helpers import DAILY_CSV, write_config
 from tests.faults.kit import StaticQuotes
 from tests.feedserver import FeedServer
 from tests.test_related import T27, _config_text, _serve
-from tests.ui.fake_engine import NOW, FakeEngine
+from tests.ui.fake_engine import NOW
 from tests.ui.test_app import SMALL, WIDE, make_app, ready, wait_for
 
 

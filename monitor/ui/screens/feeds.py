@@ -8,7 +8,7 @@ and the store's per-feed counts, so a test can hold them against the store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +32,17 @@ if TYPE_CHECKING:
 ALL_FEEDS = ""
 
 COLUMNS = (
-    Column("feed", "feed", priority=0),
-    Column("health", "health", minimum=12, priority=1, flexible=True),
-    Column("stories", "stories", priority=2),
+    Column("feed", "feed", minimum=12, priority=0, flexible=True),
+    Column("health", "health", minimum=12, priority=1),
+    Column("stories", "stories", priority=1),
     Column("matched", "◆ topic", priority=3),
-    Column("unread", "● unread", priority=2),
+    Column("unread", "● unread", priority=1),
     Column("last_ok", "last ok", priority=4),
 )
+
+
+#: a feed's name, then its health, read whole before the less needed columns show
+READ_WHOLE = {"feed": 1, "health": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +133,25 @@ class FeedsScreen(ModalScreen[str | None]):
         counts = await self.engine.feed_counts()
         now = self.engine.clock.now()
         self.rows = feed_rows(self.engine.sources(), counts, now, self.zones)
-        self._fill(now)
+        self.call_after_refresh(self._fill)  # laid out by then: the width is known
 
-    def _fill(self, now: datetime) -> None:
+    def on_resize(self) -> None:
+        if self.rows:
+            self._fill()
+
+    def _fill(self) -> None:
+        now = self.engine.clock.now()
         table = self.table
         cells = [row.cells(self.zones, now) for row in self.rows]
         natural = {c.key: widest([r[c.key].plain for r in cells]) for c in COLUMNS}
-        widths = fit(COLUMNS, max(40, self.size.width - 8), natural)
+        room = self.query_one("#feeds-dialog").scrollable_content_region.width - 1
+        columns = [
+            replace(c, ideal=natural[c.key], ideal_priority=READ_WHOLE[c.key])
+            if c.key in READ_WHOLE
+            else c
+            for c in COLUMNS
+        ]
+        widths = fit(columns, max(30, room), natural)
         table.clear(columns=True)
         for column in COLUMNS:
             if column.key in widths:
