@@ -417,9 +417,7 @@ async def test_a_vix_spike_through_yahoo_is_confirmed_and_alerts(fake, tmp_path)
     session = fake_async_session(fake)
     live = YahooLiveQuotes(clock=clock, cache_dir=tmp_path, live_session=session,
                            quotes_every=30, backoff=Backoff(base=60, cap=600))  # fmt: skip
-    engine, events = await _engine(
-        tmp_path, clock, live, ["^VIX"], [("fear", "^VIX day% >= 50")]
-    )
+    engine, events = await _engine(tmp_path, clock, live, ["^VIX"], [("fear", "^VIX day% >= 50")])
     try:
         await engine.poll_quotes()
         quote = engine.quotes()["^VIX"]
