@@ -138,6 +138,7 @@ class FeedFetcher:
         self.concurrency = concurrency
         self.redirects = RedirectGuard(allow_private=allow_private_redirects, resolve=resolve)
         self._clients: dict[int, httpx.AsyncClient] = {}
+        self._tls: ssl.SSLContext | None = None
         self._semaphore = asyncio.Semaphore(concurrency)
 
     async def __aenter__(self) -> FeedFetcher:
@@ -159,7 +160,11 @@ class FeedFetcher:
         return client
 
     def _new_client(self) -> httpx.AsyncClient:
+        if self._tls is None:
+            # One TLS context for every pool: each loads the CA bundle (~20 ms of CPU).
+            self._tls = httpx.create_ssl_context()
         return httpx.AsyncClient(
+            verify=self._tls,
             http1=True,
             http2=False,
             follow_redirects=True,
