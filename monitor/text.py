@@ -274,7 +274,8 @@ def clean_url(s: str | None) -> str | None:
     """
     if not s:
         return None
-    s = _URL_EDGES.sub("", s)
+    if not (s.isascii() and s.isprintable() and " " not in s):  # else no edges to cut
+        s = _URL_EDGES.sub("", s)
     if not s or len(s) > MAX_URL_LEN:
         return None
     if _NORMAL_URL.fullmatch(s):

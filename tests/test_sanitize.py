@@ -287,3 +287,18 @@ def test_plain_ascii_shortcut_is_exactly_what_the_patterns_would_not_match(
     assert text._plain("Nvidia falls 17% as DeepSeek rattles AI trade")
     monkeypatch.setattr(text, "_plain", lambda s: False)
     assert fast == [(clean_text(s), clean_multiline(s)) for s in plain]
+
+
+def test_a_link_of_printable_ascii_without_spaces_has_no_edges_to_cut() -> None:
+    """clean_url skips the edge pattern for such links: it would have cut nothing."""
+    import random
+
+    from monitor import text
+
+    rng = random.Random(5)
+    alphabet = [chr(c) for c in range(128)]
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+        if s.isprintable() and " " not in s:
+            assert text._URL_EDGES.sub("", s) == s, repr(s)
+    assert clean_url("\u200b https://a.example/x \t") == "https://a.example/x"
