@@ -501,7 +501,7 @@ async def test_redirect_check_uses_the_injected_resolver(feed_server: FeedServer
 async def test_every_pool_shares_one_tls_context(
     feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each pool loading the CA bundle cost ~20 ms of CPU, eight times per process."""
+    """Each pool loading the CA bundle cost ~20 ms of CPU, once per pool."""
     import ssl
 
     made: list[ssl.SSLContext] = []
@@ -517,6 +517,6 @@ async def test_every_pool_shares_one_tls_context(
         feed_server.serve(path, RSS)
     async with FeedFetcher() as fetcher:
         results = [await fetcher.fetch("f", state_for(feed_server, p)) for p in paths]
-        assert len(fetcher._clients) == POOL_SHARDS
+        assert 1 < len(fetcher._clients) <= POOL_SHARDS
     assert {r.status for r in results} == {Status.OK}
     assert len(made) == 1
