@@ -38,6 +38,7 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "open_link": ("o",),
         "toggle_all": ("asterisk",),
         "toggle_related": ("tilde",),
+        "feeds": ("f",),
         "mark_all_read": ("x",),
         "clear_filter": ("escape",),
     },
@@ -53,6 +54,7 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "Open link?": {"confirm_yes": ("y",), "confirm_no": ("n", "escape")},
     "Snooze": {"cancel_snooze": ("escape",)},
     "Prompt": {"cancel_prompt": ("escape",)},
+    "Feeds": {"close_feeds": ("escape", "f")},
     "Replay (the demo)": {"replay_faster": ("plus",), "replay_slower": ("minus",)},
 }
 #: the panes' sections: active together with "Everywhere", never with each other

@@ -246,6 +246,8 @@ class Headline:
     symbols: tuple[str, ...] = ()
     outlets: tuple[Outlet, ...] = ()
     new: bool = False
+    #: a stored topic match nobody has read yet (read marks persist in the store)
+    unread: bool = False
     domain: str | None = None  # the outlet's domain, also behind a Google News redirect
     #: the burst rule this story is related to while that burst is live (it does not
     #: match the topic but mentions a watched symbol or the burst's vocabulary)
@@ -302,6 +304,16 @@ class SourceStatus:
             "error": self.error,
             "next_try": iso(self.next_try),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCounts:
+    """What is stored of one feed (the per-feed view): stories its entries carried,
+    how many match the topic query, and how many of those are unread."""
+
+    stories: int
+    matched: int
+    unread: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -991,6 +991,6 @@ def test_times_and_time_zone_make_the_zones_every_time_is_shown_in() -> None:
 
 def test_keys_that_work_together_are_accepted() -> None:
     # the same key in two panes, and keys swapped with both sides moved
-    text = BASE + '\n[settings.keys]\ncycle_sort = "a"\nrefresh = "q"\nquit = "ctrl+x"\n'
+    text = BASE + '\n[settings.keys]\ncycle_sort = "o"\nrefresh = "q"\nquit = "ctrl+x"\n'
     assert parse(text).settings.keys["refresh"] == "q"
     assert parse(BASE + '\n[settings.keys]\nhelp = "?, f1"\n').settings.keys

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor.entries import Entry, Matched
-from monitor.model import Alert, Headline, MarketState, Quote, QuoteBatch, Status
+from monitor.model import Alert, FeedCounts, Headline, MarketState, Quote, QuoteBatch, Status
 from monitor.news.dedup import entry_keys
 from monitor.store import (
     SCHEMA_VERSION,
@@ -611,3 +611,45 @@ def test_store_made_on_one_thread_works_on_another(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=1) as writer:
         writer.submit(store.set_meta, "from", "writer thread").result()
     assert store.get_meta("from") == "writer thread"
+
+
+# ---- the per-feed view -------------------------------------------------------------------
+
+
+def test_a_feeds_stories_and_counts_include_the_stories_it_shares(store: Store) -> None:
+    shared_r = entry("Nvidia shares tumble as DeepSeek rattles AI trade - Reuters",
+                     guid="r1", link="https://reuters.com/a")  # fmt: skip
+    shared_c = entry("Nvidia shares tumble as DeepSeek rattles AI trade | CNBC", feed="cnbc",
+                     source="CNBC", guid="c1", link="https://cnbc.com/b")  # fmt: skip
+    only_c = entry("Fed holds rates", feed="cnbc", source="CNBC", guid="c2",
+                   link="https://cnbc.com/fed", published=T0 + timedelta(minutes=5))  # fmt: skip
+    only_r = entry("DeepSeek app tops the App Store", guid="r2", link="https://reuters.com/app",
+                   published=T0 - timedelta(hours=1))  # fmt: skip
+    add(store, [matched(shared_r), matched(only_r)], now=T0)
+    add(store, [matched(shared_c), unmatched(only_c)], now=T0 + timedelta(minutes=6))
+
+    cnbc = store.headlines_for_feed("cnbc")
+    assert [h.title for h in cnbc] == ["Fed holds rates", shared_r.title]  # newest first
+    assert [h.title for h in store.headlines_for_feed("reuters")] == [shared_r.title, only_r.title]
+    assert store.headlines_for_feed("nobody") == []
+
+    counts = store.feed_counts()
+    assert counts["cnbc"] == FeedCounts(stories=2, matched=1, unread=1)
+    assert counts["reuters"] == FeedCounts(stories=2, matched=2, unread=2)
+    store.mark_read([cnbc[1].story])  # the shared story, read once: read in both feeds
+    counts = store.feed_counts()
+    assert counts["cnbc"].unread == 0 and counts["reuters"].unread == 1
+    assert set(counts) == {"cnbc", "reuters"}
+
+
+def test_stored_topic_matches_stay_unread_until_read_across_reopening(db: Path) -> None:
+    seen = entry("DeepSeek app tops the App Store", guid="r2", link="https://reuters.com/app")
+    other = entry("Fed holds rates", guid="r3", link="https://reuters.com/fed")
+    with Store(db) as store:
+        add(store, [matched(seen), unmatched(other)], now=T0)
+    with Store(db) as store:  # the next start
+        by_title = {h.title: h for h in store.recent_headlines(matched_only=False)}
+        assert by_title[seen.title].unread and not by_title[other.title].unread
+        store.mark_read([by_title[seen.title].story])
+    with Store(db) as store:
+        assert [h.unread for h in store.recent_headlines()] == [False]

@@ -13,7 +13,6 @@ the clock, the settings) and never import this module.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
@@ -28,12 +27,13 @@ from monitor.engine.build import EngineSettings
 from monitor.engine.config_edit import ConfigEditor
 from monitor.engine.news_poller import NewsPoller
 from monitor.engine.quote_book import QuoteBook
+from monitor.engine.reads import StoreReads
 from monitor.engine.related import RelatedStories
 from monitor.engine.replay import Replay
 from monitor.engine.schedule import Schedule
 from monitor.engine.sources import Emit, SourceBoard, store_notices
 from monitor.events import Event, NoticeEvent
-from monitor.model import Alert, DailyBar, Headline, Quote, QuoteBatch, RuleState, SourceStatus
+from monitor.model import DailyBar, Headline, Quote, QuoteBatch, RuleState, SourceStatus
 from monitor.news.fetch import FeedFetcher
 from monitor.quotes.base import QuoteSource
 from monitor.quotes.recorded import RecordedQuotes
@@ -52,7 +52,7 @@ class _Common(TypedDict):
     emit: Emit
 
 
-class Engine:
+class Engine(StoreReads):
     """Polls, stores, evaluates and notifies; see the module docstring."""
 
     # the parts (built by ``_build_parts``)
@@ -287,13 +287,6 @@ class Engine:
     def rule_states(self) -> list[RuleState]:
         return self.alerting.states()
 
-    async def recent_headlines(
-        self, limit: int = 300, *, matched_only: bool = True
-    ) -> list[Headline]:
-        return await self.store.read(
-            lambda s: s.recent_headlines(limit=limit, matched_only=matched_only)
-        )
-
     async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
         """The stories of every entry the last news poll saw (new or not), newest first."""
         return await self.news.current_headlines(matched_only)
@@ -307,19 +300,6 @@ class Engine:
         """The stories related to a live news burst now, newest first (marked)."""
         return self.related.current()
 
-    async def search_headlines(self, text: str, limit: int = 300) -> list[Headline]:
-        return await self.store.read(lambda s: s.search_headlines(text, limit=limit))
-
-    async def symbol_headlines(self, symbol: str, limit: int = 50) -> list[Headline]:
-        return await self.store.read(lambda s: s.headlines_for_symbol(symbol, limit=limit))
-
-    async def alert_log(self, limit: int = 200) -> list[Alert]:
-        return await self.store.read(lambda s: s.recent_alerts(limit=limit))
-
-    async def mark_read(self, story_ids: Sequence[str]) -> None:
-        ids = list(story_ids)
-        await self.store.write(lambda s: s.mark_read(ids))
-
     async def ack(self, alert_id: int) -> None:
         await self.alerting.ack(alert_id)
 
@@ -328,15 +308,6 @@ class Engine:
 
     async def mute(self, rule: str, muted: bool) -> None:
         await self.alerting.mute(rule, muted)
-
-    async def export(self, path: Path) -> Path:
-        """Stored headlines, the latest quotes and the alert log as JSON lines."""
-        objects = [h.to_json() for h in await self.recent_headlines(limit=10_000)]
-        objects += [q.to_json() for q in self.quote_book.latest.values()]
-        objects += [a.to_json() for a in await self.alert_log(limit=10_000)]
-        text = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
-        await asyncio.to_thread(path.write_text, text, "utf-8")
-        return path
 
 
 def _build_parts(

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.entries import FeedBody, Matched
-from monitor.model import Alert, Headline, Quote, QuoteBatch
+from monitor.model import Alert, FeedCounts, Headline, Quote, QuoteBatch
 from monitor.store import alerts, headlines, quotes, search, stories
 from monitor.store.db import Database, StoreError
 from monitor.store.rows import to_us
@@ -122,6 +122,14 @@ class Store(Database):
     def headlines_for_symbol(self, symbol: str, limit: int = 50) -> list[Headline]:
         """Stories linked to ``symbol``, newest first."""
         return self._read(lambda: headlines.for_symbol(self._conn, symbol, limit))
+
+    def headlines_for_feed(self, feed: str, limit: int = 300) -> list[Headline]:
+        """Stories an entry of ``feed`` carried, topic matches or not, newest first."""
+        return self._read(lambda: headlines.for_feed(self._conn, feed, limit))
+
+    def feed_counts(self) -> dict[str, FeedCounts]:
+        """Per stored feed: its stories, topic matches and unread topic matches."""
+        return self._read(lambda: headlines.feed_counts(self._conn))
 
     def headline_count(self, *, matched_only: bool = False) -> int:
         return self._read(lambda: headlines.count(self._conn, matched_only))

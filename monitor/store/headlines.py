@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.model import Headline, Outlet
+from monitor.model import FeedCounts, Headline, Outlet
 from monitor.store.rows import (
     STORY_COLS,
     chunks,
@@ -63,6 +63,29 @@ def for_symbol(conn: sqlite3.Connection, symbol: str, limit: int) -> list[Headli
         " WHERE y.symbol = ? ORDER BY y.published DESC, y.first_seen DESC LIMIT ?"
     )
     return _query(conn, sql, (symbol, limit))
+
+
+def for_feed(conn: sqlite3.Connection, feed: str, limit: int) -> list[Headline]:
+    """Stories any entry of ``feed`` carried (topic matches or not), newest first."""
+    sql = (
+        f"SELECT {STORY_COLS} FROM stories s WHERE s.id IN"
+        " (SELECT e.story_id FROM entries e WHERE e.feed = ?)"
+        " ORDER BY s.published DESC, s.first_seen DESC LIMIT ?"
+    )
+    return _query(conn, sql, (feed, limit))
+
+
+def feed_counts(conn: sqlite3.Connection) -> dict[str, FeedCounts]:
+    """Per feed: the stories its entries carried, the topic matches, the unread matches."""
+    sql = (
+        "SELECT f.feed, COUNT(*), SUM(s.is_matched), SUM(s.is_matched AND NOT s.read)"
+        " FROM (SELECT DISTINCT feed, story_id FROM entries) f"
+        " JOIN stories s ON s.id = f.story_id GROUP BY f.feed"
+    )
+    return {
+        feed: FeedCounts(stories, matched or 0, unread or 0)
+        for feed, stories, matched, unread in conn.execute(sql)
+    }
 
 
 def search(conn: sqlite3.Connection, text: str, trigram: bool, limit: int) -> list[Headline]:

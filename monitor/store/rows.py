@@ -24,7 +24,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 STORY_COLS = (
     "s.id, s.title, s.link, s.source, s.feed, s.published, s.first_seen, s.summary,"
-    " s.matched, s.symbols"
+    " s.matched, s.symbols, s.is_matched AND NOT s.read"
 )
 QUOTE_COLS = "price, prev_close, open, high, low, volume, currency, market_state, status"
 ALERT_COLS = (
@@ -75,6 +75,7 @@ def headline_from_row(r: Sequence[Any], outlets: tuple[Outlet, ...]) -> Headline
         story=r[0], title=r[1], link=r[2], source=r[3], feed=r[4], published=from_us(r[5]),
         first_seen=from_us(r[6]), summary=r[7], matched=tuple(json.loads(r[8])),
         symbols=tuple(json.loads(r[9])), outlets=outlets, domain=domain_of(r[3], outlets),
+        unread=bool(r[10]),
     )  # fmt: skip
 
 

@@ -36,6 +36,7 @@ def binding_sections(app_class: type) -> Sections:
 
     from monitor.ui.screens.alert_detail import AlertDetail
     from monitor.ui.screens.confirm_open import ConfirmOpen
+    from monitor.ui.screens.feeds import FeedsScreen
     from monitor.ui.screens.headline_detail import HeadlineDetail
     from monitor.ui.screens.prompt import PromptScreen
     from monitor.ui.screens.snooze import SnoozeScreen
@@ -57,6 +58,7 @@ def binding_sections(app_class: type) -> Sections:
         ("Open link?", ConfirmOpen.BINDINGS),
         ("Snooze", SnoozeScreen.BINDINGS),
         ("Prompt", PromptScreen.BINDINGS),
+        ("Feeds", FeedsScreen.BINDINGS),
         ("Replay (the demo)", Pane.BINDINGS),
     ]
 

@@ -16,6 +16,7 @@ from monitor.events import Event
 from monitor.model import (
     Alert,
     DailyBar,
+    FeedCounts,
     Headline,
     MarketState,
     Outlet,
@@ -226,6 +227,7 @@ class FakeEngine:
         self._rules = canned_rules()
         self._alerts = canned_alerts()
         self._sources = canned_sources()
+        self.read: set[str] = set()  # stories marked read (the store's read flag)
 
     def emit(self, event: Event) -> None:
         for callback in self.subscribers:
@@ -293,6 +295,28 @@ class FakeEngine:
         self.calls.append(("symbol_headlines", symbol))
         return [h for h in self._headlines if symbol in h.symbols][:limit]
 
+    async def feed_headlines(self, feed: str, limit: int = 300) -> list[Headline]:
+        """As the store: every story an entry of ``feed`` carried, newest first."""
+        self.calls.append(("feed_headlines", feed))
+        return [h for h in self._headlines if feed in self._feeds_of(h)][:limit]
+
+    async def feed_counts(self) -> dict[str, FeedCounts]:
+        counts: dict[str, FeedCounts] = {}
+        for h in self._headlines:
+            for feed in self._feeds_of(h):
+                c = counts.get(feed, FeedCounts(0, 0, 0))
+                unread = bool(h.matched) and (h.new or h.unread) and h.story not in self.read
+                counts[feed] = FeedCounts(
+                    c.stories + 1, c.matched + bool(h.matched), c.unread + unread
+                )
+        return counts
+
+    @staticmethod
+    def _feeds_of(h: Headline) -> set[str]:
+        """The feed whose entry carried the story first (the canned outlets are
+        display names, not feeds; tests/test_store.py covers a story of two feeds)."""
+        return {h.feed}
+
     async def alert_log(self, limit: int = 200) -> list[Alert]:
         return self._alerts[:limit]
 
@@ -306,6 +330,7 @@ class FakeEngine:
 
     async def mark_read(self, story_ids: Sequence[str]) -> None:
         self.calls.append(("mark_read", tuple(story_ids)))
+        self.read.update(story_ids)
 
     async def ack(self, alert_id: int) -> None:
         self.calls.append(("ack", alert_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
@@ -66,7 +66,7 @@ def _behind_redirect(headline: Headline) -> str | None:
 class RowLook:
     """What the pane's state adds to a row: unread, marks, the filter's terms, the zone."""
 
-    unread: set[str]
+    unread: Container[str]
     marks: bool
     filter_terms: tuple[str, ...] = ()
     tz: tzinfo | None = None

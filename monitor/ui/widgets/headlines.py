@@ -25,6 +25,7 @@ from monitor.formatting import Zones, headline_time
 from monitor.model import Headline
 from monitor.query import Query
 from monitor.ui.messages import HeadlinesArrived, RelatedChanged
+from monitor.ui.widgets.headline_feed import FEEDS_KEY, FeedView, shown
 from monitor.ui.widgets.headline_filter import FilterBox
 from monitor.ui.widgets.headline_related import RelatedSet
 from monitor.ui.widgets.headline_rows import (
@@ -34,6 +35,7 @@ from monitor.ui.widgets.headline_rows import (
     outgrown,
     placeholder_cells,
 )
+from monitor.ui.widgets.headline_unread import UnreadStories
 from monitor.ui.widgets.panes import Pane
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ class HeadlinesPane(Pane):
         Binding("o", "open_link", "Open link", id="open_link"),
         Binding("asterisk", "toggle_all", "All/matched", id="toggle_all", key_display="*"),
         RELATED_KEY,
+        FEEDS_KEY,
         Binding("x", "mark_all_read", "All read", id="mark_all_read", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     ]
@@ -86,17 +89,17 @@ class HeadlinesPane(Pane):
         self.headlines: dict[str, Headline] = {}  # story -> headline, matching or not
         self.results: dict[str, Headline] | None = None  # the filter's, while it is on
         self.order: list[str] = []  # stories on screen, newest first
-        self.unread: set[str] = set()
-        self._read: set[str] = set()  # marked read here this session
+        self.unread = UnreadStories()
         self.show_all = False  # every story, not only topic matches
         self.related = RelatedSet()  # stories related to a live news burst
+        self.feeds = FeedView(self)  # one feed's stories, or the topic view
         self._all_loaded = False
         self.filter_text = ""
         self.filter_query: Query | None = None
         self.filter_error: str | None = None
         #: the filter text the rows (or the error) on screen answer
         self.answered = ""
-        self._loaded = False
+        self.loaded = False
         self._widths: dict[str, int] = {}  # the columns shown, and how wide
         self._empty: set[str] = set()  # columns hidden for having nothing to show
 
@@ -129,31 +132,29 @@ class HeadlinesPane(Pane):
     def _unread_changed(self) -> None:
         self.post_message(self.UnreadChanged(len(self.unread)))
 
-    def _note_unread(self, headline: Headline) -> None:
-        if headline.new and headline.matched and headline.story not in self._read:
-            self.unread.add(headline.story)
-
     def show(self, headlines: Iterable[Headline]) -> None:
         """Stored headlines join what is known (at start, or for `*`)."""
-        self._loaded = True
+        self.loaded = True
         for headline in headlines:
             self.headlines[headline.story] = headline
-            self._note_unread(headline)
+            self.unread.note(headline)
         self._trim()
         self._rebuild()
         self._unread_changed()
 
     def add(self, headlines: Iterable[Headline]) -> None:
         """Merge fresh headlines (new stories, or new outlets for a known story)."""
-        self._loaded = True
+        self.loaded = True
         fresh: list[Headline] = []
         known: list[Headline] = []
         for headline in headlines:
             (known if headline.story in self.headlines else fresh).append(headline)
             self.headlines[headline.story] = headline
-            self._note_unread(headline)
+            self.unread.note(headline)
         self._trim()
-        if self.results is not None:
+        if self.feeds.name is not None:
+            self.feeds.reload()  # the store says what the feed carried
+        elif self.results is not None:
             self.filter_box.again()  # the filter decides what it shows
         elif any(self._wanted(h) for h in fresh) or not self.order:
             self._rebuild()  # a new story takes its place in the order
@@ -176,8 +177,7 @@ class HeadlinesPane(Pane):
     def _trim(self) -> None:
         keep = kept_stories(self.headlines)
         self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
-        self.unread &= keep
-        self._read &= keep
+        self.unread.keep(keep)
 
     def refresh_times(self) -> None:
         """Relative times ('5m ago') move on: rewrite only the time cells that changed."""
@@ -225,25 +225,10 @@ class HeadlinesPane(Pane):
         self._update_title()
 
     def _placeholder(self) -> str:
-        if not self._loaded:
-            return "loading…"
-        if self.results is not None:
-            return f"no headline matches {self.filter_text!r}"
-        if self.headlines and not self.show_all:
-            return f"no headline matches the topic query ({len(self.headlines)} others: *)"
-        return "no headlines yet"
+        return placeholder_text(self)
 
     def _update_title(self) -> None:
-        # what the person typed is text, never markup
-        if self.filter_error:
-            title = f"Headlines · filter {self.filter_text!r}: {self.filter_error}"
-        elif self.results is not None:
-            title = f"Headlines · filter: {self.filter_text} ({len(self.order)})"
-        elif self.show_all:
-            title = "Headlines · all stories (◆ topic match)"
-        else:
-            title = "Headlines" + self.related.title()
-        self.border_title = Content(title)
+        self.border_title = Content(title_text_of(self))  # typed text, never markup
 
     # ---- selection ----------------------------------------------------------------
 
@@ -264,33 +249,23 @@ class HeadlinesPane(Pane):
 
     def jump_unread(self, step: int) -> bool:
         """Move to the next (step=1) or previous (-1) unread headline; False when none."""
-        if not self.order:
-            return False
-        count, start = len(self.order), self.table.cursor_row
-        for offset in range(1, count + 1):
-            index = (start + step * offset) % count
-            if self.order[index] in self.unread:
-                self.table.move_cursor(row=index)
-                return True
-        return False
+        index = self.unread.next_from(self.order, self.table.cursor_row, step)
+        if index is not None:
+            self.table.move_cursor(row=index)
+        return index is not None
 
     def mark_read(self, stories: Iterable[str]) -> None:
-        stories = [s for s in stories if s in self.unread]
+        stories = self.unread.read(stories)
         if not stories:
             return
-        self.unread.difference_update(stories)
-        self._read.update(stories)
         for story in stories:
             if story in self.order:
                 self.table.update_cell(story, "unread", Text(""))
         self._unread_changed()
         if self.engine is not None:
-            self._store_read(stories)
-
-    @work(group="headline-read", exit_on_error=False)
-    async def _store_read(self, stories: list[str]) -> None:
-        assert self.engine is not None
-        await self.engine.mark_read(stories)
+            self.run_worker(
+                self.engine.mark_read(stories), group="headline-read", exit_on_error=False
+            )
 
     # ---- actions ------------------------------------------------------------------
 
@@ -346,7 +321,16 @@ class HeadlinesPane(Pane):
     def start_filter(self) -> None:
         self.filter_box.open()
 
+    def action_feeds(self) -> None:
+        self.feeds.choose()
+
+    def show_results(self, results: list[Headline] | None) -> None:
+        """A filter's or a feed's stories (None: back to the live view)."""
+        self.results = shown(results)
+        self._rebuild()
+
     def action_clear_filter(self) -> None:
+        self.feeds.leave()
         self.filter_box.close()
         self.table.focus()
 
@@ -357,6 +341,9 @@ class HeadlinesPane(Pane):
 
     def on_filter_box_answered(self, message: FilterBox.Answered) -> None:
         answer = message.answer
+        if not answer.text and self.feeds.name is not None:
+            return  # the box closed for the feed view
+        self.feeds.name = None  # a filter replaces the feed view
         new_search = answer.text != self.answered
         self.filter_text, self.filter_error = answer.text, answer.error
         self.answered = answer.text
@@ -365,7 +352,32 @@ class HeadlinesPane(Pane):
             return
         self.filter_query = answer.query
         found = answer.results
-        self.results = None if found is None else {h.story: h for h in found}
-        self._rebuild()
+        self.show_results(found)
         if new_search and found:  # a new search starts at its newest story
             self.table.move_cursor(row=0)
+
+
+def placeholder_text(pane: HeadlinesPane) -> str:
+    """What an empty pane says, for the view it is in."""
+    if not pane.loaded:
+        return "loading…"
+    if pane.feeds.name is not None:
+        return pane.feeds.placeholder()
+    if pane.results is not None:
+        return f"no headline matches {pane.filter_text!r}"
+    if pane.headlines and not pane.show_all:
+        return f"no headline matches the topic query ({len(pane.headlines)} others: *)"
+    return "no headlines yet"
+
+
+def title_text_of(pane: HeadlinesPane) -> str:
+    """The pane's title: the view it is in (filter, feed, all, topic) and its count."""
+    if pane.filter_error:
+        return f"Headlines · filter {pane.filter_text!r}: {pane.filter_error}"
+    if pane.feeds.name is not None:
+        return pane.feeds.title(len(pane.order))
+    if pane.results is not None:
+        return f"Headlines · filter: {pane.filter_text} ({len(pane.order)})"
+    if pane.show_all:
+        return "Headlines · all stories (◆ topic match)"
+    return "Headlines" + pane.related.title()

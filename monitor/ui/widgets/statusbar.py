@@ -26,21 +26,25 @@ HEALTHY = {Status.OK, Status.NOT_MODIFIED, Status.PENDING, Status.MARKET_CLOSED}
 
 def source_health(source: SourceStatus, now: datetime, zones: Zones) -> Text:
     """'Reuters: backing off until 10:15:00 EST', 'quotes: rate-limited, retry in 42s'…"""
+    words = health_words(source, now, zones)
+    style = "green" if source.status in HEALTHY else "bold yellow"
+    mark = "" if source.status in HEALTHY else "⚠ "
+    return Text.assemble((f"{mark}{source.name}: ", style), (words, style))
+
+
+def health_words(source: SourceStatus, now: datetime, zones: Zones) -> str:
+    """'ok', 'backing off until 10:15:00 EST', 'error: HTTP 503'…"""
     status = source.status
+    if status == Status.OK:
+        return "ok"
     if status == Status.RATE_LIMITED and source.next_try is not None:
         wait = max(0, int((source.next_try - now).total_seconds()))
-        words = f"rate-limited, retry in {wait}s"
-    elif status == Status.BACKOFF and source.next_try is not None:
-        words = f"backing off until {zones.stamp(source.next_try, now, seconds=True)}"
-    elif status in (Status.ERROR, Status.UNREACHABLE, Status.TIMEOUT) and source.error:
-        words = f"{STATUS_WORDS.get(status, status.value)}: {source.error}"
-    else:
-        words = STATUS_WORDS.get(status, status.value)
-    if status == Status.OK:
-        words = "ok"
-    style = "green" if status in HEALTHY else "bold yellow"
-    mark = "" if status in HEALTHY else "⚠ "
-    return Text.assemble((f"{mark}{source.name}: ", style), (words, style))
+        return f"rate-limited, retry in {wait}s"
+    if status == Status.BACKOFF and source.next_try is not None:
+        return f"backing off until {zones.stamp(source.next_try, now, seconds=True)}"
+    if status in (Status.ERROR, Status.UNREACHABLE, Status.TIMEOUT) and source.error:
+        return f"{STATUS_WORDS.get(status, status.value)}: {source.error}"
+    return STATUS_WORDS.get(status, status.value)
 
 
 def refresh_outcome(
