@@ -259,7 +259,9 @@ def test_title_key_fast_paths_agree_with_the_regexes() -> None:
     rng = random.Random(14)
     alphabet = "abcXYZ019 _-|'`’.,:;!?()&\t\u2013\u2014é漢ﬁ\u00a0"
     titles = ["Nvidia's chips - Reuters", "A_b__c", "Markets wrap | Bloomberg - Bloomberg.com"]
-    titles += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    titles += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)
+    ]
     for title in titles:
         for source in (None, "Reuters", "BLOOMBERG.COM ", "abc"):
             assert title_key(title, source) == _title_key_by_regex(title, source), (title, source)

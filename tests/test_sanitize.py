@@ -276,7 +276,9 @@ def test_plain_ascii_shortcut_is_exactly_what_the_patterns_would_not_match(
 
     rng = random.Random(14)
     alphabet = [chr(c) for c in range(128)] + [" "] * 20 + ["a"] * 20
-    samples = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)
+    ]
     for s in samples:
         no_work = not (text._NEEDS_WORK.search(s) or text._MULTILINE_WORK.search(s)
                        or text._ESCAPE_START.search(s))  # fmt: skip
