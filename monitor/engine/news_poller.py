@@ -303,17 +303,10 @@ class NewsPoller:
         )
 
     def rule_headlines(self) -> list[Headline]:
-        """Headlines as news rules see them: an old story found late is not breaking.
-        Made once per memory (every quote batch asks; a copy of each old story cost
-        ~10 µs, for thousands of them)."""
+        """Headlines as news rules see them, made once per memory (every quote batch
+        asks, and each old story is a copy): see ``_as_rules_see``."""
         if self._rule_view is None or self._rule_view[0] is not self.memory:
-            view = [
-                dataclasses.replace(h, first_seen=h.published)
-                if h.published < h.first_seen - BREAKING_GRACE
-                else h
-                for h in self.memory
-            ]
-            self._rule_view = (self.memory, view)
+            self._rule_view = (self.memory, _as_rules_see(self.memory))
         return list(self._rule_view[1])
 
     # ---- recorded feeds (replay) -------------------------------------------------------
@@ -368,6 +361,16 @@ def _parse_and_match(
             content_type=result.content_type,
         )
     return parsed, ingest.process(parsed.entries) if parsed.entries else []
+
+
+def _as_rules_see(memory: Sequence[Headline]) -> list[Headline]:
+    """An old story found late is not breaking: it is first seen when it was published."""
+    return [
+        dataclasses.replace(h, first_seen=h.published)
+        if h.published < h.first_seen - BREAKING_GRACE
+        else h
+        for h in memory
+    ]
 
 
 def _body_digest(body: bytes | None) -> bytes | None:
