@@ -403,3 +403,27 @@ async def test_the_live_source_checks_a_batch_quote_glitch_with_its_chart(fake, 
     finally:
         await engine.stop()
         await session.close()
+
+
+async def test_a_vix_spike_through_yahoo_is_confirmed_and_alerts(fake, tmp_path):
+    """^VIX on 2018-02-05: 17.31 -> 37.32 (+115.6%). Yahoo's answer is a price, not a
+    broken close; the quote book checks the move with the chart, then the rule fires."""
+    from monitor.quotes.backoff import Backoff
+    from monitor.quotes.yahoo_live import YahooLiveQuotes
+    from tests.fake_yahoo import fake_async_session
+
+    clock = ManualClock(US_OPEN)
+    fake.set_quote("^VIX", price=37.32, prev_close=17.31, time=clock.now())
+    session = fake_async_session(fake)
+    live = YahooLiveQuotes(clock=clock, cache_dir=tmp_path, live_session=session,
+                           quotes_every=30, backoff=Backoff(base=60, cap=600))  # fmt: skip
+    engine, events = await _engine(tmp_path, clock, live, ["^VIX"], [("fear", "^VIX day% >= 50")])
+    try:
+        await engine.poll_quotes()
+        quote = engine.quotes()["^VIX"]
+        assert quote.status is Status.OK and quote.price == 37.32
+        assert [a.rule for a in events.alerts] == ["fear"]
+        assert fake.chart_requests["^VIX"] == 2  # the poll's chart, then the check
+    finally:
+        await engine.stop()
+        await session.close()

@@ -210,6 +210,20 @@ async def test_zero_previous_close_is_suspect(fake, source):
     assert "implausible" in (batch.quotes["^VIX"].error or "")
 
 
+async def test_a_volatility_spike_is_a_price_not_a_broken_close(fake, source):
+    # ^VIX on 2018-02-05: 17.31 -> 37.32 (+115.6%), its largest one-day rise; an
+    # equity index "up" 115% would be a broken close
+    fake.set_quote("^VIX", price=37.32, prev_close=17.31, time=NOW)
+    fake.set_quote("^SOX", price=9706.48, prev_close=4853.24, time=NOW)
+
+    batch = await source.fetch(["^VIX", "^SOX"])
+
+    vix = batch.quotes["^VIX"]
+    assert vix.status is Status.OK and vix.change_pct is not None
+    assert round(vix.change_pct, 1) == 115.6
+    assert batch.quotes["^SOX"].status is Status.SUSPECT
+
+
 async def test_pence_currency_is_kept(fake, source):
     london = datetime(2025, 1, 27, 16, 30, tzinfo=UTC)
     fake.set_quote("VOD.L", price=68.9, prev_close=68.44, currency="GBp", time=london)

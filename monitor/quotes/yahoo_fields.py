@@ -32,12 +32,19 @@ from typing import Any
 
 from monitor import sessions
 from monitor.model import MarketState, Quote, Status
+from monitor.plausibility import Kind, kind_of
 from monitor.text import clean_field
 
 Bar = tuple[datetime, float, float, float, float, float]  # time, open, high, low, close, vol
 
 #: |change| beyond this on an index means a broken previous close, not a crash.
 INDEX_MAX_MOVE = 0.60
+#: ... but a volatility index spikes: ^VIX closed +115.6% on 2018-02-05 (17.31 -> 37.32)
+#: and was up 180% intraday on 2024-08-05 (its record fall is about -30%).  A rise up
+#: to +300% is a price; the quote book still asks a second print to confirm such a
+#: move (monitor.plausibility) before a rule sees it.
+VOLATILITY_MAX_RISE = 3.0
+
 #: the times Yahoo may plausibly send: 1970-01-01 .. 2100-01-01
 EARLIEST, LATEST = 0, 4_102_444_800
 
@@ -178,9 +185,12 @@ def suspect_reason(
         return "previous close missing"
     if prev < 1e-6:
         return f"previous close {prev:g} is not a price"
-    move = abs(price / prev - 1.0)
-    if _is_index(symbol, meta) and move > INDEX_MAX_MOVE:
-        return f"index move of {move:.0%} against previous close {prev:g} is implausible"
+    move = price / prev - 1.0
+    if not _is_index(symbol, meta):
+        return None
+    spikes = kind_of(symbol) is Kind.VOLATILITY
+    if move < -INDEX_MAX_MOVE or move > (VOLATILITY_MAX_RISE if spikes else INDEX_MAX_MOVE):
+        return f"index move of {move:+.0%} against previous close {prev:g} is implausible"
     return None
 
 

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.clock import ManualClock
-from monitor.config import LoadedConfig, parse_config_text
 from monitor.engine import Engine
 from monitor.events import HeadlinesEvent
-from monitor.model import Headline, Quote
+from monitor.model import Headline
 from monitor.ui.app import MonitorApp
 from monitor.ui.screens.feeds import FeedsScreen
-from tests.cli_helpers import DAILY_CSV, write_config
-from tests.faults.kit import StaticQuotes
 from tests.feedserver import FeedServer
-from tests.test_related import T27, _config_text, _serve
 from tests.ui.fake_engine import NOW
 from tests.ui.test_app import SMALL, WIDE, make_app, ready, wait_for
+from tests.ui.test_related_ui import polled_engine
 
 
 def _rows(screen: FeedsScreen) -> dict[str, dict[str, str]]:
@@ -117,14 +113,7 @@ async def test_the_feed_list_fits_80_columns() -> None:
 async def test_with_the_real_engine_a_feed_shows_what_once_prints_for_it(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    (tmp_path / "quotes.csv").write_text(DAILY_CSV, encoding="utf-8")
-    text = _config_text(*_serve(feed_server))
-    path = write_config(tmp_path, text)
-    loaded = LoadedConfig(parse_config_text(text, path), path, "--config")
-    quotes = StaticQuotes({"NVDA": Quote("NVDA", price=120.0, prev_close=142.6, as_of=T27)})
-    engine = Engine(loaded, clock=ManualClock(T27), quote_source=quotes)
-    await engine.open()
-    await engine.poll_news(force=True)
+    engine = await polled_engine(tmp_path, feed_server)
     printed = await engine.shown_headlines(show_all=True)  # `once --json --all`
     wire = {h.story for h in printed if h.feed == "Wire"}
     assert wire

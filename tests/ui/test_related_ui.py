@@ -75,18 +75,24 @@ async def test_a_story_related_before_the_app_opened_is_shown_marked() -> None:
         assert _row(app, "rout")["match"] == "≈"
 
 
-async def test_the_pane_shows_what_once_prints_related_marked_alike(
-    tmp_path: Path, feed_server: FeedServer
-) -> None:
+async def polled_engine(tmp_path: Path, feed_server: FeedServer) -> Engine:
+    """The real engine on two loopback feeds (Google News and a wire) after one poll,
+    during the DeepSeek burst of 2025-01-27."""
     (tmp_path / "quotes.csv").write_text(DAILY_CSV, encoding="utf-8")
     text = _config_text(*_serve(feed_server))
     path = write_config(tmp_path, text)
     loaded = LoadedConfig(parse_config_text(text, path), path, "--config")
-    clock = ManualClock(T27)
     quotes = StaticQuotes({"NVDA": Quote("NVDA", price=120.0, prev_close=142.6, as_of=T27)})
-    engine = Engine(loaded, clock=clock, quote_source=quotes)
+    engine = Engine(loaded, clock=ManualClock(T27), quote_source=quotes)
     await engine.open()
     await engine.poll_news(force=True)
+    return engine
+
+
+async def test_the_pane_shows_what_once_prints_related_marked_alike(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    engine = await polled_engine(tmp_path, feed_server)
     printed = {h.title: h.related for h in await engine.shown_headlines()}  # once's lines
     assert printed[ROUT] == BURST
 

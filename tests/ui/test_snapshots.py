@@ -261,23 +261,23 @@ def test_help_says_how_to_close_it(snap_compare, size: tuple[int, int]) -> None:
 # ---- the per-feed view ------------------------------------------------------------------
 
 
+async def _open_feed_list(pilot) -> None:
+    from monitor.ui.screens.feeds import FeedsScreen
+
+    await _wait_for_engine(pilot)
+    await pilot.press("2", "f")
+    for _ in range(50):
+        screen = pilot.app.screen
+        if isinstance(screen, FeedsScreen) and screen.rows:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_feed_list_with_health(snap_compare, size: tuple[int, int]) -> None:
     """`f`: every feed with its health and stored, topic and unread counts."""
-
-    async def feeds(pilot) -> None:
-        from monitor.ui.screens.feeds import FeedsScreen
-
-        await _wait_for_engine(pilot)
-        await pilot.press("2", "f")
-        for _ in range(50):
-            screen = pilot.app.screen
-            if isinstance(screen, FeedsScreen) and screen.rows:
-                break
-            await pilot.pause(0.02)
-        await pilot.pause()
-
-    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=feeds)
+    assert snap_compare(_app("textual-dark"), terminal_size=size, run_before=_open_feed_list)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
@@ -285,15 +285,7 @@ def test_one_feeds_stories(snap_compare, size: tuple[int, int]) -> None:
     """Enter on a feed: its stories only, topic matches marked, its health in the title."""
 
     async def one_feed(pilot) -> None:
-        from monitor.ui.screens.feeds import FeedsScreen
-
-        await _wait_for_engine(pilot)
-        await pilot.press("2", "f")
-        for _ in range(50):
-            screen = pilot.app.screen
-            if isinstance(screen, FeedsScreen) and screen.rows:
-                break
-            await pilot.pause(0.02)
+        await _open_feed_list(pilot)
         await pilot.press("down", "down", "enter")  # cnbc
         for _ in range(50):
             if pilot.app.headlines.order == ["s3", "s5"]:

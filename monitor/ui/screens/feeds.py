@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 ALL_FEEDS = ""
 
 COLUMNS = (
-    Column("feed", "feed", minimum=12, priority=0, flexible=True),
-    Column("health", "health", minimum=12, priority=1),
+    Column("feed", "feed", minimum=12, priority=0),
+    Column("health", "health", minimum=12, priority=1, flexible=True),
     Column("stories", "stories", priority=1),
     Column("matched", "◆ topic", priority=3),
     Column("unread", "● unread", priority=1),
