@@ -431,3 +431,25 @@ async def test_rule_states_after_a_hot_reload_show_true_values(tmp_path: Path) -
     fired = [e.alert.rule for e in events if isinstance(e, AlertEvent)]
     assert fired.count("SOX selloff") == 1, "a reload does not fire a rule again"
     assert isinstance(events[-1], RulesEvent)
+
+
+def test_rules_see_an_old_story_found_late_as_not_breaking_made_once_per_memory(
+    tmp_path: Path,
+) -> None:
+    """Every quote batch asks for the rules' view of the news memory: it is made when
+    the memory changes, not at each ask (a copy of every old story, each time)."""
+    from datetime import timedelta
+
+    engine = Engine(_loaded(tmp_path), clock=ManualClock(T27))
+    old = Headline("a", "Old story", None, "X", "f", T27 - timedelta(days=2), T27, matched=("x",))
+    fresh = Headline("b", "New story", None, "X", "f", T27 - timedelta(minutes=5), T27)
+    engine.news.memory = [fresh, old]
+    first = engine.news.rule_headlines()
+    assert [h.first_seen for h in first] == [T27, old.published]
+    assert first[0] is fresh and first[1] is not old
+    again = engine.news.rule_headlines()
+    assert again == first and again[1] is first[1]  # not made again
+    engine.news.memory = [old]
+    assert [h.first_seen for h in engine.news.rule_headlines()] == [old.published]
+    engine.news.clear()
+    assert engine.news.rule_headlines() == []
