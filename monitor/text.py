@@ -122,9 +122,15 @@ def clean_text(s: str | None, *, html: bool = True, max_len: int = 2000) -> str:
         return ""
     if html:
         s = _strip_html(s)
-    if _NEEDS_WORK.search(s):
+    if not _plain(s) and _NEEDS_WORK.search(s):
         s = _strip_controls(s)
     return _truncate(s.strip(), max_len)
+
+
+def _plain(s: str) -> bool:
+    """Printable ASCII without a double space: what neither ``_NEEDS_WORK`` nor
+    ``_MULTILINE_WORK`` nor ``_ESCAPE_START`` can match (most feed text), told in C."""
+    return s.isascii() and s.isprintable() and "  " not in s
 
 
 def one_line(s: str | None, *, max_len: int = 2000) -> str:
@@ -191,6 +197,8 @@ def clean_multiline(s: str | None, *, html: bool = True, max_len: int = 4000) ->
         if "<" in s:
             s = _PARAGRAPH_TAG.sub("\n\n", _BREAK_TAG.sub("\n", s))
         s = _strip_html(s)
+    if _plain(s):
+        return _truncate(s.strip(), max_len)
     if _ESCAPE_START.search(s):
         s = _ESCAPES.sub("", s)
     if _MULTILINE_WORK.search(s):
@@ -266,7 +274,8 @@ def clean_url(s: str | None) -> str | None:
     """
     if not s:
         return None
-    s = _URL_EDGES.sub("", s)
+    if not (s.isascii() and s.isprintable() and " " not in s):  # else no edges to cut
+        s = _URL_EDGES.sub("", s)
     if not s or len(s) > MAX_URL_LEN:
         return None
     if _NORMAL_URL.fullmatch(s):

@@ -19,6 +19,7 @@ from monitor.model import Status
 from monitor.news.fetch import (
     DEFAULT_USER_AGENT,
     GONE_ERROR,
+    POOL_SHARDS,
     FeedFetcher,
     FeedState,
     FetchResult,
@@ -495,3 +496,27 @@ async def test_redirect_check_uses_the_injected_resolver(feed_server: FeedServer
     assert feed_server.hits("/inside") == 0
     async with FeedFetcher(resolve=resolve, allow_private_redirects=True) as fetcher:
         assert (await fetcher.fetch("f", public)).status is Status.OK
+
+
+async def test_every_pool_shares_one_tls_context(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each pool loading the CA bundle cost ~20 ms of CPU, once per pool."""
+    import ssl
+
+    made: list[ssl.SSLContext] = []
+    create = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(create(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    paths = [f"/rss{i}" for i in range(40)]  # enough URLs to reach every shard
+    for path in paths:
+        feed_server.serve(path, RSS)
+    async with FeedFetcher() as fetcher:
+        results = [await fetcher.fetch("f", state_for(feed_server, p)) for p in paths]
+        assert 1 < len(fetcher._clients) <= POOL_SHARDS
+    assert {r.status for r in results} == {Status.OK}
+    assert len(made) == 1

@@ -111,3 +111,23 @@ async def test_google_news_domains_survive_the_store_and_the_own_link_wins(
     assert plunge.open_link == CNBC, "CNBC's own feed gave the article's own link"
     sina = next(h for h in stored if "新浪" in h.source)
     assert sina.domain == "finance.sina.com.cn" and sina.open_link == sina.link
+
+
+def test_a_links_domain_is_what_urlsplit_says_on_the_fast_path_too() -> None:
+    """Plain links skip urlsplit; any other shape goes through it.  Both must agree."""
+    from urllib.parse import urlsplit
+
+    from monitor.news.outlets import outlet_domain
+
+    links = [
+        "https://www.reuters.com/markets/x", "http://cnbc.com", "https://a.b.example./p?q#f",
+        "https://news.google.com/rss/articles/x", "https://WWW.FT.com/x", "https://x.com:8443/a",
+        "https://user@host.example/p", "https://[::1]/a", "https://h.example?x=1",
+        "https://h.example#top", "https://www./x", "https:///nohost", "ftp://files.example/x",
+        "https://xn--bcher-kva.example/a", "https://h_x.example/a",
+    ]  # fmt: skip
+    for link in links:
+        host = (urlsplit(link).hostname or "").rstrip(".").lower().removeprefix("www.") or None
+        expected = None if host == "news.google.com" else host
+        assert outlet_domain(link, None) == expected, link
+    assert outlet_domain(GOOGLE, "https://www.Reuters.com") == "reuters.com"

@@ -262,3 +262,45 @@ def test_a_query_may_span_lines_a_name_may_not() -> None:
     query = 'DeepSeek\n  OR "Liang Wenfeng"\r\n\tOR 梁文锋'
     assert has_controls(query) and not has_controls(query, lines_ok=True)
     assert has_controls("a\nb\x1b[2J", lines_ok=True) and has_controls("a\u202eb", lines_ok=True)
+
+
+def test_plain_ascii_shortcut_is_exactly_what_the_patterns_would_not_match(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Printable ASCII without a double space skips every pattern: for every ASCII
+    string the shortcut is taken only where no pattern would have matched, and the
+    cleaned text is what the patterns give."""
+    import random
+
+    from monitor import text
+
+    rng = random.Random(14)
+    alphabet = [chr(c) for c in range(128)] + [" "] * 20 + ["a"] * 20
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)
+    ]
+    for s in samples:
+        no_work = not (text._NEEDS_WORK.search(s) or text._MULTILINE_WORK.search(s)
+                       or text._ESCAPE_START.search(s))  # fmt: skip
+        if text._plain(s):
+            assert no_work, repr(s)
+    plain = [s for s in samples if "<" not in s and "&" not in s]
+    fast = [(clean_text(s), clean_multiline(s)) for s in plain]
+    assert text._plain("Nvidia falls 17% as DeepSeek rattles AI trade")
+    monkeypatch.setattr(text, "_plain", lambda s: False)
+    assert fast == [(clean_text(s), clean_multiline(s)) for s in plain]
+
+
+def test_a_link_of_printable_ascii_without_spaces_has_no_edges_to_cut() -> None:
+    """clean_url skips the edge pattern for such links: it would have cut nothing."""
+    import random
+
+    from monitor import text
+
+    rng = random.Random(5)
+    alphabet = [chr(c) for c in range(128)]
+    for _ in range(20_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+        if s.isprintable() and " " not in s:
+            assert text._URL_EDGES.sub("", s) == s, repr(s)
+    assert clean_url("\u200b https://a.example/x \t") == "https://a.example/x"

@@ -76,3 +76,24 @@ def test_duplicate_symbols_and_aliases_are_harmless() -> None:
     linker = SymbolLinker({"NVDA": ["Nvidia", "Nvidia", " "]}, ["NVDA", "NVDA"])
     assert linker.symbols == ("NVDA",)
     assert linker.link("Nvidia") == ("NVDA",)
+
+
+def test_few_aliases_looked_for_one_by_one_link_as_the_shared_scan_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A watchlist with few aliases tests each first word on its own; many share one
+    scan.  Overlapping first words ("Nvidia", "vidi") make extra candidates only."""
+    import random
+
+    from monitor.news import symbols
+
+    aliases = {**ALIASES, "ARM": ["vidi", "Arm Holdings"], "NOW": ["ServiceNow"]}
+    words = ["Nvidia", "NVIDIA's", "vidi", "nvidias", "Micron", "SOX index", "Arm Holdings",
+             "ServiceNow", "servicenowx", "每日互动", "ASML", "the", "-", " "]  # fmt: skip
+    rng = random.Random(8)
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 8))) for _ in range(2000)]
+    few = SymbolLinker(aliases, WATCHLIST)
+    one_by_one = [few.link(t) for t in texts]
+    monkeypatch.setattr(symbols, "_FEW_FIRST_WORDS", 0)
+    assert one_by_one == [few.link(t) for t in texts]
+    assert few.link("vidi and Nvidia") == ("NVDA", "ARM")

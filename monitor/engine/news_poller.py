@@ -76,6 +76,7 @@ class NewsPoller:
         self._on_news = on_news
         self.recorded_feeds = list(recorded_feeds)
         self.memory: list[Headline] = []  # matching headlines, newest first
+        self._rule_view: tuple[list[Headline], list[Headline]] | None = None
         self._states: dict[str, FeedState] = {}
         self._last_poll: dict[str, tuple[datetime, float]] = {}  # (live, monotonic)
         self._retry_at: dict[str, float] = {}  # a backoff's end on the monotonic clock
@@ -113,6 +114,7 @@ class NewsPoller:
     def clear(self) -> None:
         """Forget what news rules remember (a replay starting over)."""
         self.memory.clear()
+        self._rule_view = None
         self._released.clear()
 
     # ---- polling -------------------------------------------------------------------
@@ -301,13 +303,11 @@ class NewsPoller:
         )
 
     def rule_headlines(self) -> list[Headline]:
-        """Headlines as news rules see them: an old story found late is not breaking."""
-        out = []
-        for h in self.memory:
-            if h.published < h.first_seen - BREAKING_GRACE:
-                h = dataclasses.replace(h, first_seen=h.published)
-            out.append(h)
-        return out
+        """Headlines as news rules see them, made once per memory (every quote batch
+        asks, and each old story is a copy): see ``_as_rules_see``."""
+        if self._rule_view is None or self._rule_view[0] is not self.memory:
+            self._rule_view = (self.memory, _as_rules_see(self.memory))
+        return list(self._rule_view[1])
 
     # ---- recorded feeds (replay) -------------------------------------------------------
 
@@ -361,6 +361,16 @@ def _parse_and_match(
             content_type=result.content_type,
         )
     return parsed, ingest.process(parsed.entries) if parsed.entries else []
+
+
+def _as_rules_see(memory: Sequence[Headline]) -> list[Headline]:
+    """An old story found late is not breaking: it is first seen when it was published."""
+    return [
+        dataclasses.replace(h, first_seen=h.published)
+        if h.published < h.first_seen - BREAKING_GRACE
+        else h
+        for h in memory
+    ]
 
 
 def _body_digest(body: bytes | None) -> bytes | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from monitor.entries import Entry, EntryKeys
@@ -134,9 +135,16 @@ def _strip_suffix(title: str, source: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _folded_source(source: str) -> str:
+    return unicodedata.normalize("NFKC", source).casefold().strip()
+
+
 def _strip_outlet(title: str, source: str | None) -> str:
+    if not ("-" in title or "|" in title or "\u2013" in title or "\u2014" in title):
+        return title  # no separator, no suffix: the common case, without the regex
     if source:
-        source = unicodedata.normalize("NFKC", source).casefold().strip()
+        source = _folded_source(source)
     # Twice: Google News appends its outlet name to a title that may carry the outlet's
     # own ("Markets wrap | Bloomberg - Bloomberg.com").
     for _ in range(_MAX_SUFFIXES):
@@ -155,10 +163,19 @@ def title_key(title: str, source: str | None = None) -> str:
     (Google News appends the outlet's name), provided the rest of the title keeps at
     least 12 characters.  At most two suffixes are stripped.
     """
-    folded = unicodedata.normalize("NFKC", title).casefold()
+    # NFKC leaves ASCII as it is, and casefold is lower there.
+    folded = title.lower() if title.isascii() else unicodedata.normalize("NFKC", title).casefold()
     folded = _strip_outlet(folded, source)
+    if folded.isascii():  # the same as below, in C: one table, one split
+        return " ".join(folded.translate(_ASCII_KEY).split())
     folded = _APOSTROPHES.sub("", folded)
     return _NOT_WORD.sub(" ", folded).strip()
+
+
+# ASCII apostrophes deleted, every other ASCII non-word character (\W and "_") a space.
+_ASCII_KEY = {
+    c: None if chr(c) in "'`" else " " for c in range(128) if not chr(c).isalnum()
+}  # fmt: skip
 
 
 def story_id(key: str) -> str:

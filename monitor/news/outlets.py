@@ -93,8 +93,20 @@ def outlet_domain(link: str | None, source_url: str | None) -> str | None:
 def _host(url: str | None) -> str | None:
     if not url:
         return None
+    if (host := _plain_host(url)) is not None:
+        return host.removeprefix("www.") or None
     try:
         host = (urlsplit(url).hostname or "").rstrip(".").lower()
     except ValueError:
         return None
     return host.removeprefix("www.") or None
+
+
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?:[/?#]|$)")
+
+
+def _plain_host(url: str) -> str | None:
+    """The host of a link as ``clean_url`` leaves most (lowercase scheme and host, no
+    port or userinfo), without urlsplit's cost; None for any other link."""
+    m = _PLAIN_HOST.match(url)
+    return m.group(1).rstrip(".") if m else None

@@ -35,6 +35,9 @@ _LATIN_RUN = re.compile(
     "[0-9a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f\u1e00-\u1eff]+"
 )
 _MIN_BARE_LEN = 3
+# Up to this many first words, each is looked for on its own (a substring test is far
+# cheaper than one alternation scanning the text); more share the one scan.
+_FEW_FIRST_WORDS = 16
 _SHOUTING_SHARE = 0.7  # share of capitals among letters above which bare tickers are off
 _SHOUTING_SAMPLE = 160  # characters: the title, usually
 # str.translate tables deleting ASCII capitals / small letters: counting by length
@@ -93,7 +96,11 @@ class SymbolLinker:
     def _aliases_in(self, text: str, found: set[int]) -> None:
         folded = fold(text)
         candidates: list[_Alias] = []
-        if self._first_words is not None:
+        if len(self._by_first_word) <= _FEW_FIRST_WORDS:  # a few substring tests, in C
+            for word, entries in self._by_first_word.items():
+                if word in folded:
+                    candidates.extend(entries)
+        elif self._first_words is not None:
             for word in set(self._first_words.findall(folded)):
                 candidates.extend(self._by_first_word[word])
         candidates.extend(entry for needle, entry in self._by_substring if needle in folded)
