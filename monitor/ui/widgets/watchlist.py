@@ -191,6 +191,7 @@ class WatchlistPane(Pane):
             for key, shown in self._shown.items()
             if not key.startswith(HEADER_PREFIX)
         ]
+        plain += [{"last": self._header_cells(g)["last"].plain} for g in self.groups]  # "7 symbols"
         room = self.size.width - 1  # less the scrollbar
         return layout(plain, symbols, self.groups, room, self._short_badge)
 
