@@ -191,7 +191,8 @@ class WatchlistPane(Pane):
             for key, shown in self._shown.items()
             if not key.startswith(HEADER_PREFIX)
         ]
-        plain += [{"last": self._group_header(g)["last"].plain} for g in self.groups]  # "7 symbols"
+        counts = [header_cells(g, False, len(self.groups[g]))["last"].plain for g in self.groups]
+        plain += [{"last": count} for count in counts]  # "7 symbols": read whole
         room = self.size.width - 1  # less the scrollbar
         return layout(plain, symbols, self.groups, room, self._short_badge)
 
