@@ -70,8 +70,8 @@ def run(quick: bool) -> list[Figure]:
             "MB",
             baseline=bare_yf,
             baseline_name="bare Textual app + import yfinance",
-            target="<= 120 MB",
-            met=peak <= 120,
+            target="<= 90 MB",
+            met=peak <= 90,
             notes={
                 "symbols": n_symbols,
                 "stored headlines": headlines,
@@ -87,8 +87,8 @@ def run(quick: bool) -> list[Figure]:
             "memory.growth_over_polls",
             late - early,
             "MB",
-            target="flat (no growth across polls)",
-            met=late - early < 5,
+            target="flat (<= 1 MB across polls)",
+            met=late - early <= 1,
             notes={"rss_samples_mb": [round(s, 1) for s in samples]},
         ),
     ]
