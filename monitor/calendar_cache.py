@@ -67,8 +67,8 @@ def load(code: str, year: int) -> Year | None:
         return None
 
 
-def save(code: str, year: int, value: Year) -> None:
-    """Keep a calendar year for later runs (best effort, atomic)."""
+def save(code: str, year: int, value: Year) -> Year:
+    """Keep a calendar year for later runs (best effort, atomic); return it."""
     closed, half = value
     years = _years()
     years[f"{code}:{year}"] = {
@@ -84,6 +84,7 @@ def save(code: str, year: int, value: Year) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+    return value
 
 
 def forget() -> None:

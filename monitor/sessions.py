@@ -46,9 +46,7 @@ def _calendar_year(code: str, year: int) -> calendar_cache.Year:
     half: Iterable[date] = ()
     if "half_day" in full.supported_categories:
         half = holidays.financial_holidays(code, years=year, categories=("half_day",))
-    made = ({d: str(name) for d, name in full.items()}, frozenset(half))
-    calendar_cache.save(code, year, made)
-    return made
+    return calendar_cache.save(code, year, ({d: str(n) for d, n in full.items()}, frozenset(half)))
 
 
 @dataclass(frozen=True, slots=True)
