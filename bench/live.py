@@ -3,10 +3,13 @@ in the real Textual app run headless (``App.run_test``) on the real engine.
 
 Each second one quote batch of 200 symbols goes through ``Engine.process_batch``
 (store, events, 50 rules); every 3 s one new headline is stored and announced.  An
-update's handling time is the engine's ``process_batch`` plus the app's handler of the
-message it posts (``on_quotes_arrived`` / ``on_headlines_arrived``, timed by wrapping
-them).  CPU is this process's over the whole window.  Baseline, same run: the same app
-and engine left idle for the same time.
+update's handling time is the engine's part (``process_batch``; for a headline the
+ingest, its store write and the announcement) plus the app's: the panes' work on what
+the engine posts (the watchlist's ``apply_quotes``, which a pane may defer to after
+the frame, the rules' ``on_rules_changed``, the headlines' ``on_headlines_arrived``),
+timed by wrapping them.  ``quote_to_table`` is the time from handing a batch to the
+engine to the watchlist's cells holding it.  CPU is this process's over the whole
+window.  Baseline, same run: the same app and engine left idle for the same time.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ def run(quick: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         loaded = prepare(Path(tmp), headlines=2_000, n_symbols=n, minutes=0, rules=50, feeds=[])
         idle_cpu = asyncio.run(_window(loaded, seconds, updates=False))[0]
-        cpu, (engine_ms, handler_ms) = asyncio.run(_window(loaded, seconds, updates=True))
+        cpu, timings = asyncio.run(_window(loaded, seconds, updates=True))
+    quote_ms, headline_ms, handler_ms, to_table_ms = timings
+    engine_ms = quote_ms + headline_ms
     # engine and app parts are timed separately; their p99s add up to a bound
     p99 = percentile(engine_ms, 99) + percentile(handler_ms, 99)
     handled = engine_ms
@@ -53,6 +58,24 @@ def run(quick: bool) -> list[Figure]:
             notes={"p50": percentile(engine_ms, 50)},
         ),
         Figure(
+            "live.engine_quotes_p99",
+            percentile(quote_ms, 99),
+            "ms",
+            notes={"p50": percentile(quote_ms, 50), "batches": len(quote_ms)},
+        ),
+        Figure(
+            "live.engine_headline_p99",
+            percentile(headline_ms, 99),
+            "ms",
+            notes={"p50": percentile(headline_ms, 50), "headlines": len(headline_ms)},
+        ),
+        Figure(
+            "live.quote_to_table_p99",
+            percentile(to_table_ms, 99),
+            "ms",
+            notes={"p50": percentile(to_table_ms, 50)},
+        ),
+        Figure(
             "live.app_handler_p99",
             percentile(handler_ms, 99),
             "ms",
@@ -64,6 +87,7 @@ def run(quick: bool) -> list[Figure]:
 async def _window(loaded: Any, seconds: float, *, updates: bool) -> tuple[float, Any]:
     from monitor.clock import ManualClock
     from monitor.engine import Engine
+    from monitor.ui.widgets.alerts import AlertsPane
     from monitor.ui.widgets.headlines import HeadlinesPane
     from monitor.ui.widgets.watchlist import WatchlistPane
 
@@ -71,44 +95,64 @@ async def _window(loaded: Any, seconds: float, *, updates: bool) -> tuple[float,
     engine = Engine(loaded, clock=clock, quote_source=_NoSource(), notify=False)
     await engine.open()
     handler_ms: list[float] = []
+    applied: list[float] = []  # when the watchlist's cells took each batch
     app = make_app(engine)
     # each pane handles its own engine messages (this process is the benchmark's own)
-    _wrap(WatchlistPane, "on_quotes_arrived", handler_ms)
+    _wrap(WatchlistPane, "apply_quotes", handler_ms, applied)
+    _wrap(AlertsPane, "on_rules_changed", handler_ms)
     _wrap(HeadlinesPane, "on_headlines_arrived", handler_ms)
     rng = random.Random(6)
     names = symbols(200)
     prices = {s: 100.0 + rng.random() * 50 for s in names}
-    engine_ms: list[float] = []
+    quote_ms: list[float] = []
+    headline_ms: list[float] = []
+    sent: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
         while app.engine is None:
             await pilot.pause(0.05)
         await pilot.pause(0.5)
         engine.pause()
+        handler_ms.clear()
+        applied.clear()
         start_cpu, start = time.process_time(), time.perf_counter()
         tick = 0
         while time.perf_counter() - start < seconds:
             tick += 1
             clock.advance(1)
             if updates:
-                engine_ms.append(await _quotes(engine, clock, prices, rng))
+                sent.append(time.perf_counter())
+                quote_ms.append(await _quotes(engine, clock, prices, rng))
                 if tick % 3 == 0:
-                    engine_ms.append(await _headline(engine, clock, rng, tick))
+                    headline_ms.append(await _headline(engine, clock, rng, tick))
             next_tick = start + tick
             await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
         cpu = (time.process_time() - start_cpu) / (time.perf_counter() - start)
-    return cpu, (engine_ms, handler_ms)
+    return cpu, (quote_ms, headline_ms, handler_ms, _to_table(sent, applied))
 
 
-def _wrap(cls: Any, name: str, out: list[float]) -> None:
-    """Time a message handler (Textual looks handlers up in the class's own dict)."""
+def _to_table(sent: list[float], applied: list[float]) -> list[float]:
+    """For each batch, ms until the watchlist first applied quotes after it was sent."""
+    out = []
+    for at in sent:
+        after = [t for t in applied if t >= at]
+        if after:
+            out.append((min(after) - at) * 1000)
+    return out
+
+
+def _wrap(cls: Any, name: str, out: list[float], ends: list[float] | None = None) -> None:
+    """Time a pane's handler (Textual looks handlers up in the class's own dict)."""
     original = cls.__dict__[name]
 
-    def timed(self: Any, message: Any) -> Any:
+    def timed(self: Any, *args: Any) -> Any:
         start = time.perf_counter()
         try:
-            return original(self, message)
+            return original(self, *args)
         finally:
-            out.append((time.perf_counter() - start) * 1000)
+            end = time.perf_counter()
+            out.append((end - start) * 1000)
+            if ends is not None:
+                ends.append(end)
 
     timed.__name__ = name
     setattr(cls, name, timed)

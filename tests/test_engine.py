@@ -347,6 +347,65 @@ async def test_old_quote_snapshots_are_pruned_and_rule_state_not_rewritten(
     assert [p[0] for p in points] == [later], "snapshots older than 3 days are gone"
 
 
+async def test_a_symbol_is_stored_at_most_once_a_minute_and_its_newest_price_on_stop(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    t0 = T27
+    clock = ManualClock(t0)
+    engine = Engine(_loaded(tmp_path), clock=clock)
+    await engine.open()
+    try:
+        for i, seconds in enumerate([0, 1, 2, 59, 60, 61, 62]):
+            t = t0 + timedelta(seconds=seconds)
+            clock.set(t)
+            await engine.process_batch(_batch(t, 5300.0 + i, 5341.94, 140.0 + i, 142.62))
+        points = await engine.store.read(lambda s: s.intraday("NVDA", t0))
+    finally:
+        await engine.stop()
+    assert points == [(t0, 140.0), (t0 + timedelta(seconds=60), 144.0)]
+    again = Engine(_loaded(tmp_path), clock=ManualClock(t0 + timedelta(minutes=5)))
+    await again.open()
+    try:
+        stored = await again.store.read(lambda s: s.intraday("NVDA", t0))
+        latest = await again.store.read(lambda s: s.latest_quotes())
+    finally:
+        await again.stop()
+    assert stored[-1] == (t0 + timedelta(seconds=62), 146.0), "the held-back price is kept"
+    assert latest["NVDA"].price == 146.0
+
+
+async def test_a_quote_update_does_not_wait_for_its_snapshot_write(tmp_path: Path) -> None:
+    import asyncio
+    import threading
+    from datetime import timedelta
+
+    later = T27 + timedelta(minutes=1)
+    clock = ManualClock(T27)
+    engine = Engine(_loaded(tmp_path), clock=clock)
+    await engine.open()
+    gate = threading.Event()
+    try:
+        await engine.process_batch(_batch(T27, 5300.0, 5341.94, 140.0, 142.62))
+        busy = asyncio.ensure_future(engine.store.read(lambda s: gate.wait(30)))
+        await asyncio.sleep(0.01)  # the store thread is held by that read from now on
+        clock.set(later)
+        update = asyncio.ensure_future(
+            engine.process_batch(_batch(later, 5301.0, 5341.94, 141.0, 142.62))
+        )
+        done, _ = await asyncio.wait({update}, timeout=20)  # a guard, not a measure
+        returned_while_busy = not busy.done()
+        gate.set()
+        await busy
+        points = await engine.store.read(lambda s: s.intraday("NVDA", T27))
+    finally:
+        gate.set()
+        await engine.stop()
+    assert done == {update} and returned_while_busy, "the update did not wait for the store"
+    assert points == [(T27, 140.0), (later, 141.0)], "the snapshot landed after, in order"
+
+
 async def test_rule_states_after_a_hot_reload_show_true_values(tmp_path: Path) -> None:
     nvda_rule = '[[alerts]]\nname = "NVDA below 120"\nwhen = "NVDA price < 120"\n'
     loaded = _loaded(tmp_path, rules=SOX_RULE + nvda_rule)

@@ -198,7 +198,7 @@ class Engine(StoreReads):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.news.fetcher.aclose()
-        await self.quote_book.source.aclose()
+        await self.quote_book.close()
         await self.store.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
+from monitor.engine.snapshots import Snapshots
 from monitor.engine.sources import Emit, SourceBoard, Spawn
 from monitor.engine.suspects import Suspects
 from monitor.events import QuotesEvent
@@ -69,7 +70,6 @@ class QuoteBook:
         self.settings = settings
         self.source = source
         self._clock = clock
-        self._store = store
         self._emit = emit
         self._board = board
         self._on_batch = on_batch
@@ -82,6 +82,7 @@ class QuoteBook:
         self.suspects = Suspects()
         self._asking: dict[str, asyncio.Task[None]] = {}  # symbol -> its confirmation
         self._pruned_at: datetime | None = None
+        self.snapshots = Snapshots(store)  # stored behind the updates, once a minute
         self._lock = asyncio.Lock()  # one poll at a time
         self._apply_lock = asyncio.Lock()  # one batch merged at a time (polls, stream)
 
@@ -104,6 +105,7 @@ class QuoteBook:
         for the replay's first day."""
         self.latest.clear()
         self.previous.clear()
+        self.snapshots.clear()
         self.suspects.clear()
         self._history_days.clear()
 
@@ -153,10 +155,13 @@ class QuoteBook:
         if evaluate:  # first: an alert waits for no write but its own
             await self._on_batch()
         held = self.suspects.pending
-        fresh = QuoteBatch(time, {s: q for s, q in quotes.items() if q.usable and s not in held})
-        if fresh.quotes:
-            await self._store.write(lambda s: s.add_quotes(fresh))
+        await self.snapshots.add({s: q for s, q in quotes.items() if s not in held}, time)
         await self._prune(now)
+
+    async def close(self) -> None:
+        """Close the source, then store what ``Snapshots`` held back."""
+        await self.source.aclose()
+        await self.snapshots.flush()
 
     # ---- suspect prints ----------------------------------------------------------------
 
@@ -202,7 +207,7 @@ class QuoteBook:
             return
         self._pruned_at = now
         cutoff = now - timedelta(days=QUOTE_DAYS)
-        await self._store.write(lambda s: s.prune_quotes(cutoff))
+        await self.snapshots.behind(lambda s: s.prune_quotes(cutoff))
 
     def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
         """Quotes this batch did not refresh that have gone stale meanwhile."""

@@ -259,13 +259,14 @@ async def test_quote_batch_updates_only_changed_cells(monkeypatch) -> None:
         await ready(pilot, app)
         table = app.watchlist.table
         updates: list[tuple[str, str]] = []
-        real = table.update_cell
+        real = table.set_cells
 
-        def spy(row, column, value, **kw):
-            updates.append((str(row.value if hasattr(row, "value") else row), column))
-            return real(row, column, value, **kw)
+        def spy(changes):
+            changes = list(changes)
+            updates.extend((row, column) for row, column, _ in changes)
+            return real(changes)
 
-        monkeypatch.setattr(table, "update_cell", spy)
+        monkeypatch.setattr(table, "set_cells", spy)
         old = engine.quotes()["MSFT"]
         new = dataclasses.replace(old, price=440.0, as_of=NOW)
         engine.emit(QuotesEvent(QuoteBatch(NOW, {"MSFT": new})))

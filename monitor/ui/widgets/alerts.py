@@ -33,7 +33,9 @@ from monitor.ui.widgets.alert_rows import (
     rule_cells,
     rules_layout,
 )
+from monitor.ui.widgets.cell_table import CellTable
 from monitor.ui.widgets.panes import Pane
+from monitor.ui.widgets.quote_cells import cell_key
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
@@ -65,12 +67,13 @@ class AlertsPane(Pane):
         self._fresh = 0  # counter for alerts that have no store id yet
         self._loaded = False
         self._rule_widths: dict[str, int] = {}
+        self._rule_keys: list[str] = []  # the rules shown, in order
         self._log_widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="rules-box"):
             yield Label("Rules", classes="section")
-            yield DataTable(id="rules-table", cursor_type="row")
+            yield CellTable(id="rules-table", cursor_type="row")
         with Vertical(id="log-box"):
             yield Label("Alert log", classes="section")
             yield DataTable(id="log-table", cursor_type="row")
@@ -84,8 +87,8 @@ class AlertsPane(Pane):
         self._render_log()
 
     @property
-    def rules_table(self) -> DataTable[Any]:
-        return self.query_one("#rules-table", DataTable)
+    def rules_table(self) -> CellTable:
+        return self.query_one("#rules-table", CellTable)
 
     @property
     def log_table(self) -> DataTable[Any]:
@@ -132,11 +135,16 @@ class AlertsPane(Pane):
         table = self.rules_table
         cursor = table.cursor_row
         rows = [rule_cells(state, self.stamp) for state in self.states]
+        keys = [s.name for s in self.states]
         if not self.states:
             message = "no alert rules configured" if self._loaded else "loading…"
             rows = [placeholder(RULE_COLUMNS, message, "rule")]
-        self._rule_widths = rules_layout(rows, table.size.width - 1)
-        _fill(table, RULE_COLUMNS, self._rule_widths, rows, [s.name for s in self.states])
+        widths = rules_layout(rows, table.size.width - 1)
+        if keys and (keys, widths) == (self._rule_keys, self._rule_widths):
+            table.set_cells(_changed(table, keys, rows, widths))  # values move each batch
+            return
+        self._rule_widths, self._rule_keys = widths, keys
+        _fill(table, RULE_COLUMNS, widths, rows, keys)
         table.move_cursor(row=cursor, scroll=False)
 
     def _render_log(self, shift: int = 0) -> None:
@@ -240,6 +248,16 @@ class AlertsPane(Pane):
         await change
         # the engine's RulesEvent will follow; read now so the pane shows it at once
         self.set_rules(self.engine.rule_states())
+
+
+def _changed(
+    table: DataTable[Any], keys: list[str], rows: list[dict[str, Text]], widths: dict[str, int]
+) -> Iterable[tuple[str, str, Text]]:
+    """The cells of the shown columns whose look differs from the table's."""
+    for key, row in zip(keys, rows, strict=True):
+        for column in widths:
+            if cell_key(table.get_cell(key, column)) != cell_key(row[column]):
+                yield key, column, row[column]
 
 
 def _fill(

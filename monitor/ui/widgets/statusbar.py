@@ -122,7 +122,7 @@ class StatusBar(Static):
         key = (text.plain, tuple(text.spans))
         if key != self._last_render:  # a repaint a second for nothing is the idle cost
             self._last_render = key
-            self.update(text)
+            self.update(text, layout=False)  # two lines, full width: no layout pass
 
     def _first_line(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")

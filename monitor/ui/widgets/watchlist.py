@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,8 +20,9 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from monitor.formatting import Zones
-from monitor.model import Alert, Quote, QuoteBatch
+from monitor.model import Alert, Quote
 from monitor.ui.messages import AlertFired, ConfigReloaded, QuotesArrived
+from monitor.ui.widgets.cell_table import CellChange, CellTable, PerFrame
 from monitor.ui.widgets.panes import Pane
 from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells, state_cell
 from monitor.ui.widgets.watchlist_columns import COLUMNS, FLASH_MARK, HEADERS, layout
@@ -36,6 +38,34 @@ HEADER_PREFIX = "\x00group:"  # row keys of group headers cannot clash with a sy
 
 def row_key(group: str, symbol: str) -> str:
     return f"{group}\x1f{symbol}"
+
+
+def sorted_symbols(symbols: list[str], mode: str, quotes: Mapping[str, Quote]) -> list[str]:
+    """A group's symbols in the order of the sort ``mode``."""
+    if mode == "symbol":
+        return sorted(symbols)
+    if mode == "change":
+
+        def by_change(symbol: str) -> tuple[bool, float]:
+            quote = quotes.get(symbol)
+            pct = quote.change_pct if quote is not None and quote.usable else None
+            return (pct is None, -(pct or 0.0))
+
+        return sorted(symbols, key=by_change)
+    return list(symbols)
+
+
+def header_cells(group: str, collapsed: bool, count: int) -> dict[str, Text]:
+    """The cells of a group's header row."""
+    cells = {c.key: Text("") for c in COLUMNS}
+    cells["symbol"] = Text(
+        f"{'▸' if collapsed else '▾'} {group}",
+        style="bold underline",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+    cells["last"] = Text(f"{count} symbol{'' if count == 1 else 's'}", style="dim")
+    return cells
 
 
 def alert_symbols(alert: Alert) -> Iterable[str]:
@@ -66,9 +96,11 @@ class WatchlistPane(Pane):
         self._widths: dict[str, int] = {}  # the columns shown, and how wide
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
+        self._incoming: PerFrame[str, Quote] = PerFrame(self, lambda q: self.apply_quotes(q))
+        self._moved = False  # a cell's width changed since the last layout
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="watchlist-table", cursor_type="row")
+        yield CellTable(id="watchlist-table", cursor_type="row")
 
     def on_mount(self) -> None:
         self.rebuild()
@@ -77,8 +109,8 @@ class WatchlistPane(Pane):
         self._relayout()
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#watchlist-table", DataTable)
+    def table(self) -> CellTable:
+        return self.query_one("#watchlist-table", CellTable)
 
     # ---- data in ------------------------------------------------------------------
 
@@ -92,7 +124,9 @@ class WatchlistPane(Pane):
             self.apply_quotes(self.engine.quotes())
 
     def on_quotes_arrived(self, message: QuotesArrived) -> None:
-        self.apply_batch(message.batch)
+        """Batches that arrive within one frame are applied together, once, after it:
+        each symbol's newest quote, its changed cells."""
+        self._incoming.add(message.batch.quotes)
 
     def on_alert_fired(self, message: AlertFired) -> None:
         for symbol in alert_symbols(message.alert):
@@ -117,9 +151,6 @@ class WatchlistPane(Pane):
         else:
             self._update_rows(set(quotes))
 
-    def apply_batch(self, batch: QuoteBatch) -> None:
-        self.apply_quotes(batch.quotes)
-
     def tick(self) -> None:
         """Ages move on and flashes expire: rewrite the cells that changed."""
         now = time.monotonic()
@@ -134,16 +165,15 @@ class WatchlistPane(Pane):
         """Once a second only the age and the market state move: recompute those cells
         alone (a full row rebuild every second for 200 symbols costs more than everything
         else at idle)."""
-        now = self.now()
+        now, changes = self.now(), list[CellChange]()
         for key in self.rows:
             if key.startswith(HEADER_PREFIX):
                 continue
             symbol = key.split("\x1f", 1)[1]
             quote = self.quotes.get(symbol)
-            self._show_cells(
-                key, {"age": age_cell(quote, now), "state": state_cell(symbol, quote, now)}
-            )
-        self._relayout()
+            cells = {"age": age_cell(quote, now), "state": state_cell(symbol, quote, now)}
+            self._show_cells(key, cells, changes)
+        self._show_changes(changes)
 
     def flash(self, symbol: str, seconds: float = FLASH_SECONDS) -> None:
         """Highlight a symbol's row(s) for a while (an alert fired on it)."""
@@ -166,31 +196,22 @@ class WatchlistPane(Pane):
 
     def _relayout(self) -> None:
         """Rebuild when the cells no longer fit their columns (or fit better)."""
+        self._moved = False
         if self._layout() != (self._widths, self._short_badge):
             self.rebuild()
 
     def _visible_groups(self) -> list[str]:
         return [g for g in self.groups if self.group_view in (None, g)]
 
-    def _sorted(self, symbols: list[str]) -> list[str]:
-        if self.sort_mode == "symbol":
-            return sorted(symbols)
-        if self.sort_mode == "change":
-
-            def by_change(symbol: str) -> tuple[bool, float]:
-                quote = self.quotes.get(symbol)
-                pct = quote.change_pct if quote is not None and quote.usable else None
-                return (pct is None, -(pct or 0.0))
-
-            return sorted(symbols, key=by_change)
-        return list(symbols)
-
     def _desired_rows(self) -> list[str]:
         rows = []
         for group in self._visible_groups():
             rows.append(HEADER_PREFIX + group)
             if group not in self.collapsed:
-                rows.extend(row_key(group, s) for s in self._sorted(self.groups[group]))
+                rows.extend(
+                    row_key(group, s)
+                    for s in sorted_symbols(self.groups[group], self.sort_mode, self.quotes)
+                )
         return rows
 
     def rebuild(self) -> None:
@@ -231,7 +252,8 @@ class WatchlistPane(Pane):
 
     def _cells(self, key: str) -> dict[str, Text]:
         if key.startswith(HEADER_PREFIX):
-            return self._header_cells(key.removeprefix(HEADER_PREFIX))
+            group = key.removeprefix(HEADER_PREFIX)
+            return header_cells(group, group in self.collapsed, len(self.groups.get(group, [])))
         symbol = key.split("\x1f", 1)[1]
         cells = quote_cells(symbol, self.quotes.get(symbol), self.now(), self._short_badge)
         streak = self._limit_streak(symbol)
@@ -245,35 +267,34 @@ class WatchlistPane(Pane):
         """Consecutive limit-up sessions, when the engine has the daily history."""
         return (self.engine.limit_streak(symbol) or 0) if self.engine is not None else 0
 
-    def _header_cells(self, group: str) -> dict[str, Text]:
-        marker = "▸" if group in self.collapsed else "▾"
-        count = len(self.groups.get(group, []))
-        cells = {c.key: Text("") for c in COLUMNS}
-        cells["symbol"] = Text(
-            f"{marker} {group}", style="bold underline", no_wrap=True, overflow="ellipsis"
-        )
-        cells["last"] = Text(f"{count} symbol{'' if count == 1 else 's'}", style="dim")
-        return cells
-
     def _update_rows(self, symbols: set[str] | None) -> None:
+        changes: list[CellChange] = []
         for key in self.rows:
             if key.startswith(HEADER_PREFIX):
                 continue
             if symbols is not None and key.split("\x1f", 1)[1] not in symbols:
                 continue
-            self._show_cells(key, self._cells(key))
-        self._relayout()
+            self._show_cells(key, self._cells(key), changes)
+        self._show_changes(changes)
 
-    def _show_cells(self, key: str, cells: Mapping[str, Text]) -> None:
-        """Rewrite the cells of a row whose look changed (hidden columns are remembered
-        too: their width decides whether they are shown)."""
+    def _show_cells(self, key: str, cells: Mapping[str, Text], out: list[CellChange]) -> None:
+        """The cells of a row whose look changed, into ``out`` (hidden columns are
+        remembered too: their width decides whether they are shown)."""
         shown = self._shown[key]
         for column, cell in cells.items():
-            new = cell_key(cell)
-            if shown.get(column) != new:
+            new, old = cell_key(cell), shown.get(column)
+            if old != new:
                 shown[column] = new
+                self._moved |= old is None or cell_len(old[0]) != cell_len(new[0])
                 if column in self._widths:
-                    self.table.update_cell(key, column, cell)
+                    out.append((key, column, cell))
+
+    def _show_changes(self, changes: list[CellChange]) -> None:
+        """Repaint the changed cells alone; lay the columns out again only when a
+        cell's width changed (a price going from 99.99 to 100.00)."""
+        self.table.set_cells(changes)
+        if self._moved:
+            self._relayout()
 
     # ---- selection and actions -----------------------------------------------------
 

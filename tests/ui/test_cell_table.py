@@ -1,0 +1,91 @@
+"""CellTable repaints the cells a batch changes and nothing else; PerFrame hands the
+items of one frame on once, the newest per key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
+from monitor.ui.widgets.cell_table import CellTable, PerFrame
+
+ROWS = [f"r{i}" for i in range(12)]
+COLUMNS = ["name", "price", "change"]
+
+
+def _value(row: str, column: str, tick: int) -> Text:
+    return Text(f"{row}:{column}:{tick}")
+
+
+class TableApp(App[None]):
+    def __init__(self, tick: int = 0) -> None:
+        super().__init__()
+        self.tick = tick
+
+    def compose(self) -> ComposeResult:
+        yield CellTable()
+
+    def on_mount(self) -> None:
+        table = self.query_one(CellTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column, width=14)
+        for row in ROWS:
+            table.add_row(*(_value(row, c, self.tick) for c in COLUMNS), key=row)
+
+
+def _lines(table: CellTable) -> list[str]:
+    return [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
+
+
+async def test_changed_cells_are_shown_and_the_other_cells_are_not_rendered_again() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(CellTable)
+        await pilot.pause()
+        table.refresh()  # every cell rendered once at the table's settled size
+        await pilot.pause()
+        rendered: list[tuple[int, int]] = []
+        real = table._render_cell
+
+        def spy(row_index: int, column_index: int, *args: Any, **kwargs: Any) -> Any:
+            cached = set(table._cell_render_cache.keys())
+            lines = real(row_index, column_index, *args, **kwargs)
+            if set(table._cell_render_cache.keys()) - cached:  # rendered, not from cache
+                rendered.append((row_index, column_index))
+            return lines
+
+        table._render_cell = spy  # type: ignore[method-assign]
+        changed = {("r2", "price"), ("r5", "change")}
+        table.set_cells((row, column, _value(row, column, 1)) for row, column in changed)
+        await pilot.pause()
+        shown = _lines(table)
+
+    assert set(rendered) == {(2, 1), (5, 2)}, "only the two changed cells are rendered again"
+    expected = TableApp()
+    async with expected.run_test(size=(60, 16)) as pilot:
+        fresh = expected.query_one(CellTable)
+        for row, column in changed:
+            fresh.update_cell(row, column, _value(row, column, 1))
+        await pilot.pause()
+        assert shown == _lines(fresh), "the same lines as a table updated the usual way"
+    assert any("r2:price:1" in line for line in shown)
+    assert any("r5:change:1" in line for line in shown)
+
+
+async def test_per_frame_applies_the_newest_of_each_key_once_after_the_frame() -> None:
+    app = TableApp()
+    applied: list[dict[str, int]] = []
+    async with app.run_test(size=(60, 16)) as pilot:
+        batches = PerFrame[str, int](app.query_one(CellTable), applied.append)
+        batches.add({"a": 1, "b": 1})
+        batches.add({"a": 2})
+        batches.add({})
+        assert applied == [], "nothing before the frame"
+        await pilot.pause()
+        await pilot.pause()
+        batches.add({"c": 3})
+        await pilot.pause()
+        await pilot.pause()
+    assert applied == [{"a": 2, "b": 1}, {"c": 3}]

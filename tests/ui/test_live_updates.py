@@ -1,0 +1,63 @@
+"""Under a moving market the panes rewrite only what moved: quote batches of one frame
+are applied once, together; a rule's new value rewrites its cells, not the table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from monitor.events import QuotesEvent, RulesEvent
+from monitor.model import QuoteBatch
+from tests.ui.fake_engine import NOW
+from tests.ui.test_app import WIDE, cell_texts, make_app, ready, wait_for
+
+
+async def test_quote_batches_of_one_frame_are_applied_once_with_the_newest_prices(
+    monkeypatch,
+) -> None:
+    app, engine = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        pane = app.watchlist
+        applied: list[dict[str, float | None]] = []
+        real = pane.apply_quotes
+
+        def spy(quotes):
+            applied.append({s: q.price for s, q in quotes.items()})
+            return real(quotes)
+
+        monkeypatch.setattr(pane, "apply_quotes", spy)
+        msft, nvda = engine.quotes()["MSFT"], engine.quotes()["NVDA"]
+        for price in (440.0, 441.0, 442.0):  # three batches before the next frame
+            quote = dataclasses.replace(msft, price=price, as_of=NOW)
+            engine.emit(QuotesEvent(QuoteBatch(NOW, {"MSFT": quote})))
+        engine.emit(QuotesEvent(QuoteBatch(NOW, {"NVDA": dataclasses.replace(nvda, price=99.0)})))
+        await wait_for(pilot, lambda: applied)
+        await pilot.pause()
+        assert applied == [{"MSFT": 442.0, "NVDA": 99.0}], "one apply, each symbol's newest"
+        assert pane.table.get_cell("AI\x1fMSFT", "last").plain == "442.00"
+
+
+async def test_a_rule_value_rewrites_its_cells_and_keeps_the_table(monkeypatch) -> None:
+    app, engine = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        table = app.alerts.rules_table
+        await pilot.press("3")
+        table.move_cursor(row=2)
+        cleared: list[bool] = []
+        real_clear = table.clear
+        monkeypatch.setattr(table, "clear", lambda **kw: cleared.append(True) or real_clear(**kw))
+        states = engine.rule_states()
+        moved = dataclasses.replace(states[2], value=(states[2].value or 0) + 1.5)
+        engine.emit(RulesEvent((states[0], states[1], moved)))
+        await wait_for(pilot, lambda: app.alerts.states[2] == moved)
+        await pilot.pause()
+        assert cleared == [], "the rows stay; their cells are rewritten"
+        assert table.cursor_row == 2
+        assert cell_texts(table, "rule") == [s.name for s in states]
+        shown = table.get_cell(states[2].name, "value").plain
+        assert shown != "" and shown != cell_texts(table, "value")[1]
+        renamed = dataclasses.replace(moved, name="another rule")
+        engine.emit(RulesEvent((states[0], states[1], renamed)))
+        await wait_for(pilot, lambda: cleared)
+        assert cell_texts(table, "rule")[2] == "another rule", "new rules: the table anew"
