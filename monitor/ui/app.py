@@ -5,8 +5,11 @@ attached and handles the engine's messages for that data (monitor.ui.messages); 
 app posts every engine event to the views that handle it, switches panes, and turns a
 failed background task into a visible toast in one place.
 
-Only textual/rich and monitor.model/clock are imported here at module level: the
-engine factory does the heavy imports in a worker, after the first frame is painted.
+The first frame is a skeleton: the tab bar, the status bar and the footer around empty
+panes.  Once it is painted, the panes are imported and mounted (with them the query
+language, the market calendars and the cell formatting), then the engine factory does
+the heavy imports in a worker.  Only textual/rich and light monitor modules are
+imported here at module level.
 """
 
 from __future__ import annotations
@@ -17,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from monitor.notify.osc import TerminalRinger, passthrough_notice
@@ -37,23 +39,22 @@ from monitor.ui.messages import (
     message_for,
 )
 from monitor.ui.palette import MonitorCommands, export_to_data_dir, system_commands
+from monitor.ui.skeleton import Skeleton
 from monitor.ui.toasts import Toaster
-from monitor.ui.widgets.alerts import AlertsPane
 from monitor.ui.widgets.banner import ReplayBanner
-from monitor.ui.widgets.headlines import HeadlinesPane
-from monitor.ui.widgets.panes import Pane
 from monitor.ui.widgets.statusbar import StatusBar, refresh_outcome
 from monitor.ui.widgets.tabs import PANES, TabBar
-from monitor.ui.widgets.watchlist import WatchlistPane
 
 if TYPE_CHECKING:
     from monitor.events import Event
     from monitor.ui.engine_api import EngineAPI
+    from monitor.ui.widgets.alerts import AlertsPane
+    from monitor.ui.widgets.headlines import HeadlinesPane
 
 TIME_REFRESH_TICKS = 30  # relative headline times ("5m ago") are rewritten this often
 
 
-class MonitorApp(App[None]):
+class MonitorApp(Skeleton):
     """A trader's all-day screen: watchlist, headlines, alerts, source health."""
 
     CSS_PATH = "monitor.tcss"
@@ -100,41 +101,17 @@ class MonitorApp(App[None]):
         self._themes = theme_cycle(theme, self.available_themes)
         self._use_theme(theme)
 
-    # ---- layout -------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield TabBar(self.title)
-        yield ReplayBanner()
-        with Vertical(id="main", classes="show-watchlist"):
-            with Horizontal(id="top"):
-                yield WatchlistPane()
-                yield HeadlinesPane()
-            yield AlertsPane()
-        yield StatusBar()
-        yield Footer()
+    # ---- layout (monitor/ui/skeleton.py) -----------------------------------------------
 
     def on_mount(self) -> None:
         self._show_startup_notices()
         self.status_bar.render_status()
         self.set_interval(1.0, self._tick)
-        # Paint the first frame before the engine factory imports and opens everything.
-        self.call_after_refresh(self._start_engine)
+        # Paint the skeleton first; then the panes, then the engine (it imports the rest).
+        self.fill_after_first_frame()
 
-    @property
-    def watchlist(self) -> WatchlistPane:
-        return self.query_one(WatchlistPane)
-
-    @property
-    def headlines(self) -> HeadlinesPane:
-        return self.query_one(HeadlinesPane)
-
-    @property
-    def alerts(self) -> AlertsPane:
-        return self.query_one(AlertsPane)
-
-    @property
-    def status_bar(self) -> StatusBar:
-        return self.query_one(StatusBar)
+    def panes_filled(self) -> None:
+        self._start_engine()
 
     def watch_pane(self, pane: str) -> None:
         main = self.query_one("#main")
@@ -169,6 +146,8 @@ class MonitorApp(App[None]):
         self._apply_config_look(engine)
         zones = engine.app_settings.zones()  # the config's `times` and `time_zone`
         self.status_bar.attach(engine, zones)
+        from monitor.ui.widgets.panes import Pane
+
         for pane in self.query(Pane):
             await pane.attach(engine, zones)
         engine.subscribe(self._on_engine_event)
@@ -225,6 +204,8 @@ class MonitorApp(App[None]):
         self.status_bar.tick(engine)
         if engine is not None and self.config_watcher.changed(engine.config_path):
             self.reload_config()
+        if not self.filled:  # the panes are mounted after the first frame
+            return
         self.watchlist.tick()
         if self._ticks % TIME_REFRESH_TICKS == 0:
             self.headlines.refresh_times()

@@ -51,6 +51,11 @@ def screen_text(app: MonitorApp) -> str:
     return html.unescape("".join(runs)).replace("\xa0", " ")
 
 
+async def filled(pilot, app: MonitorApp) -> None:
+    """Wait (bounded) until the panes are mounted in the painted skeleton."""
+    await wait_for(pilot, lambda: bool(app.query("#alerts")), tries=300)
+
+
 async def wait_for(pilot, condition, tries: int = 100) -> None:
     for _ in range(tries):
         if condition():

@@ -14,7 +14,7 @@ from monitor.ui.app import MonitorApp
 from monitor.ui.screens.feeds import FeedsScreen
 from tests.feedserver import FeedServer
 from tests.ui.fake_engine import NOW
-from tests.ui.test_app import SMALL, WIDE, make_app, ready, wait_for
+from tests.ui.test_app import SMALL, WIDE, filled, make_app, ready, wait_for
 from tests.ui.test_related_ui import polled_engine
 
 
@@ -123,6 +123,7 @@ async def test_with_the_real_engine_a_feed_shows_what_once_prints_for_it(
 
     app = MonitorApp(factory)
     async with app.run_test(size=WIDE) as pilot:
+        await filled(pilot, app)
         await wait_for(pilot, lambda: app.headlines.loaded, tries=300)
         screen = await _open_feeds(pilot, app)
         rows = _rows(screen)

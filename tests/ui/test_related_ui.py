@@ -19,7 +19,7 @@ from tests.faults.kit import StaticQuotes
 from tests.feedserver import FeedServer
 from tests.test_related import ROUT, T27, _config_text, _serve
 from tests.ui.fake_engine import NOW, FakeEngine
-from tests.ui.test_app import WIDE, make_app, ready, wait_for
+from tests.ui.test_app import WIDE, filled, make_app, ready, wait_for
 
 BURST = "DeepSeek news burst"
 
@@ -101,6 +101,7 @@ async def test_the_pane_shows_what_once_prints_related_marked_alike(
 
     app = MonitorApp(factory)
     async with app.run_test(size=WIDE) as pilot:
+        await filled(pilot, app)
         await wait_for(pilot, lambda: len(app.headlines.order) >= len(printed), tries=300)
         pane = app.headlines
         shown = {pane.headlines[s].title: pane.headlines[s].related for s in pane.order}

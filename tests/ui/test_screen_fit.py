@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from monitor.events import AlertEvent
-from monitor.model import Alert, SourceStatus, Status
+from monitor.model import Alert, Quote, SourceStatus, Status
 from monitor.paths import export_dir
 from monitor.ui.palette import app_commands
 from monitor.ui.screens.alert_detail import AlertDetail, RuleDetail
@@ -83,6 +83,23 @@ async def test_nothing_that_matters_is_cut_at_any_width(size) -> None:
         # two names that start alike are cut (if at all) where they differ
         assert "DeepSeek news w" in text and "DeepSeek news b" in text
         assert "⚠ not evaluated" in text
+
+
+@pytest.mark.parametrize("size", [SMALL, MIDDLE])
+async def test_with_no_prices_a_groups_count_is_read_whole(size) -> None:
+    """Offline, every price is "—": the price column is narrow, the count is not cut."""
+    engine = FakeEngine()
+    engine._quotes = {s: unreachable(s) for group in engine.groups.values() for s in group}
+    app, _ = make_app(engine)
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot, app)
+        text = screen_text(app)
+        assert "3 symbols" in text and "1 symbol" in text
+        assert "⚠ unreachable" in text
+
+
+def unreachable(symbol: str) -> Quote:
+    return Quote(symbol, status=Status.UNREACHABLE, error="name not resolved")
 
 
 async def test_at_120_columns_the_headlines_pane_shows_titles() -> None:

@@ -21,6 +21,7 @@ from monitor.ui.app import MonitorApp
 from monitor.ui.widgets.quote_cells import STATE_WORDS
 from tests.cli_helpers import json_lines, run_monitor, write_config
 from tests.feedserver import FeedServer
+from tests.ui.test_app import filled
 
 #: the moment both look at: 09:35 in New York, 22:35 in Hong Kong (whose last row is its
 #: close of the day before, read while it was open)
@@ -128,6 +129,7 @@ async def test_headlines_and_market_state_agree_with_once_json(
 
     app = MonitorApp(_factory(tmp_path, recording))
     async with app.run_test(size=(160, 48)) as pilot:
+        await filled(pilot, app)
         await _until(pilot, lambda: len(app.headlines.order) >= len(once_titles))
         await _until(pilot, lambda: app.engine is not None and app.engine.clock.now().hour == 14)
         await _until(pilot, lambda: app.query_one("#banner").display)  # replay ended

@@ -191,6 +191,8 @@ class WatchlistPane(Pane):
             for key, shown in self._shown.items()
             if not key.startswith(HEADER_PREFIX)
         ]
+        counts = [header_cells(g, False, len(self.groups[g]))["last"].plain for g in self.groups]
+        plain += [{"last": count} for count in counts]  # "7 symbols": read whole
         room = self.size.width - 1  # less the scrollbar
         return layout(plain, symbols, self.groups, room, self._short_badge)
 
@@ -252,8 +254,7 @@ class WatchlistPane(Pane):
 
     def _cells(self, key: str) -> dict[str, Text]:
         if key.startswith(HEADER_PREFIX):
-            group = key.removeprefix(HEADER_PREFIX)
-            return header_cells(group, group in self.collapsed, len(self.groups.get(group, [])))
+            return self._group_header(key.removeprefix(HEADER_PREFIX))
         symbol = key.split("\x1f", 1)[1]
         cells = quote_cells(symbol, self.quotes.get(symbol), self.now(), self._short_badge)
         streak = self._limit_streak(symbol)
@@ -262,6 +263,9 @@ class WatchlistPane(Pane):
         if symbol in self._flash:
             cells["symbol"] = Text(f"{FLASH_MARK}{symbol}", style="bold reverse yellow")
         return cells
+
+    def _group_header(self, group: str) -> dict[str, Text]:
+        return header_cells(group, group in self.collapsed, len(self.groups.get(group, [])))
 
     def _limit_streak(self, symbol: str) -> int:
         """Consecutive limit-up sessions, when the engine has the daily history."""
