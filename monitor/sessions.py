@@ -29,21 +29,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from monitor import calendar_cache
 from monitor.model import MarketState, Quote
 
 Interval = tuple[datetime, datetime]
 
 
 @lru_cache(maxsize=256)
-def _calendar_year(code: str, year: int) -> tuple[Mapping[date, str], frozenset[date]]:
-    """(closed weekdays with their names, half days) of one exchange's calendar year."""
-    import holidays  # deferred: ~0.1 s with its first calendar, off the start-up path
+def _calendar_year(code: str, year: int) -> calendar_cache.Year:
+    """(closed weekdays with names, half days) of an exchange's year, kept on disk."""
+    if (cached := calendar_cache.load(code, year)) is not None:
+        return cached
+    import holidays  # deferred: ~0.15 s with its first calendar, off the start-up path
 
     full = holidays.financial_holidays(code, years=year)
     half: Iterable[date] = ()
     if "half_day" in full.supported_categories:
         half = holidays.financial_holidays(code, years=year, categories=("half_day",))
-    return {d: str(name) for d, name in full.items()}, frozenset(half)
+    return calendar_cache.save(code, year, ({d: str(n) for d, n in full.items()}, frozenset(half)))
 
 
 @dataclass(frozen=True, slots=True)

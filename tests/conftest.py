@@ -42,3 +42,18 @@ def _no_real_streamer(monkeypatch: pytest.MonkeyPatch) -> None:
     from monitor.quotes import stream
 
     monkeypatch.setattr(stream, "STREAM_URL", "ws://127.0.0.1:9/?version=2")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _calendars_kept_for_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Exchange calendars the tests make are kept in this run's directory, never in
+    the user's cache (``monitor.calendar_cache``)."""
+    from monitor import calendar_cache
+
+    kept = tmp_path_factory.mktemp("cache") / calendar_cache.FILE
+    patch = pytest.MonkeyPatch()
+    patch.setattr(calendar_cache, "_path", lambda: kept)
+    calendar_cache.forget()
+    yield
+    patch.undo()
+    calendar_cache.forget()

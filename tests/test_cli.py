@@ -246,3 +246,19 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
     assert silent == []
     shown = commands["monitor once"].format_help()
     assert "--at TIME" in shown and "2025-01-27T16:00-05:00" in shown
+
+
+def test_the_commands_load_no_ui_no_cli_of_httpx_and_no_slow_parser() -> None:
+    """`monitor once` pays for what it imports in every run (issue 14): no Textual, no
+    pandas or yfinance, not httpx's command line (click, pygments, rich), and not
+    feedparser, which only feeds the fast parser refuses need."""
+    import subprocess
+    import sys
+
+    heavy = ("textual", "rich", "click", "pygments", "feedparser", "yfinance", "pandas")
+    code = (
+        "import sys, monitor.cli.commands, httpx\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

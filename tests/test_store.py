@@ -653,3 +653,26 @@ def test_stored_topic_matches_stay_unread_until_read_across_reopening(db: Path) 
         store.mark_read([by_title[seen.title].story])
     with Store(db) as store:
         assert [h.unread for h in store.recent_headlines()] == [False]
+
+
+def test_a_poll_written_without_key_checks_keeps_every_reference_and_turns_them_on_again(
+    store: Store,
+) -> None:
+    """A poll's write skips foreign-key checks (it inserts what it refers to first):
+    every entry and symbol link still names a stored story, and the checks are on
+    for the next write, so a row naming no story is refused."""
+    t1 = T0 + timedelta(minutes=1)
+    a = entry("DeepSeek rattles chip stocks", link="https://a.example/1", guid="1")
+    b = entry("DeepSeek rattles chip stocks", feed="cnbc", source="CNBC", guid="x")
+    store.record_poll([matched(a, symbols=("NVDA",))], states={}, bodies={}, now=T0)
+    store.record_poll([matched(b, symbols=("NVDA", "AMD"))], states={}, bodies={}, now=t1)
+    store.add_entries([matched(entry("Nvidia falls", guid="2"), symbols=("NVDA",))], now=t1)
+    conn = store._conn
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            "INSERT INTO story_symbols(symbol, published, first_seen, story_id)"
+            " VALUES ('NVDA', 0, 0, 'no such story')"
+        )
+    assert conn.execute("SELECT COUNT(*) FROM story_symbols").fetchone()[0] == 3

@@ -59,11 +59,10 @@ class Ingest:
         return self.feed_queries.get(feed, self.default_query)
 
     def process(self, entries: Sequence[Entry]) -> list[Matched]:
+        link, queries, default = self.linker.link, self.feed_queries, self.default_query
         out: list[Matched] = []
         for entry in entries:
-            query = self.query_for(entry.feed)
             text = f"{entry.title}\n{entry.summary}" if entry.summary else entry.title
-            matched = query.match(text)
-            symbols = self.linker.link(text, entry.tickers)
-            out.append(Matched(entry, matched, symbols, entry_keys(entry)))
+            matched = queries.get(entry.feed, default).match(text)
+            out.append(Matched(entry, matched, link(text, entry.tickers), entry_keys(entry)))
         return out

@@ -121,4 +121,6 @@ class SymbolLinker:
             bare = [self._bare[w] for w in _TICKER_WORD.findall(text) if w in self._bare]
             if bare and not _shouting(text):
                 found.update(bare)
-        return tuple(self.symbols[i] for i in sorted(found))
+        if not found:
+            return ()
+        return tuple([self.symbols[i] for i in sorted(found)])

@@ -38,7 +38,9 @@ class Store(Database):
         if not items:
             return Added([], [])
         now_us = to_us(now)
-        return self._added(self._write(lambda: stories.add_entries(self._conn, items, now_us)))
+        return self._added(
+            self._write_unchecked(lambda: stories.add_entries(self._conn, items, now_us))
+        )
 
     def record_poll(
         self,
@@ -61,7 +63,7 @@ class Store(Database):
                 for name, (digest, warning) in bodies.items()])  # fmt: skip
             return added
 
-        return self._added(self._write(write))
+        return self._added(self._write_unchecked(write))
 
     def _added(self, added: Added) -> Added:
         if added.headlines and any(h.new for h in added.headlines):

@@ -295,6 +295,17 @@ class Database:
         """Run ``fn`` in one write transaction, retrying while another writer holds it."""
         return self._transaction("BEGIN IMMEDIATE", fn)
 
+    def _write_unchecked(self, fn: Callable[[], T]) -> T:
+        """``_write`` without foreign-key checks, for a write that inserts every row it
+        refers to first (a poll's stories before their entries and symbol links): the
+        checks were a twentieth of storing a new story.  They are on again after."""
+        with self._lock:
+            self._conn.execute("PRAGMA foreign_keys = OFF")  # outside a transaction
+            try:
+                return self._write(fn)
+            finally:
+                self._conn.execute("PRAGMA foreign_keys = ON")
+
     def _read(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on one consistent snapshot (a deferred read transaction)."""
         return self._transaction("BEGIN", fn)
