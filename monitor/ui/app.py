@@ -127,10 +127,12 @@ class MonitorApp(Skeleton):
                 return
 
     def on_headlines_pane_unread_changed(self, message: HeadlinesPane.UnreadChanged) -> None:
-        self.query_one(TabBar).set_count("headlines", message.count)
+        for bar in self.query(TabBar):  # none while the app closes: a late count is moot
+            bar.set_count("headlines", message.count)
 
     def on_alerts_pane_unacked_changed(self, message: AlertsPane.UnackedChanged) -> None:
-        self.query_one(TabBar).set_count("alerts", message.count)
+        for bar in self.query(TabBar):
+            bar.set_count("alerts", message.count)
 
     # ---- engine lifecycle and routing -------------------------------------------------
 
