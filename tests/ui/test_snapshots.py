@@ -56,14 +56,19 @@ def test_demo_replay_ended(snap_compare) -> None:
     assert snap_compare(app, terminal_size=(160, 48), run_before=end_replay)
 
 
+async def _open_nvda(pilot) -> None:
+    """The symbol view of the first watchlist row (NVDA), its headlines asked for."""
+    await _wait_for_engine(pilot)
+    await pilot.press("down", "enter")
+    for _ in range(50):
+        if ("symbol_headlines", "NVDA") in pilot.app.engine.calls:
+            break
+        await pilot.pause(0.02)
+
+
 def test_symbol_view(snap_compare) -> None:
     async def open_nvda(pilot) -> None:
-        await _wait_for_engine(pilot)
-        await pilot.press("down", "enter")
-        for _ in range(50):
-            if ("symbol_headlines", "NVDA") in pilot.app.engine.calls:
-                break
-            await pilot.pause(0.02)
+        await _open_nvda(pilot)
         await pilot.pause(0.1)
 
     assert snap_compare(_app("textual-dark"), terminal_size=(160, 48), run_before=open_nvda)
@@ -146,12 +151,7 @@ def test_symbol_view_follows_its_quote(snap_compare, size: tuple[int, int]) -> N
         from monitor.model import QuoteBatch
         from tests.ui.fake_engine import NOW
 
-        await _wait_for_engine(pilot)
-        await pilot.press("down", "enter")
-        for _ in range(50):
-            if ("symbol_headlines", "NVDA") in pilot.app.engine.calls:
-                break
-            await pilot.pause(0.02)
+        await _open_nvda(pilot)
         engine = pilot.app.engine
         newer = dataclasses.replace(engine.quotes()["NVDA"], price=119.01, as_of=NOW)
         engine.emit(QuotesEvent(QuoteBatch(NOW, {"NVDA": newer})))

@@ -64,8 +64,13 @@ def header_cells(group: str, collapsed: bool, count: int) -> dict[str, Text]:
         no_wrap=True,
         overflow="ellipsis",
     )
-    cells["last"] = Text(f"{count} symbol{'' if count == 1 else 's'}", style="dim")
+    cells["last"] = Text(symbol_count(count), style="dim")
     return cells
+
+
+def symbol_count(count: int) -> str:
+    """A group's size, as its header row says it (in the price column)."""
+    return f"{count} symbol{'' if count == 1 else 's'}"
 
 
 def alert_symbols(alert: Alert) -> Iterable[str]:
@@ -191,8 +196,7 @@ class WatchlistPane(Pane):
             for key, shown in self._shown.items()
             if not key.startswith(HEADER_PREFIX)
         ]
-        counts = [header_cells(g, False, len(self.groups[g]))["last"].plain for g in self.groups]
-        plain += [{"last": count} for count in counts]  # "7 symbols": read whole
+        plain += [{"last": symbol_count(len(group))} for group in self.groups.values()]
         room = self.size.width - 1  # less the scrollbar
         return layout(plain, symbols, self.groups, room, self._short_badge)
 
