@@ -201,10 +201,26 @@ class WatchlistPane(Pane):
         return layout(plain, symbols, self.groups, room, self._short_badge)
 
     def _relayout(self) -> None:
-        """Rebuild when the cells no longer fit their columns (or fit better)."""
+        """Lay the columns out again when the cells no longer fit them (or fit better):
+        the rows stay; a column shown anew gets its cells (the limit badges changing
+        form change the cells of their column: then everything is built again)."""
         self._moved = False
-        if self._layout() != (self._widths, self._short_badge):
+        widths, short = self._layout()
+        if (widths, short) == (self._widths, self._short_badge):
+            return
+        if short != self._short_badge or not self.rows:
             self.rebuild()
+            return
+        new = [column for column in widths if column not in self._widths]
+        rows = {key: self._cells(key) for key in self.rows} if new else {}
+        added = {}
+        for column in new:
+            for key, cells in rows.items():
+                self._shown[key][column] = cell_key(cells[column])
+            label = Text(HEADERS[column], style="bold")
+            added[column] = (label, {key: cells[column] for key, cells in rows.items()})
+        self.table.set_columns(widths, added)
+        self._widths = widths
 
     def _visible_groups(self) -> list[str]:
         return [g for g in self.groups if self.group_view in (None, g)]
