@@ -18,12 +18,9 @@ textual; the query and rule languages are imported lazily, inside validators.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import hashlib
-import inspect
 import os
-import textwrap
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -308,6 +305,10 @@ _SECTIONS: list[tuple[str, Any]] = [
 def attribute_docs(model: type) -> dict[str, str]:
     """The string written under each field of ``model``'s class body (its documentation),
     by field name; read from the source, so only when the reference is rendered."""
+    import ast
+    import inspect
+    import textwrap
+
     body = ast.parse(textwrap.dedent(inspect.getsource(model))).body[0]
     assert isinstance(body, ast.ClassDef)
     docs: dict[str, str] = {}
