@@ -225,15 +225,20 @@ def known_entries(
             f" AND first_seen >= {title_since:d}",
         ),
     }
+    # An entry found again by its link or title (a re-poll finds each by all three)
+    # is added once: a second add would only append duplicates after the first.
+    added: set[int] = set()
     for column, (values, window) in by_column.items():
         for chunk in chunks(values):
             rows = conn.execute(
-                "SELECT feed, guid, link_key, title_key, source, story_id FROM entries"
+                "SELECT id, feed, guid, link_key, title_key, source, story_id FROM entries"
                 f" WHERE {column} IN ({marks(len(chunk))}){window}",
                 tuple(chunk),
             )
-            for feed, guid, link_key, tkey, source, story in rows:
-                known.add(feed, guid, link_key, tkey, source, story)
+            for row_id, feed, guid, link_key, tkey, source, story in rows:
+                if row_id not in added:
+                    added.add(row_id)
+                    known.add(feed, guid, link_key, tkey, source, story)
     return known
 
 
