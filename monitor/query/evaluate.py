@@ -49,7 +49,9 @@ def _within(a: tuple[int, int], b: tuple[int, int], distance: int) -> bool:
 class Query:
     """A parsed topic query.  Build it with :func:`parse_query`."""
 
-    __slots__ = ("source", "terms", "_tree", "_spellings", "_regexes", "_exact", "_positive")
+    __slots__ = (
+        "source", "terms", "_tree", "_spellings", "_regexes", "_exact", "_positive", "_any_of"
+    )  # fmt: skip
 
     def __init__(self, source: str) -> None:
         parser = Parser(source)
@@ -61,12 +63,19 @@ class Query:
         self._positive = tuple(i for i in range(len(self._spellings)) if i in parser.positive)
         #: every term not under NOT, as written, in query order (for highlighting)
         self.terms: tuple[str, ...] = tuple(self._spellings[i] for i in self._positive)
+        #: a query of case-insensitive terms joined by OR (the common topic query): it
+        #: holds when any term is found, and every term is positive
+        self._any_of = _any_of(self._tree) and not any(self._exact)
 
     def __repr__(self) -> str:
         return f"Query({self.source!r})"
 
     def match(self, text: str) -> tuple[str, ...]:
         """The positive terms found in ``text`` when the query holds, else ``()``."""
+        if self._any_of:  # the same answer, without the tree
+            folded = fold(text)
+            regexes, spellings = self._regexes, self._spellings
+            return tuple([spellings[i] for i in self._positive if regexes[i].search(folded)])
         subject = _Subject(text, len(self._regexes))
         if not self._holds(self._tree, subject):
             return ()
@@ -119,6 +128,13 @@ class Query:
                 for m in self._regexes[i].finditer(subject.form(exact)):
                     ranges.append(subject.word_range(exact, m.start(), m.end()))
         return ranges
+
+
+def _any_of(node: Node) -> bool:
+    """Whether ``node`` is a term, or terms joined by OR (no AND, NOT or NEAR)."""
+    if isinstance(node, AnyOf):
+        return all(isinstance(n, Term) for n in node.operands)
+    return isinstance(node, Term)
 
 
 def _required(node: Node, most: int) -> list[frozenset[int]] | None:

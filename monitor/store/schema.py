@@ -220,11 +220,29 @@ def _v3_search_off_the_write_path(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_lighter_story_rows(conn: sqlite3.Connection) -> None:
+    """Fewer bytes and b-tree entries per new story.  The topic matches' index holds
+    only matches (every reader asks for ``is_matched = 1``), not every story.  A story's
+    own ``title_key`` and ``link_key`` were never read (dedup reads the entries'): new
+    stories leave them empty, and the existing ones are emptied, which shrinks each
+    story row by a copy of its title and link (the columns stay: dropping a column
+    needs SQLite 3.35)."""
+    statements: Sequence[str] = (
+        "DROP INDEX stories_matched_by_published",
+        "CREATE INDEX stories_matched_by_published ON stories(published, first_seen)"
+        " WHERE is_matched = 1",
+        "UPDATE stories SET title_key = '', link_key = NULL",
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
 #: Migration ``i`` takes a database from version ``i`` to ``i + 1``.  Append only.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
     _v2_outlet_domains,
     _v3_search_off_the_write_path,
+    _v4_lighter_story_rows,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

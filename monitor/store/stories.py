@@ -225,15 +225,20 @@ def known_entries(
             f" AND first_seen >= {title_since:d}",
         ),
     }
+    # An entry found again by its link or title (a re-poll finds each by all three)
+    # is added once: a second add would only append duplicates after the first.
+    added: set[int] = set()
     for column, (values, window) in by_column.items():
         for chunk in chunks(values):
             rows = conn.execute(
-                "SELECT feed, guid, link_key, title_key, source, story_id FROM entries"
+                "SELECT id, feed, guid, link_key, title_key, source, story_id FROM entries"
                 f" WHERE {column} IN ({marks(len(chunk))}){window}",
                 tuple(chunk),
             )
-            for feed, guid, link_key, tkey, source, story in rows:
-                known.add(feed, guid, link_key, tkey, source, story)
+            for row_id, feed, guid, link_key, tkey, source, story in rows:
+                if row_id not in added:
+                    added.add(row_id)
+                    known.add(feed, guid, link_key, tkey, source, story)
     return known
 
 
@@ -273,15 +278,15 @@ def _insert_stories(
     links: list[tuple[str, str, int, int]] = []
     for sid, group in created.items():
         h = stories[sid] = _new_headline(sid, group, first_seen)
-        keys, published = group[0].keys, to_us(h.published)
-        rows.append((sid, h.title, keys.title_key, h.link, keys.link_key, h.source, h.feed,
-                     published, now_us, now_us, h.summary, as_json(h.matched),
-                     as_json(h.symbols), int(bool(h.matched))))  # fmt: skip
+        published = to_us(h.published)
+        rows.append((sid, h.title, h.link, h.source, h.feed, published, now_us, now_us,
+                     h.summary, as_json(h.matched), as_json(h.symbols),
+                     int(bool(h.matched))))  # fmt: skip
         links.extend((symbol, sid, published, now_us) for symbol in h.symbols)
-    conn.executemany(
-        "INSERT INTO stories(id, title, title_key, link, link_key, source, feed, published,"
+    conn.executemany(  # title_key and link_key stay empty (schema v4)
+        "INSERT INTO stories(id, title, title_key, link, source, feed, published,"
         " first_seen, last_seen, summary, matched, symbols, is_matched)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " VALUES (?,?,'',?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     _link_symbols(conn, links)
@@ -306,11 +311,9 @@ def _new_headline(story: str, group: list[Matched], first_seen: datetime) -> Hea
                 key=lambda o: o.published,
             )
         )
-    return Headline(
-        story=story, title=e.title, link=e.link, source=e.source, feed=e.feed,
-        published=e.published, first_seen=first_seen, summary=e.summary,
-        matched=matched, symbols=symbols, outlets=outlets, new=True, domain=e.domain,
-    )  # fmt: skip
+    # positional (in field order): keywords made this a tenth of storing a story
+    return Headline(story, e.title, e.link, e.source, e.feed, e.published, first_seen,
+                    e.summary, matched, symbols, outlets, True, False, e.domain)  # fmt: skip
 
 
 def _merged(group: list[Matched]) -> tuple[tuple[str, ...], tuple[str, ...]]:
