@@ -78,6 +78,20 @@ def alert_symbols(alert: Alert) -> Iterable[str]:
     return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
 
 
+def columns_added(
+    new: list[str], rows: Mapping[str, dict[str, Text]], shown: dict[str, dict[str, Any]]
+) -> dict[str, tuple[Text, dict[str, Text]]]:
+    """The columns shown anew, each with its header and its cell in every row (``rows``:
+    each row's cells now, noted in ``shown`` as what the row shows)."""
+    added = {}
+    for column in new:
+        for key, cells in rows.items():
+            shown[key][column] = cell_key(cells[column])
+        label = Text(HEADERS[column], style="bold")
+        added[column] = (label, {key: cells[column] for key, cells in rows.items()})
+    return added
+
+
 class WatchlistPane(Pane):
     BINDINGS = [
         Binding("enter", "open_symbol", "Chart", id="symbol_detail", show=False),
@@ -213,13 +227,7 @@ class WatchlistPane(Pane):
             return
         new = [column for column in widths if column not in self._widths]
         rows = {key: self._cells(key) for key in self.rows} if new else {}
-        added = {}
-        for column in new:
-            for key, cells in rows.items():
-                self._shown[key][column] = cell_key(cells[column])
-            label = Text(HEADERS[column], style="bold")
-            added[column] = (label, {key: cells[column] for key, cells in rows.items()})
-        self.table.set_columns(widths, added)
+        self.table.set_columns(widths, columns_added(new, rows, self._shown))
         self._widths = widths
 
     def _visible_groups(self) -> list[str]:
@@ -334,7 +342,7 @@ class WatchlistPane(Pane):
             return None
         return key.split("\x1f", 1)[1]
 
-    def _selected_group(self) -> str | None:
+    def selected_group(self) -> str | None:
         key = self.selected_row()
         if key is None:
             return None
@@ -358,9 +366,6 @@ class WatchlistPane(Pane):
 
         self.app.push_screen(SymbolDetail(symbol, self.quotes.get(symbol), self.engine))
 
-    def selected_group(self) -> str | None:
-        return self._selected_group()
-
     def action_edit_symbol(self, how: str) -> None:  # the app's ConfigEdits asks and saves
         getattr(self.app.edits, f"{how}_symbol")()  # type: ignore[attr-defined]
 
@@ -370,7 +375,7 @@ class WatchlistPane(Pane):
         self.app.notify(f"Watchlist sorted by {SORT_NAMES[self.sort_mode]}", timeout=2)
 
     def action_toggle_group(self) -> None:
-        group = self._selected_group()
+        group = self.selected_group()
         if group is None:
             return
         self.collapsed ^= {group}
