@@ -307,7 +307,11 @@ class Engine(StoreReads):
     async def shown_headlines(self, *, show_all: bool = False) -> list[Headline]:
         """What `monitor once` prints, as the Headlines pane shows it: the last poll's
         topic matches and related stories, marked (``show_all``: all it saw)."""
-        return self.related.shown(await self.current_headlines(matched_only=False), show_all)
+        if show_all:
+            return self.related.shown(await self.news.current_headlines(False), True)
+        # only the matches and the related stories are read (not all the poll saw)
+        related = {h.story for h in self.related.current()}
+        return self.related.shown(await self.news.current_headlines(True, also=related))
 
     def related_headlines(self) -> list[Headline]:
         """The stories related to a live news burst now, newest first (marked)."""
