@@ -83,6 +83,16 @@ class KnownEntries:
         if tkey:
             self.titles.setdefault(tkey, []).append((feed, source, story))
 
+    def unknown(self, item: Matched) -> bool:
+        """No entry shares its guid, link or title: not seen, no reused guid, no story
+        to join (most entries of a first poll), told in three lookups."""
+        e, keys = item.entry, item.keys
+        return (
+            (e.guid is None or (e.feed, e.guid) not in self.guids)
+            and keys.link_key not in self.links
+            and keys.title_key not in self.titles
+        )
+
     def seen(self, item: Matched) -> bool:
         """This feed already delivered this entry (perhaps under another guid)."""
         e, keys = item.entry, item.keys
@@ -167,13 +177,16 @@ def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int
         e, keys = item.entry, item.keys
         if not (e.guid or keys.link_key or keys.title_key):
             continue  # nothing to recognize it by next time
-        if known.seen(item):
+        if known.unknown(item):
+            guid, story = e.guid, None
+        elif known.seen(item):
             if (stored := known.stored_story(item)) is not None:
                 batch.known[stored] = None
                 batch.take(item, stored)
             continue
-        guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
-        story = known.story_of(item)
+        else:
+            guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
+            story = known.story_of(item)
         if story is None:
             story = _new_story_id(conn, keys.story, taken)
             taken.add(story)
