@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import stamina
-
 #: A server asking for more than this is treated as asking for this much.
 MAX_RETRY_AFTER = 6 * 3600.0
 
@@ -111,6 +109,8 @@ class Backoff:
                 with attempt:
                     ... raise RetryLater("HTTP 503", attempt=attempt.num, retry_after=s)
         """
+        import stamina  # with tenacity ~1 MB: only once something is retried (a webhook)
+
         return stamina.retry_context(
             on=self._hook(rng, max_retry_after),
             attempts=max(1, attempts),

@@ -302,6 +302,28 @@ _SECTIONS: list[tuple[str, Any]] = [
 ]
 
 
+def attribute_docs(model: type) -> dict[str, str]:
+    """The string written under each field of ``model``'s class body (its documentation),
+    by field name; read from the source, so only when the reference is rendered."""
+    import ast
+    import inspect
+    import textwrap
+
+    body = ast.parse(textwrap.dedent(inspect.getsource(model))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for field, doc in zip(body.body, body.body[1:], strict=False):
+        if (
+            isinstance(field, ast.AnnAssign)
+            and isinstance(field.target, ast.Name)
+            and isinstance(doc, ast.Expr)
+            and isinstance(doc.value, ast.Constant)
+            and isinstance(doc.value.value, str)
+        ):
+            docs[field.target.id] = inspect.cleandoc(doc.value.value)
+    return docs
+
+
 def reference_markdown() -> str:
     """Every section and field of the file: key, type, default and description."""
     out = ["## Configuration reference", ""]
@@ -309,17 +331,17 @@ def reference_markdown() -> str:
         out += [f"### `{heading}`", ""]
         if isinstance(section, tuple):
             model, name = section
-            field = model.model_fields[name]
-            out += [one_line(field.description), ""]
+            out += [one_line(attribute_docs(model).get(name)), ""]
             continue
         out += [one_line(section.__doc__), ""]
         out += ["| key | type | default | description |", "|---|---|---|---|"]
+        docs = attribute_docs(section)
         for name, field in section.model_fields.items():
             cells = (
                 f"`{name}`",
                 type_text(field.annotation, field.metadata),
                 default_text(field),
-                one_line(field.description),
+                one_line(docs.get(name)),
             )
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")

@@ -17,6 +17,7 @@ quickly even while clients are still connected.
 from __future__ import annotations
 
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -158,7 +159,8 @@ class _Server(ThreadingHTTPServer):
 class FeedServer:
     """ThreadingHTTPServer on 127.0.0.1, an OS-chosen port, with per-path routes."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls  # a server-side context: https on the same routes
         self._lock = threading.Lock()
         self._routes: dict[str, _Route] = {}
         self._requests: list[RequestRecord] = []
@@ -175,6 +177,8 @@ class FeedServer:
         self._stopping.clear()
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.owner = self
+        if self._tls is not None:
+            httpd.socket = self._tls.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever,
@@ -215,7 +219,8 @@ class FeedServer:
         return self._httpd.server_address[1]
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "http" if self._tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     # ---- routes ------------------------------------------------------------------------
 

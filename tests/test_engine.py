@@ -453,3 +453,30 @@ def test_rules_see_an_old_story_found_late_as_not_breaking_made_once_per_memory(
     assert [h.first_seen for h in engine.news.rule_headlines()] == [old.published]
     engine.news.clear()
     assert engine.news.rule_headlines() == []
+
+
+async def test_a_polls_write_does_not_hold_the_feed_bodies(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once parsed, the bodies are let go: the poll's one write (which may wait on the
+    store) holds only their digests, not ~5 MB of feeds for 100 feeds."""
+    from monitor.engine import news_poller
+
+    feed_server.serve("/g.xml", (DATA / "google_news.xml").read_bytes())
+    feeds = f'[[news.feeds]]\nname = "G"\nurl = "{feed_server.url("/g.xml")}"\n'
+    real_write, written = news_poller.NewsPoller._write_poll, []
+
+    async def watching(self: object, results: list[object], *args: object) -> object:
+        written.extend(results)
+        return await real_write(self, results, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(news_poller.NewsPoller, "_write_poll", watching)
+    engine = Engine(_loaded(tmp_path, feeds=feeds), clock=ManualClock(T27))
+    await engine.open()
+    try:
+        first = await engine.poll_news(force=True)
+        again = await engine.poll_news(force=True)
+    finally:
+        await engine.stop()
+    assert first and again == []  # stored, and the same bytes are known by their digest
+    assert len(written) == 2 and all(r.body is None for r in written)  # type: ignore[attr-defined]

@@ -502,16 +502,17 @@ async def test_every_pool_shares_one_tls_context(
     feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each pool loading the CA bundle cost ~20 ms of CPU, once per pool."""
-    import ssl
+    from monitor.news import fetch as fetch_module
+    from monitor.news.tls import LazyTrustContext
 
-    made: list[ssl.SSLContext] = []
-    create = ssl.create_default_context
+    made: list[LazyTrustContext] = []
 
-    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
-        made.append(create(*args, **kwargs))  # type: ignore[arg-type]
-        return made[-1]
+    class Counting(LazyTrustContext):
+        def __new__(cls) -> LazyTrustContext:
+            made.append(super().__new__(cls))
+            return made[-1]
 
-    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setattr(fetch_module, "LazyTrustContext", Counting)
     paths = [f"/rss{i}" for i in range(40)]  # enough URLs to reach every shard
     for path in paths:
         feed_server.serve(path, RSS)

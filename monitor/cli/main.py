@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ EXIT_FATAL = 1
 CONFIG_HELP = "watchlist file (default: the search order in the README)"
 JSON_HELP = "one JSON object per line, each with a type"
 ALL_HELP = "also the headlines that do not match the topic query"
+
+M_ARENA_MAX = -8  # glibc's malloc.h
 
 
 def replay_speed(text: str) -> float:
@@ -108,7 +111,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def one_malloc_arena() -> None:
+    """Have every thread allocate from glibc's main malloc arena.
+
+    glibc gives each thread that allocates (the store's, a poll's parsing, the fetch
+    pool's) an arena of its own, and memory freed in one is never reused by another:
+    `monitor once` on 100 feeds peaked 2.5 MB higher with them.  The threads take turns
+    on the GIL anyway.  A ``MALLOC_ARENA_MAX`` the user set is left to glibc; on other
+    C libraries this does nothing.
+    """
+    if sys.platform != "linux" or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_ARENA_MAX, 1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    one_malloc_arena()
     args = _parser().parse_args(argv)
     if args.version:
         from monitor import __version__

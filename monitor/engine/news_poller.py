@@ -131,8 +131,8 @@ class NewsPoller:
                 return []
             self._polled_stories = []
             self._polled_unchanged = set()
-            results = await self._fetch(due)
-            headlines = await self._ingest_results(due, results)
+            # no reference kept here: the bodies are let go once parsed
+            headlines = await self._ingest_results(due, await self._fetch(due))
             await self.after_news(headlines)
             return headlines
 
@@ -185,14 +185,15 @@ class NewsPoller:
         return state
 
     async def _ingest_results(
-        self, feeds: Sequence[FeedView], results: Sequence[FetchResult]
+        self, feeds: Sequence[FeedView], results: list[FetchResult]
     ) -> list[Headline]:
         """Parse the changed bodies, then write the whole poll (new entries, every feed's
         state, the new bodies) in ONE transaction.  A feed's own state (backoff, last
         success) is on real time; its entries are seen at the data's time (a replay's:
         the recording's world)."""
         live, now = self._live.now(), self._clock.now()
-        changed: list[tuple[FeedView, FetchResult, bytes]] = []
+        answers: list[tuple[FeedView, FetchResult]] = []
+        digests: list[tuple[str, bytes]] = []
         warnings: dict[str, str | None] = {}
         for feed, result in zip(feeds, results, strict=True):
             self._last_poll[result.name] = (live, self._monotonic())
@@ -204,17 +205,20 @@ class NewsPoller:
                 self._unchanged(result.name, body)
                 warnings[result.name] = body.warning if result.body and body else None
             elif digest is not None:
-                changed.append((feed, result, digest))
-        parsed = await asyncio.to_thread(self._parse_all, [(f, r) for f, r, _ in changed], now)
+                answers.append((feed, result))
+                digests.append((result.name, digest))
+        parsed = await asyncio.to_thread(_parse_all, self.ingest, answers, now)
+        answers.clear()  # parsed: the poll's write need not hold the bodies (~5 MB/100 feeds)
+        results[:] = [dataclasses.replace(r, body=None) if r.body else r for r in results]
         items, bodies = [], {}
-        for (_, result, digest), (answer, matched) in zip(changed, parsed, strict=True):
-            warnings[result.name] = answer.warning
+        for (name, digest), (answer, matched) in zip(digests, parsed, strict=True):
+            warnings[name] = answer.warning
             items += matched
             if not matched and answer.bozo and not answer.entries:
                 # A broken, empty answer: the feed's last stories are still its stories.
-                self._unchanged(result.name, self._bodies.get(result.name))
+                self._unchanged(name, self._bodies.get(name))
             else:
-                bodies[result.name] = (digest, answer.warning)
+                bodies[name] = (digest, answer.warning)
         return await self._write_poll(results, items, bodies, warnings, (live, now))
 
     def _unchanged(self, name: str, body: FeedBody | None) -> None:
@@ -248,12 +252,6 @@ class NewsPoller:
             state = self._states[result.name]
             self._board.set(feed_source_status(result.name, state, warnings.get(result.name)))
         return added.headlines if added is not None else []
-
-    def _parse_all(
-        self, answers: Sequence[tuple[FeedView, FetchResult]], now: datetime
-    ) -> list[tuple[ParsedFeed, list[Matched]]]:
-        """Parse and match the changed bodies (one worker-thread hop for the poll)."""
-        return [_parse_and_match(self.ingest, feed, result, now) for feed, result in answers]
 
     async def after_news(self, headlines: list[Headline]) -> None:
         """Announce new or updated headlines (marked related to a live burst where they
@@ -343,6 +341,13 @@ class NewsPoller:
                 SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
             )
         return sorted(entries, key=lambda e: e.published)
+
+
+def _parse_all(
+    ingest: Ingest, answers: Sequence[tuple[FeedView, FetchResult]], now: datetime
+) -> list[tuple[ParsedFeed, list[Matched]]]:
+    """Parse and match the changed bodies (one worker-thread hop for the poll)."""
+    return [_parse_and_match(ingest, feed, result, now) for feed, result in answers]
 
 
 def _parse_and_match(
