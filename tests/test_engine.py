@@ -415,6 +415,7 @@ async def test_rule_states_after_a_hot_reload_show_true_values(tmp_path: Path) -
     await engine.open()
     try:
         await engine.process_batch(_batch(T27, 4853.24, 5341.94, 118.42, 142.62))
+        await engine.written()  # its alerts announced (they are stored behind the batch)
         before = {s.name: (s.status, s.value) for s in engine.rule_states()}
         # an edit that adds a rule and leaves the others as they were
         news_rule = '[[alerts]]\nname = "NVDA up"\nwhen = "NVDA day% >= 5"\n'

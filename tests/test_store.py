@@ -676,3 +676,19 @@ def test_a_poll_written_without_key_checks_keeps_every_reference_and_turns_them_
             " VALUES ('NVDA', 0, 0, 'no such story')"
         )
     assert conn.execute("SELECT COUNT(*) FROM story_symbols").fetchone()[0] == 3
+
+
+def test_stories_by_id_can_be_only_the_matches_and_the_named(store: Store) -> None:
+    """What `monitor once` prints reads only the topic matches and the related stories
+    it names, not every story the poll saw."""
+    hit = entry("DeepSeek lifts Chinese AI stocks", guid="h", link="https://r.com/h")
+    near = entry("Chip stocks slide", guid="n", link="https://r.com/n")
+    far = entry("Weather tomorrow", guid="f", link="https://r.com/f")
+    stored = store.add_entries([matched(hit), unmatched(near), unmatched(far)], now=T0)
+    ids = stored.story_ids
+    by_title = {h.title: h.story for h in stored.headlines}
+    everything = store.headlines_by_id(ids)
+    assert {h.title for h in everything} == {hit.title, near.title, far.title}
+    only = store.headlines_by_id(ids, matched_or={by_title[near.title]})
+    assert [h.title for h in only] == [h.title for h in everything if h.title != far.title]
+    assert [h.title for h in store.headlines_by_id(ids, matched_or=set())] == [hit.title]

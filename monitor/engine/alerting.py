@@ -2,7 +2,9 @@
 to the notification channels, and the person's commands on rules (ack, snooze, mute).
 
 The rule memory (fired, cooldown, snooze...) is saved with each change, so a restart
-neither forgets nor re-fires.
+neither forgets nor re-fires.  An evaluation waits for no write: the alerts and the
+rule memory are handed to the store thread (``WritesBehind``) and each alert is
+announced once it is stored (with its id).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from monitor.clock import Clock
 from monitor.engine import build
+from monitor.engine.behind import WritesBehind
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit, Spawn
 from monitor.events import AlertEvent, NoticeEvent, RulesEvent
@@ -44,6 +47,7 @@ class Alerting:
         self.notify_enabled = notify
         self._clock = clock
         self._store = store
+        self._writes = WritesBehind(store, "alert and rule state")
         self._emit = emit
         self._spawn = spawn
         self._snapshot = snapshot
@@ -71,16 +75,25 @@ class Alerting:
         alerts = self.runner.evaluate(snap)
         state = self.runner.to_state()
         if alerts:
-            stored = await self._store.write(lambda s: s.add_alerts_and_rule_state(alerts, state))
-            alerts = list(stored) if stored else alerts
-            for alert in alerts:
-                self._emit(AlertEvent(alert))
-            if self.notify_enabled:
-                self._spawn(self._dispatch(alerts))
+            self._writes.hand(
+                lambda s: s.add_alerts_and_rule_state(alerts, state),
+                then=lambda stored: self._announce(list(stored) if stored else alerts),
+            )
         elif state != self._saved_state:  # most batches change no rule's state
-            await self._store.write(lambda s: s.put_rule_state(state))
+            self._writes.hand(lambda s: s.put_rule_state(state))
         self._saved_state = state
         self._emit(RulesEvent(tuple(self.runner.states(snap.now))))
+
+    def _announce(self, alerts: list[Alert]) -> None:
+        """Alerts stored (or queued for a busy database): show them, send them."""
+        for alert in alerts:
+            self._emit(AlertEvent(alert))
+        if self.notify_enabled:
+            self._spawn(self._dispatch(alerts))
+
+    async def flush(self) -> None:
+        """Wait until every alert and rule state handed on is stored and announced."""
+        await self._writes.flush()
 
     async def _dispatch(self, alerts: list[Alert]) -> None:
         if self.dispatcher is None:

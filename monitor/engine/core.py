@@ -193,10 +193,10 @@ class Engine(StoreReads):
 
     async def stop(self) -> None:
         self.schedule.stop()
-        tasks = [t for t in [self.replay.task, *self._background] if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.alerting.flush()  # every alert handed on is stored and announced
+        await _cancel([self.replay.task, *self._background])
+        await self.alerting.flush()  # one a batch cut short handed on meanwhile
+        await _cancel(list(self._background))
         await self.news.fetcher.aclose()
         await self.quote_book.close()
         await self.store.close()
@@ -215,22 +215,35 @@ class Engine(StoreReads):
     # ---- polling and replay --------------------------------------------------------
 
     async def poll_news(self, *, force: bool = False) -> list[Headline]:
-        """Fetch every due feed once (every feed if ``force``); the new headlines."""
-        return await self.news.poll(force=force)
+        """Fetch every due feed once (every feed if ``force``); the new headlines.  It
+        returns once the alerts they fired are stored and announced."""
+        headlines = await self.news.poll(force=force)
+        await self.alerting.flush()
+        return headlines
 
     async def poll_quotes(self) -> dict[str, Quote]:
-        """One quote poll of the whole watchlist (live sources)."""
-        return await self.quote_book.poll()
+        """One quote poll of the whole watchlist (live sources); it returns once the
+        alerts it fired are stored and announced."""
+        quotes = await self.quote_book.poll()
+        await self.alerting.flush()
+        return quotes
 
     async def process_batch(self, batch: QuoteBatch, *, evaluate: bool = True) -> None:
-        """Merge one batch, store it, emit it and evaluate every rule once on it."""
+        """Merge one batch, emit it and evaluate every rule once on it; its writes (quote
+        snapshot, alerts, rule state) are handed to the store thread, not waited for:
+        alerts are announced when stored (``written`` waits for that)."""
         await self.quote_book.process_batch(batch, evaluate=evaluate)
+
+    async def written(self) -> None:
+        """Wait until the alerts and rule state handed to the store are stored and the
+        alerts announced."""
+        await self.alerting.flush()
 
     async def refresh_now(self) -> None:
         """One poll of everything now; a poll already running is not started twice."""
         await asyncio.gather(
-            self.schedule.guarded("news", self.news.poll(force=True)),
-            self.schedule.guarded("quotes", self.quote_book.poll()),
+            self.schedule.guarded("news", self.poll_news(force=True)),
+            self.schedule.guarded("quotes", self.poll_quotes()),
         )
 
     @property
@@ -294,7 +307,11 @@ class Engine(StoreReads):
     async def shown_headlines(self, *, show_all: bool = False) -> list[Headline]:
         """What `monitor once` prints, as the Headlines pane shows it: the last poll's
         topic matches and related stories, marked (``show_all``: all it saw)."""
-        return self.related.shown(await self.current_headlines(matched_only=False), show_all)
+        if show_all:
+            return self.related.shown(await self.news.current_headlines(False), True)
+        # only the matches and the related stories are read (not all the poll saw)
+        related = {h.story for h in self.related.current()}
+        return self.related.shown(await self.news.current_headlines(True, also=related))
 
     def related_headlines(self) -> list[Headline]:
         """The stories related to a live news burst now, newest first (marked)."""
@@ -344,8 +361,8 @@ def _build_parts(
     self.news.mark = self.related.note
     self.schedule = Schedule(
         s,
-        poll_news=self.news.poll,
-        poll_quotes=self.quote_book.poll,
+        poll_news=self.poll_news,
+        poll_quotes=self.poll_quotes,
         emit=self._emit,
         replay=self.is_replay,
     )
@@ -359,6 +376,13 @@ def _build_parts(
         paused=lambda: self.schedule.paused,
         history_file=history_file,
     )
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[Any] | None]) -> None:
+    running = [t for t in tasks if t is not None]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 def _open_store(path: Path) -> Store:

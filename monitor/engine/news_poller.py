@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -270,10 +270,13 @@ class NewsPoller:
         last: announce their stories now, as a poll would have."""
         await self.after_news(added.headlines)
 
-    async def current_headlines(self, matched_only: bool = True) -> list[Headline]:
-        """The stories of every entry the last poll saw (new or not), newest first."""
-        ids = list(self._polled_stories)
-        found = await self._store.read(lambda s: s.headlines_by_id(ids))
+    async def current_headlines(
+        self, matched_only: bool = True, also: Collection[str] = ()
+    ) -> list[Headline]:
+        """The stories of every entry the last poll saw (new or not), newest first
+        (``matched_only``: the topic matches, and the stories ``also`` names)."""
+        ids, keep = list(self._polled_stories), set(also) if matched_only else None
+        found = await self._store.read(lambda s: s.headlines_by_id(ids, matched_or=keep))
         if self._polled_unchanged:  # 304: the feed's stored stories are still current
             stored = await self._store.read(
                 lambda s: s.recent_headlines(limit=_REMEMBERED, matched_only=matched_only)
@@ -281,7 +284,7 @@ class NewsPoller:
             seen = {h.story for h in found}
             found += [h for h in stored if h.feed in self._polled_unchanged and h.story not in seen]
             found.sort(key=lambda h: (h.published, h.first_seen), reverse=True)
-        return [h for h in found if h.matched or not matched_only]
+        return [h for h in found if h.matched or not matched_only or h.story in also]
 
     # ---- what news rules see -----------------------------------------------------------
 

@@ -155,8 +155,8 @@ class QuoteBook:
         if evaluate:  # first: an alert waits for no write but its own
             await self._on_batch()
         held = self.suspects.pending
-        await self.snapshots.add({s: q for s, q in quotes.items() if s not in held}, time)
-        await self._prune(now)
+        self.snapshots.add({s: q for s, q in quotes.items() if s not in held}, time)
+        self._prune(now)
 
     async def close(self) -> None:
         """Close the source, then store what ``Snapshots`` held back."""
@@ -200,14 +200,14 @@ class QuoteBook:
         while self._asking:
             await asyncio.gather(*self._asking.values(), return_exceptions=True)
 
-    async def _prune(self, now: datetime) -> None:
+    def _prune(self, now: datetime) -> None:
         """Hourly, drop quote snapshots older than QUOTE_DAYS: the database of a monitor
         left running for months stays small (the latest quote of each symbol stays)."""
         if self._pruned_at is not None and now - self._pruned_at < timedelta(hours=1):
             return
         self._pruned_at = now
         cutoff = now - timedelta(days=QUOTE_DAYS)
-        await self.snapshots.behind(lambda s: s.prune_quotes(cutoff))
+        self.snapshots.behind(lambda s: s.prune_quotes(cutoff))
 
     def _age_quotes(self, now: datetime, *, skip: dict[str, Quote]) -> dict[str, Quote]:
         """Quotes this batch did not refresh that have gone stale meanwhile."""

@@ -3,21 +3,18 @@
 A stream sends a symbol's price several times a second: the store keeps at most one
 snapshot per symbol per ``SNAPSHOT_EVERY``; the newest of the others is held back and
 stored on stop.  No update waits for the store: each write is handed to the store
-thread, where it lands after every write handed on before it, and ``flush`` waits
-for them all.
+thread (``WritesBehind``), where it lands after every write handed on before it, and
+``flush`` waits for them all.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from monitor.engine.behind import WritesBehind
 from monitor.model import Quote, QuoteBatch
 from monitor.store import Store, StoreWorker
-
-log = logging.getLogger(__name__)
 
 #: a symbol's price is stored at most this often
 SNAPSHOT_EVERY = timedelta(minutes=1)
@@ -25,16 +22,15 @@ SNAPSHOT_EVERY = timedelta(minutes=1)
 
 class Snapshots:
     def __init__(self, store: StoreWorker) -> None:
-        self._store = store
+        self._writes = WritesBehind(store, "quote snapshot")
         self._stored_at: dict[str, datetime] = {}  # symbol -> time of its last snapshot
         self._pending: dict[str, tuple[datetime, Quote]] = {}  # held back, newest
-        self._writes: set[asyncio.Task[object]] = set()
 
     def clear(self) -> None:
         self._stored_at.clear()
         self._pending.clear()
 
-    async def add(self, quotes: Mapping[str, Quote], at: datetime) -> None:
+    def add(self, quotes: Mapping[str, Quote], at: datetime) -> None:
         """Store the usable quotes whose symbol has no snapshot within
         ``SNAPSHOT_EVERY``; hold the others back (the newest of each)."""
         due = {}
@@ -49,21 +45,12 @@ class Snapshots:
             else:
                 self._pending[symbol] = (at, quote)
         if due:
-            await self.behind(_adding(QuoteBatch(at, due)))
+            self.behind(_adding(QuoteBatch(at, due)))
 
-    async def behind(self, write: Callable[[Store], object]) -> None:
-        """Hand ``write`` to the store thread and return without waiting for it."""
-        task = asyncio.ensure_future(self._store.write(write))
-        self._writes.add(task)
-        task.add_done_callback(self._landed)
-        # the task's first step queues the write on the store thread (the loop runs
-        # ready steps in order): a read asked for after this returns comes after it
-        await asyncio.sleep(0)
-
-    def _landed(self, task: asyncio.Task[object]) -> None:
-        self._writes.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("quote snapshot write failed: %s", error)
+    def behind(self, write: Callable[[Store], object]) -> None:
+        """Hand ``write`` to the store thread and return without waiting for it (a read
+        asked for after this returns comes after it)."""
+        self._writes.hand(write)
 
     async def flush(self) -> None:
         """Store what is held back, then wait for every write handed on."""
@@ -73,9 +60,8 @@ class Snapshots:
             self._stored_at[symbol] = at
         self._pending.clear()
         for at, quotes in by_time.items():
-            await self.behind(_adding(QuoteBatch(at, quotes)))
-        while self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+            self.behind(_adding(QuoteBatch(at, quotes)))
+        await self._writes.flush()
 
 
 def _adding(batch: QuoteBatch) -> Callable[[Store], object]:

@@ -10,7 +10,7 @@ the single-instance lock, transactions and errors are ``db.Database``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -88,10 +88,15 @@ class Store(Database):
             self.index_for_search()  # the index must hold every story to check out
         return super().integrity_check()
 
-    def headlines_by_id(self, story_ids: Sequence[str]) -> list[Headline]:
-        """The stored stories of ``story_ids``, newest first (unknown ids left out)."""
+    def headlines_by_id(
+        self, story_ids: Sequence[str], *, matched_or: Collection[str] | None = None
+    ) -> list[Headline]:
+        """The stored stories of ``story_ids``, newest first (unknown ids left out); with
+        ``matched_or``, only the topic matches and the stories it names."""
         ids = list(dict.fromkeys(story_ids))
-        return self._read(lambda: headlines.newest_first(headlines.by_id(self._conn, ids)))
+        return self._read(
+            lambda: headlines.newest_first(headlines.by_id(self._conn, ids, matched_or))
+        )
 
     def recent_headlines(
         self, limit: int = 200, *, matched_only: bool = True, since: datetime | None = None

@@ -6,7 +6,7 @@ Each function runs inside the caller's transaction on the connection it is given
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,16 +23,26 @@ from monitor.store.rows import (
 from monitor.store.search import search_sql
 
 
-def by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Headline]:
-    """The stored stories of ``ids``, in that order (unknown ids are left out)."""
+def by_id(
+    conn: sqlite3.Connection, ids: Sequence[str], matched_or: Collection[str] | None = None
+) -> list[Headline]:
+    """The stored stories of ``ids``, in that order (unknown ids are left out); with
+    ``matched_or``, only the topic matches and the stories it names."""
     rows: dict[str, Sequence[Any]] = {}
-    for chunk in chunks(ids):
-        for row in conn.execute(
-            f"SELECT {STORY_COLS} FROM stories s WHERE s.id IN ({marks(len(chunk))})",
-            tuple(chunk),
-        ):
-            rows[row[0]] = row
+    only = "" if matched_or is None else " AND s.is_matched = 1"
+    _rows_of(conn, ids, only, rows)
+    if matched_or:
+        _rows_of(conn, [i for i in ids if i in matched_or and i not in rows], "", rows)
     return _headlines(conn, [rows[i] for i in ids if i in rows])
+
+
+def _rows_of(
+    conn: sqlite3.Connection, ids: Sequence[str], where: str, rows: dict[str, Sequence[Any]]
+) -> None:
+    for chunk in chunks(ids):
+        sql = f"SELECT {STORY_COLS} FROM stories s WHERE s.id IN ({marks(len(chunk))}){where}"
+        for row in conn.execute(sql, tuple(chunk)):
+            rows[row[0]] = row
 
 
 def newest_first(headlines: Iterable[Headline]) -> list[Headline]:

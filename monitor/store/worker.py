@@ -93,10 +93,17 @@ class StoreWorker:
     def pending_writes(self) -> int:
         return len(self._pending)
 
+    def _submit(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        """Hand ``fn`` to the store thread now: it runs after every call handed on
+        before it, and before any handed on after."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
     async def _run(self, fn: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
+        return await self._settle(self._submit(fn))
+
+    async def _settle(self, future: asyncio.Future[T]) -> T:
         try:
-            return await loop.run_in_executor(self._executor, fn)
+            return await future
         finally:
             while self._notices:
                 self._notice(self._notices.popleft())
@@ -109,7 +116,20 @@ class StoreWorker:
         """Apply queued writes, then this one; on a busy/full database queue it and
         return None: ``landed(result)`` is then called when it is finally stored."""
         self._require()
-        outcome = await self._run(lambda: self._apply(_Write(fn, landed)))
+        return await self._written(self._submit(lambda: self._apply(_Write(fn, landed))))
+
+    def write_behind(
+        self, fn: Callable[[Store], T], *, landed: Landed | None = None
+    ) -> asyncio.Task[T | None]:
+        """``write`` without waiting: the write is on the store thread's queue when
+        this returns (a read or write asked for after it comes after it); the task
+        ends with what ``write`` would have returned."""
+        self._require()
+        future = self._submit(lambda: self._apply(_Write(fn, landed)))
+        return asyncio.ensure_future(self._written(future))
+
+    async def _written(self, future: asyncio.Future[_Outcome]) -> Any:
+        outcome = await self._settle(future)
         self._index_when_idle()
         if outcome.error != self.last_error:
             if outcome.error is not None:

@@ -155,6 +155,7 @@ class MonitorApp(Skeleton):
         engine.subscribe(self._on_engine_event)
         self.config_watcher.baseline(engine.config_path)
         await engine.start()
+        self.call_after_refresh(_settle_heap)
 
     def _on_engine_event(self, event: Event) -> None:
         # called by the engine on our loop: only wrap and post, never work here
@@ -336,3 +337,14 @@ class MonitorApp(Skeleton):
         notices, self._startup_notices = self._startup_notices, []
         for notice in notices:
             self.notify(notice, severity="warning", markup=False, timeout=10)
+
+
+def _settle_heap() -> None:
+    """Once the app holds its data: collect what starting left behind, then leave the
+    objects that live as long as the app (widgets, modules, the stored data shown) out
+    of the garbage collector's full passes, which otherwise walk them all, a pause of
+    ~100 ms under a moving market (``gc.freeze``)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

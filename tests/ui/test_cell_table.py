@@ -89,3 +89,29 @@ async def test_per_frame_applies_the_newest_of_each_key_once_after_the_frame() -
         await pilot.pause()
         await pilot.pause()
     assert applied == [{"a": 2, "b": 1}, {"c": 3}]
+
+
+async def test_placed_rows_show_as_a_table_built_in_that_order() -> None:
+    app = TableApp()
+    order = ["new0", *ROWS[:5], "new1", *ROWS[7:]]  # two added, r5 and r6 dropped
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(CellTable)
+        table.move_cursor(row=3)  # on r3
+        await pilot.pause()
+        added = {key: [_value(key, c, 0) for c in COLUMNS] for key in ("new0", "new1")}
+        table.place_rows(order, added)
+        await pilot.pause()
+        shown = _lines(table)
+        keys = [row.key.value for row in table.ordered_rows]
+        height = table.virtual_size.height
+    assert keys == order
+    expected = TableApp()
+    async with expected.run_test(size=(60, 16)) as pilot:
+        fresh = expected.query_one(CellTable)
+        fresh.clear()
+        for key in order:
+            fresh.add_row(*(_value(key, c, 0) for c in COLUMNS), key=key)
+        fresh.move_cursor(row=3)
+        await pilot.pause()
+        assert shown == _lines(fresh), "the same lines as a table built in that order"
+        assert height == fresh.virtual_size.height == len(order) + 1  # and its header

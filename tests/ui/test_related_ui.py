@@ -34,7 +34,7 @@ def rout_story() -> Headline:
 
 def _row(app: MonitorApp, story: str) -> dict[str, str]:
     table = app.headlines.table
-    columns = app.headlines._widths
+    columns = app.headlines.table.widths
     return {c: table.get_cell(story, c).plain for c in columns}
 
 

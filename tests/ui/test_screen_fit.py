@@ -106,7 +106,7 @@ async def test_at_120_columns_the_headlines_pane_shows_titles() -> None:
     app, _ = make_app()
     async with app.run_test(size=MIDDLE) as pilot:
         await ready(pilot, app)
-        widths = app.headlines._widths
+        widths = app.headlines.table.widths
         assert widths["title"] >= 20 and "time" in widths
         assert "DeepSeek R1 sends" in screen_text(app)
 

@@ -1,6 +1,8 @@
 """Cheap updates of a busy table: changes that arrive within one frame are applied
 together after it (``PerFrame``), and the cells they change are repainted alone
-(``CellTable.set_cells``).
+(``CellTable.set_cells``); rows are added, dropped and put in order without building the
+others again (``CellTable.place_rows``: DataTable can add a row only at its end), and
+so are columns (``CellTable.set_columns``).
 
 Textual's ``DataTable.update_cell`` drops the rendering of every cell of the table
 (its caches are keyed by one update counter) and repaints the whole widget, once per
@@ -11,12 +13,14 @@ only their own renderings and marks only their rows for repainting.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.widget import Widget
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -54,10 +58,56 @@ class CellTable(DataTable[Any]):
             self._row_renderable_cache.discard(row)
         self._line_cache.clear()  # keyed by screen line: rebuilt from the row renderings
         window, offset = self.window_region, self.scroll_offset
-        regions = [self._get_row_region(i) for i in indexes if i is not None]
+        if not self.fixed_rows:  # the lines in view (and a header's more): their rows
+            rows = rows & {row for row, _ in self._y_offsets[offset.y : offset.y + window.height]}
+        places = [self._row_locations.get(row) for row in rows]
+        regions = [self._get_row_region(i) for i in places if i is not None]
         shown = [r.translate(-offset) for r in regions if r.overlaps(window)]
         if shown:  # one refresh for them all (as DataTable.refresh_row, each)
             self.refresh(*shown)
+
+    def place_rows(self, order: Sequence[str], added: Mapping[str, Sequence[Any]]) -> None:
+        """The rows become ``order``: the rows of ``added`` (their cells in column order)
+        are added, the rows ``order`` leaves out dropped, and all put in that order, as
+        ``DataTable.sort`` orders them. The rows kept keep their cells."""
+        for key, cells in added.items():
+            self.add_row(*cells, key=key)
+        keep = set(order)
+        for row in [row for row in self.rows if row.value not in keep]:
+            for column in self._data.pop(row):
+                self._updated_cells.discard(CellKey(row, column))
+            del self.rows[row]
+        if len(self.rows) != len(order):
+            raise CellDoesNotExist(f"rows {sorted(keep - set(self._data))!r} do not exist")
+        self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
+        self._require_update_dimensions = True  # the height of the table moved
+        self.cursor_coordinate = self.cursor_coordinate  # kept within the rows
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1  # every cached rendering is keyed by it
+        self.check_idle()  # the new height is measured then, as after add_row
+        self.refresh()
+
+    def set_columns(
+        self, widths: Mapping[str, int], added: Mapping[str, tuple[Text, Mapping[str, Any]]]
+    ) -> None:
+        """The columns become ``widths``, in that order and that wide: the columns of
+        ``added`` come with their label and their cell in every row (by row key), the
+        columns ``widths`` leaves out go; the rows, and the cells of the columns kept,
+        stay as they are."""
+        for column in [c for c in self.columns if c.value not in widths]:
+            self.remove_column(column)
+        for key, (label, cells) in added.items():
+            column_key = self.add_column(label, key=key, width=widths[key])
+            for row, data in self._data.items():
+                data[column_key] = cells[str(row.value)]
+                self._updated_cells.discard(CellKey(row, column_key))  # its width is set
+        for key, width in widths.items():
+            self.columns[ColumnKey(key)].width = width
+        self._column_locations = TwoWayDict({ColumnKey(key): i for i, key in enumerate(widths)})
+        self._require_update_dimensions = True  # the table's width moved
+        self._update_count += 1
+        self.check_idle()
+        self.refresh()
 
 
 class PerFrame(Generic[K, V]):

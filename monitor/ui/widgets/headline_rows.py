@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
@@ -12,7 +12,7 @@ from rich.text import Text
 
 from monitor.formatting import headline_time
 from monitor.model import Headline, Outlet
-from monitor.ui.columns import Column, fit, widest
+from monitor.ui.columns import Column, fit
 from monitor.ui.widgets.format import highlighted
 from monitor.ui.widgets.headline_related import RELATED
 
@@ -78,11 +78,16 @@ def headline_cells(headline: Headline, now: datetime, look: RowLook) -> dict[str
     return {
         "unread": Text(UNREAD if headline.story in look.unread else "", style="bold cyan"),
         "match": Text(_mark(headline), style="bold magenta"),
-        "time": Text(headline_time(headline.published, now, look.tz), style="dim"),
+        "time": time_cell(headline, now, look.tz),
         "source": Text(headline.source, style="italic", no_wrap=True, overflow="ellipsis"),
         "outlets": Text(f"+{extra}" if extra else "", style="bold"),
         "title": title_text(headline, look.filter_terms),
     }
+
+
+def time_cell(headline: Headline, now: datetime, tz: tzinfo | None) -> Text:
+    """How long ago the story was published ('5m')."""
+    return Text(headline_time(headline.published, now, tz), style="dim")
 
 
 def _mark(headline: Headline) -> str:
@@ -90,21 +95,21 @@ def _mark(headline: Headline) -> str:
     return MATCH if headline.matched else RELATED if headline.related else ""
 
 
-def headline_layout(rows: Sequence[dict[str, Text]], marks: bool, room: int) -> dict[str, int]:
-    """The shown columns' widths for these rows in ``room`` cells (``columns.fit``)."""
-    natural = {c.key: widest([row[c.key].plain for row in rows]) for c in COLUMNS}
+def natural_widths(cells: dict[str, Text]) -> dict[str, int]:
+    """A row's cells' widths in terminal cells, by column."""
+    return {key: cell.cell_len for key, cell in cells.items()}
+
+
+def headline_layout(rows: Iterable[dict[str, int]], marks: bool, room: int) -> dict[str, int]:
+    """The shown columns' widths in ``room`` cells (``columns.fit``) for rows of these
+    ``natural_widths``: a column is as wide as its widest cell wants."""
+    natural = dict.fromkeys((c.key for c in COLUMNS), 0)
+    for row in rows:
+        for key, width in row.items():
+            if width > natural[key]:
+                natural[key] = width
     natural["unread"], natural["match"] = 1, 1 if marks else 0  # steady as rows are read
     return fit(COLUMNS, room, natural)
-
-
-def outgrown(cells: dict[str, Text], widths: dict[str, int], empty: set[str]) -> bool:
-    """A row's cells no longer fit their columns, or fill one hidden for being ``empty``
-    (a column hidden for want of room stays hidden)."""
-    return any(
-        cell.cell_len > widths[key] if key in widths else key in empty and bool(cell.plain)
-        for key, cell in cells.items()
-        if key != "title"
-    )
 
 
 def placeholder_cells(message: str) -> dict[str, Text]:

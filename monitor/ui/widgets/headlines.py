@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -21,20 +21,15 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
-from monitor.formatting import Zones, headline_time
+from monitor.formatting import Zones
 from monitor.model import Headline
 from monitor.query import Query
 from monitor.ui.messages import HeadlinesArrived, RelatedChanged
 from monitor.ui.widgets.headline_feed import FEEDS_KEY, FeedView, shown
 from monitor.ui.widgets.headline_filter import FilterBox
 from monitor.ui.widgets.headline_related import RelatedSet
-from monitor.ui.widgets.headline_rows import (
-    RowLook,
-    headline_cells,
-    headline_layout,
-    outgrown,
-    placeholder_cells,
-)
+from monitor.ui.widgets.headline_rows import RowLook, headline_cells, placeholder_cells, time_cell
+from monitor.ui.widgets.headline_table import HeadlineTable
 from monitor.ui.widgets.headline_unread import UnreadStories
 from monitor.ui.widgets.panes import Pane
 
@@ -100,19 +95,17 @@ class HeadlinesPane(Pane):
         #: the filter text the rows (or the error) on screen answer
         self.answered = ""
         self.loaded = False
-        self._widths: dict[str, int] = {}  # the columns shown, and how wide
-        self._empty: set[str] = set()  # columns hidden for having nothing to show
 
     def compose(self) -> ComposeResult:
         yield FilterBox()
-        yield DataTable(id="headline-table", cursor_type="row", show_header=False)
+        yield HeadlineTable()
 
     def on_mount(self) -> None:
         self._rebuild()
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#headline-table", DataTable)
+    def table(self) -> HeadlineTable:
+        return self.query_one(HeadlineTable)
 
     # ---- data in ------------------------------------------------------------------
 
@@ -156,23 +149,27 @@ class HeadlinesPane(Pane):
             self.feeds.reload()  # the store says what the feed carried
         elif self.results is not None:
             self.filter_box.again()  # the filter decides what it shows
-        elif any(self._wanted(h) for h in fresh) or not self.order:
-            self._rebuild()  # a new story takes its place in the order
-        else:
-            self._update_rows(known)  # another outlet of a shown story: its cells only
+        else:  # new stories take their places, another outlet rewrites its story's row
+            self._place(known)
         self._unread_changed()
 
-    def _update_rows(self, headlines: Iterable[Headline]) -> None:
-        table, now, look = self.table, self.now(), self._look()
-        for headline in headlines:
-            if headline.story not in self.order:
-                continue
-            cells = headline_cells(headline, now, look)
-            if outgrown(cells, self._widths, self._empty):
-                self._rebuild()  # e.g. a first "+1": the layout moves
-                return
-            for key in self._widths:
-                table.update_cell(headline.story, key, cells[key])
+    def _place(self, changed: Iterable[Headline]) -> None:
+        """The rows of the stories new to the view, and of ``changed`` ones shown, are
+        made; the other rows stay (rebuilt all only when the columns would change)."""
+        source, look, now = self._source(), self._look(), self.now()
+        order = newest_first(source, (s for s, h in source.items() if self._wanted(h)))
+        shown = set(self.order)
+        new = [s for s in order if s not in shown]
+        new += [h.story for h in changed if h.story in shown and h.story in source]
+        fresh = {story: headline_cells(source[story], now, look) for story in new}
+        times = {story: time_cell(source[story], now, look.tz) for story in order}
+        selected = self.selected_story()
+        if not self.table.place(order, fresh, times, look.marks):
+            self._rebuild()  # e.g. a first "+1": the layout moves
+            return
+        self.order = order
+        self.select(selected)
+        self._update_title()
 
     def _trim(self) -> None:
         keep = kept_stories(self.headlines)
@@ -182,12 +179,14 @@ class HeadlinesPane(Pane):
     def refresh_times(self) -> None:
         """Relative times ('5m ago') move on: rewrite only the time cells that changed."""
         table, now, shown = self.table, self.now(), self._source()
-        if "time" not in self._widths:
+        if "time" not in table.widths:
             return
+        changes = []
         for story in self.order:
-            text = headline_time(shown[story].published, now, self.tz)
-            if table.get_cell(story, "time").plain != text:
-                table.update_cell(story, "time", Text(text, style="dim"))
+            cell = time_cell(shown[story], now, self.tz)
+            if table.get_cell(story, "time").plain != cell.plain:
+                changes.append((story, "time", cell))
+        table.set_cells(changes)
 
     # ---- rendering ----------------------------------------------------------------
 
@@ -207,20 +206,12 @@ class HeadlinesPane(Pane):
         return RowLook(self.unread, marks, terms, self.tz)
 
     def _rebuild(self) -> None:
-        table, look, source = self.table, self._look(), self._source()
+        look, source = self._look(), self._source()
         selected = self.selected_story()
         self.order = newest_first(source, (s for s, h in source.items() if self._wanted(h)))
         now = self.now()
         rows = [headline_cells(source[story], now, look) for story in self.order]
-        if not rows:
-            rows = [placeholder_cells(self._placeholder())]
-        self._widths = headline_layout(rows, look.marks, self.table.size.width - 1)
-        self._empty = {key for key in rows[0] if not any(row[key].plain for row in rows)}
-        table.clear(columns=True)
-        for key, width in self._widths.items():
-            table.add_column(Text(key if key == "title" else ""), key=key, width=width)
-        for story, cells in zip(self.order or ["__empty__"], rows, strict=True):
-            table.add_row(*(cells[k] for k in self._widths), key=story)
+        self.table.build(self.order, rows or [placeholder_cells(self._placeholder())], look.marks)
         self.select(selected)
         self._update_title()
 
@@ -258,9 +249,8 @@ class HeadlinesPane(Pane):
         stories = self.unread.read(stories)
         if not stories:
             return
-        for story in stories:
-            if story in self.order:
-                self.table.update_cell(story, "unread", Text(""))
+        shown = set(self.order)
+        self.table.set_cells((story, "unread", Text("")) for story in stories if story in shown)
         self._unread_changed()
         if self.engine is not None:
             self.run_worker(

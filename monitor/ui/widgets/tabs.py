@@ -38,4 +38,4 @@ class TabBar(Static):
             badge = f" {marks[name]}{count}" if count else ""
             label = f" {number} {PANE_NAMES[name]}{badge} "
             text.append(label, style="bold reverse" if name == self.pane else "")
-        self.update(text)
+        self.update(text, layout=False)  # one line, full width: no layout pass

@@ -78,6 +78,20 @@ def alert_symbols(alert: Alert) -> Iterable[str]:
     return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
 
 
+def columns_added(
+    new: list[str], rows: Mapping[str, dict[str, Text]], shown: dict[str, dict[str, Any]]
+) -> dict[str, tuple[Text, dict[str, Text]]]:
+    """The columns shown anew, each with its header and its cell in every row (``rows``:
+    each row's cells now, noted in ``shown`` as what the row shows)."""
+    added = {}
+    for column in new:
+        for key, cells in rows.items():
+            shown[key][column] = cell_key(cells[column])
+        label = Text(HEADERS[column], style="bold")
+        added[column] = (label, {key: cells[column] for key, cells in rows.items()})
+    return added
+
+
 class WatchlistPane(Pane):
     BINDINGS = [
         Binding("enter", "open_symbol", "Chart", id="symbol_detail", show=False),
@@ -201,10 +215,20 @@ class WatchlistPane(Pane):
         return layout(plain, symbols, self.groups, room, self._short_badge)
 
     def _relayout(self) -> None:
-        """Rebuild when the cells no longer fit their columns (or fit better)."""
+        """Lay the columns out again when the cells no longer fit them (or fit better):
+        the rows stay; a column shown anew gets its cells (the limit badges changing
+        form change the cells of their column: then everything is built again)."""
         self._moved = False
-        if self._layout() != (self._widths, self._short_badge):
+        widths, short = self._layout()
+        if (widths, short) == (self._widths, self._short_badge):
+            return
+        if short != self._short_badge or not self.rows:
             self.rebuild()
+            return
+        new = [column for column in widths if column not in self._widths]
+        rows = {key: self._cells(key) for key in self.rows} if new else {}
+        self.table.set_columns(widths, columns_added(new, rows, self._shown))
+        self._widths = widths
 
     def _visible_groups(self) -> list[str]:
         return [g for g in self.groups if self.group_view in (None, g)]
@@ -318,7 +342,7 @@ class WatchlistPane(Pane):
             return None
         return key.split("\x1f", 1)[1]
 
-    def _selected_group(self) -> str | None:
+    def selected_group(self) -> str | None:
         key = self.selected_row()
         if key is None:
             return None
@@ -342,9 +366,6 @@ class WatchlistPane(Pane):
 
         self.app.push_screen(SymbolDetail(symbol, self.quotes.get(symbol), self.engine))
 
-    def selected_group(self) -> str | None:
-        return self._selected_group()
-
     def action_edit_symbol(self, how: str) -> None:  # the app's ConfigEdits asks and saves
         getattr(self.app.edits, f"{how}_symbol")()  # type: ignore[attr-defined]
 
@@ -354,7 +375,7 @@ class WatchlistPane(Pane):
         self.app.notify(f"Watchlist sorted by {SORT_NAMES[self.sort_mode]}", timeout=2)
 
     def action_toggle_group(self) -> None:
-        group = self._selected_group()
+        group = self.selected_group()
         if group is None:
             return
         self.collapsed ^= {group}
