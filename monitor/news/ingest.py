@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from monitor.entries import Entry, Matched
 from monitor.news.dedup import entry_keys
 from monitor.news.symbols import SymbolLinker
-from monitor.query import Query, parse_query
+from monitor.query import Query, fold, parse_query
 
 #: what an empty topic query "matches" with: every headline is shown
 MATCH_ALL = "*"
@@ -25,7 +25,7 @@ class MatchAll:
     source = ""
     terms: tuple[str, ...] = ()
 
-    def match(self, text: str) -> tuple[str, ...]:
+    def match(self, text: str, folded: str | None = None) -> tuple[str, ...]:
         return (MATCH_ALL,)
 
 
@@ -63,6 +63,8 @@ class Ingest:
         out: list[Matched] = []
         for entry in entries:
             text = f"{entry.title}\n{entry.summary}" if entry.summary else entry.title
-            matched = queries.get(entry.feed, default).match(text)
-            out.append(Matched(entry, matched, link(text, entry.tickers), entry_keys(entry)))
+            folded = fold(text)  # once for the query and the symbols
+            matched = queries.get(entry.feed, default).match(text, folded)
+            symbols = link(text, entry.tickers, folded)
+            out.append(Matched(entry, matched, symbols, entry_keys(entry)))
         return out

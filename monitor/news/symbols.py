@@ -93,8 +93,7 @@ class SymbolLinker:
         else:
             self._by_substring.append((words[0], entry))
 
-    def _aliases_in(self, text: str, found: set[int]) -> None:
-        folded = fold(text)
+    def _aliases_in(self, folded: str, found: set[int]) -> None:
         candidates: list[_Alias] = []
         if len(self._by_first_word) <= _FEW_FIRST_WORDS:  # a few substring tests, in C
             for word, entries in self._by_first_word.items():
@@ -108,15 +107,18 @@ class SymbolLinker:
             if index not in found and regex.search(folded):
                 found.add(index)
 
-    def link(self, text: str, tickers: Iterable[str] = ()) -> tuple[str, ...]:
+    def link(
+        self, text: str, tickers: Iterable[str] = (), folded: str | None = None
+    ) -> tuple[str, ...]:
         """The symbols ``text`` mentions, and those of ``tickers`` (what the source says
-        the text is about) in the watchlist, in watchlist order, each once."""
+        the text is about) in the watchlist, in watchlist order, each once.  ``folded``
+        is ``fold(text)`` when the caller has it already."""
         if not text or not self.symbols:
             return ()
         found = {self._index[t] for t in tickers if t in self._index}
         if "$" in text:
             found.update(self._index[tag] for tag in _CASHTAG.findall(text) if tag in self._index)
-        self._aliases_in(text, found)
+        self._aliases_in(fold(text) if folded is None else folded, found)
         if self._bare:
             bare = [self._bare[w] for w in _TICKER_WORD.findall(text) if w in self._bare]
             if bare and not _shouting(text):

@@ -70,10 +70,11 @@ class Query:
     def __repr__(self) -> str:
         return f"Query({self.source!r})"
 
-    def match(self, text: str) -> tuple[str, ...]:
-        """The positive terms found in ``text`` when the query holds, else ``()``."""
+    def match(self, text: str, folded: str | None = None) -> tuple[str, ...]:
+        """The positive terms found in ``text`` when the query holds, else ``()``.
+        ``folded`` is ``fold(text)`` when the caller has it already."""
         if self._any_of:  # the same answer, without the tree
-            folded = fold(text)
+            folded = fold(text) if folded is None else folded
             regexes, spellings = self._regexes, self._spellings
             return tuple([spellings[i] for i in self._positive if regexes[i].search(folded)])
         subject = _Subject(text, len(self._regexes))

@@ -83,6 +83,16 @@ class KnownEntries:
         if tkey:
             self.titles.setdefault(tkey, []).append((feed, source, story))
 
+    def unknown(self, item: Matched) -> bool:
+        """No entry shares its guid, link or title: not seen, no reused guid, no story
+        to join (most entries of a first poll), told in three lookups."""
+        e, keys = item.entry, item.keys
+        return (
+            (e.guid is None or (e.feed, e.guid) not in self.guids)
+            and keys.link_key not in self.links
+            and keys.title_key not in self.titles
+        )
+
     def seen(self, item: Matched) -> bool:
         """This feed already delivered this entry (perhaps under another guid)."""
         e, keys = item.entry, item.keys
@@ -129,6 +139,7 @@ class _Batch:
 
     now_us: int
     created: dict[str, list[Matched]] = field(default_factory=dict)  # story -> entries
+    published: dict[str, int] = field(default_factory=dict)  # a created story's, in µs
     extended: dict[str, list[Matched]] = field(default_factory=dict)
     entry_rows: list[tuple[Any, ...]] = field(default_factory=list)
     touched: dict[str, None] = field(default_factory=dict)  # ordered set
@@ -167,31 +178,36 @@ def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int
         e, keys = item.entry, item.keys
         if not (e.guid or keys.link_key or keys.title_key):
             continue  # nothing to recognize it by next time
-        if known.seen(item):
+        if known.unknown(item):
+            guid, story = e.guid, None
+        elif known.seen(item):
             if (stored := known.stored_story(item)) is not None:
                 batch.known[stored] = None
                 batch.take(item, stored)
             continue
-        guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
-        story = known.story_of(item)
+        else:
+            guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
+            story = known.story_of(item)
+        published = to_us(e.published)
         if story is None:
             story = _new_story_id(conn, keys.story, taken)
             taken.add(story)
             batch.created[story] = [item]
+            batch.published[story] = published
         elif story in batch.created:
             batch.created[story].append(item)
         else:
             batch.extended.setdefault(story, []).append(item)
         known.add(e.feed, guid, keys.link_key, keys.title_key, e.source, story)
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
-                                 e.source, to_us(e.published), now_us, e.domain))  # fmt: skip
+                                 e.source, published, now_us, e.domain))  # fmt: skip
         batch.touched[story] = None
         batch.take(item, story)
     return _write(conn, batch)
 
 
 def _write(conn: sqlite3.Connection, batch: _Batch) -> Added:
-    created = _insert_stories(conn, batch.created, batch.now_us)
+    created = _insert_stories(conn, batch.created, batch.published, batch.now_us)
     _extend_stories(conn, batch.extended, batch.now_us)
     conn.executemany(
         "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
@@ -268,7 +284,10 @@ def _salted(story: str, salt: int) -> str:
 
 
 def _insert_stories(
-    conn: sqlite3.Connection, created: dict[str, list[Matched]], now_us: int
+    conn: sqlite3.Connection,
+    created: dict[str, list[Matched]],
+    published_us: dict[str, int],
+    now_us: int,
 ) -> dict[str, Headline]:
     """Insert the new stories, each built once from its entries; return them."""
     first_seen = from_us(now_us)
@@ -278,7 +297,7 @@ def _insert_stories(
     links: list[tuple[str, str, int, int]] = []
     for sid, group in created.items():
         h = stories[sid] = _new_headline(sid, group, first_seen)
-        published = to_us(h.published)
+        published = published_us[sid]  # its first entry's
         rows.append((sid, h.title, h.link, h.source, h.feed, published, now_us, now_us,
                      h.summary, as_json(h.matched), as_json(h.symbols),
                      int(bool(h.matched))))  # fmt: skip
