@@ -17,8 +17,6 @@ import html
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import idna
-
 # ---- escape sequences and invisible characters ---------------------------------------
 
 # ECMA-48 sequences, 7-bit and 8-bit forms.  String controls (OSC, DCS, SOS, PM, APC)
@@ -236,6 +234,8 @@ def _idna_host(host: str) -> str | None:
     if host.isascii():
         ascii_host = host.lower()
     else:
+        import idna  # only for hosts that are not plain ASCII (the app's start need not)
+
         try:
             ascii_host = idna.encode(host, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError):

@@ -7,7 +7,6 @@ is imported only when a command runs (``monitor.cli.main`` keeps the start light
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import signal
 import sys
@@ -115,7 +114,7 @@ async def _once(loaded: LoadedConfig, *, as_json: bool, show_all: bool, at: date
             await engine.poll_quotes()
         new_ids = {h.story for h in headlines if h.new}
         for h in await engine.shown_headlines(show_all=show_all):  # as the screen marks them
-            printer.headline(dataclasses.replace(h, new=h.story in new_ids))
+            printer.headline(h, new=h.story in new_ids)
         for symbol in engine.symbols:
             q = engine.quotes().get(symbol)
             if q is not None and (not engine.is_replay or q.status != Status.NO_DATA):

@@ -113,17 +113,21 @@ class Printer:
         else:
             self._line(f"-- {text}")
 
-    def headline(self, h: Headline) -> None:
-        """A topic match, or a story related to a live burst (``--all``: any story)."""
+    def headline(self, h: Headline, *, new: bool | None = None) -> None:
+        """A topic match, or a story related to a live burst (``--all``: any story);
+        ``new`` overrides the headline's own mark."""
         if self.quiet_news or (not h.matched and not h.related and not self.show_all):
             return
         if h.related:
             self._related_shown.add((h.story, h.related))
+        is_new = h.new if new is None else new
         if self.as_json:
-            self._json(h.to_json())
+            data = h.to_json()
+            data["new"] = is_new
+            self._json(data)
             return
         outlets = f" (+{len(h.outlets) - 1} outlets)" if len(h.outlets) > 1 else ""
-        mark = "NEW " if h.new else "    "
+        mark = "NEW " if is_new else "    "
         syms = f" [{' '.join(h.symbols)}]" if h.symbols else ""
         related = f" (related: {h.related}: {', '.join(h.related_by)})" if h.related else ""
         self._line(
