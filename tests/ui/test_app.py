@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from textual.widgets import DataTable
 
 from monitor.events import AlertEvent, HeadlinesEvent, NoticeEvent, QuotesEvent, ReplayEndedEvent
@@ -49,6 +50,20 @@ def screen_text(app: MonitorApp) -> str:
     """The text on the terminal, from the SVG screenshot (text runs joined)."""
     runs = re.findall(r">([^<]*)</text>", app.export_screenshot())
     return html.unescape("".join(runs)).replace("\xa0", " ")
+
+
+def table_shown(table: DataTable) -> tuple[list[list[tuple[str, str, list]]], list[tuple]]:
+    """A table's cells as drawn (text, style, spans), row by row, and its columns with
+    their widths: what a rebuild and an in-place update must agree on."""
+    rows = [
+        [_look(table.get_cell(row.key, column.key)) for column in table.ordered_columns]
+        for row in table.ordered_rows
+    ]
+    return rows, [(column.key.value, column.width) for column in table.ordered_columns]
+
+
+def _look(cell: Text) -> tuple[str, str, list]:
+    return cell.plain, str(cell.style), list(cell.spans)
 
 
 async def filled(pilot, app: MonitorApp) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from rich.text import Text
-
 from monitor.events import HeadlinesEvent
 from monitor.model import Headline, Outlet
 from monitor.ui.app import MonitorApp
 from tests.ui.fake_engine import NOW
-from tests.ui.test_app import WIDE, make_app, ready, screen_text, wait_for
+from tests.ui.test_app import WIDE, make_app, ready, screen_text, table_shown, wait_for
 
 
 def _fresh(story: str, minutes_ago: float, source: str = "Wire") -> Headline:
@@ -29,18 +27,9 @@ def _fresh(story: str, minutes_ago: float, source: str = "Wire") -> Headline:
     )
 
 
-def _look(cell: Text) -> tuple[str, str, list[object]]:
-    return cell.plain, str(cell.style), list(cell.spans)
-
-
 async def _shown(pilot, app: MonitorApp) -> tuple[object, ...]:
     await pilot.pause()
-    table = app.headlines.table
-    rows = [
-        [_look(table.get_cell(row.key, column.key)) for column in table.ordered_columns]
-        for row in table.ordered_rows
-    ]
-    columns = [(column.key.value, column.width) for column in table.ordered_columns]
+    rows, columns = table_shown(app.headlines.table)
     return rows, columns, app.headlines.order, app.headlines.selected_story(), screen_text(app)
 
 

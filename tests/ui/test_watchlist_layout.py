@@ -6,27 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from rich.text import Text
-
 from monitor.events import QuotesEvent
 from monitor.model import QuoteBatch
 from monitor.ui.app import MonitorApp
 from tests.ui.fake_engine import NOW
-from tests.ui.test_app import SMALL, WIDE, make_app, ready, screen_text, wait_for
-
-
-def _look(cell: Text) -> tuple[str, str, list[object]]:
-    return cell.plain, str(cell.style), list(cell.spans)
+from tests.ui.test_app import SMALL, WIDE, make_app, ready, screen_text, table_shown, wait_for
 
 
 async def _shown(pilot, app: MonitorApp) -> tuple[object, ...]:
     await pilot.pause()
     table = app.watchlist.table
-    rows = [
-        [_look(table.get_cell(row.key, column.key)) for column in table.ordered_columns]
-        for row in table.ordered_rows
-    ]
-    columns = [(column.key.value, column.width) for column in table.ordered_columns]
+    rows, columns = table_shown(table)
     return rows, columns, table.cursor_row, table.virtual_size, screen_text(app)
 
 
