@@ -9,7 +9,7 @@ that is missing, unreadable, damaged or from another ``holidays`` version is ign
 (and rewritten), and a file that cannot be written is not an error.
 
 The package ships the same for the years around now (``calendars_shipped.json``, made by
-``python -m monitor.calendar_cache``), so a first run needs no import either: it is used
+``python -m monitor.cli.calendars``), so a first run needs no import either: it is used
 only when the installed ``holidays`` is the version that made it, like the cache.
 """
 
@@ -30,20 +30,7 @@ Year = tuple[Mapping[date, str], frozenset[date]]
 
 FILE = "calendars.json"
 SHIPPED = Path(__file__).with_name("calendars_shipped.json")
-#: the exchanges and years in the shipped file
-SHIPPED_CODES = (
-    "XNYS",
-    "XSHG",
-    "XHKG",
-    "XLON",
-    "XJPX",
-    "XKRX",
-    "XTAI",
-    "XETR",
-    "XPAR",
-    "XAMS",
-    "XCME",
-)
+#: the years in the shipped file (of every exchange ``monitor.sessions`` knows)
 SHIPPED_YEARS = range(2020, 2032)
 
 _loaded: dict[str, Any] | None = None
@@ -107,7 +94,6 @@ def _decode(entry: Any) -> Year | None:
 
 def save(code: str, year: int, value: Year) -> Year:
     """Keep a calendar year for later runs (best effort, atomic); return it."""
-    closed, half = value
     years = _years()
     years[f"{code}:{year}"] = _encode(value)
     path = _path()
@@ -147,13 +133,9 @@ def make(code: str, year: int) -> Year:
     return {d: str(n) for d, n in full.items()}, frozenset(half)
 
 
-def write_shipped(path: Path = SHIPPED) -> None:
-    """Make the shipped file anew with the installed ``holidays``."""
-    years = {f"{c}:{y}": _encode(make(c, y)) for c in SHIPPED_CODES for y in SHIPPED_YEARS}
+def write_shipped(codes: Iterable[str], path: Path = SHIPPED) -> None:
+    """Make the shipped file anew with the installed ``holidays`` (``python -m
+    monitor.cli.calendars`` does, for every market ``monitor.sessions`` knows)."""
+    years = {f"{c}:{y}": _encode(make(c, y)) for c in codes for y in SHIPPED_YEARS}
     text = json.dumps({"holidays": _version(), "years": years}, sort_keys=True, indent=0)
     path.write_text(text + "\n", encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_shipped()
-    print(f"wrote {SHIPPED} (holidays {_version()})")

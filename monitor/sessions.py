@@ -174,6 +174,8 @@ _BY_SUFFIX: Mapping[str, Market] = {
 
 #: Every market a symbol can map to (the unknown ones aside).
 MARKETS: tuple[Market, ...] = tuple({m.name: m for m in (US, *_BY_SUFFIX.values())}.values())
+#: the holiday calendar of every market known here (those shipped with the package)
+CALENDARS = tuple(sorted({m.calendar for m in MARKETS if m.calendar}))
 
 
 @lru_cache(maxsize=1024)

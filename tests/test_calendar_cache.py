@@ -78,12 +78,12 @@ def test_an_unwritable_cache_is_not_an_error(
 
 def test_the_shipped_years_are_what_the_installed_holidays_makes() -> None:
     """Every shipped year equals ``holidays``' own answer: the file is made by the
-    version CI installs (regenerate it with ``python -m monitor.calendar_cache`` when a
+    version CI installs (regenerate it with ``python -m monitor.cli.calendars`` when a
     new ``holidays`` comes out; until then the file is ignored, as the next test shows)."""
     data = json.loads(calendar_cache.SHIPPED.read_text(encoding="utf-8"))
     assert data["holidays"] == calendar_cache._version()
     calendar_cache.forget()
-    for code in calendar_cache.SHIPPED_CODES:
+    for code in sessions.CALENDARS:
         for year in calendar_cache.SHIPPED_YEARS:
             assert calendar_cache.shipped(code, year) == calendar_cache.make(code, year), (
                 code,
