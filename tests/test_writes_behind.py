@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.clock import ManualClock
+from monitor.config import LoadedConfig
 from monitor.engine import Engine
 from monitor.events import AlertEvent
 from monitor.store import Store, StoreWorker
@@ -18,11 +19,17 @@ from tests.test_engine import SOX_RULE, T27, _batch, _loaded
 FALL = (4853.24, 5341.94, 118.42, 142.62)  # ^SOX -9.1%: the SOX rule fires
 
 
-async def test_a_batch_that_fires_returns_while_the_store_is_busy(tmp_path: Path) -> None:
-    engine = Engine(_loaded(tmp_path, rules=SOX_RULE), clock=ManualClock(T27))
+async def _opened(loaded: LoadedConfig, now: datetime) -> tuple[Engine, list[object]]:
+    """An opened engine on the manual clock, and the events it emits."""
+    engine = Engine(loaded, clock=ManualClock(now))
     events: list[object] = []
     engine.subscribe(events.append)
     await engine.open()
+    return engine, events
+
+
+async def test_a_batch_that_fires_returns_while_the_store_is_busy(tmp_path: Path) -> None:
+    engine, events = await _opened(_loaded(tmp_path, rules=SOX_RULE), T27)
     gate = threading.Event()
     try:
         busy = asyncio.ensure_future(engine.store.read(lambda s: gate.wait(30)))
@@ -59,10 +66,7 @@ async def test_a_read_after_a_batch_sees_its_alert_and_rule_state(tmp_path: Path
         await engine.stop()
     assert [a.rule for a in log] == ["SOX selloff"]
     assert state["rules"]["SOX selloff"]["fired"] is True
-    again = Engine(loaded, clock=ManualClock(T27 + timedelta(seconds=30)))
-    events: list[object] = []
-    again.subscribe(events.append)
-    await again.open()
+    again, events = await _opened(loaded, T27 + timedelta(seconds=30))
     try:
         await again.process_batch(_batch(T27 + timedelta(seconds=30), *FALL))
     finally:
@@ -71,10 +75,7 @@ async def test_a_read_after_a_batch_sees_its_alert_and_rule_state(tmp_path: Path
 
 
 async def test_stop_stores_and_announces_every_alert_handed_on(tmp_path: Path) -> None:
-    engine = Engine(_loaded(tmp_path, rules=SOX_RULE), clock=ManualClock(T27))
-    events: list[object] = []
-    engine.subscribe(events.append)
-    await engine.open()
+    engine, events = await _opened(_loaded(tmp_path, rules=SOX_RULE), T27)
     gate = threading.Event()
     busy = asyncio.ensure_future(engine.store.read(lambda s: gate.wait(30)))
     await asyncio.sleep(0.01)
