@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -36,7 +37,18 @@ V = TypeVar("V")
 CellChange = tuple[str, str, Any]
 
 
-class CellTable(DataTable[Any]):
+class RowTable(DataTable[Any]):
+    """A table read as a list of rows: Home and End move the cursor to the first and
+    the last row, as in any list (a DataTable's own scroll sideways; ctrl+home and
+    ctrl+end still do what they did)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
+
+
+class CellTable(RowTable):
     """A DataTable whose many-cell updates repaint only the rows they touch and render
     again only the cells they change."""
 
