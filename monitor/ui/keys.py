@@ -29,10 +29,21 @@ def binding_id(binding: BindingType) -> str | None:
     return binding.id if isinstance(binding, Binding) else None
 
 
+def moving_bindings() -> list[BindingType]:
+    """A list's keys: DataTable's, with Home and End as ``RowTable`` binds them."""
+    from textual.widgets import DataTable
+
+    from monitor.ui.widgets.cell_table import RowTable
+
+    own = [b for b in RowTable.BINDINGS if isinstance(b, Binding)]
+    keys = {b.key for b in own}
+    kept = [b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key in keys)]
+    return [*kept, *own]
+
+
 def binding_sections(app_class: type) -> Sections:
     """Every binding of the app, its panes and its screens, titled as `?` shows them."""
     from textual.screen import Screen
-    from textual.widgets import DataTable
 
     from monitor.ui.screens.alert_detail import AlertDetail
     from monitor.ui.screens.confirm_open import ConfirmOpen
@@ -51,7 +62,7 @@ def binding_sections(app_class: type) -> Sections:
         ("Watchlist", WatchlistPane.BINDINGS),
         ("Headlines", HeadlinesPane.BINDINGS),
         ("Alerts", AlertsPane.BINDINGS),
-        ("Moving around", [*Screen.BINDINGS[:2], *DataTable.BINDINGS]),
+        ("Moving around", [*Screen.BINDINGS[:2], *moving_bindings()]),
         ("Headline details", HeadlineDetail.BINDINGS),
         ("Symbol view", SymbolDetail.BINDINGS),
         ("Alert details", AlertDetail.BINDINGS),

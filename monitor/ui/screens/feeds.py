@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Label, Static
 from monitor.formatting import Zones
 from monitor.model import FeedCounts, SourceStatus
 from monitor.ui.columns import Column, fit, widest
+from monitor.ui.widgets.cell_table import RowTable
 from monitor.ui.widgets.statusbar import HEALTHY, health_words
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class FeedsScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog", id="feeds-dialog"):
             yield Label(Text("Feeds", style="bold"))
-            yield DataTable(id="feeds-table", cursor_type="row")
+            yield RowTable(id="feeds-table", cursor_type="row")
             yield Static(
                 Text("Enter shows a feed's stories · Esc or f closes", style="dim"),
                 classes="dialog-hint",

@@ -16,6 +16,7 @@ from monitor.formatting import Zones, compact, headline_time, price
 from monitor.model import DailyBar, Headline, Quote
 from monitor.sessions import market_for
 from monitor.ui.messages import QuotesArrived
+from monitor.ui.widgets.cell_table import RowTable
 from monitor.ui.widgets.format import signed_change, signed_pct
 from monitor.ui.widgets.quote_cells import age_cell, limit_badge
 from monitor.ui.widgets.sparkline import column_chart
@@ -84,7 +85,7 @@ class SymbolDetail(ModalScreen[None]):
             yield Static(id="symbol-summary")
             yield Static(id="symbol-intraday")
             yield Static(id="symbol-days")
-            yield DataTable(id="symbol-headlines", cursor_type="row", show_header=False)
+            yield RowTable(id="symbol-headlines", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#symbol-headlines", DataTable)

@@ -4,6 +4,11 @@ together after it (``PerFrame``), and the cells they change are repainted alone
 others again (``CellTable.place_rows``: DataTable can add a row only at its end), and
 so are columns (``CellTable.set_columns``).
 
+A table of many rows whose cells change often may keep the rows out of view as they
+were: its owner marks them stale and hands ``CellTable.fresh`` the changes that bring
+the rows in view up to date, which the table asks for before it paints any line (a
+scroll, a taller pane, a cursor moving down: whatever brings a row into view).
+
 Textual's ``DataTable.update_cell`` drops the rendering of every cell of the table
 (its caches are keyed by one update counter) and repaints the whole widget, once per
 call. A watchlist of 200 symbols that ticks every second would render every visible
@@ -18,6 +23,9 @@ from typing import Any, Generic, TypeVar
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
@@ -29,13 +37,41 @@ V = TypeVar("V")
 CellChange = tuple[str, str, Any]
 
 
-class CellTable(DataTable[Any]):
+class RowTable(DataTable[Any]):
+    """A table read as a list of rows: Home and End move the cursor to the first and
+    the last row, as in any list (a DataTable's own scroll sideways; ctrl+home and
+    ctrl+end still do what they did)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
+
+
+class CellTable(RowTable):
     """A DataTable whose many-cell updates repaint only the rows they touch and render
     again only the cells they change."""
+
+    #: the changes that bring the rows named up to date (the rows in view), asked for
+    #: before lines are painted; None: every row always is
+    fresh: Callable[[set[str]], list[CellChange]] | None = None
+
+    def rows_in_view(self) -> set[str]:
+        """The keys of the rows with a line in view (and the one under the header)."""
+        top = round(self.scroll_offset.y)
+        return {str(row.value) for row, _ in self._y_offsets[top : top + self.size.height]}
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.fresh is not None:  # the lines about to be painted are painted from them
+            self._write(self.fresh(self.rows_in_view()), repaint=False)
+        return super().render_lines(crop)
 
     def set_cells(self, changes: Iterable[CellChange]) -> None:
         """Write ``changes``; the widths of the columns stay as they are (as
         ``update_cell`` without ``update_width``)."""
+        self._write(changes, repaint=True)
+
+    def _write(self, changes: Iterable[CellChange], repaint: bool) -> None:
         cells: set[tuple[RowKey, ColumnKey]] = set()
         for row, column, value in changes:
             row_key, column_key = RowKey(row), ColumnKey(column)
@@ -44,9 +80,11 @@ class CellTable(DataTable[Any]):
             self._data[row_key][column_key] = value
             cells.add((row_key, column_key))
         if cells:
-            self._forget({row for row, _ in cells}, cells)
+            self._forget({row for row, _ in cells}, cells, repaint)
 
-    def _forget(self, rows: set[RowKey], cells: set[tuple[RowKey, ColumnKey]]) -> None:
+    def _forget(
+        self, rows: set[RowKey], cells: set[tuple[RowKey, ColumnKey]], repaint: bool = True
+    ) -> None:
         """Drop the cached renderings of the changed cells and of the lines holding them
         (every other cell keeps its own), and repaint those rows alone."""
         indexes = {self._row_locations.get(row) for row in rows}
@@ -57,6 +95,8 @@ class CellTable(DataTable[Any]):
         for row in [k for k in self._row_renderable_cache.keys() if k[1] in indexes]:
             self._row_renderable_cache.discard(row)
         self._line_cache.clear()  # keyed by screen line: rebuilt from the row renderings
+        if not repaint:
+            return
         window, offset = self.window_region, self.scroll_offset
         if not self.fixed_rows:  # the lines in view (and a header's more): their rows
             rows = rows & {row for row, _ in self._y_offsets[offset.y : offset.y + window.height]}
@@ -108,6 +148,30 @@ class CellTable(DataTable[Any]):
         self._update_count += 1
         self.check_idle()
         self.refresh()
+
+
+class OutOfView:
+    """The rows of a table whose cells are worked out in view only: the others are
+    marked stale, and brought up to date when they come into view (``CellTable.fresh``)."""
+
+    def __init__(self) -> None:
+        self.stale: set[str] = set()
+
+    def split(self, table: CellTable, keys: Iterable[str]) -> list[str]:
+        """Those of ``keys`` in view; the others are stale from now on."""
+        in_view, shown = table.rows_in_view(), []
+        for key in keys:
+            if key in in_view:
+                shown.append(key)
+            else:
+                self.stale.add(key)
+        return shown
+
+    def due(self, in_view: set[str]) -> set[str]:
+        """The stale rows of ``in_view``, up to date from now on."""
+        due = self.stale & in_view
+        self.stale -= due
+        return due
 
 
 class PerFrame(Generic[K, V]):

@@ -1,14 +1,16 @@
 """The watchlist pane: one row per symbol, grouped as in the file, cheap to update.
 
-A batch of quotes rewrites only the cells whose text changed (DataTable.update_cell);
-the rows are rebuilt only when the structure changes (groups, collapse, sort order,
-width).
+A batch of quotes rewrites only the cells whose text changed (``CellTable.set_cells``),
+and only in the rows in view: a row out of view is marked stale and its cells are
+worked out when it comes into view, before it is painted (``CellTable.fresh``).  The
+rows are rebuilt only when the structure changes (groups, collapse, sort order).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -22,10 +24,17 @@ from textual.widgets import DataTable
 from monitor.formatting import Zones
 from monitor.model import Alert, Quote
 from monitor.ui.messages import AlertFired, ConfigReloaded, QuotesArrived
-from monitor.ui.widgets.cell_table import CellChange, CellTable, PerFrame
+from monitor.ui.widgets.cell_table import CellChange, CellTable, OutOfView, PerFrame
 from monitor.ui.widgets.panes import Pane
 from monitor.ui.widgets.quote_cells import age_cell, cell_key, quote_cells, state_cell
-from monitor.ui.widgets.watchlist_columns import COLUMNS, FLASH_MARK, HEADERS, layout
+from monitor.ui.widgets.watchlist_columns import (
+    FLASH_MARK,
+    HEADER_PREFIX,
+    HEADERS,
+    columns_added,
+    header_cells,
+    pane_layout,
+)
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
@@ -33,7 +42,6 @@ if TYPE_CHECKING:
 SORTS = ("file", "change", "symbol")
 SORT_NAMES = {"file": "file order", "change": "change %", "symbol": "symbol"}
 FLASH_SECONDS = 60.0
-HEADER_PREFIX = "\x00group:"  # row keys of group headers cannot clash with a symbol
 
 
 def row_key(group: str, symbol: str) -> str:
@@ -55,41 +63,17 @@ def sorted_symbols(symbols: list[str], mode: str, quotes: Mapping[str, Quote]) -
     return list(symbols)
 
 
-def header_cells(group: str, collapsed: bool, count: int) -> dict[str, Text]:
-    """The cells of a group's header row."""
-    cells = {c.key: Text("") for c in COLUMNS}
-    cells["symbol"] = Text(
-        f"{'▸' if collapsed else '▾'} {group}",
-        style="bold underline",
-        no_wrap=True,
-        overflow="ellipsis",
-    )
-    cells["last"] = Text(symbol_count(count), style="dim")
-    return cells
-
-
-def symbol_count(count: int) -> str:
-    """A group's size, as its header row says it (in the price column)."""
-    return f"{count} symbol{'' if count == 1 else 's'}"
+def keys_by_symbol(rows: list[str]) -> dict[str, list[str]]:
+    """The keys of each symbol's rows (a symbol may be in several groups)."""
+    keys: dict[str, list[str]] = {}
+    for key in (k for k in rows if not k.startswith(HEADER_PREFIX)):
+        keys.setdefault(key.split("\x1f", 1)[1], []).append(key)
+    return keys
 
 
 def alert_symbols(alert: Alert) -> Iterable[str]:
     """The symbols an alert is about, its own first."""
     return dict.fromkeys([*([alert.symbol] if alert.symbol else []), *alert.symbols])
-
-
-def columns_added(
-    new: list[str], rows: Mapping[str, dict[str, Text]], shown: dict[str, dict[str, Any]]
-) -> dict[str, tuple[Text, dict[str, Text]]]:
-    """The columns shown anew, each with its header and its cell in every row (``rows``:
-    each row's cells now, noted in ``shown`` as what the row shows)."""
-    added = {}
-    for column in new:
-        for key, cells in rows.items():
-            shown[key][column] = cell_key(cells[column])
-        label = Text(HEADERS[column], style="bold")
-        added[column] = (label, {key: cells[column] for key, cells in rows.items()})
-    return added
 
 
 class WatchlistPane(Pane):
@@ -111,6 +95,8 @@ class WatchlistPane(Pane):
         self.sort_mode = "file"
         self.rows: list[str] = []  # row keys as displayed
         self._shown: dict[str, dict[str, tuple[Any, ...]]] = {}  # what each cell shows
+        self._out_of_view = OutOfView()  # rows whose cells are worked out in view only
+        self._keys: dict[str, list[str]] = {}  # symbol -> its rows' keys
         self._flash: dict[str, float] = {}  # symbol -> monotonic expiry
         self._widths: dict[str, int] = {}  # the columns shown, and how wide
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
@@ -119,7 +105,9 @@ class WatchlistPane(Pane):
         self._moved = False  # a cell's width changed since the last layout
 
     def compose(self) -> ComposeResult:
-        yield CellTable(id="watchlist-table", cursor_type="row")
+        table = CellTable(id="watchlist-table", cursor_type="row")
+        table.fresh = self._up_to_date
+        yield table
 
     def on_mount(self) -> None:
         self.rebuild()
@@ -171,26 +159,20 @@ class WatchlistPane(Pane):
             self._update_rows(set(quotes))
 
     def tick(self) -> None:
-        """Ages move on and flashes expire: rewrite the cells that changed."""
+        """Once a second the ages move on, the market states may, flashes expire: rewrite
+        the cells that changed, in the rows in view (the others are stale: worked out in
+        full when they come into view)."""
         now = time.monotonic()
         expired = {s for s, until in self._flash.items() if until <= now}
         for symbol in expired:
             del self._flash[symbol]
         if expired:
             self._update_rows(expired)
-        self._update_ages()
-
-    def _update_ages(self) -> None:
-        """Once a second only the age and the market state move: recompute those cells
-        alone (a full row rebuild every second for 200 symbols costs more than everything
-        else at idle)."""
-        now, changes = self.now(), list[CellChange]()
-        for key in self.rows:
-            if key.startswith(HEADER_PREFIX):
-                continue
+        at, changes = self.now(), list[CellChange]()
+        for key in self._out_of_view.split(self.table, chain(*self._keys.values())):
             symbol = key.split("\x1f", 1)[1]
             quote = self.quotes.get(symbol)
-            cells = {"age": age_cell(quote, now), "state": state_cell(symbol, quote, now)}
+            cells = {"age": age_cell(quote, at), "state": state_cell(symbol, quote, at)}
             self._show_cells(key, cells, changes)
         self._show_changes(changes)
 
@@ -202,17 +184,8 @@ class WatchlistPane(Pane):
     # ---- structure ----------------------------------------------------------------
 
     def _layout(self) -> tuple[dict[str, int], bool]:
-        """The columns that fit the pane (``watchlist_columns``), from what the quote rows
-        show now, and whether the limit badges must be short."""
-        symbols = {s for group in self.groups.values() for s in group}
-        plain = [
-            {column: look[0] for column, look in shown.items()}
-            for key, shown in self._shown.items()
-            if not key.startswith(HEADER_PREFIX)
-        ]
-        plain += [{"last": symbol_count(len(group))} for group in self.groups.values()]
         room = self.size.width - 1  # less the scrollbar
-        return layout(plain, symbols, self.groups, room, self._short_badge)
+        return pane_layout(self._shown, self.groups, room, self._short_badge)
 
     def _relayout(self) -> None:
         """Lay the columns out again when the cells no longer fit them (or fit better):
@@ -247,17 +220,13 @@ class WatchlistPane(Pane):
     def rebuild(self) -> None:
         table, selected = self.table, self.selected_row()
         self.rows = self._desired_rows()
-        cells = {key: self._cells(key) for key in self.rows}
-        self._shown = {
-            key: {c: cell_key(cell) for c, cell in row.items()} for key, row in cells.items()
-        }
+        self._out_of_view.stale.clear()
+        self._keys = keys_by_symbol(self.rows)
+        cells = self._every_row()
         self._widths, short = self._layout()
         if short != self._short_badge:  # the badges change form: their cells change
             self._short_badge = short
-            cells = {key: self._cells(key) for key in self.rows}
-            self._shown = {
-                key: {c: cell_key(cell) for c, cell in row.items()} for key, row in cells.items()
-            }
+            cells = self._every_row()
         table.clear(columns=True)
         for key, width in self._widths.items():
             table.add_column(Text(HEADERS[key], style="bold"), key=key, width=width)
@@ -269,6 +238,12 @@ class WatchlistPane(Pane):
         if selected in self.rows:
             table.move_cursor(row=self.rows.index(selected), scroll=False)
         self._update_title()
+
+    def _every_row(self) -> dict[str, dict[str, Text]]:
+        """Every row's cells, noted as what the rows show."""
+        cells = {key: self._cells(key) for key in self.rows}
+        self._shown = {key: {c: cell_key(x) for c, x in row.items()} for key, row in cells.items()}
+        return cells
 
     def _update_title(self) -> None:
         parts = ["Watchlist"]
@@ -299,15 +274,24 @@ class WatchlistPane(Pane):
         """Consecutive limit-up sessions, when the engine has the daily history."""
         return (self.engine.limit_streak(symbol) or 0) if self.engine is not None else 0
 
-    def _update_rows(self, symbols: set[str] | None) -> None:
+    def _update_rows(self, symbols: Iterable[str]) -> None:
+        """Rewrite the changed cells of the rows of ``symbols`` in view."""
         changes: list[CellChange] = []
-        for key in self.rows:
-            if key.startswith(HEADER_PREFIX):
-                continue
-            if symbols is not None and key.split("\x1f", 1)[1] not in symbols:
-                continue
+        for key in self._out_of_view.split(
+            self.table, [k for s in symbols for k in self._keys.get(s, ())]
+        ):
             self._show_cells(key, self._cells(key), changes)
         self._show_changes(changes)
+
+    def _up_to_date(self, in_view: set[str]) -> list[CellChange]:
+        """The changed cells of the stale rows now in view (asked for before a paint);
+        their columns are laid out again after, if a cell's width moved."""
+        changes: list[CellChange] = []
+        for key in self._out_of_view.due(in_view):
+            self._show_cells(key, self._cells(key), changes)
+        if self._moved:
+            self.call_later(self._relayout)
+        return changes
 
     def _show_cells(self, key: str, cells: Mapping[str, Text], out: list[CellChange]) -> None:
         """The cells of a row whose look changed, into ``out`` (hidden columns are

@@ -6,16 +6,20 @@ then the sparkline, the volume, the absolute change and the day's range give way
 that order (``monitor.ui.columns``).  How old a quote is comes before the badge; the
 symbol column keeps room for a group's name ("▾ ETF & crypto") after the volume, before
 the change and the range, and takes what is left over for a longer one.
+
+The cells of a group's header row, and of a column shown anew, are made here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from rich.cells import cell_len
+from rich.text import Text
 
 from monitor.ui.columns import Column, fit
-from monitor.ui.widgets.quote_cells import SPARK_WIDTH
+from monitor.ui.widgets.quote_cells import SPARK_WIDTH, cell_key
 
 COLUMNS = [
     Column("symbol", "symbol", priority=0, flexible=True),
@@ -32,6 +36,7 @@ COLUMNS = [
 HEADERS = {c.key: c.header for c in COLUMNS}
 #: '涨停 LIMIT↑' is this much wider than the short '涨停↑'
 BADGE_SHORTENING = cell_len("涨停 LIMIT↑") - cell_len("涨停↑")
+HEADER_PREFIX = "\x00group:"  # row keys of group headers cannot clash with a symbol
 #: the mark in front of a symbol whose alert just fired
 FLASH_MARK = "‼ "
 #: this much of a group's name ("▾ ETF & crypto") is kept before lesser columns show:
@@ -77,6 +82,24 @@ def layout(
     return widths, 0 < widths.get("note", 0) < natural["note"]
 
 
+def pane_layout(
+    shown: Mapping[str, Mapping[str, tuple[Any, ...]]],
+    groups: Mapping[str, list[str]],
+    room: int,
+    short_badges: bool,
+) -> tuple[dict[str, int], bool]:
+    """The columns that fit ``room``, from what the rows show (``shown``: each row's
+    ``cell_key`` per column), and whether the limit badges must be short."""
+    symbols = {s for group in groups.values() for s in group}
+    plain = [
+        {column: look[0] for column, look in cells.items()}
+        for key, cells in shown.items()
+        if not key.startswith(HEADER_PREFIX)
+    ]
+    plain += [{"last": symbol_count(len(group))} for group in groups.values()]
+    return layout(plain, symbols, groups, room, short_badges)
+
+
 def _sized(column: Column, natural: Mapping[str, int], heads: int, header: int) -> Column:
     key = column.key
     if key == "age":  # the first word always; the rest (how old) before the badge shows
@@ -95,3 +118,35 @@ def _sized(column: Column, natural: Mapping[str, int], heads: int, header: int) 
             ideal_priority=GROUP_NAME_PRIORITY,
         )
     return column
+
+
+def columns_added(
+    new: list[str], rows: Mapping[str, dict[str, Text]], shown: dict[str, dict[str, Any]]
+) -> dict[str, tuple[Text, dict[str, Text]]]:
+    """The columns shown anew, each with its header and its cell in every row (``rows``:
+    each row's cells now, noted in ``shown`` as what the row shows)."""
+    added = {}
+    for column in new:
+        for key, cells in rows.items():
+            shown[key][column] = cell_key(cells[column])
+        label = Text(HEADERS[column], style="bold")
+        added[column] = (label, {key: cells[column] for key, cells in rows.items()})
+    return added
+
+
+def header_cells(group: str, collapsed: bool, count: int) -> dict[str, Text]:
+    """The cells of a group's header row."""
+    cells = {c.key: Text("") for c in COLUMNS}
+    cells["symbol"] = Text(
+        f"{'▸' if collapsed else '▾'} {group}",
+        style="bold underline",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+    cells["last"] = Text(symbol_count(count), style="dim")
+    return cells
+
+
+def symbol_count(count: int) -> str:
+    """A group's size, as its header row says it (in the price column)."""
+    return f"{count} symbol{'' if count == 1 else 's'}"
