@@ -6,8 +6,8 @@
 Baseline, same bytes: ``feedparser.parse`` alone.  Also reported: the fast parser
 alone, the pipeline's overhead beyond its own parsing, and a second poll where every
 entry is already stored but every body changed (a steady-state poll).  Search indexing
-is not part of a write (the store thread does it when idle, see ``monitor.store.search``);
-its rate is reported on its own.
+and the WAL checkpoint are not part of a write (the store thread does them when idle,
+see ``monitor.store.worker``); their cost is reported on its own.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def run(quick: bool) -> list[Figure]:
     entries = feeds * items
     baseline = _feedparser_alone(bodies)
     fast = _fast_alone(bodies)
-    first, second, parse_share, index = _pipeline(bodies)
+    first, second, parse_share, index, checkpoint = _pipeline(bodies)
     rate, base_rate = entries / first["cpu"], entries / baseline["cpu"]
     overhead = first["cpu"] / baseline["cpu"] - 1
     beyond = first["cpu"] / parse_share - 1
@@ -89,6 +89,16 @@ def run(quick: bool) -> list[Figure]:
             "stories/s",
             notes={"what": "Store.index_for_search afterwards (off the write path)"},
         ),
+        Figure(
+            "ingest.checkpoint_cpu",
+            checkpoint["cpu"],
+            "s",
+            notes={
+                "what": "Store.checkpoint afterwards: the two polls' WAL pages copied into"
+                " the file (off the write path)",
+                "wall_s": checkpoint["wall"],
+            },
+        ),
     ]
 
 
@@ -112,7 +122,7 @@ def _fast_alone(bodies: list[tuple[str, bytes]]) -> dict[str, float]:
 
 def _pipeline(
     bodies: list[tuple[str, bytes]],
-) -> tuple[dict[str, float], dict[str, float], float, dict[str, float]]:
+) -> tuple[dict[str, float], dict[str, float], float, dict[str, float], dict[str, float]]:
     from monitor.news.ingest import Ingest
     from monitor.store import Store
 
@@ -128,9 +138,11 @@ def _pipeline(
                 _poll(store, ingest, bodies, now + timedelta(minutes=2), [0.0], salt=b" ")
             with timed() as index:
                 store.index_for_search()
+            with timed() as checkpoint:
+                store.checkpoint()
         finally:
             store.close()
-    return first, second, parse_cpu[0], index
+    return first, second, parse_cpu[0], index, checkpoint
 
 
 def _poll(

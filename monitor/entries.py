@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.frozen import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One feed entry after parsing and sanitizing: all text is plain and safe."""
@@ -25,6 +28,7 @@ class Entry:
     domain: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EntryKeys:
     """What recognizes an entry's story across polls, feeds and outlets (see news/dedup)."""
@@ -35,6 +39,7 @@ class EntryKeys:
     story: str  # the story id these keys propose (of the title key, else link or guid)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Matched:
     """An entry ready to store: the topic terms it matched, the watchlist symbols it

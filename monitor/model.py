@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.frozen import fast_init
+
 
 class Status(StrEnum):
     """The one status vocabulary used in JSON output, the app and logs."""
@@ -203,6 +205,7 @@ class QuoteBatch:
     quotes: dict[str, Quote]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Outlet:
     source: str
@@ -230,6 +233,7 @@ class Outlet:
         return host == self.domain or host.endswith("." + self.domain)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Headline:
     """A story as shown: its first-seen entry plus every outlet that carried it."""

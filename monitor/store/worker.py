@@ -13,7 +13,9 @@ another is opened instead.  Either way a notice says so.
 
 New stories are indexed for search off the write path: once writes have been quiet for
 ``index_delay`` seconds, the store thread indexes them ``INDEX_BATCH`` at a time (a
-search catches up first anyway, so results never miss a story).
+search catches up first anyway, so results never miss a story), then checkpoints the
+WAL (``Database.checkpoint``): a write does not wait for its pages to be copied into
+the database file.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class StoreWorker:
         self._index_delay = index_delay
         self._index_timer: asyncio.TimerHandle | None = None
         self._indexing: asyncio.Task[None] | None = None
+        self._checkpoint_due = False  # pages written since the last checkpoint
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store")
         self._store: Store | None = None
         self._opened = False
@@ -130,6 +133,7 @@ class StoreWorker:
 
     async def _written(self, future: asyncio.Future[_Outcome]) -> Any:
         outcome = await self._settle(future)
+        self._checkpoint_due = True
         self._index_when_idle()
         if outcome.error != self.last_error:
             if outcome.error is not None:
@@ -237,15 +241,18 @@ class StoreWorker:
         store.close_moved()
         os.replace(staged, path)
 
-    # ---- search index, off the write path --------------------------------------------
+    # ---- search index and checkpoints, off the write path ----------------------------
 
     def _index_when_idle(self) -> None:
-        """(Re)start the quiet-time countdown when stories wait to be indexed."""
+        """(Re)start the quiet-time countdown when stories wait to be indexed or the
+        WAL to be checkpointed."""
         if self._index_timer is not None:
             self._index_timer.cancel()
             self._index_timer = None
         store = self._store
-        if store is None or store.readonly or not store.search_pending:
+        if store is None or store.readonly:
+            return
+        if not (store.search_pending or self._checkpoint_due):
             return
         loop = asyncio.get_running_loop()
         self._index_timer = loop.call_later(self._index_delay, self._start_indexing)
@@ -256,10 +263,15 @@ class StoreWorker:
             self._indexing = asyncio.create_task(self._index_batch())
 
     async def _index_batch(self) -> None:
+        """Index one batch; once nothing waits for the index, checkpoint."""
         try:
-            await self._run(lambda: self._current().index_for_search(INDEX_BATCH))
+            if self._store is not None and self._store.search_pending:
+                await self._run(lambda: self._current().index_for_search(INDEX_BATCH))
+            else:  # what a reader's snapshot holds waits for the next write's turn
+                self._checkpoint_due = False
+                await self._run(lambda: self._current().checkpoint())
         except StoreError as exc:  # busy or full: the next write or search retries
-            log.info("search indexing postponed: %s", exc)
+            log.info("search indexing or checkpoint postponed: %s", exc)
             return
         self._index_when_idle()
 
