@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from monitor import frozen
 from monitor.entries import Entry, EntryKeys, Matched
 from monitor.frozen import fast_init
 from monitor.model import Headline, Outlet
@@ -94,3 +95,21 @@ def test_only_plain_frozen_slotted_dataclasses_are_taken() -> None:
     for cls in (NoSlots, NotFrozen, Factory):
         with pytest.raises(TypeError):
             fast_init(cls)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_replace_copies_as_dataclasses_replace_does(cls: type) -> None:
+    names = [f.name for f in dataclasses.fields(cls)]
+    rng = random.Random(len(names) + 1)
+    for _ in range(200):
+        obj = cls(*[value(rng) for _ in names])
+        changes = {n: value(rng) for n in rng.sample(names, rng.randint(0, len(names)))}
+        copied = frozen.replace(obj, **changes)
+        expected = dataclasses.replace(obj, **changes)
+        assert type(copied) is cls
+        assert [getattr(copied, n) for n in names] == [getattr(expected, n) for n in names]
+        assert copied == expected and hash(copied) == hash(expected)
+    with pytest.raises(TypeError, match="no field 'nope'"):
+        frozen.replace(obj, nope=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(copied, names[0], None)

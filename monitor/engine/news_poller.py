@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor import frozen
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings, FeedView
 from monitor.engine.sources import Emit, SourceBoard, feed_source_status
@@ -294,7 +295,7 @@ class NewsPoller:
             old = by_story.get(h.story)
             # an extra outlet of a known story keeps the story's first sighting
             if old is not None:
-                h = dataclasses.replace(h, first_seen=old.first_seen)
+                h = frozen.replace(h, first_seen=old.first_seen)
             by_story[h.story] = h
         cutoff = self._clock.now() - NEWS_MEMORY
         self.memory = sorted(
@@ -374,7 +375,7 @@ def _parse_and_match(
 def _as_rules_see(memory: Sequence[Headline]) -> list[Headline]:
     """An old story found late is not breaking: it is first seen when it was published."""
     return [
-        dataclasses.replace(h, first_seen=h.published)
+        frozen.replace(h, first_seen=h.published)
         if h.published < h.first_seen - BREAKING_GRACE
         else h
         for h in memory

@@ -11,13 +11,13 @@ in a ``RelatedEvent``.  Never a topic match: news rules and alerts do not see th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import timedelta
 
 from monitor.clock import Clock
 from monitor.engine.build import EngineSettings
 from monitor.engine.sources import Emit
 from monitor.events import RelatedEvent
+from monitor.frozen import replace
 from monitor.model import Headline
 from monitor.rules.bursts import Burst, live_bursts, mark_related
 from monitor.store import StoreWorker

@@ -22,7 +22,6 @@ related never makes a headline a topic match: news rules and alerts never see it
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from monitor import frozen
 from monitor.model import Headline
 from monitor.query import fold
 from monitor.rules.evaluate import Snapshot, matching_headlines
@@ -153,7 +153,7 @@ def mark_related(headlines: Iterable[Headline], bursts: Sequence[Burst]) -> list
         tie = relation(h, bursts) if bursts else None
         rule, by = tie if tie is not None else (None, ())
         if (h.related, h.related_by) != (rule, by):
-            h = dataclasses.replace(h, related=rule, related_by=by)
+            h = frozen.replace(h, related=rule, related_by=by)
         out.append(h)
     return out
 
