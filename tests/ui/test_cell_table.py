@@ -115,3 +115,51 @@ async def test_placed_rows_show_as_a_table_built_in_that_order() -> None:
         await pilot.pause()
         assert shown == _lines(fresh), "the same lines as a table built in that order"
         assert height == fresh.virtual_size.height == len(order) + 1  # and its header
+
+
+#: cells of every kind a pane shows: styled, with spans, right and centre justified, cut
+#: with an ellipsis, wide characters, empty, wider than their column
+CELLS = [
+    Text("NVDA", style="bold"),
+    Text("118.42", justify="right"),
+    Text.assemble(("▼ ", "red"), ("-16.97%", "bold red")),
+    Text("涨停 LIMIT↑", style="bold reverse green"),
+    Text("⚠ unreachable 5m", style="bold yellow", no_wrap=True, overflow="ellipsis"),
+    Text("", style="dim"),
+    Text("a headline far wider than its column, cut", overflow="ellipsis"),
+    Text("mid", justify="center", style="italic"),
+]
+
+
+async def test_a_text_cell_is_rendered_as_datatable_renders_it() -> None:
+    from textual.widgets import DataTable
+
+    class CellsApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CellTable(cursor_type="row")
+
+        def on_mount(self) -> None:
+            table = self.query_one(CellTable)
+            for i, width in enumerate((4, 9, 12)):
+                table.add_column(f"c{i}", key=f"c{i}", width=width)
+            for i, cell in enumerate(CELLS):
+                table.add_row(cell, CELLS[(i + 3) % len(CELLS)], cell, key=f"r{i}")
+
+    app = CellsApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(CellTable)
+        table.move_cursor(row=2)
+        await pilot.pause()
+        compared = 0
+        for row in range(len(CELLS)):
+            for column in range(3):
+                for cursor, hover in ((False, False), (True, False), (False, True)):
+                    width = table.ordered_columns[column].get_render_width(table)
+                    base = table.rich_style
+                    table._cell_render_cache.clear()
+                    fast = table._render_cell(row, column, base, width, cursor, hover)
+                    table._cell_render_cache.clear()
+                    usual = DataTable._render_cell(table, row, column, base, width, cursor, hover)
+                    assert fast == usual, (row, column, cursor, hover)
+                    compared += 1
+        assert compared == len(CELLS) * 9
