@@ -31,6 +31,7 @@ from monitor.engine.build import EngineSettings, FeedView
 from monitor.engine.sources import Emit, SourceBoard, feed_source_status
 from monitor.entries import Entry, FeedBody
 from monitor.events import HeadlinesEvent
+from monitor.heap import cyclic_gc_paused
 from monitor.model import Headline, SourceStatus, Status
 from monitor.news.fetch import FeedFetcher, FeedState, FetchResult, next_state
 from monitor.news.ingest import Ingest, Matched
@@ -350,8 +351,10 @@ class NewsPoller:
 def _parse_all(
     ingest: Ingest, answers: Sequence[tuple[FeedView, FetchResult]], now: datetime
 ) -> list[tuple[ParsedFeed, list[Matched]]]:
-    """Parse and match the changed bodies (one worker-thread hop for the poll)."""
-    return [_parse_and_match(ingest, feed, result, now) for feed, result in answers]
+    """Parse and match the changed bodies (one worker-thread hop for the poll), the
+    cyclic GC paused (``monitor.heap``)."""
+    with cyclic_gc_paused():
+        return [_parse_and_match(ingest, feed, result, now) for feed, result in answers]
 
 
 def _parse_and_match(

@@ -16,17 +16,16 @@ transaction on the connection it is given.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.entries import FeedBody, Matched
+from monitor.heap import cyclic_gc_paused
 from monitor.model import Headline, Outlet
 from monitor.store import headlines
 from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
@@ -152,22 +151,8 @@ class _Batch:
 
 def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
     """Store a batch's entries; see the module docstring for what is new."""
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _add_entries(conn, items, now_us)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A poll's batch builds tens of thousands of small acyclic objects (rows, keys,
-    headlines): reference counting frees them, while the cyclic collector would walk
-    the whole heap over and over as they pile up (a sixth of the write's time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
