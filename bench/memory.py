@@ -1,11 +1,12 @@
 """#5 memory: peak RSS of the monitor with 10,000 stored headlines, 200 symbols with a
 day of minute data, 50 rules, live quotes, over an hour of simulated polling.
 
-The real app runs headless (``App.run_test``) on the real engine in this process; the
-feed server and the fake Yahoo run in their own processes (not counted).  The hour is
-simulated: 120 quote refreshes (the clock moves 30 s each) and 30 news polls with new
-items, back to back.  RSS is sampled along the way to show growth.  Baselines, same
-run, each in a fresh process: the bare Textual app, and the bare app with yfinance.
+The real app runs headless (``App.run_test``) on the real engine in this process, which
+starts as the ``monitor`` command does (``one_malloc_arena``); the feed server and the
+fake Yahoo run in their own processes (not counted).  The hour is simulated: 120 quote
+refreshes (the clock moves 30 s each) and 30 news polls with new items, back to back.
+RSS is sampled along the way to show growth.  Baselines, same run, each in a fresh
+process: the bare Textual app, and the bare app with yfinance.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ FEEDS = 10
 
 
 def run(quick: bool) -> list[Figure]:
+    from monitor.cli.main import one_malloc_arena
+
+    one_malloc_arena()  # first, as the `monitor` command does (this process is the app)
     n_symbols, headlines, minutes = (50, 2_000, 60) if quick else (200, 10_000, 390)
     quote_polls, news_every = (12, 4) if quick else (120, 4)
     bare = _bare_rss(False)

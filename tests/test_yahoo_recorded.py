@@ -14,6 +14,13 @@ import pytest
 from monitor.clock import ManualClock
 from monitor.model import MarketState, Status
 from monitor.quotes.backoff import Backoff
+from monitor.quotes.yahoo_fields import (
+    META_KEYS,
+    bars_from_chart,
+    chart_meta,
+    chart_result,
+    quote_from_chart,
+)
 from monitor.quotes.yahoo_live import YahooLiveQuotes
 from monitor.quotes.yahoo_signin import CRUMB
 from tests.fake_yahoo import FakeYahoo, fake_async_session
@@ -161,3 +168,20 @@ def test_recorded_consent_redirects_are_what_the_client_follows():
     assert any(c.startswith("A3=") for c in second["response"]["headers"]["set-cookie"])
     crumb = json.loads((DATA / "getCrumb-geo-nl-20260809-getcrumb.json").read_text())
     assert CRUMB.fullmatch(crumb["response"]["bodyText"])
+
+
+@pytest.mark.parametrize(
+    "name", ["chart-AAPL-5m.json", "chart-7203.T-5m.json", "chart-BTC-USD-5m.json"]
+)
+def test_a_kept_chart_holds_only_the_meta_a_quote_is_made_of(name):
+    """A chart is kept between polls with ``META_KEYS`` of its meta (memory): the quote
+    made from the kept meta is the quote the whole meta makes."""
+    result = chart_result(recorded(name))
+    assert result is not None
+    kept = chart_meta(result)
+    assert set(kept) == set(result["meta"]) & set(META_KEYS)
+    assert len(kept) < len(result["meta"])
+    symbol, bars = result["meta"]["symbol"], bars_from_chart(result)
+    for now in (MONDAY, SATURDAY):
+        whole = quote_from_chart(symbol, result["meta"], bars, now)
+        assert quote_from_chart(symbol, kept, bars, now) == whole

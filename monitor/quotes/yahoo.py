@@ -42,7 +42,13 @@ from monitor.clock import Clock
 from monitor.model import DailyBar, Quote, QuoteBatch, SourceStatus, Status, known_volume
 from monitor.quotes.backoff import Backoff
 from monitor.quotes.yahoo_base import YahooSource
-from monitor.quotes.yahoo_fields import Bar, failure_status, loose_number, quote_from_chart
+from monitor.quotes.yahoo_fields import (
+    META_KEYS,
+    Bar,
+    failure_status,
+    loose_number,
+    quote_from_chart,
+)
 from monitor.text import one_line
 
 T = TypeVar("T")
@@ -297,23 +303,7 @@ def _read_meta(ticker: Any) -> dict[str, Any]:
         meta = ticker.history_metadata
     except Exception:  # noqa: BLE001 - no meta is an answer too
         return {}
-    keys = (
-        "currency",
-        "instrumentType",
-        "exchangeTimezoneName",
-        "regularMarketPrice",
-        "previousClose",
-        "chartPreviousClose",
-        "regularMarketDayHigh",
-        "regularMarketDayLow",
-        "regularMarketVolume",
-        "regularMarketTime",
-        "regularMarketOpen",
-        "currentTradingPeriod",
-        "longName",
-        "shortName",
-    )
-    return {k: meta.get(k) for k in keys if k in meta.keys()}
+    return {k: meta.get(k) for k in META_KEYS if k in meta.keys()}
 
 
 def _daily(symbol: str, frame: Any) -> list[DailyBar]:

@@ -48,6 +48,26 @@ VOLATILITY_MAX_RISE = 3.0
 #: the times Yahoo may plausibly send: 1970-01-01 .. 2100-01-01
 EARLIEST, LATEST = 0, 4_102_444_800
 
+#: the fields of a chart's ``meta`` a quote is made of (``quote_from_chart``): a chart
+#: kept between polls holds these only, not the rest of Yahoo's meta (every session's
+#: trading periods, valid ranges, 52-week figures...: most of a kept chart's memory)
+META_KEYS = (
+    "currency",
+    "instrumentType",
+    "exchangeTimezoneName",
+    "regularMarketPrice",
+    "previousClose",
+    "chartPreviousClose",
+    "regularMarketDayHigh",
+    "regularMarketDayLow",
+    "regularMarketVolume",
+    "regularMarketTime",
+    "regularMarketOpen",
+    "currentTradingPeriod",
+    "longName",
+    "shortName",
+)
+
 
 class BadField(ValueError):
     """One field of Yahoo's answer is not what it must be; names the field."""
@@ -280,9 +300,10 @@ def chart_result(payload: Any) -> Mapping[str, Any] | None:
     return first if isinstance(first, Mapping) else None
 
 
-def chart_meta(result: Mapping[str, Any]) -> Mapping[str, Any]:
+def chart_meta(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``META_KEYS`` of a chart result's meta (empty when it has none)."""
     meta = result.get("meta")
-    return meta if isinstance(meta, Mapping) else {}
+    return {k: meta[k] for k in META_KEYS if k in meta} if isinstance(meta, Mapping) else {}
 
 
 def chart_error(payload: Any) -> str | None:
