@@ -15,6 +15,7 @@ imported here at module level.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +157,7 @@ class MonitorApp(Skeleton):
         self.config_watcher.baseline(engine.config_path)
         await engine.start()
         self.call_after_refresh(_settle_heap)
+        sys.setswitchinterval(SWITCH_INTERVAL)
 
     def _on_engine_event(self, event: Event) -> None:
         # called by the engine on our loop: only wrap and post, never work here
@@ -339,6 +341,12 @@ class MonitorApp(Skeleton):
             self.notify(notice, severity="warning", markup=False, timeout=10)
 
 
+#: seconds a thread waiting for the GIL waits before the running one must hand it over
+#: (Python: 0.005).  The store thread lets go of the GIL around each SQLite call and
+#: must take it back after: while the loop renders a frame, a headline's write waited
+#: 5 ms at each, 6-30 ms in all; the UI thread pays a switch a millisecond only while
+#: the store thread works.
+SWITCH_INTERVAL = 0.001
 #: objects allocated (net) between two passes over the young generation (Python: 700)
 YOUNG_OBJECTS = 3_000
 
