@@ -500,6 +500,26 @@ async def test_config_reload_error_is_shown_and_success_applies(tmp_path: Path) 
         assert app.status_bar.config_error is None
 
 
+async def test_a_replays_clock_is_never_older_than_the_prices_it_shows() -> None:
+    """The bar reads the engine's clock once a second; a replayed batch moves it at once
+    (here the engine's clock stays behind: only the batch can move the bar)."""
+    from datetime import timedelta
+
+    app, engine = make_app(FakeEngine(replay=True))
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        later = NOW + timedelta(minutes=5)
+        quote = dataclasses.replace(engine.quotes()["NVDA"], price=119.01, as_of=later)
+        engine.emit(QuotesEvent(QuoteBatch(later, {"NVDA": quote})))
+        await wait_for(
+            pilot,
+            lambda: (
+                app.watchlist.table.get_cell("AI\x1fNVDA", "last").plain == "119.01"
+                and "DEMO — replay 2025-01-27 10:10:00 EST" in str(app.status_bar.render())
+            ),
+        )
+
+
 async def test_replay_end_banner_and_r_replays() -> None:
     app, engine = make_app(FakeEngine(replay=True))
     async with app.run_test(size=WIDE) as pilot:

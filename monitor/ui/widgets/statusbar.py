@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from monitor.formatting import Zones
 from monitor.model import SourceStatus, Status
-from monitor.ui.messages import ConfigReloaded, SourceChanged
+from monitor.ui.messages import ConfigReloaded, QuotesArrived, SourceChanged
 from monitor.ui.widgets.format import STATUS_WORDS
 
 if TYPE_CHECKING:
@@ -104,6 +104,14 @@ class StatusBar(Static):
             if self.replay:
                 self.speed = engine.replay.speed
         self.render_status()
+
+    def on_quotes_arrived(self, message: QuotesArrived) -> None:
+        """A replay's clock moves on with the quotes it plays, not a second later: the
+        prices shown are never newer than the time beside them (at x200 a second is
+        more than three recorded minutes)."""
+        if self.replay and message.batch.time > self.now:
+            self.now = message.batch.time
+            self.render_status()
 
     def set_source(self, source: SourceStatus) -> None:
         self.sources[source.name] = source
