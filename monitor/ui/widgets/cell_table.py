@@ -185,9 +185,11 @@ class CellTable(RowTable):
             raise CellDoesNotExist(f"rows {sorted(keep - set(self._data))!r} do not exist")
         self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
         self._require_update_dimensions = True  # the height of the table moved
+        # every cached rendering is keyed by it, and the rows' order (``ordered_rows``):
+        # first, so that the cursor's watchers and the pane's next move find it worked out
+        self._update_count += 1
         self.cursor_coordinate = self.cursor_coordinate  # kept within the rows
         self.hover_coordinate = self.hover_coordinate
-        self._update_count += 1  # every cached rendering is keyed by it
         self.check_idle()  # the new height is measured then, as after add_row
         self.refresh()
 
