@@ -101,3 +101,30 @@ class _Listening(Screen[None]):
 
     def on_replay_ended(self, message: object) -> None:
         self.seen.append(message)
+
+
+async def test_the_same_rule_states_sent_again_read_as_a_full_rebuild_would() -> None:
+    """The rules table keeps the cells of a state sent again: a state that only moved
+    in why it is not evaluated is shown anew, and a fired rule's time, which reads by
+    the day, is dated once its day is over though its state is the same."""
+    app, engine = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        table = app.alerts.rules_table
+        states = engine.rule_states()
+        engine.emit(RulesEvent(tuple(states)))
+        await pilot.pause()
+        fired = table.get_cell("nvda-drop", "state").plain
+        assert fired.startswith("fired at ") and "2025" not in fired
+        why = dataclasses.replace(states[1], why="^SOX: no quote yet")
+        engine.clock.advance(86_400)  # the next day: the same states
+        engine.emit(RulesEvent((states[0], why, states[2])))
+        await wait_for(pilot, lambda: "no quote yet" in table.get_cell("sox-drop", "state").plain)
+        assert table.get_cell("nvda-drop", "state").plain.startswith("fired at 2025-01-27 ")
+        fresh = type(app.alerts)()._rule_rows  # nothing kept: as a full rebuild
+        shown = [key.value for key in table.columns]
+        for state in (states[0], why, states[2]):
+            cells = fresh.cells(state, app.alerts.stamp)
+            assert [table.get_cell(state.name, c).plain for c in shown] == [
+                cells[c].plain for c in shown
+            ]
