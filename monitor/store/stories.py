@@ -28,7 +28,7 @@ from monitor.entries import FeedBody, Matched
 from monitor.heap import cyclic_gc_paused
 from monitor.model import Headline, Outlet
 from monitor.store import headlines
-from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
+from monitor.store.rows import chunks, from_us, in_list, one_per_source, to_json, to_us, union
 
 #: How long the same title (from the same outlet) means the same story.
 TITLE_WINDOW = timedelta(days=3)
@@ -219,22 +219,24 @@ def known_entries(
     # only identifies a story within TITLE_WINDOW; guids and links always do.
     title_since = -(2**62) if now_us is None else now_us - _TITLE_WINDOW_US
     by_column = {
-        "guid": (sorted({i.entry.guid for i in items if i.entry.guid is not None}), ""),
-        "link_key": (sorted({i.keys.link_key for i in items if i.keys.link_key}), ""),
+        "guid": (sorted({i.entry.guid for i in items if i.entry.guid is not None}), None),
+        "link_key": (sorted({i.keys.link_key for i in items if i.keys.link_key}), None),
         "title_key": (
             sorted({i.keys.title_key for i in items if i.keys.title_key}),
-            f" AND first_seen >= {title_since:d}",
+            title_since,  # bound, not in the SQL text: one text for every poll
         ),
     }
     # An entry found again by its link or title (a re-poll finds each by all three)
     # is added once: a second add would only append duplicates after the first.
     added: set[int] = set()
-    for column, (values, window) in by_column.items():
+    for column, (values, since) in by_column.items():
+        window = "" if since is None else " AND first_seen >= ?"
         for chunk in chunks(values):
+            marks, params = in_list(chunk)
             rows = conn.execute(
                 "SELECT id, feed, guid, link_key, title_key, source, story_id FROM entries"
-                f" WHERE {column} IN ({marks(len(chunk))}){window}",
-                tuple(chunk),
+                f" WHERE {column} IN ({marks}){window}",
+                params if since is None else (*params, since),
             )
             for row_id, feed, guid, link_key, tkey, source, story in rows:
                 if row_id not in added:
@@ -247,8 +249,9 @@ def _taken_story_ids(conn: sqlite3.Connection, items: Sequence[Matched]) -> set[
     candidates = sorted({i.keys.story for i in items})
     taken: set[str] = set()
     for chunk in chunks(candidates):
-        sql = f"SELECT id FROM stories WHERE id IN ({marks(len(chunk))})"
-        taken.update(r[0] for r in conn.execute(sql, tuple(chunk)))
+        marks, values = in_list(chunk)
+        sql = f"SELECT id FROM stories WHERE id IN ({marks})"
+        taken.update(r[0] for r in conn.execute(sql, values))
     return taken
 
 
