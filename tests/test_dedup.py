@@ -265,3 +265,11 @@ def test_title_key_fast_paths_agree_with_the_regexes() -> None:
     for title in titles:
         for source in (None, "Reuters", "BLOOMBERG.COM ", "abc"):
             assert title_key(title, source) == _title_key_by_regex(title, source), (title, source)
+
+
+def test_title_key_of_every_ascii_character_agrees_with_the_regexes() -> None:
+    """The ASCII fast path (one byte table) keeps, drops or spaces each of the 128
+    characters as the regexes do, controls and the separators split() knows included."""
+    for code in range(128):
+        for title in (f"ab{chr(code)}cd ef", f"{chr(code)}x", f"x {chr(code)}{chr(code)} y"):
+            assert title_key(title) == _title_key_by_regex(title), repr(title)

@@ -166,16 +166,16 @@ def title_key(title: str, source: str | None = None) -> str:
     # NFKC leaves ASCII as it is, and casefold is lower there.
     folded = title.lower() if title.isascii() else unicodedata.normalize("NFKC", title).casefold()
     folded = _strip_outlet(folded, source)
-    if folded.isascii():  # the same as below, in C: one table, one split
-        return " ".join(folded.translate(_ASCII_KEY).split())
+    if folded.isascii():  # the same as below, in C: one table, one split (as bytes:
+        # bytes.translate is a plain table lookup, a third of str.translate's time)
+        return b" ".join(folded.encode().translate(_ASCII_KEY, b"'`").split()).decode()
     folded = _APOSTROPHES.sub("", folded)
     return _NOT_WORD.sub(" ", folded).strip()
 
 
-# ASCII apostrophes deleted, every other ASCII non-word character (\W and "_") a space.
-_ASCII_KEY = {
-    c: None if chr(c) in "'`" else " " for c in range(128) if not chr(c).isalnum()
-}  # fmt: skip
+# ASCII apostrophes deleted (``translate``'s second argument), every other ASCII
+# non-word character (\W and "_") a space; bytes above 127 never occur (ASCII text).
+_ASCII_KEY = bytes(c if c > 127 or chr(c).isalnum() else 32 for c in range(256))
 
 
 def story_id(key: str) -> str:
