@@ -53,6 +53,9 @@ def canonical_link(url: str | None) -> str | None:
     """
     if not url:
         return None
+    if simple := _SIMPLE_LINK.fullmatch(url):  # most links: a host and a plain path
+        host, path = simple.groups()
+        return f"https://{host}{path.rstrip('/')}" if path else f"https://{host}"
     if url.startswith("https://"):
         scheme, rest = "https", url[8:]
     elif url.startswith("http://"):
@@ -82,6 +85,10 @@ def canonical_link(url: str | None) -> str | None:
 
 
 _UNPLAIN = re.compile(r"[ @\[\]]")  # spaces, userinfo, IPv6 literals: the general path
+# A lowercase host without port and a path of printable ASCII without "?", "#", "@",
+# "[" or "]": its key is the host without "www." and the path without trailing "/"
+# (what the split below gives for it, in one match).
+_SIMPLE_LINK = re.compile(r'https?://(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[!"$->A-Z\\^-~]*)?')
 
 
 def _canonical_link(url: str) -> str | None:

@@ -83,12 +83,24 @@ class _Batch:
 def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
     """Store a batch's entries; see the module docstring for what is new."""
     with cyclic_gc_paused():
-        return _add_entries(conn, items, now_us)
+        # A new story's id is a stored story's only when its title came back after the
+        # title window: rather than look every new id up first, the batch is written
+        # as if none were, and written again, ids looked up, if one was.
+        conn.execute("SAVEPOINT add_entries")
+        try:
+            added = _add_entries(conn, items, now_us, set())
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO add_entries")
+            added = _add_entries(conn, items, now_us, _taken_story_ids(conn, items))
+        conn.execute("RELEASE add_entries")
+        return added
 
 
-def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
+def _add_entries(
+    conn: sqlite3.Connection, items: Sequence[Matched], now_us: int, taken: set[str]
+) -> Added:
+    """The batch written, ``taken`` holding the stored story ids its new ones may be."""
     known = known_entries(conn, items, now_us)
-    taken = _taken_story_ids(conn, items)
     batch = _Batch(now_us)
     for item in items:
         e, keys = item.entry, item.keys
