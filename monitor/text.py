@@ -118,11 +118,12 @@ def clean_text(s: str | None, *, html: bool = True, max_len: int = 2000) -> str:
     """
     if not s:
         return ""
-    if html:
+    if html and ("<" in s or "&" in s):
         s = _strip_html(s)
     if not _plain(s) and _NEEDS_WORK.search(s):
         s = _strip_controls(s)
-    return _truncate(s.strip(), max_len)
+    s = s.strip()
+    return s if len(s) <= max_len else _truncate(s, max_len)
 
 
 def _plain(s: str) -> bool:
@@ -190,13 +191,15 @@ def clean_multiline(s: str | None, *, html: bool = True, max_len: int = 4000) ->
     """
     if not s:
         return ""
-    s = s.replace("\r\n", "\n").replace("\r", "\n")
-    if html:
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if html and ("<" in s or "&" in s):
         if "<" in s:
             s = _PARAGRAPH_TAG.sub("\n\n", _BREAK_TAG.sub("\n", s))
         s = _strip_html(s)
     if _plain(s):
-        return _truncate(s.strip(), max_len)
+        s = s.strip()
+        return s if len(s) <= max_len else _truncate(s, max_len)
     if _ESCAPE_START.search(s):
         s = _ESCAPES.sub("", s)
     if _MULTILINE_WORK.search(s):

@@ -23,7 +23,6 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
 from typing import Any
 
 from monitor.entries import FeedBody, Matched
@@ -77,7 +76,10 @@ class _Batch:
     feeds: dict[str, dict[str, None]] = field(default_factory=dict)  # feed -> its stories
 
     def take(self, item: Matched, story: str) -> None:
-        self.feeds.setdefault(item.entry.feed, {})[story] = None
+        stories = self.feeds.get(feed := item.entry.feed)
+        if stories is None:
+            stories = self.feeds[feed] = {}
+        stories[story] = None
 
 
 def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
@@ -192,14 +194,15 @@ def _insert_stories(
     as_json = _JsonMemo()
     stories: dict[str, Headline] = {}
     rows: list[tuple[Any, ...]] = []
-    links: list[tuple[str, str, int, int]] = []
+    links: list[str | int] = []  # (symbol, story, published, first seen) after another
     for sid, group in created.items():
         h = stories[sid] = _new_headline(sid, group, first_seen)
         published = published_us[sid]  # its first entry's
         rows.append((sid, h.title, h.link, h.source, h.feed, published, now_us, now_us,
                      h.summary, as_json(h.matched), as_json(h.symbols),
                      int(bool(h.matched))))  # fmt: skip
-        links.extend((symbol, sid, published, now_us) for symbol in h.symbols)
+        for symbol in h.symbols:
+            links += (symbol, sid, published, now_us)
     conn.executemany(  # title_key and link_key stay empty (schema v4)
         "INSERT INTO stories(id, title, title_key, link, source, feed, published,"
         " first_seen, last_seen, summary, matched, symbols, is_matched)"
@@ -251,16 +254,17 @@ class _JsonMemo(dict[tuple[str, ...], str]):
         return text
 
 
-def _link_symbols(conn: sqlite3.Connection, rows: list[tuple[str, str, int, int]]) -> None:
-    """Insert symbol links (``INSERT OR IGNORE``, row by row), many to a statement."""
+def _link_symbols(conn: sqlite3.Connection, links: list[str | int]) -> None:
+    """Insert symbol links, given one after another (symbol, story, published, first
+    seen), ``INSERT OR IGNORE`` row by row, many rows to a statement."""
     sql = "INSERT OR IGNORE INTO story_symbols(symbol, story_id, published, first_seen) VALUES "
-    n, whole = _LINKS_PER_INSERT, len(rows) - len(rows) % _LINKS_PER_INSERT
+    size = 4 * _LINKS_PER_INSERT
+    whole = len(links) - len(links) % size
     if whole:
-        conn.executemany(
-            sql + ",".join(["(?,?,?,?)"] * n),
-            [tuple(chain.from_iterable(rows[i : i + n])) for i in range(0, whole, n)],
-        )
-    conn.executemany(sql + "(?,?,?,?)", rows[whole:])
+        statement = sql + ",".join(["(?,?,?,?)"] * _LINKS_PER_INSERT)
+        conn.executemany(statement, [links[i : i + size] for i in range(0, whole, size)])
+    if rest := links[whole:]:
+        conn.execute(sql + ",".join(["(?,?,?,?)"] * (len(rest) // 4)), rest)
 
 
 def _extend_stories(
@@ -268,7 +272,7 @@ def _extend_stories(
 ) -> None:
     """A new outlet's matched terms and symbols join its story's."""
     updates: list[tuple[str, str, int, int, str]] = []
-    links: list[tuple[str, str, int, int]] = []
+    links: list[str | int] = []
     for story, group in extended.items():
         terms = {t for i in group for t in i.matched}
         symbols = {s for i in group for s in i.symbols}
@@ -280,7 +284,8 @@ def _extend_stories(
         all_symbols = union(_json_list(old_symbols), symbols)
         updates.append((to_json(all_terms), to_json(all_symbols), int(bool(all_terms)),
                         now_us, story))  # fmt: skip
-        links.extend((symbol, story, published, first_seen) for symbol in symbols)
+        for symbol in symbols:
+            links += (symbol, story, published, first_seen)
     conn.executemany(
         "UPDATE stories SET matched = ?, symbols = ?, is_matched = ?, last_seen = ? WHERE id = ?",
         updates,
