@@ -187,7 +187,12 @@ _ASCII_KEY = bytes(c if c > 127 or chr(c).isalnum() else 32 for c in range(256))
 
 def story_id(key: str) -> str:
     """A short stable id (16 hex digits) for a key."""
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
+    digest = _STORY_HASH.copy()  # a copy costs less than a new hash and its arguments
+    digest.update(key.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_STORY_HASH = hashlib.blake2b(digest_size=8)
 
 
 _SIMILAR_MIN_TOKENS = 6

@@ -112,6 +112,9 @@ class _Entries:
     now: datetime
     base_url: str | None
     latest: datetime  # ``now`` + FUTURE_TOLERANCE: a later date is the feed's mistake
+    #: a link's outlet domain by the link's start up to its first "/" after the scheme,
+    #: which holds its host: a feed's links mostly share one
+    domains: dict[str, str | None]
 
     def outlet(self, feed_title: str | None) -> str:
         """The feed's title, else its configured name: an entry's default source."""
@@ -153,8 +156,17 @@ class _Entries:
             when,
             date_known,
             (),
-            outlet_domain(clean_link, source.url if source else None),
+            outlet_domain(clean_link, source.url) if source else self.domain(clean_link),
         )
+
+    def domain(self, link: str | None) -> str | None:
+        """``outlet_domain(link, None)``, worked out once per host."""
+        if link is None or (end := link.find("/", 8)) < 0:
+            return outlet_domain(link, None)
+        start = link[:end]
+        if start not in self.domains:
+            self.domains[start] = outlet_domain(link, None)
+        return self.domains[start]
 
 
 # ---- choosing the parser -------------------------------------------------------------
@@ -361,7 +373,7 @@ def parse_feed(
         return ParsedFeed(title=clean_text(feed_name), bozo=True, warning="empty response")
     repaired = decoding.repair_utf8(data, content_type)  # one bad byte stays one bad byte
     data = repaired.data
-    make = _Entries(feed_name, now, base_url, now + FUTURE_TOLERANCE)
+    make = _Entries(feed_name, now, base_url, now + FUTURE_TOLERANCE, {})
     refusal = _fast_path_refusal(data)
     raw = _parse_fast(data, make) if refusal is None else None
     if raw is None:

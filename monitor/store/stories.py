@@ -134,7 +134,7 @@ def _add_entries(
             e.feed, guid, keys.link_key, keys.title_key, e.source, story
         )
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
-                                 e.source, published, now_us, e.domain))  # fmt: skip
+                                 e.source, published, e.domain))  # fmt: skip
         batch.touched[story] = None
         batch.take(item, story)
     return _write(conn, batch)
@@ -145,7 +145,7 @@ def _write(conn: sqlite3.Connection, batch: _Batch) -> Added:
     _extend_stories(conn, batch.extended, batch.now_us)
     conn.executemany(
         "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
-        " published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        f" published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,{batch.now_us:d},?)",
         batch.entry_rows,
     )
     # New stories are built from memory; only extended ones are read back.
@@ -198,15 +198,17 @@ def _insert_stories(
     for sid, group in created.items():
         h = stories[sid] = _new_headline(sid, group, first_seen)
         published = published_us[sid]  # its first entry's
-        rows.append((sid, h.title, h.link, h.source, h.feed, published, now_us, now_us,
-                     h.summary, as_json(h.matched), as_json(h.symbols),
-                     int(bool(h.matched))))  # fmt: skip
+        matched, symbols = h.matched, h.symbols  # their JSON: a dict hit, most times
+        rows.append((sid, h.title, h.link, h.source, h.feed, published, h.summary,
+                     as_json.get(matched) or as_json(matched),
+                     as_json.get(symbols) or as_json(symbols), int(bool(matched))))  # fmt: skip
         for symbol in h.symbols:
             links += (symbol, sid, published, now_us)
-    conn.executemany(  # title_key and link_key stay empty (schema v4)
+    conn.executemany(  # title_key and link_key stay empty (schema v4); the batch's time
+        # is written in the statement: two parameters fewer to bind a row
         "INSERT INTO stories(id, title, title_key, link, source, feed, published,"
         " first_seen, last_seen, summary, matched, symbols, is_matched)"
-        " VALUES (?,?,'',?,?,?,?,?,?,?,?,?,?)",
+        f" VALUES (?,?,'',?,?,?,?,{now_us:d},{now_us:d},?,?,?,?)",
         rows,
     )
     _link_symbols(conn, links)
