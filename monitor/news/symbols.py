@@ -110,7 +110,8 @@ class SymbolLinker:
         elif self._first_words is not None:
             for word in set(self._first_words.findall(folded)):
                 candidates.extend(self._by_first_word[word])
-        candidates.extend(entry for needle, entry in self._by_substring if needle in folded)
+        if self._by_substring:
+            candidates.extend(entry for needle, entry in self._by_substring if needle in folded)
         for index, regex in candidates:
             if index not in found and regex.search(folded):
                 found.add(index)
@@ -123,7 +124,7 @@ class SymbolLinker:
         is ``fold(text)`` when the caller has it already."""
         if not text or not self.symbols:
             return ()
-        found = {self._index[t] for t in tickers if t in self._index}
+        found = {self._index[t] for t in tickers if t in self._index} if tickers else set()
         if "$" in text:
             found.update(self._index[tag] for tag in _CASHTAG.findall(text) if tag in self._index)
         self._aliases_in(fold(text) if folded is None else folded, found)
@@ -131,6 +132,6 @@ class SymbolLinker:
             bare = [self._bare[w] for w in _TICKER_WORD.findall(text) if w in self._bare]
             if bare and not _shouting(text):
                 found.update(bare)
-        if not found:
-            return ()
+        if len(found) < 2:
+            return tuple([self.symbols[i] for i in found])
         return tuple([self.symbols[i] for i in sorted(found)])
