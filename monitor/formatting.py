@@ -8,8 +8,10 @@ or non-finite value reads as: "—" in a table cell, "?" inside a sentence.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 DASH = "—"
 UNKNOWN = "?"
@@ -141,12 +143,31 @@ def _local(t: datetime, tz: tzinfo | None) -> datetime:
 def headline_time(published: datetime, now: datetime, tz: tzinfo | None) -> str:
     """'5m ago' / '3h ago' for today (local), else 'Jan 26', or '2024-01-26' for an
     earlier year."""
-    local, local_now = _local(published, tz), _local(now, tz)
-    if local.date() == local_now.date() and published <= now + timedelta(minutes=1):
-        return "now" if now - published < timedelta(minutes=1) else f"{age(published, now)} ago"
-    if local.year == local_now.year:
-        return local.strftime("%b %d")
-    return local.strftime("%Y-%m-%d")
+    return headline_times([published], now, tz)[0]
+
+
+def headline_times(published: Iterable[datetime], now: datetime, tz: tzinfo | None) -> list[str]:
+    """``headline_time`` of each of ``published`` at one moment (a pane's 300 stories:
+    ``now``'s day worked out once, each day's words once)."""
+    local_now = _local(now, tz)
+    today, soon = local_now.date(), now + _MINUTE
+    out = []
+    for t in published:
+        local = _local(t, tz)
+        day = local.date()
+        if day == today and t <= soon:
+            out.append("now" if now - t < _MINUTE else f"{age(t, now)} ago")
+        else:
+            out.append(_day_words(day, "%b %d" if day.year == today.year else "%Y-%m-%d"))
+    return out
+
+
+_MINUTE = timedelta(minutes=1)
+
+
+@lru_cache(maxsize=1024)
+def _day_words(day: date, form: str) -> str:
+    return day.strftime(form)
 
 
 #: Zone abbreviations that name one zone only.  Any other is written as a UTC offset:

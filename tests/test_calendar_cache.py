@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import calendar_cache, sessions
+from monitor import calendar_cache, markets, sessions
 
 SHIPPED = calendar_cache.SHIPPED  # the package's own file (the fixture below hides it)
 
@@ -23,29 +23,29 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # these tests are about the cache: no shipped years behind it
     monkeypatch.setattr(calendar_cache, "SHIPPED", tmp_path / "none.json")
     calendar_cache.forget()
-    sessions._calendar_year.cache_clear()
+    markets._calendar_year.cache_clear()
     yield path
     calendar_cache.forget()
-    sessions._calendar_year.cache_clear()
+    markets._calendar_year.cache_clear()
 
 
 def test_a_year_made_once_is_read_back_without_holidays(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = sessions._calendar_year("XNYS", 2025)
+    made = markets._calendar_year("XNYS", 2025)
     assert made[0][date(2025, 7, 4)] and date(2025, 7, 3) in made[1]
     assert cache.exists()
     calendar_cache.forget()  # as a new process would
-    sessions._calendar_year.cache_clear()
+    markets._calendar_year.cache_clear()
     monkeypatch.setitem(sys.modules, "holidays", None)  # importing it would now fail
-    assert sessions._calendar_year("XNYS", 2025) == made
+    assert markets._calendar_year("XNYS", 2025) == made
     assert sessions.closed_for("NVDA", date(2025, 7, 4)) == made[0][date(2025, 7, 4)]
 
 
 def test_a_file_of_another_holidays_version_or_damaged_is_ignored_and_rewritten(
     cache: Path,
 ) -> None:
-    made = sessions._calendar_year("XNYS", 2025)
+    made = markets._calendar_year("XNYS", 2025)
     data = json.loads(cache.read_text(encoding="utf-8"))
     data["holidays"] = "0.0-other"
     cache.write_text(json.dumps(data), encoding="utf-8")
@@ -55,8 +55,8 @@ def test_a_file_of_another_holidays_version_or_damaged_is_ignored_and_rewritten(
         cache.write_text(damaged % calendar_cache._version() if "%s" in damaged else damaged)
         calendar_cache.forget()
         assert calendar_cache.load("XNYS", 2025) is None
-    sessions._calendar_year.cache_clear()
-    assert sessions._calendar_year("XNYS", 2025) == made
+    markets._calendar_year.cache_clear()
+    assert markets._calendar_year("XNYS", 2025) == made
     calendar_cache.forget()
     assert calendar_cache.load("XNYS", 2025) == made
 
@@ -98,11 +98,11 @@ def test_a_first_run_reads_shipped_years_without_holidays_or_a_cache(
 ) -> None:
     monkeypatch.setattr(calendar_cache, "SHIPPED", SHIPPED)  # and an empty cache directory
     calendar_cache.forget()
-    sessions._calendar_year.cache_clear()
+    markets._calendar_year.cache_clear()
     monkeypatch.setitem(sys.modules, "holidays", None)  # importing it would fail
-    nyse = sessions._calendar_year("XNYS", 2025)
+    nyse = markets._calendar_year("XNYS", 2025)
     assert nyse[0][date(2025, 7, 4)] and date(2025, 11, 28) in nyse[1]
-    assert sessions._calendar_year("XSHG", 2025)[0][date(2025, 1, 28)]  # Spring Festival
+    assert markets._calendar_year("XSHG", 2025)[0][date(2025, 1, 28)]  # Spring Festival
     assert not cache.exists()  # nothing to keep: the package has it
 
 

@@ -134,3 +134,27 @@ def test_zones_show_market_data_at_its_exchange_or_everything_local() -> None:
     local = fmt.Zones(local=NY, exchange=False)
     assert local.stamp(row, row, market=SHANGHAI) == "01:55 EST"
     assert fmt.Zones(local=CHICAGO, exchange=False).stamp(row) == "2025-01-27 00:55 -06"
+
+
+def _one_headline_time(published: datetime, now: datetime, tz) -> str:
+    """The words of one headline's time, worked out from scratch (each day's words are
+    kept between calls in ``fmt.headline_times``: they must stay the same)."""
+    local, local_now = published.astimezone(tz), now.astimezone(tz)
+    if local.date() == local_now.date() and published <= now + timedelta(minutes=1):
+        return "now" if now - published < timedelta(minutes=1) else f"{fmt.age(published, now)} ago"
+    return local.strftime("%b %d" if local.year == local_now.year else "%Y-%m-%d")
+
+
+@pytest.mark.parametrize("tz", [UTC, NY, ZoneInfo("Asia/Tokyo"), None])
+def test_many_headline_times_at_once_read_as_each_alone(tz) -> None:
+    # around a New Year, a day's edges, a DST change in New York and a little ahead
+    for now in (
+        NOW,
+        datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC),
+        datetime(2025, 3, 9, 7, tzinfo=UTC),
+    ):
+        published = [now + timedelta(minutes=m) for m in range(-3000, 90, 7)]
+        published += [now - timedelta(days=d, seconds=s) for d in (300, 400) for s in (0, 1)]
+        assert fmt.headline_times(published, now, tz) == [
+            _one_headline_time(p, now, tz) for p in published
+        ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -285,3 +286,42 @@ def test_is_stale():
     assert not is_stale(delayed, shenzhen, quotes_every=30)  # within Yahoo's 30 min delay
     late = Quote("300766.SZ", price=1.0, as_of=shenzhen - timedelta(minutes=31))
     assert is_stale(late, shenzhen, quotes_every=30)
+
+
+def test_a_state_asked_again_follows_a_newly_reported_period():
+    """The state is kept per market and moment: a period reported (or forgotten) after
+    it was asked for must change the next answer, for the regular session and for the
+    pre/post hours alike."""
+    day, ny = date(2025, 1, 27), ZoneInfo("America/New_York")
+    at = {h: datetime(2025, 1, 27, h, 30, tzinfo=ny) for h in (3, 8, 15, 19)}
+    assert [market_state("NVDA", t) for t in at.values()] == [
+        MarketState.CLOSED, MarketState.PRE, MarketState.REGULAR, MarketState.POST
+    ]  # fmt: skip
+    regular = (datetime.combine(day, time(9, 30), ny), datetime.combine(day, time(13), ny))
+    pre = (datetime.combine(day, time(3), ny), regular[0])
+    post = (regular[1], datetime.combine(day, time(19), ny))
+    sessions.note_trading_period("NVDA", regular, pre, post)
+    assert [market_state("NVDA", t) for t in at.values()] == [
+        MarketState.PRE, MarketState.PRE, MarketState.POST, MarketState.CLOSED
+    ]  # fmt: skip
+    assert market_state("AAPL", at[15]) is MarketState.POST  # the same market
+    shenzhen_morning = utc(2025, 1, 27, 2)  # one moment, another market: its own state
+    assert market_state("NVDA", shenzhen_morning) is MarketState.CLOSED
+    assert market_state("300766.SZ", shenzhen_morning) is MarketState.REGULAR
+    sessions.forget_trading_periods()
+    assert market_state("NVDA", at[15]) is MarketState.REGULAR
+    assert market_state("NVDA", at[19]) is MarketState.POST
+
+
+def test_one_moment_in_any_zone_has_one_state():
+    ny = ZoneInfo("America/New_York")
+    # 2025-11-02 01:30 happens twice in New York: 05:30 and 06:30 UTC
+    first, second = (
+        datetime(2025, 11, 2, 1, 30, tzinfo=ny),
+        datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=ny),
+    )
+    assert first.astimezone(UTC) != second.astimezone(UTC)
+    for t in (first, second, first.astimezone(UTC), utc(2025, 1, 27, 15)):
+        assert market_state("6E=F", t) is market_state("6E=F", t.astimezone(UTC))
+    with pytest.raises(TypeError):
+        market_state("NVDA", datetime(2025, 1, 27, 15))  # noqa: DTZ001 — naive: refused

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
@@ -40,6 +39,7 @@ from monitor.ui.messages import (
     message_for,
 )
 from monitor.ui.palette import MonitorCommands, export_to_data_dir, system_commands
+from monitor.ui.routing import Views
 from monitor.ui.skeleton import Skeleton
 from monitor.ui.toasts import Toaster
 from monitor.ui.widgets.banner import ReplayBanner
@@ -95,6 +95,7 @@ class MonitorApp(Skeleton):
         self.config_watcher = ConfigWatcher()
         self.edits = ConfigEdits(self)
         self._startup_notices: list[str] = []
+        self._views = Views()
         self._ticks = 0
         self.keymap = self._apply_keys(keys or {})
         #: a theme given here (tests, a command-line option) wins over the config's
@@ -164,19 +165,17 @@ class MonitorApp(Skeleton):
         self.route(lambda: message_for(event))
 
     def route(self, make: Callable[[], EngineMessage | None]) -> None:
-        """Post a fresh copy of a message to every view that has a handler for it."""
-        for view in self._views():
-            message = make()
-            if message is not None and hasattr(view, type(message).handler_name):
-                view.post_message(message)
-
-    def _views(self) -> Iterator[DOMNode]:
-        # engine events still queued while the app closes find no views: they are dropped
-        if not self.is_running or not self.screen_stack:
+        """Post a fresh copy of a message to every view that has a handler for it (an
+        open symbol view follows its quote)."""
+        views = self._views.of(self)
+        message = make() if views else None
+        if message is None:
             return
-        yield self
-        yield from self.screen_stack[0].query("Pane, StatusBar, ReplayBanner")
-        yield from self.screen_stack[1:]  # an open symbol view follows its quote
+        handler = type(message).handler_name
+        for n, view in enumerate(v for v in views if hasattr(v, handler)):
+            copy = message if n == 0 else make()  # each view its own copy
+            if copy is not None:
+                view.post_message(copy)
 
     def on_notice_arrived(self, message: NoticeArrived) -> None:
         self.toaster.notice(message.message, message.severity)

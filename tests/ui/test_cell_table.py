@@ -163,3 +163,32 @@ async def test_a_text_cell_is_rendered_as_datatable_renders_it() -> None:
                     assert fast == usual, (row, column, cursor, hover)
                     compared += 1
         assert compared == len(CELLS) * 9
+
+
+async def test_a_cut_wide_title_keeps_its_ellipsis_beside_the_last_character() -> None:
+    """Rich leaves a blank where half a Chinese character would go ("恶意攻 …"); the
+    table puts the "…" right after the characters kept and the blank at the end."""
+    title = "恶意攻击导致注册受限"
+
+    class WideApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CellTable()
+
+        def on_mount(self) -> None:
+            table = self.query_one(CellTable)
+            table.add_column("odd", key="odd", width=8)
+            table.add_column("even", key="even", width=7)
+            table.add_column("ascii", key="ascii", width=8)
+            cut = Text(title, no_wrap=True, overflow="ellipsis")
+            ascii_cut = Text("DeepSeek shock", no_wrap=True, overflow="ellipsis")
+            table.add_row(cut, cut.copy(), ascii_cut, key="r")
+
+    app = WideApp()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CellTable)
+        row = _lines(table)[1]
+        assert " 恶意攻…  " in row  # 8 cells: 3 characters, "…", a blank; padding around
+        assert "恶意攻 …" not in row
+        assert " 恶意攻… " in row  # 7 cells: the cut falls between characters anyway
+        assert " DeepSee… " in row

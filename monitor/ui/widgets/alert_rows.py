@@ -58,12 +58,16 @@ LOG_COLUMNS = [
 def rule_state_text(state: RuleState, stamp: Stamp) -> Text:
     """'armed', 'fired at 10:05 EST', 'snoozed until 11:00 EST', 'not evaluated: why'."""
     status = RuleStatus(state.status)
-    words = {
-        RuleStatus.FIRED: f"fired at {stamp(state.fired_at, state.symbol)}",
-        RuleStatus.COOLING: f"cooling down until {stamp(state.until, state.symbol)}",
-        RuleStatus.SNOOZED: f"snoozed until {stamp(state.until, None)}",
-        RuleStatus.NOT_EVALUATED: f"⚠ not evaluated: {state.why or 'no data yet'}",
-    }.get(status, status.value.replace("_", " "))
+    if status is RuleStatus.FIRED:
+        words = f"fired at {stamp(state.fired_at, state.symbol)}"
+    elif status is RuleStatus.COOLING:
+        words = f"cooling down until {stamp(state.until, state.symbol)}"
+    elif status is RuleStatus.SNOOZED:
+        words = f"snoozed until {stamp(state.until, None)}"
+    elif status is RuleStatus.NOT_EVALUATED:
+        words = f"⚠ not evaluated: {state.why or 'no data yet'}"
+    else:
+        words = status.value.replace("_", " ")
     return Text(words, style=STATUS_STYLES.get(status, ""), no_wrap=True, overflow="ellipsis")
 
 
@@ -145,3 +149,36 @@ def log_layout(rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
 def placeholder(columns: Sequence[Column], message: str, last: str) -> dict[str, Text]:
     """A row saying why the table is empty, in its ``last`` column."""
     return {c.key: Text("") for c in columns} | {last: Text(message, style="dim italic")}
+
+
+class RuleRows:
+    """The rules table's cells and columns, kept between updates: every quote batch
+    sends all the rules' states, and most are as they were.
+
+    A rule's cells are kept while its state is the same, unless they hold a time
+    (fired at, cooling or snoozed until: dated once it is no longer that day, so they
+    are made again each time).  The columns are kept while the cells read the same."""
+
+    def __init__(self) -> None:
+        self._cells: dict[RuleState, dict[str, Text]] = {}
+        self._layout: tuple[tuple[object, ...], dict[str, int]] | None = None
+
+    def cells(self, state: RuleState, stamp: Stamp) -> dict[str, Text]:
+        if state.fired_at is not None or state.until is not None:
+            return rule_cells(state, stamp)
+        cells = self._cells.get(state)
+        if cells is None:
+            if len(self._cells) > KEPT_STATES:
+                self._cells.clear()
+            cells = self._cells[state] = rule_cells(state, stamp)
+        return cells
+
+    def layout(self, rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
+        key = (room, *(cell.plain for row in rows for cell in row.values()))
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, rules_layout(rows, room))
+        return dict(self._layout[1])
+
+
+#: rule states whose cells are kept (a few batches' worth of 50 rules changing)
+KEPT_STATES = 1000

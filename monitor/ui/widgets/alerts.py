@@ -27,11 +27,10 @@ from monitor.ui.messages import AlertFired, ConfigReloaded, RulesChanged
 from monitor.ui.widgets.alert_rows import (
     LOG_COLUMNS,
     RULE_COLUMNS,
+    RuleRows,
     alert_cells,
     log_layout,
     placeholder,
-    rule_cells,
-    rules_layout,
 )
 from monitor.ui.widgets.cell_table import CellTable
 from monitor.ui.widgets.panes import Pane
@@ -68,6 +67,7 @@ class AlertsPane(Pane):
         self._loaded = False
         self._rule_widths: dict[str, int] = {}
         self._rule_keys: list[str] = []  # the rules shown, in order
+        self._rule_rows = RuleRows()
         self._log_widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
@@ -134,12 +134,12 @@ class AlertsPane(Pane):
     def _render_rules(self) -> None:
         table = self.rules_table
         cursor = table.cursor_row
-        rows = [rule_cells(state, self.stamp) for state in self.states]
+        rows = [self._rule_rows.cells(state, self.stamp) for state in self.states]
         keys = [s.name for s in self.states]
         if not self.states:
             message = "no alert rules configured" if self._loaded else "loading…"
             rows = [placeholder(RULE_COLUMNS, message, "rule")]
-        widths = rules_layout(rows, table.size.width - 1)
+        widths = self._rule_rows.layout(rows, table.size.width - 1)
         if keys and (keys, widths) == (self._rule_keys, self._rule_widths):
             table.set_cells(_changed(table, keys, rows, widths))  # values move each batch
             return
@@ -256,8 +256,9 @@ def _changed(
     """The cells of the shown columns whose look differs from the table's."""
     for key, row in zip(keys, rows, strict=True):
         for column in widths:
-            if cell_key(table.get_cell(key, column)) != cell_key(row[column]):
-                yield key, column, row[column]
+            shown, cell = table.get_cell(key, column), row[column]
+            if shown is not cell and cell_key(shown) != cell_key(cell):
+                yield key, column, cell
 
 
 def _fill(

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.cells import get_character_cell_size
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.style import Style
@@ -185,9 +186,11 @@ class CellTable(RowTable):
             raise CellDoesNotExist(f"rows {sorted(keep - set(self._data))!r} do not exist")
         self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
         self._require_update_dimensions = True  # the height of the table moved
+        # every cached rendering is keyed by it, and the rows' order (``ordered_rows``):
+        # first, so that the cursor's watchers and the pane's next move find it worked out
+        self._update_count += 1
         self.cursor_coordinate = self.cursor_coordinate  # kept within the rows
         self.hover_coordinate = self.hover_coordinate
-        self._update_count += 1  # every cached rendering is keyed by it
         self.check_idle()  # the new height is measured then, as after add_row
         self.refresh()
 
@@ -226,10 +229,29 @@ def _padded(
     styled between ``pre_style`` and ``post_style``: the line that ``Padding`` and
     ``Styled`` give in ``DataTable._render_cell`` for a one-line cell."""
     options = options.update(no_wrap=True)
-    line = console.render_lines(cell, options, style=_NULL, pad=True)[0]
+    line = console.render_lines(_fitted(cell, options.max_width), options, style=_NULL, pad=True)[0]
     if pad:
         line = [Segment(" " * pad, _NULL), *line, Segment(" " * pad, _NULL)]
     return list(Segment.apply_style(line, pre_style, post_style))
+
+
+def _fitted(cell: Text, width: int) -> Text:
+    """``cell`` cut to ``width`` with its "…" right after the last character kept, where
+    Rich would leave a blank before it (a wide character, such as a Chinese one, that
+    does not fit the one cell left: "恶意攻 …"); Rich pads the line's end instead."""
+    if cell.overflow != "ellipsis" or width < 2 or cell.cell_len <= width:
+        return cell
+    used = 0
+    for index, character in enumerate(cell.plain):
+        size = get_character_cell_size(character)
+        if used + size > width - 1:
+            if used == width - 1:
+                return cell  # the cut falls between characters: Rich's own is right
+            fitted = cell[:index]
+            fitted.append("…")
+            return fitted
+        used += size
+    return cell
 
 
 class OutOfView:

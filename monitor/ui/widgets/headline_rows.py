@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
-from monitor.formatting import headline_time
+from monitor.formatting import headline_time, headline_times
 from monitor.model import Headline, Outlet
 from monitor.ui.columns import Column, fit
 from monitor.ui.widgets.format import highlighted
@@ -87,7 +87,16 @@ def headline_cells(headline: Headline, now: datetime, look: RowLook) -> dict[str
 
 def time_cell(headline: Headline, now: datetime, tz: tzinfo | None) -> Text:
     """How long ago the story was published ('5m')."""
-    return Text(headline_time(headline.published, now, tz), style="dim")
+    return time_text(headline_time(headline.published, now, tz))
+
+
+def time_text(words: str) -> Text:
+    return Text(words, style="dim")
+
+
+def time_words(headlines: Iterable[Headline], now: datetime, tz: tzinfo | None) -> list[str]:
+    """The words of each headline's time cell at ``now`` (``time_cell``'s, all at once)."""
+    return headline_times((h.published for h in headlines), now, tz)
 
 
 def _mark(headline: Headline) -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from monitor.ui.widgets.cell_table import CellChange, CellTable
-from monitor.ui.widgets.headline_rows import headline_layout, natural_widths
+from monitor.ui.widgets.headline_rows import headline_layout, natural_widths, time_text
 
 #: the key of the row that says why there is none
 EMPTY_ROW = "__empty__"
@@ -44,19 +45,21 @@ class HeadlineTable(CellTable):
         self,
         order: Sequence[str],
         fresh: Mapping[str, dict[str, Text]],
-        times: Mapping[str, Text],
+        times: Mapping[str, str],
         marks: bool,
     ) -> bool:
         """The rows become ``order``: ``fresh`` holds the cells of every story new to
-        the table or changed, ``times`` every story's time cell now.  False, with the
+        the table or changed, ``times`` the words of every story's time cell now.  False, with the
         table left as it was, when a rebuild would lay the columns out otherwise."""
         if not order or not self._order:
             return False
         naturals = {}
         for story in order:
             cells = fresh.get(story)
-            widths = natural_widths(cells) if cells else dict(self._naturals[story])
-            widths["time"] = times[story].cell_len
+            widths = natural_widths(cells) if cells else self._naturals[story]
+            time = cell_len(times[story])
+            if widths.get("time") != time:  # a copy: the table stays as it was on False
+                widths = {**widths, "time": time}
             naturals[story] = widths
         if headline_layout(naturals.values(), marks, self.size.width - 1) != self.widths:
             return False
@@ -67,8 +70,8 @@ class HeadlineTable(CellTable):
                 changes += [(story, key, cells[key]) for key in self.widths]
         if "time" in self.widths:
             for story in present.intersection(order).difference(fresh):
-                if self.get_cell(story, "time").plain != times[story].plain:
-                    changes.append((story, "time", times[story]))
+                if self.get_cell(story, "time").plain != times[story]:
+                    changes.append((story, "time", time_text(times[story])))
         self.set_cells(changes)
         if list(order) != self._order:
             new = [story for story in order if story not in present]

@@ -28,7 +28,13 @@ from monitor.ui.messages import HeadlinesArrived, RelatedChanged
 from monitor.ui.widgets.headline_feed import FEEDS_KEY, FeedView, shown
 from monitor.ui.widgets.headline_filter import FilterBox
 from monitor.ui.widgets.headline_related import RelatedSet
-from monitor.ui.widgets.headline_rows import RowLook, headline_cells, placeholder_cells, time_cell
+from monitor.ui.widgets.headline_rows import (
+    RowLook,
+    headline_cells,
+    placeholder_cells,
+    time_text,
+    time_words,
+)
 from monitor.ui.widgets.headline_table import HeadlineTable
 from monitor.ui.widgets.headline_unread import UnreadStories
 from monitor.ui.widgets.panes import Pane
@@ -162,7 +168,7 @@ class HeadlinesPane(Pane):
         new = [s for s in order if s not in shown]
         new += [h.story for h in changed if h.story in shown and h.story in source]
         fresh = {story: headline_cells(source[story], now, look) for story in new}
-        times = {story: time_cell(source[story], now, look.tz) for story in order}
+        times = dict(zip(order, time_words([source[s] for s in order], now, look.tz), strict=True))
         selected = self.selected_story()
         if not self.table.place(order, fresh, times, look.marks):
             self._rebuild()  # e.g. a first "+1": the layout moves
@@ -182,10 +188,10 @@ class HeadlinesPane(Pane):
         if "time" not in table.widths:
             return
         changes = []
-        for story in self.order:
-            cell = time_cell(shown[story], now, self.tz)
-            if table.get_cell(story, "time").plain != cell.plain:
-                changes.append((story, "time", cell))
+        words = time_words([shown[story] for story in self.order], now, self.tz)
+        for story, cell in zip(self.order, words, strict=True):
+            if table.get_cell(story, "time").plain != cell:
+                changes.append((story, "time", time_text(cell)))
         table.set_cells(changes)
 
     # ---- rendering ----------------------------------------------------------------
