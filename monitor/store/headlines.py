@@ -16,7 +16,7 @@ from monitor.store.rows import (
     chunks,
     from_us,
     headline_from_row,
-    marks,
+    in_list,
     one_per_source,
     to_us,
 )
@@ -40,8 +40,9 @@ def _rows_of(
     conn: sqlite3.Connection, ids: Sequence[str], where: str, rows: dict[str, Sequence[Any]]
 ) -> None:
     for chunk in chunks(ids):
-        sql = f"SELECT {STORY_COLS} FROM stories s WHERE s.id IN ({marks(len(chunk))}){where}"
-        for row in conn.execute(sql, tuple(chunk)):
+        marks, values = in_list(chunk)
+        sql = f"SELECT {STORY_COLS} FROM stories s WHERE s.id IN ({marks}){where}"
+        for row in conn.execute(sql, values):
             rows[row[0]] = row
 
 
@@ -134,10 +135,11 @@ def _outlets(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[Ou
     """Every source that carried each story, earliest entry per source."""
     found: dict[str, list[Outlet]] = {}
     for chunk in chunks(ids):
+        marks, values = in_list(chunk)
         for story, source, link, published, domain in conn.execute(
             "SELECT story_id, source, link, published, domain FROM entries"
-            f" WHERE story_id IN ({marks(len(chunk))}) ORDER BY published, id",
-            tuple(chunk),
+            f" WHERE story_id IN ({marks}) ORDER BY published, id",
+            values,
         ):
             outlet = Outlet(source, link, from_us(published), domain)
             found.setdefault(story, []).append(outlet)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from monitor.entries import Matched
-from monitor.store.rows import chunks, marks
+from monitor.store.rows import chunks, in_list
 
 #: How long the same title (from the same outlet) means the same story.
 TITLE_WINDOW = timedelta(days=3)
@@ -116,22 +116,24 @@ def known_entries(
     # only identifies a story within TITLE_WINDOW; guids and links always do.
     title_since = -(2**62) if now_us is None else now_us - _TITLE_WINDOW_US
     by_column = {
-        "guid": (_sorted(i.entry.guid for i in items if i.entry.guid is not None), ""),
-        "link_key": (_sorted(i.keys.link_key for i in items if i.keys.link_key), ""),
+        "guid": (_sorted(i.entry.guid for i in items if i.entry.guid is not None), None),
+        "link_key": (_sorted(i.keys.link_key for i in items if i.keys.link_key), None),
         "title_key": (
             _sorted(i.keys.title_key for i in items if i.keys.title_key),
-            f" AND first_seen >= {title_since:d}",
+            title_since,  # bound, not in the SQL text: one text for every poll
         ),
     }
     # An entry found again by its link or title (a re-poll finds each by all three)
     # is added once: a second add would only append duplicates after the first.
     added: set[int] = set()
-    for column, (values, window) in by_column.items():
+    for column, (values, since) in by_column.items():
+        window = "" if since is None else " AND first_seen >= ?"
         for chunk in chunks(values):
+            marks, params = in_list(chunk)
             rows = conn.execute(
                 "SELECT id, feed, guid, link_key, title_key, source, story_id FROM entries"
-                f" WHERE {column} IN ({marks(len(chunk))}){window}",
-                tuple(chunk),
+                f" WHERE {column} IN ({marks}){window}",
+                params if since is None else (*params, since),
             )
             for row_id, feed, guid, link_key, tkey, source, story in rows:
                 if row_id not in added:

@@ -38,9 +38,19 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def marks(n: int) -> str:
-    """``?,?,?`` for an ``IN (...)`` list of ``n`` values."""
-    return ",".join("?" * n)
+def in_list(chunk: Sequence[T]) -> tuple[str, tuple[T, ...]]:
+    """The ``?,?,?`` marks of an ``IN (...)`` list of ``chunk`` and the values to bind.
+
+    The list is padded (its last value repeated, which changes no ``IN``) to a power of
+    two from 8 up to ``CHUNK``, so a query takes a few SQL texts, not one per length:
+    SQLite keeps each distinct text prepared in the connection's statement cache (128
+    of them, 5-55 kB each), which one text per length filled with ~2 MB."""
+    n = len(chunk)
+    if n == 0:
+        return "", ()
+    size = min(CHUNK, max(8, 1 << (n - 1).bit_length()))
+    values = tuple(chunk) + (chunk[-1],) * (size - n)
+    return ",".join("?" * len(values)), values
 
 
 def to_us(t: datetime) -> int:

@@ -30,7 +30,7 @@ from monitor.heap import cyclic_gc_paused
 from monitor.model import Headline, Outlet
 from monitor.store import headlines
 from monitor.store.known import TITLE_WINDOW, known_entries
-from monitor.store.rows import chunks, from_us, marks, one_per_source, to_json, to_us, union
+from monitor.store.rows import chunks, from_us, in_list, one_per_source, to_json, to_us, union
 
 __all__ = ["TITLE_WINDOW", "Added", "add_entries"]
 
@@ -134,7 +134,7 @@ def _add_entries(
             e.feed, guid, keys.link_key, keys.title_key, e.source, story
         )
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
-                                 e.source, published, e.domain))  # fmt: skip
+                                 e.source, published, now_us, e.domain))  # fmt: skip
         batch.touched[story] = None
         batch.take(item, story)
     return _write(conn, batch)
@@ -145,7 +145,7 @@ def _write(conn: sqlite3.Connection, batch: _Batch) -> Added:
     _extend_stories(conn, batch.extended, batch.now_us)
     conn.executemany(
         "INSERT INTO entries(feed, guid, link, link_key, title_key, story_id, source,"
-        f" published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,{batch.now_us:d},?)",
+        " published, first_seen, domain) VALUES (?,?,?,?,?,?,?,?,?,?)",
         batch.entry_rows,
     )
     # New stories are built from memory; only extended ones are read back.
@@ -162,8 +162,9 @@ def _taken_story_ids(conn: sqlite3.Connection, items: Sequence[Matched]) -> set[
     candidates = sorted({i.keys.story for i in items})
     taken: set[str] = set()
     for chunk in chunks(candidates):
-        sql = f"SELECT id FROM stories WHERE id IN ({marks(len(chunk))})"
-        taken.update(r[0] for r in conn.execute(sql, tuple(chunk)))
+        marks, values = in_list(chunk)
+        sql = f"SELECT id FROM stories WHERE id IN ({marks})"
+        taken.update(r[0] for r in conn.execute(sql, values))
     return taken
 
 
@@ -199,16 +200,16 @@ def _insert_stories(
         h = stories[sid] = _new_headline(sid, group, first_seen)
         published = published_us[sid]  # its first entry's
         matched, symbols = h.matched, h.symbols  # their JSON: a dict hit, most times
-        rows.append((sid, h.title, h.link, h.source, h.feed, published, h.summary,
+        rows.append((sid, h.title, h.link, h.source, h.feed, published, now_us, now_us,
+                     h.summary,
                      as_json.get(matched) or as_json(matched),
                      as_json.get(symbols) or as_json(symbols), int(bool(matched))))  # fmt: skip
         for symbol in h.symbols:
             links += (symbol, sid, published, now_us)
-    conn.executemany(  # title_key and link_key stay empty (schema v4); the batch's time
-        # is written in the statement: two parameters fewer to bind a row
+    conn.executemany(  # title_key and link_key stay empty (schema v4)
         "INSERT INTO stories(id, title, title_key, link, source, feed, published,"
         " first_seen, last_seen, summary, matched, symbols, is_matched)"
-        f" VALUES (?,?,'',?,?,?,?,{now_us:d},{now_us:d},?,?,?,?)",
+        " VALUES (?,?,'',?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     _link_symbols(conn, links)
@@ -265,8 +266,8 @@ def _link_symbols(conn: sqlite3.Connection, links: list[str | int]) -> None:
     if whole:
         statement = sql + ",".join(["(?,?,?,?)"] * _LINKS_PER_INSERT)
         conn.executemany(statement, [links[i : i + size] for i in range(0, whole, size)])
-    if rest := links[whole:]:
-        conn.execute(sql + ",".join(["(?,?,?,?)"] * (len(rest) // 4)), rest)
+    if rest := links[whole:]:  # a row a statement: one SQL text whatever is left
+        conn.executemany(sql + "(?,?,?,?)", [rest[i : i + 4] for i in range(0, len(rest), 4)])
 
 
 def _extend_stories(
