@@ -43,8 +43,12 @@ _INVISIBLE = (
 _ESCAPE_START = re.compile("[\x1b\x90\x98\x9b\x9d-\x9f]")
 _REMOVE = re.compile(f"[{_INVISIBLE}]+")
 _SPACES = re.compile(r"\s+")  # includes U+2028/U+2029 and the separator controls
-# Text with none of these needs no substitution at all (the common case).
-_NEEDS_WORK = re.compile(f"[{_INVISIBLE}]|[^\\S ]|  ")
+# Every whitespace character but the space (what ``[^\S ]`` matches), listed: a class
+# is tested in one step a character, an alternation of classes in several.
+_OTHER_SPACES = "\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Text with none of these, and no double space, needs no substitution at all (the
+# common case; see ``_needs_work``).
+_NEEDS_WORK = re.compile(f"[{_INVISIBLE}{_OTHER_SPACES}]")
 # Every character a terminal could act on or that hides or reorders text: what a name,
 # a URL or a query in the config may not hold, and what ``visible`` writes out.
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
@@ -74,11 +78,12 @@ _INLINE_SPACES = re.compile(
     "[\t\x0b\x0c\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 )
 _LINE_SPACES = re.compile(r" ?\n ?")
-# Text with none of these is already clean multiline text (the common case).
+# Text with none of these, and none of ``_MULTILINE_RUNS``, is already clean multiline
+# text (the common case; see ``_multiline_work``).
 _MULTILINE_WORK = re.compile(
     f"[{_INVISIBLE}\t\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-    "|  | \n|\n |\n\n\n"
 )
+_MULTILINE_RUNS = ("  ", " \n", "\n ", "\n\n\n")
 
 ELLIPSIS = "…"
 
@@ -118,16 +123,29 @@ def clean_text(s: str | None, *, html: bool = True, max_len: int = 2000) -> str:
     """
     if not s:
         return ""
-    if html:
+    if html and ("<" in s or "&" in s):
         s = _strip_html(s)
-    if not _plain(s) and _NEEDS_WORK.search(s):
+    if not _plain(s) and _needs_work(s):
         s = _strip_controls(s)
-    return _truncate(s.strip(), max_len)
+    s = s.strip()
+    return s if len(s) <= max_len else _truncate(s, max_len)
+
+
+def _needs_work(s: str) -> bool:
+    """Whether ``_strip_controls`` would change ``s``'s characters (a double space,
+    another whitespace character, an invisible one): two tests in C."""
+    return "  " in s or _NEEDS_WORK.search(s) is not None
+
+
+def _multiline_work(s: str) -> bool:
+    """Whether ``clean_multiline``'s substitutions have anything to do in ``s``."""
+    return any(run in s for run in _MULTILINE_RUNS) or _MULTILINE_WORK.search(s) is not None
 
 
 def _plain(s: str) -> bool:
-    """Printable ASCII without a double space: what neither ``_NEEDS_WORK`` nor
-    ``_MULTILINE_WORK`` nor ``_ESCAPE_START`` can match (most feed text), told in C."""
+    """Printable ASCII without a double space: what neither ``_needs_work`` nor
+    ``_multiline_work`` nor ``_ESCAPE_START`` finds anything in (most feed text), told
+    in C."""
     return s.isascii() and s.isprintable() and "  " not in s
 
 
@@ -190,16 +208,18 @@ def clean_multiline(s: str | None, *, html: bool = True, max_len: int = 4000) ->
     """
     if not s:
         return ""
-    s = s.replace("\r\n", "\n").replace("\r", "\n")
-    if html:
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if html and ("<" in s or "&" in s):
         if "<" in s:
             s = _PARAGRAPH_TAG.sub("\n\n", _BREAK_TAG.sub("\n", s))
         s = _strip_html(s)
     if _plain(s):
-        return _truncate(s.strip(), max_len)
+        s = s.strip()
+        return s if len(s) <= max_len else _truncate(s, max_len)
     if _ESCAPE_START.search(s):
         s = _ESCAPES.sub("", s)
-    if _MULTILINE_WORK.search(s):
+    if _multiline_work(s):
         s = _LINE_SPACES.sub("\n", _INLINE_SPACES.sub(" ", _REMOVE.sub("", s)))
         s = _BLANK_LINES.sub("\n\n", s)
     return _truncate(s.strip(), max_len)

@@ -265,3 +265,32 @@ def test_title_key_fast_paths_agree_with_the_regexes() -> None:
     for title in titles:
         for source in (None, "Reuters", "BLOOMBERG.COM ", "abc"):
             assert title_key(title, source) == _title_key_by_regex(title, source), (title, source)
+
+
+def test_title_key_of_every_ascii_character_agrees_with_the_regexes() -> None:
+    """The ASCII fast path (one byte table) keeps, drops or spaces each of the 128
+    characters as the regexes do, controls and the separators split() knows included."""
+    for code in range(128):
+        for title in (f"ab{chr(code)}cd ef", f"{chr(code)}x", f"x {chr(code)}{chr(code)} y"):
+            assert title_key(title) == _title_key_by_regex(title), repr(title)
+
+
+def test_links_of_a_host_and_a_plain_path_take_a_shortcut_to_the_same_key() -> None:
+    """The one-match key of a lowercase host and a plain path is urlsplit's key, for
+    every printable ASCII character in the path and hosts with and without "www."."""
+    from monitor.news.dedup import _canonical_link
+
+    rng = random.Random(8)
+    hosts = ["x.com", "www.x.com", "www.www.x.com", "www.", "www", "www.com", "a-b.c9",
+             "x.com.", "x..com", "-x", "X.com", "x.com:443", "x.com:80", "x.com:8080"]  # fmt: skip
+    printable = [chr(c) for c in range(0x20, 0x7F)]
+    links = [
+        rng.choice(["https://", "http://"])
+        + rng.choice(hosts)
+        + rng.choice(["", "/", "//"])
+        + "".join(rng.choice(printable + ["/"] * 10) for _ in range(rng.randint(0, 10)))
+        for _ in range(20_000)
+    ]
+    assert [canonical_link(u) for u in links] == [_canonical_link(u) for u in links]
+    assert canonical_link("https://www.x.com/a/b/") == "https://x.com/a/b"
+    assert canonical_link("http://x.com") == "https://x.com"

@@ -224,6 +224,25 @@ def test_a_domain_without_a_source_element_comes_from_the_link_unless_it_is_a_re
     )
 
 
+def test_each_entrys_domain_is_its_own_links_though_worked_out_once_per_host() -> None:
+    """Entries of one feed from several hosts (an aggregator's, "www.", a port, a query
+    before any "/", a link with no path) each get ``outlet_domain`` of their own link."""
+    from monitor.news.outlets import outlet_domain
+
+    links = ["https://www.cnbc.com/a", "https://cnbc.com/b", "https://news.google.com/rss/x",
+             "https://www.cnbc.com/c", "http://cnbc.com:8080/d", "https://ft.com?x=/y",
+             "https://ft.com/e", "https://WWW.FT.com/f", "https://news.google.com/rss/y",
+             "https://reuters.com", "https://sub.reuters.com/g"]  # fmt: skip
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{link}</link></item>" for i, link in enumerate(links)
+    )
+    body = f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>".encode()
+    entries = parse_feed(body, feed_name="f", now=NOW).entries
+    assert [e.link for e in entries] == [parse._link(link, None) for link in links]
+    assert [e.domain for e in entries] == [outlet_domain(e.link, None) for e in entries]
+    assert [e.domain for e in entries][:4] == ["cnbc.com", "cnbc.com", None, "cnbc.com"]
+
+
 def test_chinese_feeds() -> None:
     utf8 = parsed("chinese_utf8.xml")
     assert [e.title for e in utf8.entries][:2] == [

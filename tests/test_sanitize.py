@@ -280,7 +280,7 @@ def test_plain_ascii_shortcut_is_exactly_what_the_patterns_would_not_match(
         "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)
     ]
     for s in samples:
-        no_work = not (text._NEEDS_WORK.search(s) or text._MULTILINE_WORK.search(s)
+        no_work = not (text._needs_work(s) or text._multiline_work(s)
                        or text._ESCAPE_START.search(s))  # fmt: skip
         if text._plain(s):
             assert no_work, repr(s)
@@ -304,3 +304,29 @@ def test_a_link_of_printable_ascii_without_spaces_has_no_edges_to_cut() -> None:
         if s.isprintable() and " " not in s:
             assert text._URL_EDGES.sub("", s) == s, repr(s)
     assert clean_url("\u200b https://a.example/x \t") == "https://a.example/x"
+
+
+def test_the_work_tests_find_what_the_alternations_they_replace_found() -> None:
+    """``_needs_work`` and ``_multiline_work`` (a class and substring tests) against
+    the regexes they replace, with characters alone, doubled, and beside a space or a
+    line break."""
+    import re
+    import sys
+
+    from monitor import text
+
+    needs = re.compile(f"[{text._INVISIBLE}]|[^\\S ]|  ")
+    multiline = re.compile(
+        f"[{text._INVISIBLE}\t\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029"
+        "\u202f\u205f\u3000]|  | \n|\n |\n\n\n"
+    )
+    import random
+
+    # every whitespace and invisible character lies in these; a sample of the rest
+    codes = [*range(0x3100), *range(0xFE00, 0x10000), *range(0xDFFF0, 0xE0090)]
+    codes += random.Random(4).sample(range(0x3100, sys.maxunicode + 1), 3000)
+    for code in codes:
+        c = chr(code)
+        for s in (f"a{c}b", f"{c}{c}", f"{c} ", f" {c}", f"\n{c}", f"{c}\n\n"):
+            assert text._needs_work(s) == bool(needs.search(s)), (hex(code), s)
+            assert text._multiline_work(s) == bool(multiline.search(s)), (hex(code), s)

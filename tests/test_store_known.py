@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from monitor.entries import Entry, Matched
 from monitor.news.dedup import entry_keys
-from monitor.store.stories import KnownEntries
+from monitor.store.known import KnownEntries
 
 T0 = datetime(2025, 1, 27, 14, 30, tzinfo=UTC)
 

@@ -97,3 +97,21 @@ def test_few_aliases_looked_for_one_by_one_link_as_the_shared_scan_does(
     monkeypatch.setattr(symbols, "_FEW_FIRST_WORDS", 0)
     assert one_by_one == [few.link(t) for t in texts]
     assert few.link("vidi and Nvidia") == ("NVDA", "ARM")
+
+
+def test_the_byte_run_shortcut_links_what_the_ticker_word_scan_links() -> None:
+    """A text with no run of ticker characters as long as the shortest bare ticker is
+    not scanned for ticker words: on texts made of tickers' pieces, digits, capitals,
+    separators and other scripts, the links are those of the scan on every text."""
+    import random
+
+    symbols = ["NVDA", "BRK.B", "ES=F", "^GSPC", "300750.SZ", "TSM", "MU", "X.TO"]
+    linker = SymbolLinker({}, symbols)
+    scanning = SymbolLinker({}, symbols)
+    scanning._bare_run = b""  # every text scanned
+    pieces = ["NVDA", "NVD", "BRK", ".B", "ES", "=F", "^GS", "PC", "300", "750", ".SZ", "TS",
+              "M", "MU", "X", ".TO", " ", "a", "Ä", "英伟达", "\U0001f600", "$", "-"]  # fmt: skip
+    rng = random.Random(3)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    assert [linker.link(t) for t in texts] == [scanning.link(t) for t in texts]
+    assert sum(bool(scanning.link(t)) for t in texts) > 100  # the scan found some

@@ -53,6 +53,9 @@ def canonical_link(url: str | None) -> str | None:
     """
     if not url:
         return None
+    if simple := _SIMPLE_LINK.fullmatch(url):  # most links: a host and a plain path
+        host, path = simple.groups()
+        return f"https://{host}{path.rstrip('/')}" if path else f"https://{host}"
     if url.startswith("https://"):
         scheme, rest = "https", url[8:]
     elif url.startswith("http://"):
@@ -82,6 +85,10 @@ def canonical_link(url: str | None) -> str | None:
 
 
 _UNPLAIN = re.compile(r"[ @\[\]]")  # spaces, userinfo, IPv6 literals: the general path
+# A lowercase host without port and a path of printable ASCII without "?", "#", "@",
+# "[" or "]": its key is the host without "www." and the path without trailing "/"
+# (what the split below gives for it, in one match).
+_SIMPLE_LINK = re.compile(r'https?://(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[!"$->A-Z\\^-~]*)?')
 
 
 def _canonical_link(url: str) -> str | None:
@@ -166,21 +173,26 @@ def title_key(title: str, source: str | None = None) -> str:
     # NFKC leaves ASCII as it is, and casefold is lower there.
     folded = title.lower() if title.isascii() else unicodedata.normalize("NFKC", title).casefold()
     folded = _strip_outlet(folded, source)
-    if folded.isascii():  # the same as below, in C: one table, one split
-        return " ".join(folded.translate(_ASCII_KEY).split())
+    if folded.isascii():  # the same as below, in C: one table, one split (as bytes:
+        # bytes.translate is a plain table lookup, a third of str.translate's time)
+        return b" ".join(folded.encode().translate(_ASCII_KEY, b"'`").split()).decode()
     folded = _APOSTROPHES.sub("", folded)
     return _NOT_WORD.sub(" ", folded).strip()
 
 
-# ASCII apostrophes deleted, every other ASCII non-word character (\W and "_") a space.
-_ASCII_KEY = {
-    c: None if chr(c) in "'`" else " " for c in range(128) if not chr(c).isalnum()
-}  # fmt: skip
+# ASCII apostrophes deleted (``translate``'s second argument), every other ASCII
+# non-word character (\W and "_") a space; bytes above 127 never occur (ASCII text).
+_ASCII_KEY = bytes(c if c > 127 or chr(c).isalnum() else 32 for c in range(256))
 
 
 def story_id(key: str) -> str:
     """A short stable id (16 hex digits) for a key."""
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
+    digest = _STORY_HASH.copy()  # a copy costs less than a new hash and its arguments
+    digest.update(key.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_STORY_HASH = hashlib.blake2b(digest_size=8)
 
 
 _SIMILAR_MIN_TOKENS = 6

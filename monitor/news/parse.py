@@ -111,6 +111,10 @@ class _Entries:
     feed_name: str
     now: datetime
     base_url: str | None
+    latest: datetime  # ``now`` + FUTURE_TOLERANCE: a later date is the feed's mistake
+    #: a link's outlet domain by the link's start up to its first "/" after the scheme,
+    #: which holds its host: a feed's links mostly share one
+    domains: dict[str, str | None]
 
     def outlet(self, feed_title: str | None) -> str:
         """The feed's title, else its configured name: an entry's default source."""
@@ -121,7 +125,6 @@ class _Entries:
     def make(
         self,
         outlet: str,
-        *,
         title: str | None,
         link: str | None,
         guid: str | None,
@@ -129,6 +132,7 @@ class _Entries:
         published: datetime | None,
         source: ItemSource | None,
     ) -> Entry | None:
+        """An entry from a parser's fields (positional: a poll makes thousands)."""
         clean_link = _link(link, self.base_url)
         clean_title = clean_text(title, max_len=TITLE_MAX) or (clean_link or "")
         if not clean_title:
@@ -136,12 +140,15 @@ class _Entries:
         clean_guid = clean_text(guid, html=False, max_len=GUID_MAX) or None
         if clean_guid is not None and link and clean_guid == link.strip():
             clean_guid = None  # fastfeedparser fills a missing id with the link
-        when, date_known = _published(published, self.now)
+        if published is None or published < EARLIEST or published > self.latest:
+            when, date_known = self.now, False
+        else:
+            when, date_known = published, True
         # positional, in field order (feed, source, title, link, guid, summary,
         # published, date_known, tickers, domain): a keyword call cost half as much again
         return Entry(
             self.feed_name,
-            clean_text(source.name if source else None, max_len=NAME_MAX) or outlet,
+            (clean_text(source.name, max_len=NAME_MAX) if source else None) or outlet,
             clean_title,
             clean_link,
             clean_guid,
@@ -149,8 +156,17 @@ class _Entries:
             when,
             date_known,
             (),
-            outlet_domain(clean_link, source.url if source else None),
+            outlet_domain(clean_link, source.url) if source else self.domain(clean_link),
         )
+
+    def domain(self, link: str | None) -> str | None:
+        """``outlet_domain(link, None)``, worked out once per host."""
+        if link is None or (end := link.find("/", 8)) < 0:
+            return outlet_domain(link, None)
+        start = link[:end]
+        if start not in self.domains:
+            self.domains[start] = outlet_domain(link, None)
+        return self.domains[start]
 
 
 # ---- choosing the parser -------------------------------------------------------------
@@ -189,10 +205,8 @@ def _iso_time(value: Any) -> datetime | None:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def _fast_summary(entry: Any) -> str | None:
-    summary = entry.get("description")
-    if summary:
-        return summary
+def _fast_content(entry: Any) -> str | None:
+    """The summary of an entry without a description: its first content's text."""
     for content in entry.get("content") or ():
         if isinstance(content, dict) and content.get("value"):
             return str(content["value"])
@@ -221,12 +235,12 @@ def _parse_fast(data: bytes, make: _Entries) -> _RawFeed | None:
         if (
             entry := make.make(
                 outlet,
-                title=e.get("title"),
-                link=e.get("link"),
-                guid=e.get("id"),
-                summary=_fast_summary(e),
-                source=source,
-                published=_iso_time(e.get("published")) or _iso_time(e.get("updated")),
+                e.get("title"),
+                e.get("link"),
+                e.get("id"),
+                e.get("description") or _fast_content(e),
+                _iso_time(e.get("published")) or _iso_time(e.get("updated")),
+                source,
             )
         )  # fmt: skip
     ]
@@ -295,15 +309,15 @@ def _parse_slow(data: bytes, content_type: str | None, make: _Entries) -> _RawFe
         if (
             entry := make.make(
                 outlet,
-                title=e.get("title"),
-                link=_slow_link(e),
-                guid=e.get("id"),
-                summary=_slow_summary(e),
-                source=_slow_source(e),
+                e.get("title"),
+                _slow_link(e),
+                e.get("id"),
+                _slow_summary(e),
                 # dict.get: FeedParserDict.get maps a missing updated_parsed to
                 # published_parsed with a DeprecationWarning
-                published=_struct_time(dict.get(e, "published_parsed"))
+                _struct_time(dict.get(e, "published_parsed"))
                 or _struct_time(dict.get(e, "updated_parsed")),
+                _slow_source(e),
             )
         )  # fmt: skip
     ]
@@ -330,12 +344,6 @@ def _link(raw: str | None, base_url: str | None) -> str | None:
     except ValueError:
         return None
     return clean_url(raw)
-
-
-def _published(raw: datetime | None, now: datetime) -> tuple[datetime, bool]:
-    if raw is None or raw < EARLIEST or raw > now + FUTURE_TOLERANCE:
-        return now, False
-    return raw, True
 
 
 def _explain(raw: _RawFeed, reason: str, malformed: bool) -> None:
@@ -365,7 +373,7 @@ def parse_feed(
         return ParsedFeed(title=clean_text(feed_name), bozo=True, warning="empty response")
     repaired = decoding.repair_utf8(data, content_type)  # one bad byte stays one bad byte
     data = repaired.data
-    make = _Entries(feed_name, now, base_url)
+    make = _Entries(feed_name, now, base_url, now + FUTURE_TOLERANCE, {})
     refusal = _fast_path_refusal(data)
     raw = _parse_fast(data, make) if refusal is None else None
     if raw is None:

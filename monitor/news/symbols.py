@@ -45,6 +45,13 @@ _SHOUTING_SAMPLE = 160  # characters: the title, usually
 _NO_UPPER = dict.fromkeys(range(ord("A"), ord("Z") + 1))
 _NO_LOWER = dict.fromkeys(range(ord("a"), ord("z") + 1))
 
+# Each byte a bare ticker may hold as "A", every other byte (lowercase, spaces, UTF-8
+# bytes of other letters) a space: a text whose bytes hold no run of "A" as long as
+# the shortest bare ticker mentions none, told in C (the ticker-word scan tests each
+# character against a class, a third of linking).
+_TICKER_BYTES = bytes(65 if chr(c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789^.=-" else 32
+                      for c in range(256))  # fmt: skip
+
 _Alias = tuple[int, re.Pattern[str]]
 
 
@@ -66,6 +73,7 @@ class SymbolLinker:
             for s, i in self._index.items()
             if len(s) >= _MIN_BARE_LEN and _TICKER_WORD.fullmatch(s)
         }
+        self._bare_run = b"A" * min((len(s) for s in self._bare), default=0)
         # aliases starting with a Latin word, keyed by that word; the rest are
         # prefiltered by a plain substring test on their first word.
         self._by_first_word: dict[str, list[_Alias]] = {}
@@ -102,7 +110,8 @@ class SymbolLinker:
         elif self._first_words is not None:
             for word in set(self._first_words.findall(folded)):
                 candidates.extend(self._by_first_word[word])
-        candidates.extend(entry for needle, entry in self._by_substring if needle in folded)
+        if self._by_substring:
+            candidates.extend(entry for needle, entry in self._by_substring if needle in folded)
         for index, regex in candidates:
             if index not in found and regex.search(folded):
                 found.add(index)
@@ -115,14 +124,14 @@ class SymbolLinker:
         is ``fold(text)`` when the caller has it already."""
         if not text or not self.symbols:
             return ()
-        found = {self._index[t] for t in tickers if t in self._index}
+        found = {self._index[t] for t in tickers if t in self._index} if tickers else set()
         if "$" in text:
             found.update(self._index[tag] for tag in _CASHTAG.findall(text) if tag in self._index)
         self._aliases_in(fold(text) if folded is None else folded, found)
-        if self._bare:
+        if self._bare and self._bare_run in text.encode(errors="replace").translate(_TICKER_BYTES):
             bare = [self._bare[w] for w in _TICKER_WORD.findall(text) if w in self._bare]
             if bare and not _shouting(text):
                 found.update(bare)
-        if not found:
-            return ()
+        if len(found) < 2:
+            return tuple([self.symbols[i] for i in found])
         return tuple([self.symbols[i] for i in sorted(found)])

@@ -2,7 +2,8 @@
 
 Inside, top to bottom (checked by import-linter): ``worker`` (the store thread) ->
 ``api`` (``Store``: one transaction per call) -> ``stories`` (dedup, new entries) ->
-``headlines``, ``quotes``, ``alerts`` (queries per concept) -> ``search`` (the
+``headlines``, ``quotes``, ``alerts`` (queries per concept) and ``known`` (the
+entries a batch may repeat) -> ``search`` (the
 full-text index, kept off the write path) and ``db`` (connection, lock, transactions,
 errors) -> ``schema`` (migrations) -> ``rows`` (row conversions).
 """

@@ -11,7 +11,8 @@ looks them up among the stored entries and decides:
 
 Entries with different titles, links and guids are never merged.  An entry with no
 guid, no http(s) link and no title is dropped.  Each function runs inside the caller's
-transaction on the connection it is given.
+transaction on the connection it is given.  The lookup of what is stored already is
+``monitor.store.known``'s.
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from monitor.entries import FeedBody, Matched
 from monitor.heap import cyclic_gc_paused
 from monitor.model import Headline, Outlet
 from monitor.store import headlines
+from monitor.store.known import TITLE_WINDOW, known_entries
 from monitor.store.rows import chunks, from_us, in_list, one_per_source, to_json, to_us, union
 
-#: How long the same title (from the same outlet) means the same story.
-TITLE_WINDOW = timedelta(days=3)
-_TITLE_WINDOW_US = TITLE_WINDOW // timedelta(microseconds=1)
+__all__ = ["TITLE_WINDOW", "Added", "add_entries"]
+
+#: Symbol links per INSERT statement: a statement per link cost ~0.4 µs more a link.
+_LINKS_PER_INSERT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,79 +63,6 @@ class Added:
 
 
 @dataclass(slots=True)
-class KnownEntries:
-    """The entries already stored that share a guid, link or title with the batch.
-
-    Grows as the batch is processed, so two entries of one batch dedup too.
-    """
-
-    guids: dict[tuple[str, str], str] = field(default_factory=dict)  # (feed, guid) -> story
-    links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # -> (feed, story)
-    titles: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    # (feed, guid) -> (link key, title key) of the entry that first had the guid
-    guid_keys: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
-
-    def add(self, feed: str, guid: str | None, link_key: str | None, tkey: str,
-            source: str, story: str) -> None:  # fmt: skip
-        if guid is not None:
-            self.guids.setdefault((feed, guid), story)
-            self.guid_keys.setdefault((feed, guid), (link_key, tkey))
-        if link_key:
-            self.links.setdefault(link_key, []).append((feed, story))
-        if tkey:
-            self.titles.setdefault(tkey, []).append((feed, source, story))
-
-    def unknown(self, item: Matched) -> bool:
-        """No entry shares its guid, link or title: not seen, no reused guid, no story
-        to join (most entries of a first poll), told in three lookups."""
-        e, keys = item.entry, item.keys
-        return (
-            (e.guid is None or (e.feed, e.guid) not in self.guids)
-            and keys.link_key not in self.links
-            and keys.title_key not in self.titles
-        )
-
-    def seen(self, item: Matched) -> bool:
-        """This feed already delivered this entry (perhaps under another guid)."""
-        e, keys = item.entry, item.keys
-        if e.guid is not None and (e.feed, e.guid) in self.guids and not self.reused_guid(item):
-            return True
-        if keys.link_key and (hits := self.links.get(keys.link_key)):
-            if any(f == e.feed for f, _ in hits):
-                return True
-        if keys.title_key and (titled := self.titles.get(keys.title_key)):
-            return any(f == e.feed and s == e.source for f, s, _ in titled)
-        return False
-
-    def stored_story(self, item: Matched) -> str | None:
-        """The story this very entry was stored under, if it was."""
-        e = item.entry
-        if e.guid is not None and not self.reused_guid(item):
-            if story := self.guids.get((e.feed, e.guid)):
-                return story
-        return self.story_of(item)
-
-    def reused_guid(self, item: Matched) -> bool:
-        """The feed gave this guid to another entry (another link and title) before.
-
-        Broken feeds give every item one guid (the feed's URL, "1"); trusting it would
-        drop every story but the first, so such an entry is known by link and title.
-        """
-        e, keys = item.entry, item.keys
-        first = self.guid_keys.get((e.feed, e.guid)) if e.guid is not None else None
-        return first is not None and first[0] != keys.link_key and first[1] != keys.title_key
-
-    def story_of(self, item: Matched) -> str | None:
-        """The story another feed or outlet already carried under this link or title."""
-        keys = item.keys
-        if keys.link_key and (hits := self.links.get(keys.link_key)):
-            return hits[0][1]
-        if keys.title_key and (titled := self.titles.get(keys.title_key)):
-            return titled[0][2]
-        return None
-
-
-@dataclass(slots=True)
 class _Batch:
     """The decisions of one ``add_entries`` call, before they are written."""
 
@@ -146,25 +76,40 @@ class _Batch:
     feeds: dict[str, dict[str, None]] = field(default_factory=dict)  # feed -> its stories
 
     def take(self, item: Matched, story: str) -> None:
-        self.feeds.setdefault(item.entry.feed, {})[story] = None
+        stories = self.feeds.get(feed := item.entry.feed)
+        if stories is None:
+            stories = self.feeds[feed] = {}
+        stories[story] = None
 
 
 def add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
     """Store a batch's entries; see the module docstring for what is new."""
     with cyclic_gc_paused():
-        return _add_entries(conn, items, now_us)
+        # A new story's id is a stored story's only when its title came back after the
+        # title window: rather than look every new id up first, the batch is written
+        # as if none were, and written again, ids looked up, if one was.
+        conn.execute("SAVEPOINT add_entries")
+        try:
+            added = _add_entries(conn, items, now_us, set())
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO add_entries")
+            added = _add_entries(conn, items, now_us, _taken_story_ids(conn, items))
+        conn.execute("RELEASE add_entries")
+        return added
 
 
-def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int) -> Added:
+def _add_entries(
+    conn: sqlite3.Connection, items: Sequence[Matched], now_us: int, taken: set[str]
+) -> Added:
+    """The batch written, ``taken`` holding the stored story ids its new ones may be."""
     known = known_entries(conn, items, now_us)
-    taken = _taken_story_ids(conn, items)
     batch = _Batch(now_us)
     for item in items:
         e, keys = item.entry, item.keys
         if not (e.guid or keys.link_key or keys.title_key):
             continue  # nothing to recognize it by next time
-        if known.unknown(item):
-            guid, story = e.guid, None
+        if known.unknown(item):  # most of a first poll: none of its keys is known
+            guid, story, fresh = e.guid, None, True
         elif known.seen(item):
             if (stored := known.stored_story(item)) is not None:
                 batch.known[stored] = None
@@ -172,10 +117,12 @@ def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int
             continue
         else:
             guid = None if known.reused_guid(item) else e.guid  # (guid, feed) is unique
-            story = known.story_of(item)
+            story, fresh = known.story_of(item), False
         published = to_us(e.published)
         if story is None:
-            story = _new_story_id(conn, keys.story, taken)
+            story = keys.story
+            if story in taken:
+                story = _new_story_id(conn, story, taken)
             taken.add(story)
             batch.created[story] = [item]
             batch.published[story] = published
@@ -183,7 +130,9 @@ def _add_entries(conn: sqlite3.Connection, items: Sequence[Matched], now_us: int
             batch.created[story].append(item)
         else:
             batch.extended.setdefault(story, []).append(item)
-        known.add(e.feed, guid, keys.link_key, keys.title_key, e.source, story)
+        (known.add_new if fresh else known.add)(
+            e.feed, guid, keys.link_key, keys.title_key, e.source, story
+        )
         batch.entry_rows.append((e.feed, guid, e.link, keys.link_key, keys.title_key, story,
                                  e.source, published, now_us, e.domain))  # fmt: skip
         batch.touched[story] = None
@@ -207,42 +156,6 @@ def _write(conn: sqlite3.Connection, batch: _Batch) -> Added:
         known=[s for s in batch.known if s not in batch.touched],
         feed_stories={feed: tuple(stories) for feed, stories in batch.feeds.items()},
     )
-
-
-def known_entries(
-    conn: sqlite3.Connection, items: Sequence[Matched], now_us: int | None
-) -> KnownEntries:
-    """The stored entries sharing a guid, a link or (since the title window before
-    ``now_us``; ever when None) a title with ``items``."""
-    known = KnownEntries()
-    # Titles recur ("Stock market today: ..." every day with a new link), so a title
-    # only identifies a story within TITLE_WINDOW; guids and links always do.
-    title_since = -(2**62) if now_us is None else now_us - _TITLE_WINDOW_US
-    by_column = {
-        "guid": (sorted({i.entry.guid for i in items if i.entry.guid is not None}), None),
-        "link_key": (sorted({i.keys.link_key for i in items if i.keys.link_key}), None),
-        "title_key": (
-            sorted({i.keys.title_key for i in items if i.keys.title_key}),
-            title_since,  # bound, not in the SQL text: one text for every poll
-        ),
-    }
-    # An entry found again by its link or title (a re-poll finds each by all three)
-    # is added once: a second add would only append duplicates after the first.
-    added: set[int] = set()
-    for column, (values, since) in by_column.items():
-        window = "" if since is None else " AND first_seen >= ?"
-        for chunk in chunks(values):
-            marks, params = in_list(chunk)
-            rows = conn.execute(
-                "SELECT id, feed, guid, link_key, title_key, source, story_id FROM entries"
-                f" WHERE {column} IN ({marks}){window}",
-                params if since is None else (*params, since),
-            )
-            for row_id, feed, guid, link_key, tkey, source, story in rows:
-                if row_id not in added:
-                    added.add(row_id)
-                    known.add(feed, guid, link_key, tkey, source, story)
-    return known
 
 
 def _taken_story_ids(conn: sqlite3.Connection, items: Sequence[Matched]) -> set[str]:
@@ -282,14 +195,17 @@ def _insert_stories(
     as_json = _JsonMemo()
     stories: dict[str, Headline] = {}
     rows: list[tuple[Any, ...]] = []
-    links: list[tuple[str, str, int, int]] = []
+    links: list[str | int] = []  # (symbol, story, published, first seen) after another
     for sid, group in created.items():
         h = stories[sid] = _new_headline(sid, group, first_seen)
         published = published_us[sid]  # its first entry's
+        matched, symbols = h.matched, h.symbols  # their JSON: a dict hit, most times
         rows.append((sid, h.title, h.link, h.source, h.feed, published, now_us, now_us,
-                     h.summary, as_json(h.matched), as_json(h.symbols),
-                     int(bool(h.matched))))  # fmt: skip
-        links.extend((symbol, sid, published, now_us) for symbol in h.symbols)
+                     h.summary,
+                     as_json.get(matched) or as_json(matched),
+                     as_json.get(symbols) or as_json(symbols), int(bool(matched))))  # fmt: skip
+        for symbol in h.symbols:
+            links += (symbol, sid, published, now_us)
     conn.executemany(  # title_key and link_key stay empty (schema v4)
         "INSERT INTO stories(id, title, title_key, link, source, feed, published,"
         " first_seen, last_seen, summary, matched, symbols, is_matched)"
@@ -341,12 +257,17 @@ class _JsonMemo(dict[tuple[str, ...], str]):
         return text
 
 
-def _link_symbols(conn: sqlite3.Connection, rows: list[tuple[str, str, int, int]]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO story_symbols(symbol, story_id, published, first_seen)"
-        " VALUES (?, ?, ?, ?)",
-        rows,
-    )
+def _link_symbols(conn: sqlite3.Connection, links: list[str | int]) -> None:
+    """Insert symbol links, given one after another (symbol, story, published, first
+    seen), ``INSERT OR IGNORE`` row by row, many rows to a statement."""
+    sql = "INSERT OR IGNORE INTO story_symbols(symbol, story_id, published, first_seen) VALUES "
+    size = 4 * _LINKS_PER_INSERT
+    whole = len(links) - len(links) % size
+    if whole:
+        statement = sql + ",".join(["(?,?,?,?)"] * _LINKS_PER_INSERT)
+        conn.executemany(statement, [links[i : i + size] for i in range(0, whole, size)])
+    if rest := links[whole:]:  # a row a statement: one SQL text whatever is left
+        conn.executemany(sql + "(?,?,?,?)", [rest[i : i + 4] for i in range(0, len(rest), 4)])
 
 
 def _extend_stories(
@@ -354,7 +275,7 @@ def _extend_stories(
 ) -> None:
     """A new outlet's matched terms and symbols join its story's."""
     updates: list[tuple[str, str, int, int, str]] = []
-    links: list[tuple[str, str, int, int]] = []
+    links: list[str | int] = []
     for story, group in extended.items():
         terms = {t for i in group for t in i.matched}
         symbols = {s for i in group for s in i.symbols}
@@ -366,7 +287,8 @@ def _extend_stories(
         all_symbols = union(_json_list(old_symbols), symbols)
         updates.append((to_json(all_terms), to_json(all_symbols), int(bool(all_terms)),
                         now_us, story))  # fmt: skip
-        links.extend((symbol, story, published, first_seen) for symbol in symbols)
+        for symbol in symbols:
+            links += (symbol, story, published, first_seen)
     conn.executemany(
         "UPDATE stories SET matched = ?, symbols = ?, is_matched = ?, last_seen = ? WHERE id = ?",
         updates,
