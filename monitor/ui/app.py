@@ -341,11 +341,13 @@ class MonitorApp(Skeleton):
 
 
 #: seconds a thread waiting for the GIL waits before the running one must hand it over
-#: (Python: 0.005).  The store thread lets go of the GIL around each SQLite call and
-#: must take it back after: while the loop renders a frame, a headline's write waited
-#: 5 ms at each, 6-30 ms in all; the UI thread pays a switch a millisecond only while
-#: the store thread works.
-SWITCH_INTERVAL = 0.001
+#: (Python: 0.005).  The store thread lets go of the GIL around each SQLite call (a
+#: headline's write makes ~14) and must take it back after: while the loop renders a
+#: frame, each wait lasts the whole interval.  A write of 12 rows beside a thread
+#: running Python (``bench/README.md``, "the live path (session 6)"): p50 13 ms at
+#: 5 ms, 1.6-4.5 ms at 1 ms, 0.6-0.9 ms at 0.2 ms (0.2 ms alone).  The UI thread pays
+#: a switch per interval only while the store thread works.
+SWITCH_INTERVAL = 0.0002
 #: objects allocated (net) between two passes over the young generation (Python: 700)
 YOUNG_OBJECTS = 3_000
 

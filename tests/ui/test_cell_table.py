@@ -192,3 +192,61 @@ async def test_a_cut_wide_title_keeps_its_ellipsis_beside_the_last_character() -
         assert "恶意攻 …" not in row
         assert " 恶意攻… " in row  # 7 cells: the cut falls between characters anyway
         assert " DeepSee… " in row
+
+
+class _SizedApp(App[None]):
+    """A CellTable as tall as its screen gives it, and one as tall as its rows."""
+
+    CSS = "#fixed { height: 1fr; } #auto { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield CellTable(id="fixed")
+        yield CellTable(id="auto")
+
+
+async def test_a_table_growing_moves_its_scrollbars_and_lays_the_screen_out_only_when_needed(
+    monkeypatch,
+) -> None:
+    """A table whose size does not follow its content lays nothing else out when rows
+    or a wider column come: its scrollbars follow (and a scrollbar that appears lays
+    the screen out, as one whose size follows its rows always does)."""
+    from textual.screen import Screen
+
+    layouts: list[str] = []
+    real = Screen._refresh_layout
+
+    def counted(self: Screen[Any], *args: Any, **kwargs: Any) -> Any:
+        layouts.append("layout")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    app = _SizedApp()
+    async with app.run_test(size=(40, 24)) as pilot:
+        fixed, auto = app.query_one("#fixed", CellTable), app.query_one("#auto", CellTable)
+        fixed.add_column("name", key="name", width=8)
+        auto.add_column("name", key="name", width=8)
+        fixed.add_row(Text("a"), key="a")
+        await pilot.pause()
+        layouts.clear()
+        fixed.add_row(Text("b"), key="b")
+        fixed.columns[next(iter(fixed.columns))].width = 12
+        fixed._require_update_dimensions = True
+        await pilot.pause()
+        await pilot.pause()
+        assert fixed.virtual_size.height == 3 and fixed.virtual_size.width == 14
+        assert layouts == [], "a wider column and a row more: the screen is not laid out"
+        assert not fixed.show_vertical_scrollbar
+        for n in range(30):  # more rows than the table is tall
+            fixed.add_row(Text(str(n)), key=f"n{n}")
+        await pilot.pause()
+        await pilot.pause()
+        assert fixed.show_vertical_scrollbar and layouts, "a scrollbar appears: laid out"
+        assert fixed.vertical_scrollbar.window_virtual_size == fixed.virtual_size.height
+        assert (
+            fixed.max_scroll_y == fixed.virtual_size.height - fixed.scrollable_content_region.height
+        )
+        layouts.clear()
+        auto.add_row(Text("x"), key="x")
+        await pilot.pause()
+        await pilot.pause()
+        assert layouts and auto.size.height == auto.virtual_size.height, "its size follows its rows"

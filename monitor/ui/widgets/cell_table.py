@@ -30,7 +30,8 @@ from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
-from textual.geometry import Region
+from textual.geometry import Region, Size
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -62,6 +63,18 @@ class CellTable(RowTable):
     #: the changes that bring the rows named up to date (the rows in view), asked for
     #: before lines are painted; None: every row always is
     fresh: Callable[[set[str]], list[CellChange]] | None = None
+
+    #: Widget's, without its layout of the whole screen (30-70 ms under a moving market,
+    #: for a price a digit wider or a headline's row): a table as tall and wide as its
+    #: pane gives it (never ``auto``) moves its scrollbars only (``watch_virtual_size``)
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), repaint=True)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        height, width = self.styles.height, self.styles.width
+        if height is None or height.is_auto or (width is not None and width.is_auto):
+            self.refresh(layout=True)  # its size follows its content: as Widget does
+        else:  # what a layout does for a ScrollView whose virtual size moved
+            self._scroll_update(size)  # (a scrollbar shown or hidden lays out again)
 
     def rows_in_view(self) -> set[str]:
         """The keys of the rows with a line in view (and the one under the header)."""
