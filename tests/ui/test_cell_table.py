@@ -250,3 +250,22 @@ async def test_a_table_growing_moves_its_scrollbars_and_lays_the_screen_out_only
         await pilot.pause()
         await pilot.pause()
         assert layouts and auto.size.height == auto.virtual_size.height, "its size follows its rows"
+
+
+async def test_the_regions_of_rows_are_datatables() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(CellTable)
+        table.add_row(Text("tall"), Text("two\\nlines"), Text(""), key="tall", height=2)
+        table.add_row(*(Text("x") for _ in COLUMNS), key="after")
+        await pilot.pause()
+        keys = [row.key for row in table.ordered_rows]
+        for some in ({keys[0]}, {keys[3], keys[-1]}, set(keys), {keys[-2]}):
+            indexes = sorted(table._row_locations.get(key) for key in some)
+            assert table.row_regions(some) == [table._get_row_region(i) for i in indexes]
+        for show_header in (False, True):
+            table.show_header = show_header
+            everything = set(keys)
+            assert table.row_regions(everything) == [
+                table._get_row_region(i) for i in range(len(keys))
+            ]

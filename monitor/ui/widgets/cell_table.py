@@ -178,11 +178,23 @@ class CellTable(RowTable):
         window, offset = self.window_region, self.scroll_offset
         if not self.fixed_rows:  # the lines in view (and a header's more): their rows
             rows = rows & {row for row, _ in self._y_offsets[offset.y : offset.y + window.height]}
-        places = [self._row_locations.get(row) for row in rows]
-        regions = [self._get_row_region(i) for i in places if i is not None]
-        shown = [r.translate(-offset) for r in regions if r.overlaps(window)]
+        shown = [r.translate(-offset) for r in self.row_regions(rows) if r.overlaps(window)]
         if shown:  # one refresh for them all (as DataTable.refresh_row, each)
             self.refresh(*shown)
+
+    def row_regions(self, rows: set[RowKey]) -> list[Region]:
+        """``DataTable._get_row_region`` of each of ``rows`` in the table, in one pass
+        over the rows' heights (it sums the heights above each row again)."""
+        columns = sum(column.get_render_width(self) for column in self.columns.values())
+        width = max(self.size.width, columns + self._row_label_column_width)
+        y, regions = self.header_height if self.show_header else 0, []
+        for row in self.ordered_rows:
+            if row.key in rows:
+                regions.append(Region(0, y, width, row.height))
+                if len(regions) == len(rows):
+                    break
+            y += row.height
+        return regions
 
     def place_rows(self, order: Sequence[str], added: Mapping[str, Sequence[Any]]) -> None:
         """The rows become ``order``: the rows of ``added`` (their cells in column order)
