@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -269,3 +270,45 @@ async def test_the_regions_of_rows_are_datatables() -> None:
             assert table.row_regions(everything) == [
                 table._get_row_region(i) for i in range(len(keys))
             ]
+
+
+def test_a_fitting_cell_is_laid_out_in_the_segments_rich_gives_it() -> None:
+    """The one-step layout of a cell that fits (``cell_lines``) against Rich's own, on
+    random cells: styles and spans, justified every way, wide characters, blanks at the
+    ends, cells wider than their column (those go Rich's way: the same by definition)."""
+    import random
+
+    from rich.console import Console
+    from rich.segment import Segment
+
+    from monitor.ui.widgets.cell_lines import padded_line
+
+    rng = random.Random(14)
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+    words = ["NVDA", "118.42", "▼", "-16.97%", "涨停", "DeepSeek", " ", "  ", "x", "恶意攻击", ""]
+    styles = ["", "bold", "red", "bold red", "dim italic", "reverse green", "on blue"]
+    fast_path = 0
+    for _ in range(3000):
+        plain = "".join(rng.choice(words) for _ in range(rng.randint(0, 4)))
+        cell = Text(
+            plain,
+            style=rng.choice(styles),
+            justify=rng.choice([None, "default", "left", "right", "center"]),
+            overflow=rng.choice([None, "ellipsis", "crop", "fold"]),
+            no_wrap=rng.choice([None, True]),
+        )
+        for _ in range(rng.randint(0, 3)):
+            if plain:
+                start = rng.randrange(len(plain))
+                cell.stylize(rng.choice(styles[1:]), start, rng.randint(start, len(plain)))
+        width = rng.randint(1, 20)
+        options = console.options.update_dimensions(width, 1)
+        fast = padded_line(console, options, cell, 1, Style.null(), Style.null())
+        rich_line = console.render_lines(
+            cell, options.update(no_wrap=True), style=Style.null(), pad=True
+        )[0]
+        blank = Segment(" ", Style.null())
+        if cell.cell_len <= width and "\n" not in plain:
+            assert fast == [blank, *rich_line, blank], (plain, cell.justify, width)
+            fast_path += cell.justify in (None, "default", "right")
+    assert fast_path > 500

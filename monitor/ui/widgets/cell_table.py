@@ -23,8 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from rich.cells import get_character_cell_size
-from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -37,10 +35,11 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
+from monitor.ui.widgets.cell_lines import padded_line
+
 K = TypeVar("K")
 V = TypeVar("V")
 
-_NULL = Style.null()  # the style of Padding's blanks ("none")
 #: one cell to rewrite: row key, column key, new value
 CellChange = tuple[str, str, Any]
 
@@ -140,7 +139,7 @@ class CellTable(RowTable):
         meta = Style.from_meta({"row": row_index, "column": column_index})
         pre_style = base_style + meta + component_style
         options = self.app.console_options.update_dimensions(width - 2 * pad, 1)
-        lines = [_padded(self.app.console, options, cell, pad, pre_style, post_style)]
+        lines = [padded_line(self.app.console, options, cell, pad, pre_style, post_style)]
         self._cell_render_cache[cache_key] = lines
         return lines
 
@@ -240,43 +239,6 @@ class CellTable(RowTable):
         self._update_count += 1
         self.check_idle()
         self.refresh()
-
-
-def _padded(
-    console: Console,
-    options: ConsoleOptions,
-    cell: Text,
-    pad: int,
-    pre_style: Style,
-    post_style: Style,
-) -> list[Segment]:
-    """One line of ``cell`` as wide as ``options`` say with ``pad`` blanks either side,
-    styled between ``pre_style`` and ``post_style``: the line that ``Padding`` and
-    ``Styled`` give in ``DataTable._render_cell`` for a one-line cell."""
-    options = options.update(no_wrap=True)
-    line = console.render_lines(_fitted(cell, options.max_width), options, style=_NULL, pad=True)[0]
-    if pad:
-        line = [Segment(" " * pad, _NULL), *line, Segment(" " * pad, _NULL)]
-    return list(Segment.apply_style(line, pre_style, post_style))
-
-
-def _fitted(cell: Text, width: int) -> Text:
-    """``cell`` cut to ``width`` with its "…" right after the last character kept, where
-    Rich would leave a blank before it (a wide character, such as a Chinese one, that
-    does not fit the one cell left: "恶意攻 …"); Rich pads the line's end instead."""
-    if cell.overflow != "ellipsis" or width < 2 or cell.cell_len <= width:
-        return cell
-    used = 0
-    for index, character in enumerate(cell.plain):
-        size = get_character_cell_size(character)
-        if used + size > width - 1:
-            if used == width - 1:
-                return cell  # the cut falls between characters: Rich's own is right
-            fitted = cell[:index]
-            fitted.append("…")
-            return fitted
-        used += size
-    return cell
 
 
 class OutOfView:
