@@ -43,9 +43,11 @@ _INVISIBLE = (
 _ESCAPE_START = re.compile("[\x1b\x90\x98\x9b\x9d-\x9f]")
 _REMOVE = re.compile(f"[{_INVISIBLE}]+")
 _SPACES = re.compile(r"\s+")  # includes U+2028/U+2029 and the separator controls
-# Every whitespace character but the space (what ``[^\S ]`` matches), listed: a class
-# is tested in one step a character, an alternation of classes in several.
-_OTHER_SPACES = "\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Every whitespace character but the space, "\n" and "\r", listed: a class is tested
+# in one step a character, an alternation of classes in several.
+_INLINE_BLANKS = "\t\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# ... and with "\n" and "\r": every whitespace character but the space (``[^\S ]``)
+_OTHER_SPACES = f"\n\r{_INLINE_BLANKS}"
 # Text with none of these, and no double space, needs no substitution at all (the
 # common case; see ``_needs_work``).
 _NEEDS_WORK = re.compile(f"[{_INVISIBLE}{_OTHER_SPACES}]")
@@ -74,15 +76,11 @@ _PARAGRAPH_TAG = re.compile(
     re.IGNORECASE,
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
-_INLINE_SPACES = re.compile(
-    "[\t\x0b\x0c\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
-)
+_INLINE_SPACES = re.compile(f"[ {_INLINE_BLANKS}]+")
 _LINE_SPACES = re.compile(r" ?\n ?")
 # Text with none of these, and none of ``_MULTILINE_RUNS``, is already clean multiline
 # text (the common case; see ``_multiline_work``).
-_MULTILINE_WORK = re.compile(
-    f"[{_INVISIBLE}\t\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
+_MULTILINE_WORK = re.compile(f"[{_INVISIBLE}{_INLINE_BLANKS}]")
 _MULTILINE_RUNS = ("  ", " \n", "\n ", "\n\n\n")
 
 ELLIPSIS = "…"
