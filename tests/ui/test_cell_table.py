@@ -378,3 +378,31 @@ async def test_a_line_is_rendered_as_datatable_renders_it() -> None:
                     assert fast == usual, (round_, row_key, line_no, cursor, hover)
                     compared += 1
     assert compared > 150
+
+
+def test_merged_regions_cover_the_same_lines_in_fewer_regions() -> None:
+    import random
+    from itertools import pairwise
+
+    from monitor.ui.widgets.cell_table import merged
+
+    rng = random.Random(3)
+    for _ in range(200):
+        y, regions = 0, []
+        for _ in range(rng.randint(0, 30)):
+            height = rng.choice([1, 1, 2])
+            if rng.random() < 0.7:
+                regions.append(Region(0, y, 40, height))
+            y += height
+        out = merged(regions)
+
+        def lines(rs: list[Region]) -> list[int]:
+            return sorted(line for r in rs for line in range(r.y, r.bottom))
+
+        assert lines(out) == lines(regions)
+        assert all(r.x == 0 and r.width == 40 for r in out)
+        assert all(a.bottom < b.y for a, b in pairwise(out)), "runs are joined"
+    assert merged([Region(0, 0, 40, 1), Region(2, 1, 38, 1)]) == [
+        Region(0, 0, 40, 1),
+        Region(2, 1, 38, 1),
+    ]

@@ -46,6 +46,8 @@ V = TypeVar("V")
 
 #: one cell to rewrite: row key, column key, new value
 CellChange = tuple[str, str, Any]
+#: cell styles kept per table (a screenful of cells, with and without the cursor)
+PRE_STYLES_KEPT = 1024
 
 
 class RowTable(DataTable[Any]):
@@ -199,12 +201,28 @@ class CellTable(RowTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         paint = self._paint or Paint(self)
         component_style, post_style = paint.cell_styles(hover, cursor)
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        pre_style = base_style + meta + component_style
+        pre_style = self._pre_style(row_index, column_index, base_style, component_style)
         options = paint.options(width - 2 * pad)
         lines = [padded_line(paint.console, options, cell, pad, pre_style, post_style)]
         self._cell_render_cache[cache_key] = lines
         return lines
+
+    #: each cell's style before its own, by place and styles (see ``_pre_style``)
+    _pre_styles: dict[tuple[int, int, Style, Style], Style] | None = None
+
+    def _pre_style(self, row: int, column: int, base_style: Style, component: Style) -> Style:
+        """``base_style + meta + component`` as DataTable styles a cell (the meta says
+        where it is, for the mouse), kept: a cell changed every second is styled so
+        again and again, at the same place."""
+        styles = self._pre_styles
+        if styles is None or len(styles) > PRE_STYLES_KEPT:
+            styles = self._pre_styles = {}
+        key = (row, column, base_style, component)
+        style = styles.get(key)
+        if style is None:
+            meta = Style.from_meta({"row": row, "column": column})
+            style = styles[key] = base_style + meta + component
+        return style
 
     def set_cells(self, changes: Iterable[CellChange]) -> None:
         """Write ``changes``; the widths of the columns stay as they are (as
@@ -242,7 +260,7 @@ class CellTable(RowTable):
             rows = rows & {row for row, _ in self._y_offsets[offset.y : offset.y + window.height]}
         shown = [r.translate(-offset) for r in self.row_regions(rows) if r.overlaps(window)]
         if shown:  # one refresh for them all (as DataTable.refresh_row, each)
-            self.refresh(*shown)
+            self.refresh(*merged(shown))
 
     def row_regions(self, rows: set[RowKey]) -> list[Region]:
         """``DataTable._get_row_region`` of each of ``rows`` in the table, in one pass
@@ -301,6 +319,19 @@ class CellTable(RowTable):
         self._update_count += 1
         self.check_idle()
         self.refresh()
+
+
+def merged(regions: list[Region]) -> list[Region]:
+    """``regions`` (rows' regions, top to bottom) with each run of rows one below the
+    other as one region: the same area, fewer regions for the compositor to cut."""
+    out: list[Region] = []
+    for region in regions:
+        last = out[-1] if out else None
+        if last and (last.x, last.width, last.bottom) == (region.x, region.width, region.y):
+            out[-1] = Region(last.x, last.y, last.width, last.height + region.height)
+        else:
+            out.append(region)
+    return out
 
 
 class OutOfView:

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
@@ -179,7 +178,8 @@ class HeadlinesPane(Pane):
 
     def _trim(self) -> None:
         keep = kept_stories(self.headlines)
-        self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
+        if len(keep) < len(self.headlines):  # (else every one is kept: no copy)
+            self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
         self.unread.keep(keep)
 
     def refresh_times(self) -> None:
@@ -225,7 +225,7 @@ class HeadlinesPane(Pane):
         return placeholder_text(self)
 
     def _update_title(self) -> None:
-        self.border_title = Content(title_text_of(self))  # typed text, never markup
+        self.set_title(title_text_of(self))
 
     # ---- selection ----------------------------------------------------------------
 
