@@ -31,7 +31,6 @@ from monitor.ui.widgets.headline_rows import (
     RowLook,
     headline_cells,
     placeholder_cells,
-    time_text,
     time_words,
 )
 from monitor.ui.widgets.headline_table import HeadlineTable
@@ -187,12 +186,9 @@ class HeadlinesPane(Pane):
         table, now, shown = self.table, self.now(), self._source()
         if "time" not in table.widths:
             return
-        changes = []
         words = time_words([shown[story] for story in self.order], now, self.tz)
-        for story, cell in zip(self.order, words, strict=True):
-            if table.get_cell(story, "time").plain != cell:
-                changes.append((story, "time", time_text(cell)))
-        table.set_cells(changes)
+        moved = zip(self.order, words, strict=True)
+        table.set_times({story: cell for story, cell in moved if table.time_of(story) != cell})
 
     # ---- rendering ----------------------------------------------------------------
 
