@@ -45,6 +45,8 @@ BREAKING_GRACE = timedelta(hours=2)
 NEWS_MEMORY = timedelta(hours=24)
 #: headlines of the memory read back from the store on open
 _REMEMBERED = 2000
+#: entries and feed states a write may hold and be done on the event loop (~20 µs each)
+SMALL_WRITE_ROWS = 64
 
 
 class NewsPoller:
@@ -242,7 +244,7 @@ class NewsPoller:
             old = self._states.get(result.name) or FeedState(url=result.url)
             self._set_state(result.name, next_state(old, result, live, rng=self._rng), live)
         states = {r.name: self._states[r.name].to_json() for r in results}
-        added = await self._store.write(
+        added = await self._writer(len(items) + len(states))(
             lambda s: s.record_poll(items, states=states, bodies=bodies, now=now),
             landed=self._landed_late,
         )
@@ -330,11 +332,24 @@ class NewsPoller:
             return
         for e in due:
             self._released.add((e.feed, e.guid or e.title))
-        items = self.ingest.process(due)
-        stored = await self._store.write(
+        await self.take(due, now)
+
+    async def take(self, entries: Sequence[Entry], now: datetime | None = None) -> list[Headline]:
+        """Entries that came otherwise than by a poll (a recorded feed's, released when
+        the clock reaches them), seen ``now`` (default: the clock's): matched, stored
+        and announced as a poll's are."""
+        items, now = self.ingest.process(entries), now or self._clock.now()
+        stored = await self._writer(len(items))(
             lambda s: s.add_entries(items, now=now), landed=self._landed_late
         )
-        await self.after_news(stored.headlines if stored is not None else [])
+        headlines = stored.headlines if stored is not None else []
+        await self.after_news(headlines)
+        return headlines
+
+    def _writer(self, rows: int) -> Callable[..., Awaitable[Added | None]]:
+        """How a write of ``rows`` entries and feed states is done: a few, which an
+        update waits for, on the loop when the store thread is idle (``write_small``)."""
+        return self._store.write_small if rows <= SMALL_WRITE_ROWS else self._store.write
 
     def _load_recorded_feeds(self) -> list[Entry]:
         far = datetime(2100, 1, 1, tzinfo=UTC)
