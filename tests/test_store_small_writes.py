@@ -37,7 +37,7 @@ async def test_a_small_write_is_done_on_the_loop_when_the_store_thread_is_idle(
         return "done"
 
     try:
-        result = await worker.write_small(write)
+        result = await worker.write(write, rows=1)
         seen = await worker.read(lambda s: s.get_meta("n"))
     finally:
         await worker.close()
@@ -64,7 +64,7 @@ async def test_a_small_write_comes_after_what_the_store_thread_was_given(
     try:
         behind = worker.write_behind(held)  # holds the store thread until the gate opens
         threading.Timer(0.2, gate.set).start()
-        await worker.write_small(small)
+        await worker.write(small, rows=1)
         await behind
         seen = await worker.read(lambda s: s.get_meta("n"))
     finally:
@@ -89,7 +89,7 @@ async def test_a_small_write_does_not_wait_on_the_loop_for_another_writer(
 
     try:
         threading.Timer(0.2, other.execute, ("COMMIT",)).start()  # in 0.2 s
-        result = await worker.write_small(small)
+        result = await worker.write(small, rows=1)
         seen = await worker.read(lambda s: s.get_meta("n"))
         timeout = await worker.read(lambda s: s._conn.execute("PRAGMA busy_timeout").fetchone())
     finally:

@@ -45,8 +45,6 @@ BREAKING_GRACE = timedelta(hours=2)
 NEWS_MEMORY = timedelta(hours=24)
 #: headlines of the memory read back from the store on open
 _REMEMBERED = 2000
-#: entries and feed states a write may hold and be done on the event loop (~20 µs each)
-SMALL_WRITE_ROWS = 64
 
 
 class NewsPoller:
@@ -244,9 +242,10 @@ class NewsPoller:
             old = self._states.get(result.name) or FeedState(url=result.url)
             self._set_state(result.name, next_state(old, result, live, rng=self._rng), live)
         states = {r.name: self._states[r.name].to_json() for r in results}
-        added = await self._writer(len(items) + len(states))(
+        added = await self._store.write(
             lambda s: s.record_poll(items, states=states, bodies=bodies, now=now),
             landed=self._landed_late,
+            rows=len(items) + len(states),
         )
         if added is not None:
             self._polled_stories += added.story_ids
@@ -339,17 +338,12 @@ class NewsPoller:
         the clock reaches them), seen ``now`` (default: the clock's): matched, stored
         and announced as a poll's are."""
         items, now = self.ingest.process(entries), now or self._clock.now()
-        stored = await self._writer(len(items))(
-            lambda s: s.add_entries(items, now=now), landed=self._landed_late
+        stored = await self._store.write(
+            lambda s: s.add_entries(items, now=now), landed=self._landed_late, rows=len(items)
         )
         headlines = stored.headlines if stored is not None else []
         await self.after_news(headlines)
         return headlines
-
-    def _writer(self, rows: int) -> Callable[..., Awaitable[Added | None]]:
-        """How a write of ``rows`` entries and feed states is done: a few, which an
-        update waits for, on the loop when the store thread is idle (``write_small``)."""
-        return self._store.write_small if rows <= SMALL_WRITE_ROWS else self._store.write
 
     def _load_recorded_feeds(self) -> list[Entry]:
         far = datetime(2100, 1, 1, tzinfo=UTC)

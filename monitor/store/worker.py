@@ -12,7 +12,7 @@ copy (nothing is lost, and nothing seen before is announced again); a file repla
 another is opened instead.  Either way a notice says so.
 
 A small write that an update waits for (a headline's few rows) is done on the event
-loop itself when the store thread is idle (``write_small``): a fraction of a
+loop itself when the store thread is idle (``write(..., rows=n)``): a fraction of a
 millisecond of SQLite, where handing it to the thread costs an update 5-15 ms under a
 moving market (each SQLite call gives the GIL up and waits to take it back from a loop
 that is painting, then the answer waits for the loop to finish its frame).  It never
@@ -54,6 +54,8 @@ INDEX_BATCH = 2000
 #: Seconds a small write waits on the loop for the store thread to finish its calls
 #: (a quote batch's rule state, handed on just before) before it goes the thread's way.
 SMALL_WRITE_WAIT = 0.002
+#: Rows (entries, feed states) a write may hold and be done on the event loop (~20 µs each)
+SMALL_WRITE_ROWS = 64
 
 
 @dataclass(slots=True)
@@ -141,23 +143,21 @@ class StoreWorker:
         self._require()
         return await self._run(lambda: fn(self._current(writing=False)))
 
-    async def write(self, fn: Callable[[Store], T], *, landed: Landed | None = None) -> T | None:
-        """Apply queued writes, then this one; on a busy/full database queue it and
-        return None: ``landed(result)`` is then called when it is finally stored."""
-        self._require()
-        return await self._written(self._submit(lambda: self._apply(_Write(fn, landed))))
-
-    async def write_small(
-        self, fn: Callable[[Store], T], *, landed: Landed | None = None
+    async def write(
+        self, fn: Callable[[Store], T], *, landed: Landed | None = None, rows: int | None = None
     ) -> T | None:
-        """``write`` for a write of a few rows that an update waits for, done here on
-        the event loop when the store thread has nothing in hand (see the module's
-        docstring); otherwise, or when it cannot be done at once, as ``write``."""
+        """Apply queued writes, then this one; on a busy/full database queue it and
+        return None: ``landed(result)`` is then called when it is finally stored.
+
+        ``rows``: how many rows the write holds, when known; a few (an update waits for
+        them: a headline's) are written here on the event loop when the store thread
+        has nothing in hand (see the module's docstring)."""
         self._require()
-        outcome = self._apply_here(fn)
-        if outcome is None:
-            return await self.write(fn, landed=landed)
-        return await self._finish(outcome)
+        if rows is not None and rows <= SMALL_WRITE_ROWS:
+            outcome = self._apply_here(fn)
+            if outcome is not None:
+                return await self._finish(outcome)
+        return await self._written(self._submit(lambda: self._apply(_Write(fn, landed))))
 
     def _apply_here(self, fn: Callable[[Store], T]) -> _Outcome | None:
         """``fn`` on this thread, in order after every call handed to the store thread
