@@ -321,7 +321,9 @@ class NewsPoller:
             return
         now = self._clock.now()
         if self._recorded_entries is None:
-            self._recorded_entries = await asyncio.to_thread(self._load_recorded_feeds)
+            self._recorded_entries = await asyncio.to_thread(
+                _load_recorded, self.recorded_feeds, self._board
+            )
         due = [
             e
             for e in self._recorded_entries
@@ -345,16 +347,16 @@ class NewsPoller:
         await self.after_news(headlines)
         return headlines
 
-    def _load_recorded_feeds(self) -> list[Entry]:
-        far = datetime(2100, 1, 1, tzinfo=UTC)
-        entries = []
-        for path in self.recorded_feeds:
-            parsed = parse_feed(path.read_bytes(), feed_name=path.stem, now=far)
-            entries += [e for e in parsed.entries if e.date_known]
-            self._board.set(
-                SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
-            )
-        return sorted(entries, key=lambda e: e.published)
+
+def _load_recorded(paths: Sequence[Path], board: SourceBoard) -> list[Entry]:
+    """The dated entries of recorded feed files, oldest first (each file a source)."""
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    entries = []
+    for path in paths:
+        parsed = parse_feed(path.read_bytes(), feed_name=path.stem, now=far)
+        entries += [e for e in parsed.entries if e.date_known]
+        board.set(SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}"))
+    return sorted(entries, key=lambda e: e.published)
 
 
 def _parse_all(
