@@ -18,7 +18,7 @@ it fires once per burst of new stories and re-arms when none arrived for 10 minu
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -176,6 +176,16 @@ def _age(quote: Quote, now: datetime) -> str:
     return f"{minutes:.0f} min old"
 
 
+#: each metric of a quote, worked out when asked for (a rule reads one of them)
+_METRICS: dict[str, Callable[[Quote], float | None]] = {
+    "price": lambda q: q.price,
+    "day%": lambda q: q.change_pct,
+    "open%": lambda q: q.open_pct,
+    "drawdown%": lambda q: q.drawdown_pct,
+    "change": lambda q: q.change,
+}
+
+
 def metric_value(metric: str, symbol: str, snap: Snapshot) -> tuple[float | None, str | None]:
     """One symbol's metric now, or (None, why)."""
     quote, why = usable_quote(symbol, snap)
@@ -183,13 +193,7 @@ def metric_value(metric: str, symbol: str, snap: Snapshot) -> tuple[float | None
         return None, why
     if metric == "volume_x":
         return _volume_x(quote, snap)
-    value = {
-        "price": quote.price,
-        "day%": quote.change_pct,
-        "open%": quote.open_pct,
-        "drawdown%": quote.drawdown_pct,
-        "change": quote.change,
-    }[metric]
+    value = _METRICS[metric](quote)
     if value is None or not math.isfinite(value):
         missing = {"open%": "today's open", "drawdown%": "today's high"}.get(metric, "price")
         return None, f"{symbol}: {metric} needs {missing}"
