@@ -11,6 +11,7 @@ the single-instance lock, transactions and errors are ``db.Database``'s.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,10 @@ from monitor.store import alerts, headlines, quotes, search, stories
 from monitor.store.db import Database, StoreError
 from monitor.store.rows import to_us
 from monitor.store.stories import Added
+
+#: Entries (or stories to index) from which a write runs with the larger page cache
+#: (``Database._bulk``): a first poll of many feeds, a batch of the search index.
+BULK_ROWS = 1_000
 
 
 class Store(Database):
@@ -38,9 +43,9 @@ class Store(Database):
         if not items:
             return Added([], [])
         now_us = to_us(now)
-        return self._added(
-            self._write_unchecked(lambda: stories.add_entries(self._conn, items, now_us))
-        )
+        with self._bulk() if len(items) >= BULK_ROWS else nullcontext():
+            added = self._write_unchecked(lambda: stories.add_entries(self._conn, items, now_us))
+        return self._added(added)
 
     def record_poll(
         self,
@@ -63,7 +68,8 @@ class Store(Database):
                 for name, (digest, warning) in bodies.items()])  # fmt: skip
             return added
 
-        return self._added(self._write_unchecked(write))
+        with self._bulk() if len(items) >= BULK_ROWS else nullcontext():
+            return self._added(self._write_unchecked(write))
 
     def _added(self, added: Added) -> Added:
         if added.headlines and any(h.new for h in added.headlines):
@@ -78,7 +84,13 @@ class Store(Database):
             search.index_pending(self._conn, limit)
             return search.pending(self._conn)
 
-        left = self._write(index)
+        waiting = self._read(lambda: search.pending(self._conn))
+        with (
+            self._bulk()
+            if min(waiting, waiting if limit is None else limit) >= BULK_ROWS
+            else nullcontext()
+        ):
+            left = self._write(index)
         self.search_pending = left > 0
         return left
 
