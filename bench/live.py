@@ -196,7 +196,5 @@ async def _headline(engine: Any, clock: Any, rng: random.Random, tick: int) -> f
         published=now - timedelta(seconds=5),
     )
     start = time.perf_counter()
-    items = engine.news.ingest.process([entry])
-    stored = await engine.store.write(lambda s: s.add_entries(items, now=now))
-    await engine.news.after_news(stored.headlines if stored else [])  # as a news poll does
+    await engine.news.take([entry])  # matched, stored and announced, as a poll's entries
     return (time.perf_counter() - start) * 1000

@@ -245,6 +245,7 @@ class NewsPoller:
         added = await self._store.write(
             lambda s: s.record_poll(items, states=states, bodies=bodies, now=now),
             landed=self._landed_late,
+            rows=len(items) + len(states),
         )
         if added is not None:
             self._polled_stories += added.story_ids
@@ -320,7 +321,9 @@ class NewsPoller:
             return
         now = self._clock.now()
         if self._recorded_entries is None:
-            self._recorded_entries = await asyncio.to_thread(self._load_recorded_feeds)
+            self._recorded_entries = await asyncio.to_thread(
+                _load_recorded, self.recorded_feeds, self._board
+            )
         due = [
             e
             for e in self._recorded_entries
@@ -330,22 +333,30 @@ class NewsPoller:
             return
         for e in due:
             self._released.add((e.feed, e.guid or e.title))
-        items = self.ingest.process(due)
-        stored = await self._store.write(
-            lambda s: s.add_entries(items, now=now), landed=self._landed_late
-        )
-        await self.after_news(stored.headlines if stored is not None else [])
+        await self.take(due, now)
 
-    def _load_recorded_feeds(self) -> list[Entry]:
-        far = datetime(2100, 1, 1, tzinfo=UTC)
-        entries = []
-        for path in self.recorded_feeds:
-            parsed = parse_feed(path.read_bytes(), feed_name=path.stem, now=far)
-            entries += [e for e in parsed.entries if e.date_known]
-            self._board.set(
-                SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}")
-            )
-        return sorted(entries, key=lambda e: e.published)
+    async def take(self, entries: Sequence[Entry], now: datetime | None = None) -> list[Headline]:
+        """Entries that came otherwise than by a poll (a recorded feed's, released when
+        the clock reaches them), seen ``now`` (default: the clock's): matched, stored
+        and announced as a poll's are."""
+        items, now = self.ingest.process(entries), now or self._clock.now()
+        stored = await self._store.write(
+            lambda s: s.add_entries(items, now=now), landed=self._landed_late, rows=len(items)
+        )
+        headlines = stored.headlines if stored is not None else []
+        await self.after_news(headlines)
+        return headlines
+
+
+def _load_recorded(paths: Sequence[Path], board: SourceBoard) -> list[Entry]:
+    """The dated entries of recorded feed files, oldest first (each file a source)."""
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    entries = []
+    for path in paths:
+        parsed = parse_feed(path.read_bytes(), feed_name=path.stem, now=far)
+        entries += [e for e in parsed.entries if e.date_known]
+        board.set(SourceStatus(path.stem, "feed", Status.OK, detail=f"recorded: {path.name}"))
+    return sorted(entries, key=lambda e: e.published)
 
 
 def _parse_all(

@@ -301,13 +301,13 @@ class QuoteBook:
 
 def _behind(old: Quote | None, new: Quote) -> bool:
     """``new`` is usable but older than the usable ``old`` it would replace."""
-    return (
+    return (  # the times first: a newer quote (nearly every one) is decided by them
         old is not None
-        and old.usable
-        and new.usable
         and old.as_of is not None
         and new.as_of is not None
         and new.as_of < old.as_of
+        and old.usable
+        and new.usable
     )
 
 

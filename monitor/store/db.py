@@ -136,6 +136,7 @@ class Database:
         self.path = Path(path)
         self.readonly = readonly
         self._busy_retries = busy_retries
+        self._busy_timeout_ms = busy_timeout_ms
         self._lock = threading.RLock()
         self._lock_fd: int | None = None
         self._conn = self._connect(busy_timeout_ms)
@@ -265,6 +266,21 @@ class Database:
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from exc
         return not busy and copied >= wal
+
+    @contextmanager
+    def waiting_for_none(self) -> Iterator[None]:
+        """Calls made within fail at once with ``StoreBusy`` when another connection
+        holds the write lock, instead of waiting for it and retrying: for a small write
+        done on the event loop, which must never stall it (the store thread's way,
+        which waits, is the fallback)."""
+        with self._lock:
+            retries, self._busy_retries = self._busy_retries, 0
+            self._conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                yield
+            finally:
+                self._busy_retries = retries
+                self._conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms):d}")
 
     # ---- the file under the connection ----------------------------------------------
 

@@ -28,6 +28,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from monitor.notify.osc import TerminalRinger, passthrough_notice
+from monitor.ui import strips
 from monitor.ui.config_watch import ConfigWatcher
 from monitor.ui.editing import ConfigEdits
 from monitor.ui.keys import Sections, binding_sections, checked_keymap, theme_cycle
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
     from monitor.ui.widgets.alerts import AlertsPane
     from monitor.ui.widgets.headlines import HeadlinesPane
+
+strips.install()  # painted lines freed by reference counting, not the collector
 
 TIME_REFRESH_TICKS = 30  # relative headline times ("5m ago") are rewritten this often
 

@@ -312,3 +312,69 @@ def test_a_fitting_cell_is_laid_out_in_the_segments_rich_gives_it() -> None:
             assert fast == [blank, *rich_line, blank], (plain, cell.justify, width)
             fast_path += cell.justify in (None, "default", "right")
     assert fast_path > 500
+
+
+#: a cell with its own colours (the cursor's colours win over them, or not, as the
+#: table's cursor priorities say)
+BACKED = Text.assemble(("fg", "red on blue"), " plain")
+
+
+async def test_a_line_is_rendered_as_datatable_renders_it() -> None:
+    """A whole line of a row (its cells and the blank past them) while the table
+    paints, against DataTable's own, on random tables: header, zebra stripes, every
+    cursor type, cursor and hover anywhere, the cursor hidden, each theme's styles."""
+    import random
+    from functools import partial
+
+    from textual.coordinate import Coordinate
+    from textual.widgets import DataTable
+
+    from monitor.ui.widgets.cell_lines import Paint
+
+    rng = random.Random(7)
+
+    class LinesApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CellTable()
+
+    app = LinesApp()
+    compared = 0
+    async with app.run_test(size=(70, 20)) as pilot:
+        table = app.query_one(CellTable)
+        for round_ in range(40):
+            table.clear(columns=True)
+            for i in range(rng.randint(1, 5)):
+                table.add_column(f"c{i}", key=f"c{i}", width=rng.choice([None, 1, 3, 8, 14]))
+            for r in range(rng.randint(1, 8)):
+                cells = [rng.choice([*CELLS, BACKED, "plain", 42]) for _ in table.columns]
+                table.add_row(*cells, key=f"r{r}", height=rng.choice([1, 1, 1, 2]))
+            table.cursor_type = rng.choice(["row", "cell", "column", "none"])
+            table.zebra_stripes = rng.random() < 0.5
+            table.show_cursor = rng.random() < 0.8
+            table.show_header = rng.random() < 0.8
+            table.cell_padding = rng.choice([0, 1, 2])
+            table.cursor_foreground_priority = rng.choice(["css", "renderable"])
+            table.cursor_background_priority = rng.choice(["css", "renderable"])
+            if round_ % 8 == 7:
+                app.theme = rng.choice(["textual-light", "nord", "textual-dark"])
+            await pilot.pause()
+            base = table.rich_style
+            rows = [row.key for row in table.ordered_rows]
+            for row_key in [table._header_row_key, *rows]:
+                for line_no in range(table.get_row_height(row_key)):
+                    cursor = Coordinate(rng.randrange(len(rows)), rng.randrange(len(table.columns)))
+                    hover = Coordinate(rng.randrange(len(rows)), rng.randrange(len(table.columns)))
+                    table._show_hover_cursor = rng.random() < 0.5
+                    table._clear_caches()
+                    table._paint = Paint(table)
+                    fast = table._render_line_in_row(row_key, line_no, base, cursor, hover)
+                    table._paint = None
+                    table._clear_caches()
+                    table._render_cell = partial(DataTable._render_cell, table)  # type: ignore[method-assign]
+                    usual = DataTable._render_line_in_row(
+                        table, row_key, line_no, base, cursor, hover
+                    )
+                    del table._render_cell
+                    assert fast == usual, (round_, row_key, line_no, cursor, hover)
+                    compared += 1
+    assert compared > 150

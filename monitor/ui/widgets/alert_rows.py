@@ -57,6 +57,13 @@ LOG_COLUMNS = [
 
 def rule_state_text(state: RuleState, stamp: Stamp) -> Text:
     """'armed', 'fired at 10:05 EST', 'snoozed until 11:00 EST', 'not evaluated: why'."""
+    words = rule_state_words(state, stamp)
+    style = STATUS_STYLES.get(RuleStatus(state.status), "")
+    return Text(words, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def rule_state_words(state: RuleState, stamp: Stamp) -> str:
+    """The words of ``rule_state_text``."""
     status = RuleStatus(state.status)
     if status is RuleStatus.FIRED:
         words = f"fired at {stamp(state.fired_at, state.symbol)}"
@@ -68,7 +75,7 @@ def rule_state_text(state: RuleState, stamp: Stamp) -> Text:
         words = f"⚠ not evaluated: {state.why or 'no data yet'}"
     else:
         words = status.value.replace("_", " ")
-    return Text(words, style=STATUS_STYLES.get(status, ""), no_wrap=True, overflow="ellipsis")
+    return words
 
 
 def state_head(text: str) -> str:
@@ -84,12 +91,18 @@ def value_text(state: RuleState) -> str:
 
 
 def rule_cells(state: RuleState, stamp: Stamp) -> dict[str, Text]:
-    return {
-        "rule": Text(state.name, style="bold", no_wrap=True, overflow="ellipsis"),
-        "state": rule_state_text(state, stamp),
-        "value": Text(value_text(state), justify="right"),
-        "when": Text(state.when, style="dim", no_wrap=True, overflow="ellipsis"),
-    }
+    return {column.key: rule_cell(column.key, state, stamp) for column in RULE_COLUMNS}
+
+
+def rule_cell(column: str, state: RuleState, stamp: Stamp) -> Text:
+    """One of a rule's cells, by column."""
+    if column == "rule":
+        return Text(state.name, style="bold", no_wrap=True, overflow="ellipsis")
+    if column == "state":
+        return rule_state_text(state, stamp)
+    if column == "value":
+        return Text(value_text(state), justify="right")
+    return Text(state.when, style="dim", no_wrap=True, overflow="ellipsis")
 
 
 def alert_cells(alert: Alert, stamp: Stamp) -> dict[str, Text]:
@@ -153,32 +166,79 @@ def placeholder(columns: Sequence[Column], message: str, last: str) -> dict[str,
 
 class RuleRows:
     """The rules table's cells and columns, kept between updates: every quote batch
-    sends all the rules' states, and most are as they were.
+    sends all the rules' states, and most read as they did.
 
-    A rule's cells are kept while its state is the same, unless they hold a time
-    (fired at, cooling or snoozed until: dated once it is no longer that day, so they
-    are made again each time).  The columns are kept while the cells read the same."""
+    A rule's cell is made again only when what it reads changes (a state holding a
+    time is worded again each time: "fired at 10:05" is dated once its day is over);
+    the others are the same objects, which the table passes over.  The columns are
+    kept while the cells are as wide."""
 
     def __init__(self) -> None:
-        self._cells: dict[RuleState, dict[str, Text]] = {}
+        #: rule -> its state, what its cells read, and the cells
+        self._kept: dict[str, tuple[RuleState, dict[str, object], dict[str, Text]]] = {}
         self._layout: tuple[tuple[object, ...], dict[str, int]] | None = None
+        self._measured: tuple[list[dict[str, Text]], tuple[object, ...]] | None = None
 
     def cells(self, state: RuleState, stamp: Stamp) -> dict[str, Text]:
-        if state.fired_at is not None or state.until is not None:
-            return rule_cells(state, stamp)
-        cells = self._cells.get(state)
-        if cells is None:
-            if len(self._cells) > KEPT_STATES:
-                self._cells.clear()
-            cells = self._cells[state] = rule_cells(state, stamp)
+        kept = self._kept.get(state.name)
+        if kept is not None and kept[0] == state and not _dated(state):
+            return kept[2]
+        reads = _reads(state, stamp)
+        if kept is not None and kept[1] == reads:
+            return kept[2]
+        if kept is None:
+            cells = rule_cells(state, stamp)
+            if len(self._kept) > KEPT_RULES:
+                self._kept.clear()
+        else:
+            old_reads, old = kept[1], kept[2]
+            cells = {
+                c: old[c] if old_reads[c] == reads[c] else rule_cell(c, state, stamp) for c in old
+            }
+        self._kept[state.name] = (state, reads, cells)
         return cells
 
     def layout(self, rows: Sequence[dict[str, Text]], room: int) -> dict[str, int]:
-        key = (room, *(cell.plain for row in rows for cell in row.values()))
+        key = (room, *self._measures(rows))
         if self._layout is None or self._layout[0] != key:
             self._layout = (key, rules_layout(rows, room))
         return dict(self._layout[1])
 
+    def _measures(self, rows: Sequence[dict[str, Text]]) -> tuple[object, ...]:
+        """``_measures`` of ``rows``, kept while they are the same rows (``cells``
+        gives a rule's own dict again while it reads the same)."""
+        last = self._measured
+        if last is not None and len(last[0]) == len(rows):
+            if all(a is b for a, b in zip(last[0], rows, strict=True)):
+                return last[1]
+        measures = _measures(rows)
+        self._measured = (list(rows), measures)
+        return measures
 
-#: rule states whose cells are kept (a few batches' worth of 50 rules changing)
-KEPT_STATES = 1000
+
+def _dated(state: RuleState) -> bool:
+    """Whether the state's words hold a time (worded again each time: see RuleRows)."""
+    return state.fired_at is not None or state.until is not None
+
+
+def _reads(state: RuleState, stamp: Stamp) -> dict[str, object]:
+    """What each of a rule's cells reads (their styles follow from it)."""
+    return {
+        "rule": state.name,
+        "state": (state.status, rule_state_words(state, stamp)),
+        "value": value_text(state),
+        "when": state.when,
+    }
+
+
+def _measures(rows: Sequence[dict[str, Text]]) -> tuple[object, ...]:
+    """What ``rules_layout`` reads of the rows: the names, every column's widest cell
+    and the widest first words of a state."""
+    names = tuple(row["rule"].plain for row in rows)
+    widest_cells = tuple(max((r[c.key].cell_len for r in rows), default=0) for c in RULE_COLUMNS)
+    heads = max((_head_width(row["state"].plain) for row in rows), default=0)
+    return names, widest_cells, heads
+
+
+#: rules whose cells are kept (more means another config: start again)
+KEPT_RULES = 1000

@@ -68,6 +68,7 @@ class AlertsPane(Pane):
         self._rule_widths: dict[str, int] = {}
         self._rule_keys: list[str] = []  # the rules shown, in order
         self._rule_rows = RuleRows()
+        self._rules_shown: list[dict[str, Text]] = []  # the rows' cells, as last shown
         self._log_widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
@@ -76,7 +77,7 @@ class AlertsPane(Pane):
             yield CellTable(id="rules-table", cursor_type="row")
         with Vertical(id="log-box"):
             yield Label("Alert log", classes="section")
-            yield DataTable(id="log-table", cursor_type="row")
+            yield CellTable(id="log-table", cursor_type="row")  # an alert lays nothing out
 
     def on_mount(self) -> None:
         self._render_rules()
@@ -91,8 +92,8 @@ class AlertsPane(Pane):
         return self.query_one("#rules-table", CellTable)
 
     @property
-    def log_table(self) -> DataTable[Any]:
-        return self.query_one("#log-table", DataTable)
+    def log_table(self) -> CellTable:
+        return self.query_one("#log-table", CellTable)
 
     # ---- data in ------------------------------------------------------------------
 
@@ -140,8 +141,10 @@ class AlertsPane(Pane):
             message = "no alert rules configured" if self._loaded else "loading…"
             rows = [placeholder(RULE_COLUMNS, message, "rule")]
         widths = self._rule_rows.layout(rows, table.size.width - 1)
+        shown, self._rules_shown = self._rules_shown, rows
         if keys and (keys, widths) == (self._rule_keys, self._rule_widths):
-            table.set_cells(_changed(table, keys, rows, widths))  # values move each batch
+            changed = _changed(table, keys, rows, shown, widths)  # values move each batch
+            table.set_cells(changed)
             return
         self._rule_widths, self._rule_keys = widths, keys
         _fill(table, RULE_COLUMNS, widths, rows, keys)
@@ -251,10 +254,18 @@ class AlertsPane(Pane):
 
 
 def _changed(
-    table: DataTable[Any], keys: list[str], rows: list[dict[str, Text]], widths: dict[str, int]
+    table: DataTable[Any],
+    keys: list[str],
+    rows: list[dict[str, Text]],
+    shown_rows: list[dict[str, Text]],
+    widths: dict[str, int],
 ) -> Iterable[tuple[str, str, Text]]:
-    """The cells of the shown columns whose look differs from the table's."""
-    for key, row in zip(keys, rows, strict=True):
+    """The cells of the shown columns whose look differs from the table's (a row whose
+    cells are those shown last time, the same dict, is passed over)."""
+    same = len(shown_rows) == len(rows)
+    for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
+        if same and shown_rows[index] is row:
+            continue
         for column in widths:
             shown, cell = table.get_cell(key, column), row[column]
             if shown is not cell and cell_key(shown) != cell_key(cell):

@@ -1,4 +1,5 @@
-"""One line of a one-line text cell, as ``DataTable._render_cell`` paints it.
+"""One line of a one-line text cell, as ``DataTable._render_cell`` paints it, and what
+every line of one paint of a table shares (``Paint``).
 
 DataTable renders a cell through Padding, Styled and the console's ``render_lines``:
 the text is wrapped, joined and split into lines again for one line.  A cell that fits
@@ -10,11 +11,17 @@ segments, on the table's own cells and on random ones.
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 from rich.cells import get_character_cell_size
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
+from textual.color import Color
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
 
 _NULL = Style.null()  # the style of Padding's blanks ("none")
 
@@ -88,3 +95,83 @@ def fitted(cell: Text, width: int) -> Text:
             return cut
         used += size
     return cell
+
+
+class Paint:
+    """What every line of one paint of a table shares: the columns' widths and the
+    styles of the header (and of fixed or striped rows), worked out once."""
+
+    def __init__(self, table: DataTable[Any]) -> None:
+        self.table = table
+        self._styles: dict[str, Style] = {}
+        self.console = table.app.console
+        self._options: dict[int, ConsoleOptions] = {}
+        self._cell_styles: dict[tuple[bool, bool], tuple[Style, Style]] = {}
+
+    @cached_property
+    def widths(self) -> list[int]:
+        """Each column's width, in order."""
+        return [column.get_render_width(self.table) for column in self.table.ordered_columns]
+
+    @cached_property
+    def table_width(self) -> int:
+        return sum(self.widths) + self.table._row_label_column_width
+
+    def options(self, width: int) -> ConsoleOptions:
+        """The app's console options for one line ``width`` wide."""
+        options = self._options.get(width)
+        if options is None:
+            console_options = self.table.app.console_options
+            options = self._options[width] = console_options.update_dimensions(width, 1)
+        return options
+
+    def cell_styles(self, hover: bool, cursor: bool) -> tuple[Style, Style]:
+        """A body cell's component and post styles (``_get_styles_to_render_cell``)."""
+        styles = self._cell_styles.get((hover, cursor))
+        if styles is None:
+            table = self.table
+            css_fg = table.cursor_foreground_priority == "css"
+            css_bg = table.cursor_background_priority == "css"
+            styles = self._cell_styles[hover, cursor] = table._get_styles_to_render_cell(
+                False, False, False, hover, cursor, table.show_cursor, table._show_hover_cursor,
+                css_fg, css_bg,
+            )  # fmt: skip
+        return styles
+
+    def row_style(self, row_index: int, base_style: Style) -> Style:
+        """``DataTable._get_row_style``, each component's style asked for once."""
+        table = self.table
+        if row_index == -1:
+            return self._component("datatable--header")
+        if row_index < table.fixed_rows:
+            return self._component("datatable--fixed")
+        if table.zebra_stripes:
+            return self._component("datatable--odd-row" if row_index % 2 else "datatable--even-row")
+        return base_style
+
+    def _component(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.table.get_component_styles(name).rich_style
+        return style
+
+
+def extend_style(
+    table: DataTable[Any], row_index: int, row_style: Style, cursor: Coordinate, hover: Coordinate
+) -> Style:
+    """The style of the blank that fills the line past the last column (DataTable's)."""
+    cursor_type = table.cursor_type
+    if cursor_type == "row":
+        extend, _ = table._get_styles_to_render_cell(
+            row_index == -1, False, False,
+            table._should_highlight(hover, Coordinate(row_index or 0, 0), cursor_type),
+            row_index == cursor.row, table.show_cursor, table._show_hover_cursor, False, False,
+        )  # fmt: skip
+        extend = row_style + extend
+    elif row_style.bgcolor is not None:
+        background = table.background_colors[1]
+        faded = Color.from_rich_color(row_style.bgcolor).blend(background, factor=0.25)
+        extend = Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+    else:
+        extend = Style.from_color(row_style.color, row_style.bgcolor)
+    return extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})

@@ -15,7 +15,10 @@ call. A watchlist of 200 symbols that ticks every second would render every visi
 cell again, several times a frame. ``set_cells`` writes many cells at once, forgets
 only their own renderings and marks only their rows for repainting.  A one-line text
 cell is rendered in half the time DataTable takes (the same segments: its text is laid
-out once, not padded, styled and split into lines again through three renderables).
+out once, not padded, styled and split into lines again through three renderables),
+and a line of a row with what every line of the paint shares worked out once per paint
+(``cell_lines.Paint``: the columns' widths, the console's options, the header's and the
+cursor's styles, which DataTable works out again for every line or cell).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.strip import Strip
@@ -35,7 +39,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
-from monitor.ui.widgets.cell_lines import padded_line
+from monitor.ui.widgets.cell_lines import Paint, extend_style, padded_line
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -82,21 +86,81 @@ class CellTable(RowTable):
 
     #: the widget's style while lines are painted (``rich_style``)
     _painting: Style | None = None
+    #: while lines are painted: the columns' widths and the header's style
+    _paint: Paint | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self.fresh is not None:  # the lines about to be painted are painted from them
             self._write(self.fresh(self.rows_in_view()), repaint=False)
         self._painting = super().rich_style
+        self._paint = Paint(self)
         try:
             return super().render_lines(crop)
         finally:
-            self._painting = None
+            self._painting = self._paint = None
 
     @property
     def rich_style(self) -> Style:
         """Worked out once per paint: DataTable asks twice for each line painted, and
         each answer walks every ancestor's styles (a tenth of the live CPU)."""
         return self._painting if self._painting is not None else super().rich_style
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        """``DataTable._render_line_in_row`` for a table without fixed columns and row
+        labels, with what every line of a paint shares worked out once per paint (the
+        columns' widths, the header's style: DataTable asks for it on every line, and
+        it walks every ancestor's styles); the same segments, cached the same way."""
+        paint = self._paint
+        if paint is None or self.fixed_columns or self._labelled_row_exists:
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        cursor_type, show_cursor = self.cursor_type, self.show_cursor
+        cache_key = (
+            row_key,
+            line_no,
+            base_style,
+            cursor_location,
+            hover_location,
+            cursor_type,
+            show_cursor,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )  # fmt: skip  (DataTable's key)
+        cached = self._row_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row_index = self._row_locations.get(row_key)
+        if row_index is None:
+            row_index = -1  # the header
+        row_style = paint.row_style(row_index, base_style)
+        highlight, render_cell = self._should_highlight, self._render_cell
+        scrollable_row = []
+        for column_index, width in enumerate(paint.widths):
+            at = Coordinate(row_index, column_index)
+            lines = render_cell(
+                row_index,
+                column_index,
+                row_style,
+                width,
+                cursor=highlight(cursor_location, at, cursor_type),
+                hover=highlight(hover_location, at, cursor_type),
+            )
+            scrollable_row.append(lines[line_no])
+        remaining = max(0, self.size.width - paint.table_width)
+        extend = extend_style(self, row_index, row_style, cursor_location, hover_location)
+        scrollable_row.append([Segment(" " * remaining, extend)])
+        row_pair: tuple[list[list[Segment]], list[list[Segment]]] = ([], scrollable_row)
+        self._row_render_cache[cache_key] = row_pair
+        return row_pair
 
     def _render_cell(
         self,
@@ -126,20 +190,19 @@ class CellTable(RowTable):
             self._update_count,
             self._pseudo_class_state,
         )  # fmt: skip  (as DataTable keys it: ``set_cells`` forgets it)
-        if cache_key in self._cell_render_cache:
-            return self._cell_render_cache[cache_key]
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
         cell = self._get_row_renderables(row_index).cells[column_index]
         pad = self.cell_padding
         if self.rows[row_key].height != 1 or not isinstance(cell, Text) or width <= 2 * pad:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-        )  # fmt: skip
+        paint = self._paint or Paint(self)
+        component_style, post_style = paint.cell_styles(hover, cursor)
         meta = Style.from_meta({"row": row_index, "column": column_index})
         pre_style = base_style + meta + component_style
-        options = self.app.console_options.update_dimensions(width - 2 * pad, 1)
-        lines = [padded_line(self.app.console, options, cell, pad, pre_style, post_style)]
+        options = paint.options(width - 2 * pad)
+        lines = [padded_line(paint.console, options, cell, pad, pre_style, post_style)]
         self._cell_render_cache[cache_key] = lines
         return lines
 
@@ -214,7 +277,6 @@ class CellTable(RowTable):
         # first, so that the cursor's watchers and the pane's next move find it worked out
         self._update_count += 1
         self.cursor_coordinate = self.cursor_coordinate  # kept within the rows
-        self.hover_coordinate = self.hover_coordinate
         self.check_idle()  # the new height is measured then, as after add_row
         self.refresh()
 
