@@ -85,11 +85,8 @@ class Store(Database):
             return search.pending(self._conn)
 
         waiting = self._read(lambda: search.pending(self._conn))
-        with (
-            self._bulk()
-            if min(waiting, waiting if limit is None else limit) >= BULK_ROWS
-            else nullcontext()
-        ):
+        large = min(waiting, waiting if limit is None else limit) >= BULK_ROWS
+        with self._bulk() if large else nullcontext():
             left = self._write(index)
         self.search_pending = left > 0
         return left
