@@ -23,8 +23,7 @@ from monitor.entries import Entry, Matched
 from monitor.model import MarketState, Quote, QuoteBatch
 from monitor.news.dedup import entry_keys
 from monitor.store import Store, stories
-from monitor.store.api import BULK_ROWS
-from monitor.store.db import BULK_CACHE_KIB, CACHE_KIB
+from monitor.store.api import BULK_CACHE_KIB, BULK_ROWS, CACHE_KIB
 
 T0 = datetime(2025, 1, 27, 14, 30, tzinfo=UTC)
 MB = 1024 * 1024

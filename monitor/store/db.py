@@ -53,14 +53,6 @@ T = TypeVar("T")
 #: poll's commit copy into the file, with an fsync, before the poll could go on.
 WAL_AUTOCHECKPOINT = 10_000
 
-#: SQLite's page cache (KiB) between large writes: a running monitor's reads and small
-#: writes touch few pages, and a larger cache only holds pages (2 MB at SQLite's
-#: default) that the operating system's file cache holds too.
-CACHE_KIB = 256
-#: The page cache for the duration of a large write (``Database._bulk``): a poll
-#: storing thousands of entries reads index pages back, 10% slower at 500 KiB.
-BULK_CACHE_KIB = 2000
-
 
 class StoreError(Exception):
     """The database could not be used; the message says why and what to do."""
@@ -173,7 +165,6 @@ class Database:
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")
             self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB:d}")
             if not self.readonly:
                 mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
@@ -355,17 +346,6 @@ class Database:
                 return self._write(fn)
             finally:
                 self._conn.execute("PRAGMA foreign_keys = ON")
-
-    @contextmanager
-    def _bulk(self) -> Iterator[None]:
-        """A large write: SQLite's page cache is ``BULK_CACHE_KIB`` while it runs, then
-        ``CACHE_KIB`` again (SQLite frees the pages above the smaller size)."""
-        with self._lock:
-            self._conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB:d}")
-            try:
-                yield
-            finally:
-                self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB:d}")
 
     def _read(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on one consistent snapshot (a deferred read transaction)."""
