@@ -378,3 +378,72 @@ async def test_a_line_is_rendered_as_datatable_renders_it() -> None:
                     assert fast == usual, (round_, row_key, line_no, cursor, hover)
                     compared += 1
     assert compared > 150
+
+
+def test_merged_regions_cover_the_same_lines_in_fewer_regions() -> None:
+    import random
+    from itertools import pairwise
+
+    from monitor.ui.widgets.cell_table import merged
+
+    rng = random.Random(3)
+    for _ in range(200):
+        y, regions = 0, []
+        for _ in range(rng.randint(0, 30)):
+            height = rng.choice([1, 1, 2])
+            if rng.random() < 0.7:
+                regions.append(Region(0, y, 40, height))
+            y += height
+        out = merged(regions)
+
+        def lines(rs: list[Region]) -> list[int]:
+            return sorted(line for r in rs for line in range(r.y, r.bottom))
+
+        assert lines(out) == lines(regions)
+        assert all(r.x == 0 and r.width == 40 for r in out)
+        assert all(a.bottom < b.y for a, b in pairwise(out)), "runs are joined"
+    assert merged([Region(0, 0, 40, 1), Region(2, 1, 38, 1)]) == [
+        Region(0, 0, 40, 1),
+        Region(2, 1, 38, 1),
+    ]
+
+
+async def test_cells_rewritten_again_and_again_never_show_a_stale_rendering() -> None:
+    """Cells rewritten at random, with the cursor moving, the mouse over a row, the
+    focus coming and going, rows placed and columns set: what the table paints is
+    what it paints with every cache emptied."""
+    import random
+
+    rng = random.Random(11)
+    app = TableApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(CellTable)
+        await pilot.pause()
+        for step in range(60):
+            action = rng.random()
+            if action < 0.5:
+                changes = [
+                    (
+                        rng.choice(ROWS),
+                        rng.choice(COLUMNS),
+                        _value("x", str(step), rng.randint(0, 9)),
+                    )
+                    for _ in range(rng.randint(1, 6))
+                ]
+                table.set_cells(changes)
+            elif action < 0.65:
+                table.move_cursor(row=rng.randrange(len(ROWS)))
+            elif action < 0.75:
+                table.hover_coordinate = table.hover_coordinate._replace(row=rng.randrange(12))
+            elif action < 0.85:
+                (table.blur if table.has_focus else table.focus)()
+            elif action < 0.93:
+                order = rng.sample(ROWS, len(ROWS))
+                table.place_rows(order, {})
+            else:
+                table.set_columns({c: rng.choice([8, 14]) for c in COLUMNS}, {})
+            await pilot.pause()
+            shown = _lines(table)
+            table._clear_caches()
+            table.refresh()
+            assert shown == _lines(table), step

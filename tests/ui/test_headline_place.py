@@ -113,3 +113,35 @@ async def test_times_move_on_when_a_headline_is_placed(monkeypatch) -> None:
         assert (before, app.headlines.table.get_cell("s1", "time").plain) == ("5m ago", "35m ago")
         app.headlines._rebuild()
         assert placed == await _shown(pilot, app)
+
+
+async def test_times_moved_on_each_second_then_a_headline_placed_read_as_a_rebuild(
+    monkeypatch,
+) -> None:
+    """The table keeps the words of its time cells (compared each second and on each
+    headline); they are the cells' own through both."""
+    app, engine = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot, app)
+        table = app.headlines.table
+
+        def held_as_cells() -> None:
+            for story in app.headlines.order:
+                assert table.time_of(story) == table.get_cell(story, "time").plain, story
+
+        held_as_cells()
+        for minutes in (1, 30, 90):
+            later = NOW + timedelta(minutes=minutes)
+            monkeypatch.setattr(type(app.headlines), "now", lambda self, at=later: at)
+            app.headlines.refresh_times()
+            held_as_cells()
+        assert table.get_cell("s1", "time").plain == "1h ago"
+        later = NOW + timedelta(minutes=200)
+        monkeypatch.setattr(type(app.headlines), "now", lambda self: later)
+        engine.emit(HeadlinesEvent((dataclasses.replace(_fresh("s9", 0), published=later),)))
+        await wait_for(pilot, lambda: "s9" in app.headlines.order)
+        held_as_cells()
+        placed = await _shown(pilot, app)
+        app.headlines._rebuild()
+        assert placed == await _shown(pilot, app)
+        held_as_cells()

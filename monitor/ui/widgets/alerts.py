@@ -34,7 +34,7 @@ from monitor.ui.widgets.alert_rows import (
 )
 from monitor.ui.widgets.cell_table import CellTable
 from monitor.ui.widgets.panes import Pane
-from monitor.ui.widgets.quote_cells import cell_key
+from monitor.ui.widgets.rule_table import RuleCells
 
 if TYPE_CHECKING:
     from monitor.ui.engine_api import EngineAPI
@@ -68,7 +68,7 @@ class AlertsPane(Pane):
         self._rule_widths: dict[str, int] = {}
         self._rule_keys: list[str] = []  # the rules shown, in order
         self._rule_rows = RuleRows()
-        self._rules_shown: list[dict[str, Text]] = []  # the rows' cells, as last shown
+        self._rule_cells: RuleCells | None = None  # written in view only
         self._log_widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
@@ -141,13 +141,14 @@ class AlertsPane(Pane):
             message = "no alert rules configured" if self._loaded else "loading…"
             rows = [placeholder(RULE_COLUMNS, message, "rule")]
         widths = self._rule_rows.layout(rows, table.size.width - 1)
-        shown, self._rules_shown = self._rules_shown, rows
+        if self._rule_cells is None:
+            self._rule_cells = RuleCells(table)
         if keys and (keys, widths) == (self._rule_keys, self._rule_widths):
-            changed = _changed(table, keys, rows, shown, widths)  # values move each batch
-            table.set_cells(changed)
+            self._rule_cells.update(keys, rows)  # values move each batch
             return
         self._rule_widths, self._rule_keys = widths, keys
         _fill(table, RULE_COLUMNS, widths, rows, keys)
+        self._rule_cells.filled(keys, rows, widths)
         table.move_cursor(row=cursor, scroll=False)
 
     def _render_log(self, shift: int = 0) -> None:
@@ -251,25 +252,6 @@ class AlertsPane(Pane):
         await change
         # the engine's RulesEvent will follow; read now so the pane shows it at once
         self.set_rules(self.engine.rule_states())
-
-
-def _changed(
-    table: DataTable[Any],
-    keys: list[str],
-    rows: list[dict[str, Text]],
-    shown_rows: list[dict[str, Text]],
-    widths: dict[str, int],
-) -> Iterable[tuple[str, str, Text]]:
-    """The cells of the shown columns whose look differs from the table's (a row whose
-    cells are those shown last time, the same dict, is passed over)."""
-    same = len(shown_rows) == len(rows)
-    for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
-        if same and shown_rows[index] is row:
-            continue
-        for column in widths:
-            shown, cell = table.get_cell(key, column), row[column]
-            if shown is not cell and cell_key(shown) != cell_key(cell):
-                yield key, column, cell
 
 
 def _fill(

@@ -68,11 +68,17 @@ def _fits(
     shift = width - length if justify == "right" else 0
     if shift:
         plain = " " * shift + plain
-    spans = [Span(0, len(plain), cell.style)] if cell.style else []
-    spans.extend(Span(start + shift, end + shift, style) for start, end, style in cell.spans)
-    joined = Text(plain, end="")
-    joined.spans = spans
-    line = list(joined.render(console))
+    if not cell.spans:  # what Text.render gives for no span, or one over all of it
+        if not cell.style:
+            line = [Segment(plain)]
+        else:
+            line = [Segment(plain, console.get_style(cell.style, default=_NULL))] if plain else []
+    else:
+        spans = [Span(0, len(plain), cell.style)] if cell.style else []
+        spans.extend(Span(start + shift, end + shift, style) for start, end, style in cell.spans)
+        joined = Text(plain, end="")
+        joined.spans = spans
+        line = list(joined.render(console))
     if length + shift < width:
         line.append(Segment(" " * (width - length - shift), _NULL))
     return line

@@ -24,6 +24,7 @@ cursor's styles, which DataTable works out again for every line or cell).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
@@ -39,6 +40,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
+from monitor.ui.widgets.cell_cache import Rendered
 from monitor.ui.widgets.cell_lines import Paint, extend_style, padded_line
 
 K = TypeVar("K")
@@ -46,6 +48,8 @@ V = TypeVar("V")
 
 #: one cell to rewrite: row key, column key, new value
 CellChange = tuple[str, str, Any]
+#: cell styles kept per table (a screenful of cells, with and without the cursor)
+PRE_STYLES_KEPT = 1024
 
 
 class RowTable(DataTable[Any]):
@@ -174,11 +178,9 @@ class CellTable(RowTable):
         """A one-line Text cell as ``DataTable._render_cell`` renders it, the cell's
         text rendered once (DataTable renders it padded, styled and split into lines
         again); every other cell as DataTable renders it."""
-        if row_index < self.fixed_rows or column_index < self.fixed_columns:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:
+        if row_key is None or column_key is None:  # the header: never written by set_cells
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
             row_key,
@@ -193,18 +195,45 @@ class CellTable(RowTable):
         cached = self._cell_render_cache.get(cache_key)
         if cached is not None:
             return cached
+        self._rendered.note((row_key, column_key), cache_key, self._update_count)
         cell = self._get_row_renderables(row_index).cells[column_index]
         pad = self.cell_padding
-        if self.rows[row_key].height != 1 or not isinstance(cell, Text) or width <= 2 * pad:
+        if (
+            row_index < self.fixed_rows
+            or column_index < self.fixed_columns
+            or self.rows[row_key].height != 1
+            or not isinstance(cell, Text)
+            or width <= 2 * pad
+        ):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         paint = self._paint or Paint(self)
         component_style, post_style = paint.cell_styles(hover, cursor)
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        pre_style = base_style + meta + component_style
+        pre_style = self._pre_style(row_index, column_index, base_style, component_style)
         options = paint.options(width - 2 * pad)
         lines = [padded_line(paint.console, options, cell, pad, pre_style, post_style)]
         self._cell_render_cache[cache_key] = lines
         return lines
+
+    @cached_property
+    def _rendered(self) -> Rendered:
+        """The keys of each cell's cached renderings (``_forget`` drops them)."""
+        return Rendered(self._cell_render_cache)  # (DataTable never replaces its cache)
+
+    #: each cell's style before its own, by place and styles (see ``_pre_style``)
+    _pre_styles: dict[tuple[int, int, Style, Style], Style] | None = None
+
+    def _pre_style(self, row: int, column: int, base_style: Style, component: Style) -> Style:
+        """``base_style + meta + component`` as DataTable styles a cell (the meta says
+        where it is, for the mouse), kept: a cell changed each second is at one place."""
+        styles = self._pre_styles
+        if styles is None or len(styles) > PRE_STYLES_KEPT:
+            styles = self._pre_styles = {}
+        key = (row, column, base_style, component)
+        style = styles.get(key)
+        if style is None:
+            meta = Style.from_meta({"row": row, "column": column})
+            style = styles[key] = base_style + meta + component
+        return style
 
     def set_cells(self, changes: Iterable[CellChange]) -> None:
         """Write ``changes``; the widths of the columns stay as they are (as
@@ -213,27 +242,35 @@ class CellTable(RowTable):
 
     def _write(self, changes: Iterable[CellChange], repaint: bool) -> None:
         cells: set[tuple[RowKey, ColumnKey]] = set()
+        rows: dict[str, RowKey] = {}  # each row and column checked once
+        columns: dict[str, ColumnKey] = {}
         for row, column, value in changes:
-            row_key, column_key = RowKey(row), ColumnKey(column)
-            if row_key not in self._row_locations or column_key not in self._column_locations:
-                raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column={column!r}.")
+            row_key, column_key = rows.get(row), columns.get(column)
+            if row_key is None:
+                row_key = rows[row] = RowKey(row)
+                if row_key not in self._row_locations:
+                    raise CellDoesNotExist(f"No cell exists for row_key={row!r}.")
+            if column_key is None:
+                column_key = columns[column] = ColumnKey(column)
+                if column_key not in self._column_locations:
+                    raise CellDoesNotExist(f"No cell exists for column={column!r}.")
             self._data[row_key][column_key] = value
             cells.add((row_key, column_key))
         if cells:
-            self._forget({row for row, _ in cells}, cells, repaint)
+            self._forget(set(rows.values()), cells, repaint)
 
     def _forget(
         self, rows: set[RowKey], cells: set[tuple[RowKey, ColumnKey]], repaint: bool = True
     ) -> None:
         """Drop the cached renderings of the changed cells and of the lines holding them
         (every other cell keeps its own), and repaint those rows alone."""
-        indexes = {self._row_locations.get(row) for row in rows}
-        for cell in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in cells]:
-            self._cell_render_cache.discard(cell)
+        self._rendered.forget(cells, self._update_count)
         for line in [k for k in self._row_render_cache.keys() if k[0] in rows]:
             self._row_render_cache.discard(line)
-        for row in [k for k in self._row_renderable_cache.keys() if k[1] in indexes]:
-            self._row_renderable_cache.discard(row)
+        for row in rows:  # keyed by the update count and the row's place
+            index = self._row_locations.get(row)
+            if index is not None:
+                self._row_renderable_cache.discard((self._update_count, index))
         self._line_cache.clear()  # keyed by screen line: rebuilt from the row renderings
         if not repaint:
             return
@@ -242,7 +279,7 @@ class CellTable(RowTable):
             rows = rows & {row for row, _ in self._y_offsets[offset.y : offset.y + window.height]}
         shown = [r.translate(-offset) for r in self.row_regions(rows) if r.overlaps(window)]
         if shown:  # one refresh for them all (as DataTable.refresh_row, each)
-            self.refresh(*shown)
+            self.refresh(*merged(shown))
 
     def row_regions(self, rows: set[RowKey]) -> list[Region]:
         """``DataTable._get_row_region`` of each of ``rows`` in the table, in one pass
@@ -301,6 +338,19 @@ class CellTable(RowTable):
         self._update_count += 1
         self.check_idle()
         self.refresh()
+
+
+def merged(regions: list[Region]) -> list[Region]:
+    """``regions`` (rows' regions, top to bottom) with each run of rows one below the
+    other as one region: the same area, fewer regions for the compositor to cut."""
+    out: list[Region] = []
+    for region in regions:
+        last = out[-1] if out else None
+        if last and (last.x, last.width, last.bottom) == (region.x, region.width, region.y):
+            out[-1] = Region(last.x, last.y, last.width, last.height + region.height)
+        else:
+            out.append(region)
+    return out
 
 
 class OutOfView:

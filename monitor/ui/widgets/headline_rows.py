@@ -6,6 +6,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from rich.text import Text
@@ -109,14 +110,16 @@ def natural_widths(cells: dict[str, Text]) -> dict[str, int]:
     return {key: cell.cell_len for key, cell in cells.items()}
 
 
-def headline_layout(rows: Iterable[dict[str, int]], marks: bool, room: int) -> dict[str, int]:
+def headline_layout(
+    rows: Iterable[dict[str, int]], marks: bool, room: int, time: int | None = None
+) -> dict[str, int]:
     """The shown columns' widths in ``room`` cells (``columns.fit``) for rows of these
-    ``natural_widths``: a column is as wide as its widest cell wants."""
-    natural = dict.fromkeys((c.key for c in COLUMNS), 0)
-    for row in rows:
-        for key, width in row.items():
-            if width > natural[key]:
-                natural[key] = width
+    ``natural_widths``: a column is as wide as its widest cell wants (the time column
+    as ``time`` says, when given: the rows' own time widths are then not read)."""
+    rows = list(rows)
+    natural = {c.key: max(map(itemgetter(c.key), rows), default=0) for c in COLUMNS}
+    if time is not None:
+        natural["time"] = time
     natural["unread"], natural["match"] = 1, 1 if marks else 0  # steady as rows are read
     return fit(COLUMNS, room, natural)
 

@@ -27,6 +27,16 @@ class HeadlineTable(CellTable):
         self.widths: dict[str, int] = {}  # the columns shown, and how wide
         self._naturals: dict[str, dict[str, int]] = {}  # each row's cells' widths
         self._order: list[str] = []
+        self._times: dict[str, str] = {}  # the words of each row's time cell
+
+    def time_of(self, story: str) -> str:
+        """The words the story's time cell holds (``get_cell(story, "time").plain``)."""
+        return self._times[story]
+
+    def set_times(self, times: Mapping[str, str]) -> None:
+        """Rewrite the time cells of these stories with these words."""
+        self.set_cells((story, "time", time_text(words)) for story, words in times.items())
+        self._times.update(times)
 
     def build(self, order: Sequence[str], rows: Sequence[dict[str, Text]], marks: bool) -> None:
         """Every row anew: ``rows`` are the cells of ``order``'s stories (one placeholder
@@ -34,6 +44,7 @@ class HeadlineTable(CellTable):
         keys = list(order) or [EMPTY_ROW]
         self._order = list(order)
         self._naturals = {key: natural_widths(cells) for key, cells in zip(keys, rows, strict=True)}
+        self._times = {key: cells["time"].plain for key, cells in zip(keys, rows, strict=True)}
         self.widths = headline_layout(self._naturals.values(), marks, self.size.width - 1)
         self.clear(columns=True)
         for key, width in self.widths.items():
@@ -53,29 +64,28 @@ class HeadlineTable(CellTable):
         table left as it was, when a rebuild would lay the columns out otherwise."""
         if not order or not self._order:
             return False
-        naturals = {}
-        for story in order:
-            cells = fresh.get(story)
-            widths = natural_widths(cells) if cells else self._naturals[story]
-            time = cell_len(times[story])
-            if widths.get("time") != time:  # a copy: the table stays as it was on False
-                widths = {**widths, "time": time}
-            naturals[story] = widths
-        if headline_layout(naturals.values(), marks, self.size.width - 1) != self.widths:
+        rows = [natural_widths(fresh[s]) if s in fresh else self._naturals[s] for s in order]
+        time = max(map(cell_len, times.values()), default=0)
+        if headline_layout(rows, marks, self.size.width - 1, time) != self.widths:
             return False
         present = set(self._order)
         changes: list[CellChange] = []
         for story, cells in fresh.items():
             if story in present:
                 changes += [(story, key, cells[key]) for key in self.widths]
+        held = self._times
+        moved = {s: times[s] for s in present.intersection(order).difference(fresh)}
+        moved = {s: words for s, words in moved.items() if held[s] != words}
         if "time" in self.widths:
-            for story in present.intersection(order).difference(fresh):
-                if self.get_cell(story, "time").plain != times[story]:
-                    changes.append((story, "time", time_text(times[story])))
+            changes += [(story, "time", time_text(words)) for story, words in moved.items()]
         self.set_cells(changes)
         if list(order) != self._order:
             new = [story for story in order if story not in present]
             added = {story: [fresh[story][k] for k in self.widths] for story in new}
             self.place_rows(order, added)
-        self._order, self._naturals = list(order), naturals
+        self._order = list(order)
+        self._naturals = dict(zip(order, rows, strict=True))
+        self._times = {s: fresh[s]["time"].plain if s in fresh else held[s] for s in order}
+        if "time" in self.widths:
+            self._times.update(moved)
         return True

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
@@ -32,7 +31,6 @@ from monitor.ui.widgets.headline_rows import (
     RowLook,
     headline_cells,
     placeholder_cells,
-    time_text,
     time_words,
 )
 from monitor.ui.widgets.headline_table import HeadlineTable
@@ -179,7 +177,8 @@ class HeadlinesPane(Pane):
 
     def _trim(self) -> None:
         keep = kept_stories(self.headlines)
-        self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
+        if len(keep) < len(self.headlines):  # (else every one is kept: no copy)
+            self.headlines = {s: h for s, h in self.headlines.items() if s in keep}
         self.unread.keep(keep)
 
     def refresh_times(self) -> None:
@@ -187,12 +186,9 @@ class HeadlinesPane(Pane):
         table, now, shown = self.table, self.now(), self._source()
         if "time" not in table.widths:
             return
-        changes = []
         words = time_words([shown[story] for story in self.order], now, self.tz)
-        for story, cell in zip(self.order, words, strict=True):
-            if table.get_cell(story, "time").plain != cell:
-                changes.append((story, "time", time_text(cell)))
-        table.set_cells(changes)
+        moved = zip(self.order, words, strict=True)
+        table.set_times({story: cell for story, cell in moved if table.time_of(story) != cell})
 
     # ---- rendering ----------------------------------------------------------------
 
@@ -225,7 +221,7 @@ class HeadlinesPane(Pane):
         return placeholder_text(self)
 
     def _update_title(self) -> None:
-        self.border_title = Content(title_text_of(self))  # typed text, never markup
+        self.set_title(title_text_of(self))
 
     # ---- selection ----------------------------------------------------------------
 

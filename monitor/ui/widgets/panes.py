@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 
 from monitor.clock import Clock, WallClock
 from monitor.formatting import Zones
@@ -33,10 +34,18 @@ class Pane(Vertical):
     def __init__(self, *, id: str, title: str) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = title
+        self._title = title
         self.engine: EngineAPI | None = None
         self.clock: Clock = WallClock()
         #: which zone each time is shown in (the config's `times` and `time_zone`)
         self.zones = Zones()
+
+    def set_title(self, title: str) -> None:
+        """The border's title, as typed text (never markup); the pane is repainted only
+        when it changes (a headline's arrival sets it again)."""
+        if title != self._title:
+            self._title = title
+            self.border_title = Content(title)
 
     @property
     def tz(self) -> tzinfo | None:

@@ -18,7 +18,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.widgets import DataTable
 
 from monitor.formatting import Zones
@@ -251,7 +250,7 @@ class WatchlistPane(Pane):
             parts.append(self.group_view)
         if self.sort_mode != "file":
             parts.append(f"by {SORT_NAMES[self.sort_mode]}")
-        self.border_title = Content(" · ".join(parts))  # a group name is text, not markup
+        self.set_title(" · ".join(parts))  # a group name is text, not markup
 
     # ---- cells --------------------------------------------------------------------
 
