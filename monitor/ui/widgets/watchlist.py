@@ -32,6 +32,7 @@ from monitor.ui.widgets.watchlist_columns import (
     HEADERS,
     columns_added,
     header_cells,
+    moves_layout,
     pane_layout,
 )
 
@@ -101,7 +102,8 @@ class WatchlistPane(Pane):
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
         self._incoming: PerFrame[str, Quote] = PerFrame(self, lambda q: self.apply_quotes(q))
-        self._moved = False  # a cell's width changed since the last layout
+        self._moved = False  # a cell's width moved the layout since it was made
+        self._widest: dict[str, int] = {}  # each column's widest cell, as laid out
 
     def compose(self) -> ComposeResult:
         table = CellTable(id="watchlist-table", cursor_type="row")
@@ -184,7 +186,8 @@ class WatchlistPane(Pane):
 
     def _layout(self) -> tuple[dict[str, int], bool]:
         room = self.size.width - 1  # less the scrollbar
-        return pane_layout(self._shown, self.groups, room, self._short_badge)
+        widths, short, self._widest = pane_layout(self._shown, self.groups, room, self._short_badge)
+        return widths, short
 
     def _relayout(self) -> None:
         """Lay the columns out again when the cells no longer fit them (or fit better):
@@ -300,7 +303,9 @@ class WatchlistPane(Pane):
             new, old = cell_key(cell), shown.get(column)
             if old != new:
                 shown[column] = new
-                self._moved |= old is None or cell_len(old[0]) != cell_len(new[0])
+                self._moved |= old is None or moves_layout(
+                    column, cell_len(old[0]), cell_len(new[0]), self._widest
+                )
                 if column in self._widths:
                     out.append((key, column, cell))
 
