@@ -119,6 +119,14 @@ def pane_layout(
 READ_WHOLE = frozenset({"age", "note"})
 
 
+def look_moves_layout(
+    column: str, old: tuple[Any, ...] | None, new: tuple[Any, ...], widest: Mapping[str, int]
+) -> bool:
+    """``moves_layout`` for a cell that looked ``old`` (``cell_key``; None: new) and
+    looks ``new``."""
+    return old is None or moves_layout(column, cell_len(old[0]), cell_len(new[0]), widest)
+
+
 def moves_layout(column: str, old: int, new: int, widest: Mapping[str, int]) -> bool:
     """Whether a cell of ``column`` going from ``old`` to ``new`` cells wide may change
     the layout made for these ``widest`` cells: it grows past them, or it was (one of)
