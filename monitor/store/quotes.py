@@ -54,9 +54,16 @@ def intraday(
 
 def prune(conn: sqlite3.Connection, before: datetime) -> int:
     """Drop snapshots older than ``before``, except each symbol's latest (a quiet symbol
-    still shows its last price); return how many went."""
-    sql = (
-        "DELETE FROM quotes WHERE as_of < ? AND as_of <"
-        " (SELECT MAX(q.as_of) FROM quotes q WHERE q.symbol = quotes.symbol)"
+    still shows its last price); return how many went.
+
+    One symbol at a time: one statement for every symbol made SQLite hold the key of
+    each row to delete at once (~1.7 MB for 78,000 rows, a day of 200 symbols)."""
+    cutoff = to_us(before)
+    found = conn.execute(  # the rows to drop, by time (without the index: every row)
+        "SELECT DISTINCT symbol FROM quotes INDEXED BY quotes_by_time WHERE as_of < ?", (cutoff,)
     )
-    return conn.execute(sql, (to_us(before),)).rowcount
+    sql = (
+        "DELETE FROM quotes WHERE symbol = ?1 AND as_of < ?2 AND as_of <"
+        " (SELECT MAX(as_of) FROM quotes WHERE symbol = ?1)"
+    )
+    return sum(conn.execute(sql, (symbol, cutoff)).rowcount for (symbol,) in found.fetchall())
