@@ -147,3 +147,38 @@ def test_distinct_width() -> None:
     names = ["DeepSeek news while NVDA falls", "DeepSeek news burst", "NVDA below 120"]
     assert distinct_width(names) == len("DeepSeek news w…")
     assert distinct_width(["a", "b"]) == 1 and distinct_width([]) == 0
+
+
+def test_a_cell_that_does_not_move_the_layout_leaves_it_as_laid_out() -> None:
+    """The watchlist lays its columns out again only when a cell's new width may move
+    them (``moves_layout``): every other change gives the same layout."""
+    import random
+
+    from monitor.ui.widgets.watchlist_columns import COLUMNS, measured_layout, moves_layout
+
+    rng = random.Random(8)
+    words = {
+        "symbol": ["NVDA", "^SOX", "300766.SZ", "S001"],
+        "last": ["99.99", "100.00", "1,234.50", "—", "7 symbols"],
+        "change": ["-1.25", "+16.97", "-120.50", "—"],
+        "pct": ["▼ -1.25%", "▲ +16.97%", "—"],
+        "spark": ["", "▁▂▃▄▅▆▇█▇▆"],
+        "range": ["99.50–101.20", "1,200.00–1,250.00", "—"],
+        "volume": ["75.7M", "1.2B", "—"],
+        "state": ["open", "closed", "pre", "post"],
+        "age": ["0s", "12s", "⚠ stale 30m", "⚠ rate-limited 2m"],
+        "note": ["", "涨停 LIMIT↑", "跌停↓ ×2"],
+    }
+    checked = 0
+    for _ in range(400):
+        rows = [{c.key: rng.choice(words[c.key]) for c in COLUMNS} for _ in range(6)]
+        symbols, groups, room = ["NVDA", "300766.SZ"], ["AI chips"], rng.choice([60, 80, 120])
+        short = rng.random() < 0.3
+        widths, was_short, widest = measured_layout(rows, symbols, groups, room, short)
+        row, column = rng.randrange(len(rows)), rng.choice(COLUMNS).key
+        old, new = rows[row][column], rng.choice(words[column])
+        rows[row][column] = new
+        if not moves_layout(column, cell_len(old), cell_len(new), widest):
+            assert measured_layout(rows, symbols, groups, room, short)[:2] == (widths, was_short)
+            checked += 1
+    assert checked > 100

@@ -143,8 +143,11 @@ class AlertsPane(Pane):
         widths = self._rule_rows.layout(rows, table.size.width - 1)
         if self._rule_cells is None:
             self._rule_cells = RuleCells(table)
-        if keys and (keys, widths) == (self._rule_keys, self._rule_widths):
-            self._rule_cells.update(keys, rows)  # values move each batch
+        if keys and keys == self._rule_keys:  # values move each batch
+            if widths != self._rule_widths:  # a state grew ("fired at 10:05"): rows stay
+                self._rule_cells.set_columns(widths, keys, rows, RULE_COLUMNS)
+                self._rule_widths = widths
+            self._rule_cells.update(keys, rows)
             return
         self._rule_widths, self._rule_keys = widths, keys
         _fill(table, RULE_COLUMNS, widths, rows, keys)

@@ -10,10 +10,11 @@ the watchlist does.  The columns are laid out from every rule's cells all the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 
+from monitor.ui.columns import Column
 from monitor.ui.widgets.cell_table import CellChange, CellTable, OutOfView
 from monitor.ui.widgets.quote_cells import cell_key
 
@@ -36,6 +37,28 @@ class RuleCells:
         self._shown = dict(self._rows)
         self._columns = list(columns)
         self._out_of_view.stale.clear()
+
+    def set_columns(
+        self,
+        widths: Mapping[str, int],
+        keys: Sequence[str],
+        rows: Sequence[dict[str, Text]],
+        columns: Sequence[Column],
+    ) -> None:
+        """The same rules in columns of new widths (``CellTable.set_columns``): a column
+        shown anew comes with every rule's cell; the rows and the other cells stay."""
+        self._rows = dict(zip(keys, rows, strict=True))
+        headers = {c.key: c.header for c in columns}
+        added = {
+            column: (
+                Text(headers[column], style="bold"),
+                {k: r[column] for k, r in self._rows.items()},
+            )
+            for column in widths
+            if column not in self._columns
+        }
+        self.table.set_columns(widths, added)
+        self._columns = list(widths)
 
     def update(self, keys: Sequence[str], rows: Sequence[dict[str, Text]]) -> None:
         """The same rules and columns with newer cells: those in view are written."""

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,6 +31,7 @@ from monitor.ui.widgets.watchlist_columns import (
     HEADERS,
     columns_added,
     header_cells,
+    look_moves_layout,
     pane_layout,
 )
 
@@ -101,7 +101,8 @@ class WatchlistPane(Pane):
         self._short_badge = False  # '涨停↑' instead of '涨停 LIMIT↑' when space is short
         self._loaded = False
         self._incoming: PerFrame[str, Quote] = PerFrame(self, lambda q: self.apply_quotes(q))
-        self._moved = False  # a cell's width changed since the last layout
+        self._moved = False  # a cell's width moved the layout (``_widest``) since it was made
+        self._widest: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         table = CellTable(id="watchlist-table", cursor_type="row")
@@ -184,7 +185,8 @@ class WatchlistPane(Pane):
 
     def _layout(self) -> tuple[dict[str, int], bool]:
         room = self.size.width - 1  # less the scrollbar
-        return pane_layout(self._shown, self.groups, room, self._short_badge)
+        widths, short, self._widest = pane_layout(self._shown, self.groups, room, self._short_badge)
+        return widths, short
 
     def _relayout(self) -> None:
         """Lay the columns out again when the cells no longer fit them (or fit better):
@@ -245,9 +247,7 @@ class WatchlistPane(Pane):
         return cells
 
     def _update_title(self) -> None:
-        parts = ["Watchlist"]
-        if self.group_view:
-            parts.append(self.group_view)
+        parts = ["Watchlist", *([self.group_view] if self.group_view else [])]
         if self.sort_mode != "file":
             parts.append(f"by {SORT_NAMES[self.sort_mode]}")
         self.set_title(" · ".join(parts))  # a group name is text, not markup
@@ -300,7 +300,7 @@ class WatchlistPane(Pane):
             new, old = cell_key(cell), shown.get(column)
             if old != new:
                 shown[column] = new
-                self._moved |= old is None or cell_len(old[0]) != cell_len(new[0])
+                self._moved |= look_moves_layout(column, old, new, self._widest)
                 if column in self._widths:
                     out.append((key, column, cell))
 

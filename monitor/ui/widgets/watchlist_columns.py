@@ -67,8 +67,21 @@ def layout(
     """The shown columns' widths for quote rows whose cells read ``plain`` (their limit
     badges in the short form when ``short_badges``), and whether the badges must be
     short to fit."""
+    widths, short, _ = measured_layout(plain, symbols, groups, room, short_badges)
+    return widths, short
+
+
+def measured_layout(
+    plain: Iterable[Mapping[str, str]],
+    symbols: Iterable[str],
+    groups: Iterable[str],
+    room: int,
+    short_badges: bool = False,
+) -> tuple[dict[str, int], bool, dict[str, int]]:
+    """``layout``, and each column's widest cell it was laid out for."""
     rows = list(plain)
-    natural = {c.key: max((cell_len(r.get(c.key, "")) for r in rows), default=0) for c in COLUMNS}
+    widest = {c.key: max((cell_len(r.get(c.key, "")) for r in rows), default=0) for c in COLUMNS}
+    natural = dict(widest)
     if short_badges and natural["note"]:
         natural["note"] += BADGE_SHORTENING  # as wide as the long form would be
     longest_symbol = max((cell_len(s) for s in symbols), default=0)
@@ -79,7 +92,7 @@ def layout(
     header = max((cell_len(f"▾ {g}") for g in groups), default=0)
     columns = [_sized(c, natural, heads, header) for c in COLUMNS]
     widths = fit(columns, room, natural)
-    return widths, 0 < widths.get("note", 0) < natural["note"]
+    return widths, 0 < widths.get("note", 0) < natural["note"], widest
 
 
 def pane_layout(
@@ -87,9 +100,10 @@ def pane_layout(
     groups: Mapping[str, list[str]],
     room: int,
     short_badges: bool,
-) -> tuple[dict[str, int], bool]:
+) -> tuple[dict[str, int], bool, dict[str, int]]:
     """The columns that fit ``room``, from what the rows show (``shown``: each row's
-    ``cell_key`` per column), and whether the limit badges must be short."""
+    ``cell_key`` per column), whether the limit badges must be short, and each
+    column's widest cell (a cell may change width within it: the layout stays)."""
     symbols = {s for group in groups.values() for s in group}
     plain = [
         {column: look[0] for column, look in cells.items()}
@@ -97,7 +111,28 @@ def pane_layout(
         if not key.startswith(HEADER_PREFIX)
     ]
     plain += [{"last": symbol_count(len(group))} for group in groups.values()]
-    return layout(plain, symbols, groups, room, short_badges)
+    return measured_layout(plain, symbols, groups, room, short_badges)
+
+
+#: columns whose layout reads more than their widest cell (a state's first word, the
+#: badges' form): any change of a cell's width lays them out again
+READ_WHOLE = frozenset({"age", "note"})
+
+
+def look_moves_layout(
+    column: str, old: tuple[Any, ...] | None, new: tuple[Any, ...], widest: Mapping[str, int]
+) -> bool:
+    """``moves_layout`` for a cell that looked ``old`` (``cell_key``; None: new) and
+    looks ``new``."""
+    return old is None or moves_layout(column, cell_len(old[0]), cell_len(new[0]), widest)
+
+
+def moves_layout(column: str, old: int, new: int, widest: Mapping[str, int]) -> bool:
+    """Whether a cell of ``column`` going from ``old`` to ``new`` cells wide may change
+    the layout made for these ``widest`` cells: it grows past them, or it was (one of)
+    the widest and shrinks."""
+    top = widest.get(column)
+    return old != new and (column in READ_WHOLE or top is None or new > top or old >= top)
 
 
 def _sized(column: Column, natural: Mapping[str, int], heads: int, header: int) -> Column:
