@@ -353,6 +353,11 @@ class MonitorApp(Skeleton):
 SWITCH_INTERVAL = 0.0002
 #: objects allocated (net) between two passes over the young generation (Python: 700)
 YOUNG_OBJECTS = 3_000
+#: young passes between two passes over the middle generation (Python: 10).  Each object
+#: that outlives a young pass is walked once there whatever this is; fewer passes
+#: between make each shorter: 1 pass of 6-26 ms in 30 s of a moving market at 10,
+#: 4-5 of 2.4-7 ms at 2 (``bench/README.md``, "session 7, lead").
+MIDDLE_PASSES = 2
 
 
 def _settle_heap() -> None:
@@ -372,4 +377,4 @@ def _settle_heap() -> None:
 
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    gc.set_threshold(YOUNG_OBJECTS, MIDDLE_PASSES, gc.get_threshold()[2])
