@@ -24,7 +24,6 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from monitor.model import Alert, Severity
-from monitor.text import clean_text
 
 #: longest title/body sent: terminals truncate or drop long notifications anyway
 MAX_TITLE = 80
@@ -81,6 +80,8 @@ def sequence(protocol: Protocol, title: str, body: str, *, tmux: bool = False) -
         return ""
     if protocol is Protocol.BELL:
         return "\a"
+    from monitor.text import clean_text  # its patterns are compiled after the first frame
+
     title = clean_text(title, html=False, max_len=MAX_TITLE)
     body = clean_text(body, html=False, max_len=MAX_BODY)
     if protocol is Protocol.OSC9:

@@ -27,7 +27,6 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from monitor.notify.osc import TerminalRinger, passthrough_notice
 from monitor.ui import strips
 from monitor.ui.config_watch import ConfigWatcher
 from monitor.ui.editing import ConfigEdits
@@ -309,6 +308,8 @@ class MonitorApp(Skeleton):
 
     def _apply_config_look(self, engine: EngineAPI) -> None:
         """The config's `theme` and `[settings.keys]`, known only once it has loaded."""
+        from monitor.notify.osc import TerminalRinger, passthrough_notice  # after the frame
+
         settings = engine.app_settings
         self.toaster.ringer = TerminalRinger(settings.terminal_notifications)
         if notice := passthrough_notice(self.toaster.ringer.protocol, os.environ):

@@ -49,7 +49,8 @@ def test_the_app_module_leaves_the_panes_modules_for_after_the_first_frame() -> 
         "import sys, monitor.cli.main, monitor.ui.app; "
         "print(sorted(m for m in ('monitor.query', 'monitor.sessions', "
         "'monitor.ui.widgets.watchlist', 'monitor.ui.widgets.headlines', "
-        "'monitor.ui.widgets.alerts', 'monitor.engine', 'monitor.store') if m in sys.modules))"
+        "'monitor.ui.widgets.alerts', 'monitor.engine', 'monitor.store', "
+        "'monitor.text') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
