@@ -20,13 +20,19 @@ def _held(table, name: str) -> str:
     return table.get_cell(name, "value").plain
 
 
+async def _rules_shown(pilot, app, engine):
+    """The app started, every rule of RULES in its rules table: the table."""
+    await ready(pilot, app)
+    table = app.alerts.rules_table
+    engine.emit(RulesEvent(tuple(RULES)))
+    await wait_for(pilot, lambda: table.row_count == len(RULES))
+    return table
+
+
 async def test_rules_out_of_view_are_written_when_they_come_into_view() -> None:
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        await ready(pilot, app)
-        table = app.alerts.rules_table
-        engine.emit(RulesEvent(tuple(RULES)))
-        await wait_for(pilot, lambda: table.row_count == len(RULES))
+        table = await _rules_shown(pilot, app, engine)
         await pilot.pause()
         first, last = RULES[0].name, RULES[-1].name
         assert first in table.rows_in_view() and last not in table.rows_in_view()
@@ -57,10 +63,7 @@ async def test_a_state_that_widens_its_column_keeps_the_rows_and_the_view(monkey
 
     app, engine = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        await ready(pilot, app)
-        table = app.alerts.rules_table
-        engine.emit(RulesEvent(tuple(RULES)))
-        await wait_for(pilot, lambda: table.row_count == len(RULES))
+        table = await _rules_shown(pilot, app, engine)
         table.scroll_to(y=15, animate=False, immediate=True)
         await pilot.pause()
         top = table.scroll_offset.y
